@@ -1,0 +1,59 @@
+# CPD Logbook — the two commands: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-pg lint system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.app-installed
+
+## run: install, migrate, load the demo organisation and serve on http://127.0.0.1:5000
+run: $(VENV)/.app-installed
+	$(BIN)/logbook init-db
+	$(BIN)/logbook demo
+	$(BIN)/logbook serve --host $(HOST) --port $(PORT)
+
+## system-deps: Debian packages the tests need (WeasyPrint's harfbuzz subsetter, Chromium, poppler)
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages:$$missing — run: sudo apt-get install --no-install-recommends$$missing"; exit 1; \
+	  fi; \
+	fi
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+## test: install everything and run the whole suite (SQLite; set LOGBOOK_TEST_DATABASE_URL for PostgreSQL)
+test: system-deps $(VENV)/.test-installed lint
+	$(BIN)/python -m pytest
+
+## test-pg: the whole suite on the local PostgreSQL
+test-pg:
+	LOGBOOK_TEST_DATABASE_URL=$${LOGBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/logbook_test} $(MAKE) test
+
+## bench: print benchmark figures (not tests); record them in docs/benchmarks.md
+bench: $(VENV)/.test-installed
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .coverage .ruff_cache

@@ -1,0 +1,59 @@
+"""CPD Logbook: an offline-first logbook of continuing professional development."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from logbook.config import build_config
+from logbook.extensions import csrf, db, limiter, migrate
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL for concurrent readers, foreign keys on, and a busy timeout instead of instant 'locked'."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: defaults → LOGBOOK_* environment → the mapping passed here."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(build_config(app.instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        _sqlite_pragmas(app)
+
+    from logbook import models  # noqa: F401 - every domain's tables registered on the metadata
+    from logbook.api import init_api
+    from logbook.errors import register_error_handlers
+    from logbook.web import register_web
+
+    init_api(app)
+    register_error_handlers(app)
+    register_web(app)
+    return app

@@ -1,0 +1,1 @@
+"""Organisations, teams, job roles, users, registrations, sessions and authentication."""

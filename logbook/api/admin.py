@@ -1,0 +1,177 @@
+"""Org admin API: teams, job roles (with CSV import), users and their registrations."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from logbook.accounts import service
+from logbook.accounts.auth import current_user, roles_required
+from logbook.accounts.schemas import (
+    CsvImportSchema,
+    ImportResultSchema,
+    JobRoleSchema,
+    RegistrationSchema,
+    TeamSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Organisation administration")
+
+admin_only = roles_required("org_admin")
+
+
+def _org():
+    return current_user().organisation_id
+
+
+@blp.route("/teams")
+class Teams(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, TeamSchema(many=True))
+    def get(self):
+        """List the organisation's teams."""
+        return service.list_teams(organisation_id=_org())
+
+    @blp.arguments(TeamSchema)
+    @blp.response(201, TeamSchema)
+    def post(self, data):
+        """Add a team."""
+        return service.create_team(organisation_id=_org(), **data)
+
+
+@blp.route("/teams/<uuid:team_id>")
+class TeamItem(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, TeamSchema)
+    def get(self, team_id):
+        """One team."""
+        return service.get_team(organisation_id=_org(), team_id=team_id)
+
+    @blp.arguments(TeamSchema(partial=True))
+    @blp.response(200, TeamSchema)
+    def patch(self, data, team_id):
+        """Rename a team or change its service area."""
+        return service.update_team(organisation_id=_org(), team_id=team_id, changes=data)
+
+    @blp.response(204)
+    def delete(self, team_id):
+        """Delete an empty team."""
+        service.delete_team(organisation_id=_org(), team_id=team_id)
+
+
+@blp.route("/job-roles")
+class JobRoles(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, JobRoleSchema(many=True))
+    def get(self):
+        """List the organisation's job roles."""
+        return service.list_job_roles(organisation_id=_org())
+
+    @blp.arguments(JobRoleSchema)
+    @blp.response(201, JobRoleSchema)
+    def post(self, data):
+        """Add a job role."""
+        return service.create_job_role(organisation_id=_org(), **data)
+
+
+@blp.route("/job-roles/import", methods=["POST"])
+@admin_only
+@blp.arguments(CsvImportSchema)
+@blp.response(200, ImportResultSchema)
+def import_job_roles(data):
+    """Create or update job roles from CSV text (columns: job_role, service_area, profession,
+    registration_framework). All rows or none; errors are keyed by line number."""
+    return service.import_job_roles_csv(organisation_id=_org(), text=data["csv"])
+
+
+@blp.route("/job-roles/<uuid:job_role_id>")
+class JobRoleItem(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, JobRoleSchema)
+    def get(self, job_role_id):
+        """One job role."""
+        return service.get_job_role(organisation_id=_org(), job_role_id=job_role_id)
+
+    @blp.arguments(JobRoleSchema(partial=True))
+    @blp.response(200, JobRoleSchema)
+    def patch(self, data, job_role_id):
+        """Change a job role."""
+        return service.update_job_role(organisation_id=_org(), job_role_id=job_role_id, changes=data)
+
+    @blp.response(204)
+    def delete(self, job_role_id):
+        """Delete a job role nobody holds."""
+        service.delete_job_role(organisation_id=_org(), job_role_id=job_role_id)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, UserSchema(many=True))
+    def get(self):
+        """List the organisation's users."""
+        return service.list_users(organisation_id=_org())
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user."""
+        return service.create_user(organisation_id=_org(), data=data)
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserItem(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One user."""
+        return service.get_user(organisation_id=_org(), user_id=user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        """Change a user's details, roles, team, job role, password or active flag."""
+        return service.update_user(organisation_id=_org(), user_id=user_id, data=data, actor=current_user())
+
+
+@blp.route("/users/<uuid:user_id>/registrations")
+class UserRegistrations(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, RegistrationSchema(many=True))
+    def get(self, user_id):
+        """A user's registrations."""
+        return service.get_user(organisation_id=_org(), user_id=user_id).registrations
+
+    @blp.arguments(RegistrationSchema)
+    @blp.response(201, RegistrationSchema)
+    def post(self, data, user_id):
+        """Add a registration to a user."""
+        return service.add_registration(organisation_id=_org(), user_id=user_id, data=data)
+
+
+@blp.route("/registrations/<uuid:registration_id>")
+class RegistrationItem(MethodView):
+    decorators = [admin_only]
+
+    @blp.arguments(RegistrationSchema(partial=True))
+    @blp.response(200, RegistrationSchema)
+    def patch(self, data, registration_id):
+        """Change a registration."""
+        return service.update_registration(
+            organisation_id=_org(), registration_id=registration_id, changes=data
+        )
+
+    @blp.response(204)
+    def delete(self, registration_id):
+        """Delete a registration."""
+        service.delete_registration(organisation_id=_org(), registration_id=registration_id)

@@ -1,0 +1,139 @@
+"""The `logbook` command: serve, init-db, demo, create-user, import-roles."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+
+def _app() -> Flask:
+    from logbook import create_app
+
+    return create_app()
+
+
+@click.group()
+def main() -> None:
+    """CPD Logbook administration."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--prod", is_flag=True, help="Run under gunicorn (production-grade server).")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers (--prod).")
+def serve(host: str, port: int, prod: bool, workers: int) -> None:
+    """Serve the app (development server, or gunicorn with --prod)."""
+    if prod:
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        args = [
+            str(gunicorn),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            "logbook.wsgi:app",
+        ]
+        os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn, fixed arguments
+    app = _app()
+    click.echo(f"CPD Logbook on http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from flask_migrate import upgrade
+
+    app = _app()
+    with app.app_context():
+        upgrade()
+    click.echo("Database is at the latest schema.")
+
+
+@main.command()
+def demo() -> None:
+    """Create (or refresh) the demo organisation; safe to run more than once."""
+    from logbook.demo import build_demo
+    from logbook.extensions import db
+
+    app = _app()
+    with app.app_context():
+        logins = build_demo()
+        db.session.commit()
+    click.echo("Demo organisation ready. Logins (all share the same password):")
+    for email, label in logins["people"]:
+        click.echo(f"  {email:42} {label}")
+    click.echo(f"Password: {logins['password']}")
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", "org_slug", required=True, help="Organisation slug (created if missing).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=["practitioner"],
+    show_default=True,
+    type=click.Choice(["practitioner", "supervisor", "team_manager", "org_admin"]),
+)
+@click.password_option()
+def create_user(email: str, name: str, org_slug: str, roles: tuple[str, ...], password: str) -> None:
+    """Create a user (e.g. the first org admin)."""
+    from logbook.accounts import service
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+
+    app = _app()
+    with app.app_context():
+        org = service.get_or_create_organisation(name=org_slug.replace("-", " ").title(), slug=org_slug)
+        try:
+            user = service.create_user(
+                organisation_id=org.id,
+                data={"email": email, "name": name, "password": password, "roles": list(roles)},
+            )
+        except DomainError as err:
+            db.session.rollback()
+            for field, reasons in err.fields.items():
+                click.echo(f"{field}: {'; '.join(reasons)}", err=True)
+            raise click.ClickException(err.message) from err
+        db.session.commit()
+        click.echo(f"Created {user.email} in {org.slug} with roles {', '.join(user.roles)}.")
+
+
+@main.command("import-roles")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--organisation", "org_slug", required=True, help="Organisation slug.")
+def import_roles(csv_file: Path, org_slug: str) -> None:
+    """Import job roles from a CSV file (job_role, service_area, profession, registration_framework)."""
+    from sqlalchemy import select
+
+    from logbook.accounts import service
+    from logbook.accounts.models import Organisation
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+
+    app = _app()
+    with app.app_context():
+        org = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if org is None:
+            raise click.ClickException(f"No organisation with slug {org_slug!r}.")
+        try:
+            result = service.import_job_roles_csv(
+                organisation_id=org.id, text=csv_file.read_text(encoding="utf-8-sig")
+            )
+        except DomainError as err:
+            db.session.rollback()
+            for field, reasons in err.fields.items():
+                click.echo(f"{csv_file.name} {field}: {'; '.join(reasons)}", err=True)
+            raise click.ClickException(err.message) from err
+        db.session.commit()
+        click.echo(f"Imported job roles: {result['created']} created, {result['updated']} updated.")

@@ -1,0 +1,94 @@
+"""Configuration: defaults, then LOGBOOK_* environment variables, then the mapping a caller passes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # development | testing | production
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None → SQLite file in the instance folder
+    "SESSION_LIFETIME_DAYS": 30,  # offline phones may stay away for weeks; queued work must survive
+    "RATELIMIT_STORAGE_URI": "memory://",  # use redis://… when several app servers run
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "PROXY_FIX": False,  # trust one X-Forwarded-* hop (behind a load balancer)
+    "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder
+    "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+}
+
+# Keys whose environment value is parsed as JSON (numbers, booleans).
+_TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int)}
+
+INSECURE_SECRET = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development/testing
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (e.g. production without a real secret key)."""
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in DEFAULTS:
+        raw = environ.get(f"LOGBOOK_{key}")
+        if raw is None:
+            continue
+        if key in _TYPED:
+            try:
+                out[key] = json.loads(raw.lower() if raw.lower() in {"true", "false"} else raw)
+            except ValueError as exc:
+                raise ConfigError(f"LOGBOOK_{key}={raw!r} is not a valid value") from exc
+        else:
+            out[key] = raw
+    return out
+
+
+def build_config(
+    instance_path: str, overrides: dict[str, Any] | None, environ: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, LOGBOOK_* environment variables and explicit overrides into Flask config."""
+    cfg: dict[str, Any] = dict(DEFAULTS)
+    cfg.update(_from_env(dict(os.environ) if environ is None else environ))
+    cfg.update(overrides or {})
+    env = cfg["ENV"]
+    if env not in {"development", "testing", "production"}:
+        raise ConfigError(f"ENV must be development, testing or production, not {env!r}")
+    if not cfg["SECRET_KEY"]:
+        if env == "production":
+            raise ConfigError(
+                "Refusing to start in production without LOGBOOK_SECRET_KEY "
+                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        cfg["SECRET_KEY"] = INSECURE_SECRET
+    elif env == "production" and (cfg["SECRET_KEY"] == INSECURE_SECRET or len(cfg["SECRET_KEY"]) < 32):
+        raise ConfigError("LOGBOOK_SECRET_KEY must be a random value of at least 32 characters")
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "logbook.sqlite3")
+    if not cfg["EVIDENCE_URL"]:
+        cfg["EVIDENCE_URL"] = str(Path(instance_path) / "evidence")
+    secure = env == "production"
+    cfg.update(
+        SQLALCHEMY_DATABASE_URI=cfg["DATABASE_URL"],
+        SESSION_COOKIE_NAME="logbook_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=cfg["SESSION_LIFETIME_DAYS"] * 86400,
+        TESTING=env == "testing",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        RATELIMIT_STORAGE_URI=cfg["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE="CPD Logbook API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    return cfg

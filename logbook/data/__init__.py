@@ -1,0 +1,1 @@
+"""Data files shipped with the app (job roles of the reference service)."""

@@ -1,0 +1,131 @@
+"""The `logbook` command: init-db, demo (idempotent), create-user, import-roles."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from logbook import cli
+from logbook.accounts.models import JobRole, Registration, Team, User
+from logbook.demo import DEMO_PASSWORD, PEOPLE, build_demo, email_for
+from logbook.extensions import db
+
+ROLES_CSV = Path(__file__).resolve().parents[1] / "logbook" / "data" / "job-roles.csv"
+
+
+@pytest.fixture
+def runner(app, monkeypatch):
+    """A CLI runner whose commands use the test's app and database."""
+    monkeypatch.setattr(cli, "_app", lambda: app)
+    return CliRunner()
+
+
+def _count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_builds_the_service_and_is_idempotent(app, runner, client):
+    first = runner.invoke(cli.main, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "amara.okafor@northshire.example" in first.output
+    assert DEMO_PASSWORD in first.output
+    counts = [_count(app, m) for m in (User, Team, JobRole, Registration)]
+    assert counts[0] == len(PEOPLE) >= 30
+    assert counts[1] >= 9
+    assert counts[2] == 74
+    second = runner.invoke(cli.main, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert [_count(app, m) for m in (User, Team, JobRole, Registration)] == counts
+    # every demo login works
+    assert client.login(email_for("Amara Okafor"), DEMO_PASSWORD).status_code == 200
+
+
+def test_demo_covers_the_professions_of_the_mission(app):
+    with app.app_context():
+        build_demo()
+        db.session.commit()
+        regs = db.session.scalars(select(Registration)).all()
+        regulators = {r.regulator for r in regs}
+        assert {"SWE", "HCPC", "NMC", "TEACHERS"} <= regulators
+        professions = {r.profession for r in regs}
+        assert {"speech and language therapist", "practitioner psychologist"} <= professions
+        users = db.session.scalars(select(User)).all()
+        areas = {u.team.service_area for u in users}
+        assert {"education", "early_help", "send", "social_care", "health", "early_years"} <= areas
+        assert sum(u.is_supervisor for u in users) >= 5
+        assert any(u.is_org_admin for u in users)
+        unregistered = [u for u in users if not u.registrations and u.is_practitioner]
+        assert len(unregistered) >= 5  # early years and family workers have no regulator
+        swe = [r for r in regs if r.regulator == "SWE"]
+        assert all((r.renewal_date.month, r.renewal_date.day) == (11, 30) for r in swe)
+
+
+def test_create_user_and_import_roles(app, runner):
+    result = runner.invoke(
+        cli.main,
+        [
+            "create-user",
+            "--email",
+            "Lead@Test.Example",
+            "--name",
+            "Lead Admin",
+            "--organisation",
+            "test-org",
+            "--role",
+            "org_admin",
+            "--role",
+            "practitioner",
+            "--password",
+            "Kettle-Orbit-Lantern-42",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "lead@test.example" in result.output
+    imported = runner.invoke(cli.main, ["import-roles", str(ROLES_CSV), "--organisation", "test-org"])
+    assert imported.exit_code == 0, imported.output
+    assert "74 created" in imported.output
+
+
+def test_create_user_refuses_weak_password(runner):
+    result = runner.invoke(
+        cli.main,
+        [
+            "create-user",
+            "--email",
+            "x@test.example",
+            "--name",
+            "X",
+            "--organisation",
+            "test-org",
+            "--password",
+            "password1234",
+        ],
+    )
+    assert result.exit_code != 0
+    assert "password: This password is too common" in result.output
+
+
+def test_import_roles_reports_lines(runner, tmp_path):
+    runner.invoke(
+        cli.main,
+        [
+            "create-user",
+            "--email",
+            "a@test.example",
+            "--name",
+            "A Person",
+            "--organisation",
+            "test-org",
+            "--password",
+            "Kettle-Orbit-Lantern-42",
+        ],
+    )
+    bad = tmp_path / "roles.csv"
+    bad.write_text("job_role,service_area,profession,registration_framework\nX,nowhere,y,\n")
+    result = runner.invoke(cli.main, ["import-roles", str(bad), "--organisation", "test-org"])
+    assert result.exit_code != 0
+    assert "roles.csv line 2: service_area" in result.output
+    missing = runner.invoke(cli.main, ["import-roles", str(bad), "--organisation", "nope"])
+    assert "No organisation" in missing.output

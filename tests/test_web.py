@@ -1,0 +1,130 @@
+"""Shell, service worker, manifest, health check, API docs and security headers."""
+
+import json
+
+from sqlalchemy.exc import OperationalError
+
+from logbook.extensions import db
+from logbook.web import CSP
+
+
+def test_shell_is_served_with_strict_csp_and_no_inline_script(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    csp = response.headers["Content-Security-Policy"]
+    assert csp == CSP
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    # every <script> has a src: nothing inline for the CSP to block
+    assert html.count("<script") == html.count('<script type="module" src=')
+    assert 'rel="manifest"' in html
+
+
+def test_deep_links_get_the_shell(client):
+    assert client.get("/app/logbook").status_code == 200
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    assert "max-age" in client.get("/", base_url="https://localhost").headers["Strict-Transport-Security"]
+
+
+def test_service_worker_from_root_and_asset_list(client):
+    with client.get("/sw.js") as sw:
+        assert sw.status_code == 200
+        assert sw.headers["Service-Worker-Allowed"] == "/"
+        assert "no-cache" in sw.headers["Cache-Control"]
+    assets = client.get("/sw-assets.json").get_json()
+    assert "/" in assets["assets"]
+    assert "/static/app/main.js" in assets["assets"]
+    assert len(assets["version"]) == 16
+    for url in assets["assets"]:
+        with client.get(url) as response:  # static files stream: close them
+            assert response.status_code == 200, url
+
+
+def test_asset_version_changes_when_an_asset_changes(monkeypatch, tmp_path):
+    from logbook import web
+
+    (tmp_path / "a.js").write_text("one")
+    monkeypatch.setattr(web, "STATIC", tmp_path)
+    web.asset_version.cache_clear()
+    first = web.asset_version()
+    (tmp_path / "a.js").write_text("two")
+    web.asset_version.cache_clear()
+    assert web.asset_version() != first
+    web.asset_version.cache_clear()
+
+
+def test_manifest_is_installable(client):
+    with client.get("/manifest.webmanifest") as response:
+        assert response.headers["Content-Type"] == "application/manifest+json"
+        manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["start_url"] == "/"
+    assert manifest["display"] == "standalone"
+    purposes = {(i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    assert ("512x512", "maskable") in purposes
+    assert ("192x192", "any") in purposes
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as icon_response:
+            assert icon_response.status_code == 200
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "reachable"}
+
+
+def test_healthz_when_database_unreachable(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_openapi_document_and_docs_page(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/auth/login" in spec["paths"]
+    assert "/api/v1/admin/job-roles/import" in spec["paths"]
+    assert "Error" in spec["components"]["schemas"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    html = docs.get_data(as_text=True)
+    assert "POST /api/v1/auth/login" in html
+    assert "<script" not in html  # rendered on the server: no CDN, nothing for the CSP to block
+
+
+def test_unknown_api_route_and_wrong_method_use_error_shape(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    response = client.api("PUT", "/api/v1/me")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_api_responses_are_not_cached(client):
+    assert client.get("/api/v1/me").headers["Cache-Control"] == "no-store"
+
+
+def test_unexpected_errors_are_500_in_error_shape_without_details(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    err = response.get_json()["error"]
+    assert err["code"] == "internal_error"
+    assert "secret" not in err["message"]
