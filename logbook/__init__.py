@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,12 +23,23 @@ def _sqlite_pragmas(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin, so SAVEPOINTs work
+        # (SQLAlchemy's documented recipe for pysqlite).
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={busy}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A request that may write takes the write lock up front (waiting up to busy_timeout): a
+        # deferred transaction that reads and then writes fails at once with "database is locked"
+        # when another writer committed in between. Reads stay deferred and never block.
+        read_only = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

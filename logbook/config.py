@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
+    "SYNC_RATE_LIMIT": "600 per minute",
+    "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

@@ -8,3 +8,14 @@ from logbook.accounts.models import (  # noqa: F401
     Team,
     User,
 )
+from logbook.entries.models import (  # noqa: F401
+    Entry,
+    EntryEvidence,
+    EntryRevision,
+    EntryStandard,
+    Evidence,
+    EvidenceUpload,
+)
+from logbook.frameworks.models import FrameworkVersion  # noqa: F401
+from logbook.supervision.models import SupervisionLink  # noqa: F401
+from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from logbook.accounts import service
@@ -26,8 +26,11 @@ def load_current_user() -> User | None:
     """The user of this request's session cookie (cached on g), or None."""
     if "current_user" not in g:
         token = session.get("sid")
+        touch = request.method not in {"GET", "HEAD", "OPTIONS"}
         g.current_user = (
-            service.user_for_session(token=token, now=utcnow(), lifetime=_lifetime()) if token else None
+            service.user_for_session(token=token, now=utcnow(), lifetime=_lifetime(), touch=touch)
+            if token
+            else None
         )
     return g.current_user
 

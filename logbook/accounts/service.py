@@ -88,13 +88,16 @@ def end_session(*, token: str) -> None:
     db.session.execute(delete(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
 
 
-def user_for_session(*, token: str, now: dt.datetime, lifetime: dt.timedelta) -> User | None:
-    """The active user a session token belongs to, sliding its expiry; None if unknown or expired."""
+def user_for_session(
+    *, token: str, now: dt.datetime, lifetime: dt.timedelta, touch: bool = True
+) -> User | None:
+    """The active user a session token belongs to; None if unknown or expired. With touch, the
+    expiry slides forward (callers pass touch=False on read-only requests, which never write)."""
     row = db.session.get(AuthSession, _token_hash(token))
     if row is None or row.expires_at <= now or not row.user.is_active:
         return None
-    # Writing on every request would serialise readers on SQLite; an hour's granularity is enough.
-    if now - row.last_seen_at > dt.timedelta(hours=1):
+    # Writing on every request would serialise requests on SQLite; an hour's granularity is enough.
+    if touch and now - row.last_seen_at > dt.timedelta(hours=1):
         row.last_seen_at = now
         row.expires_at = now + lifetime
     return row.user

@@ -1,0 +1,1 @@
+"""CPD entries of every kind, evidence attachments and privacy checks."""

@@ -1,0 +1,597 @@
+"""Entry services: create, change, delete (tombstone), read and list — with visibility enforced.
+
+Who sees what:
+- the owner sees all their entries, drafts and tombstones included;
+- a current supervisor of the owner sees entries shared with supervisors or the organisation
+  (not drafts, not deleted), in full;
+- an org admin, and a team manager of the owner's team, see organisation-visible entries as
+  metadata only: never description, reflection, impact or kind details.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import itertools
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, or_, select
+
+from logbook.accounts.models import User
+from logbook.entries.models import (
+    Entry,
+    EntryEvidence,
+    EntryRevision,
+    EntryStandard,
+    Evidence,
+    EvidenceUpload,
+)
+from logbook.entries.reflection import default_template, reflection_problems
+from logbook.entries.schemas import NOT_PARTICIPATORY_BY_DEFAULT, date_hours_problems, validate_details
+from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from logbook.extensions import db
+from logbook.frameworks import service as frameworks
+from logbook.supervision import service as supervision
+from logbook.sync.changes import record_change
+
+OWNER, SUPERVISOR, METADATA = "owner", "supervisor", "metadata"
+SHARED_WITH_SUPERVISORS = ("supervisors", "organisation")
+# Statuses a person other than the owner may see: a draft is unfinished thinking.
+NOT_DRAFT = ("recorded", "submitted", "signed_off", "returned")
+TEXT_FIELDS = ("description", "impact_on_practice", "impact_on_people")
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry together with how much of it the viewer may see."""
+
+    entry: Entry
+    access: str
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def access_level(*, viewer: User, entry: Entry, today: dt.date) -> str | None:
+    """How much of this entry the viewer may see: owner, supervisor, metadata, or None."""
+    if entry.owner_id == viewer.id:
+        return OWNER
+    if entry.is_deleted or entry.status == "draft" or entry.organisation_id != viewer.organisation_id:
+        return None
+    if (
+        entry.visibility in SHARED_WITH_SUPERVISORS
+        and viewer.is_supervisor
+        and entry.owner_id in supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+    ):
+        return SUPERVISOR
+    if entry.visibility == "organisation":
+        if viewer.is_org_admin:
+            return METADATA
+        if viewer.is_team_manager:
+            owner = db.session.get(User, entry.owner_id)
+            if owner and owner.team_id in {t.id for t in viewer.managed_teams}:
+                return METADATA
+    return None
+
+
+def get_entry(*, viewer: User, entry_id: uuid.UUID, today: dt.date) -> EntryView:
+    """One entry as the viewer may see it; NotFound when it does not exist or is not theirs to see."""
+    entry = db.session.get(Entry, entry_id)
+    level = access_level(viewer=viewer, entry=entry, today=today) if entry else None
+    if entry is None or level is None:
+        raise NotFound("No such entry.")
+    return EntryView(entry, level)
+
+
+def _owned(actor: User, entry_id: uuid.UUID) -> Entry:
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.owner_id != actor.id:
+        # Someone else's entry looks exactly like a missing one: nothing leaks.
+        raise NotFound("No such entry.")
+    return entry
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _evidence_problems(owner: User, refs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """An entry may name evidence its owner uploaded, or a hash not uploaded yet (offline photo)."""
+    problems: dict[str, list[str]] = {}
+    hashes = [r["sha256"] for r in refs]
+    if len(set(hashes)) != len(hashes):
+        problems["evidence"] = ["the same file is listed twice"]
+    if not hashes:
+        return problems
+    existing = set(db.session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(hashes))))
+    mine = set(
+        db.session.scalars(
+            select(EvidenceUpload.sha256).where(
+                EvidenceUpload.sha256.in_(hashes), EvidenceUpload.user_id == owner.id
+            )
+        )
+    )
+    for i, sha in enumerate(hashes):
+        if sha in existing and sha not in mine:
+            problems[f"evidence.{i}.sha256"] = ["is not one of your uploads"]
+    return problems
+
+
+def _validated(owner: User, data: dict[str, Any]) -> dict[str, Any]:
+    """Check the whole entry as it would be saved (kind details, reflection, tags, evidence)."""
+    data = dict(data)
+    problems = date_hours_problems(data.get("start_date"), data.get("end_date"), data.get("hours"))
+    details, detail_problems = validate_details(data["kind"], data.get("details") or {})
+    problems.update(detail_problems)
+    data["details"] = details
+    problems.update(reflection_problems(data.get("reflection") or {}))
+    problems.update(
+        frameworks.tag_problems(organisation_id=owner.organisation_id, tags=data.get("standards", []))
+    )
+    problems.update(_evidence_problems(owner, data.get("evidence", [])))
+    if problems:
+        raise ValidationFailed("Some fields are not valid.", fields=problems)
+    return data
+
+
+def wire_content(fields: dict[str, Any]) -> dict[str, Any]:
+    """Editable fields as JSON-safe data (dates ISO, hours as a 2-place decimal string)."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, dt.date):
+            out[name] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[name] = f"{value:.2f}"
+        elif name == "hours" and isinstance(value, int | float):
+            out[name] = f"{Decimal(str(value)):.2f}"
+        else:
+            out[name] = value
+    return out
+
+
+def canonical_content(entry: Entry) -> bytes:
+    """The bytes a sign-off hash covers: the owner, id, version and every editable field, canonically."""
+    content = {"id": str(entry.id), "owner_id": str(entry.owner_id), "version": entry.version}
+    content |= wire_content(entry_fields(entry))
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(entry: Entry) -> str:
+    """SHA-256 of the entry's canonical content."""
+    return hashlib.sha256(canonical_content(entry)).hexdigest()
+
+
+def _is_shared(content: dict[str, Any]) -> bool:
+    """Whether an entry in this state is visible to anyone but its owner."""
+    return (
+        content.get("visibility") in SHARED_WITH_SUPERVISORS
+        and content.get("status") != "draft"
+        and not content.get("is_deleted")
+    )
+
+
+def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None) -> None:
+    before = revision(entry_id=entry.id, version=entry.version - 1)
+    now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
+    record_change(
+        entity="entry",
+        record_id=entry.id,
+        owner_id=entry.owner_id,
+        is_shared=now_shared or bool(before and _is_shared(before.content)),
+    )
+    db.session.add(
+        EntryRevision(
+            entry_id=entry.id,
+            version=entry.version,
+            content=wire_content(entry_fields(entry)) | {"is_deleted": entry.is_deleted},
+            content_sha256=content_hash(entry),
+            client_id=client_id,
+            created_at=now,
+        )
+    )
+
+
+def revision(*, entry_id: uuid.UUID, version: int) -> EntryRevision | None:
+    """The stored content of one version of an entry."""
+    return db.session.get(EntryRevision, (entry_id, version))
+
+
+def _sync_links(entry: Entry) -> None:
+    entry.standard_links = [
+        EntryStandard(framework_id=t["framework"], version=t["version"], code=t["code"])
+        for t in {(t["framework"], t["version"], t["code"]): t for t in entry.standards}.values()
+    ]
+    entry.evidence_links = [EntryEvidence(sha256=e["sha256"]) for e in entry.evidence]
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+def create_entry(
+    *, owner: User, data: dict[str, Any], now: dt.datetime, client_id: str | None = None
+) -> Entry:
+    """Record a new entry; the device may choose its id (an existing id is a conflict, not an overwrite)."""
+    entry_id = data.get("id") or uuid.uuid4()
+    if db.session.get(Entry, entry_id) is not None:
+        raise Conflict("An entry with this id already exists.", code="duplicate_id")
+    clean = _validated(owner, data)
+    kind = clean["kind"]
+    entry = Entry(
+        id=entry_id,
+        owner_id=owner.id,
+        organisation_id=owner.organisation_id,
+        kind=kind,
+        title=clean["title"],
+        description=clean.get("description", ""),
+        start_date=clean["start_date"],
+        end_date=clean.get("end_date"),
+        hours=clean["hours"],
+        is_participatory=clean.get("is_participatory", kind not in NOT_PARTICIPATORY_BY_DEFAULT),
+        includes_peer_reflection=clean.get("includes_peer_reflection", kind == "peer_reflection"),
+        reflection=clean.get("reflection") or {"template": default_template(kind), "answers": {}},
+        impact_on_practice=clean.get("impact_on_practice", ""),
+        impact_on_people=clean.get("impact_on_people", ""),
+        ways_of_knowing=clean.get("ways_of_knowing", []),
+        other_professions=clean.get("other_professions", []),
+        standards=clean.get("standards", []),
+        common_core=clean.get("common_core", []),
+        details=clean["details"],
+        evidence=clean.get("evidence", []),
+        visibility=clean.get("visibility", "private"),
+        status=clean.get("status", "recorded"),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    _sync_links(entry)
+    db.session.add(entry)
+    db.session.flush()
+    _snapshot(entry, now, client_id)
+    db.session.flush()
+    return entry
+
+
+EDITABLE = (
+    "kind",
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "hours",
+    "is_participatory",
+    "includes_peer_reflection",
+    "reflection",
+    "impact_on_practice",
+    "impact_on_people",
+    "ways_of_knowing",
+    "other_professions",
+    "standards",
+    "common_core",
+    "details",
+    "evidence",
+    "visibility",
+    "status",
+)
+
+
+def entry_fields(entry: Entry) -> dict[str, Any]:
+    """The editable content of an entry as plain data."""
+    return {name: getattr(entry, name) for name in EDITABLE}
+
+
+def update_entry(
+    *,
+    actor: User,
+    entry_id: uuid.UUID,
+    base_version: int,
+    changes: dict[str, Any],
+    now: dt.datetime,
+    client_id: str | None = None,
+) -> Entry:
+    """Change an entry made against base_version; a stale version is a 409 carrying the current copy."""
+    entry = _owned(actor, entry_id)
+    if entry.is_deleted:
+        raise Conflict("This entry was deleted.", code="deleted")
+    if base_version != entry.version:
+        raise Conflict(
+            "This entry changed since you opened it; compare and try again.",
+            code="stale_version",
+            extra={"current": _current_copy(entry)},
+        )
+    changes = {k: v for k, v in changes.items() if k in EDITABLE}
+    if "status" in changes and changes["status"] not in ("draft", "recorded"):
+        raise ValidationFailed(
+            "Status changes through sign-off.", fields={"status": ["use draft or recorded"]}
+        )
+    merged = entry_fields(entry) | changes
+    if "kind" in changes and "details" not in changes and changes["kind"] != entry.kind:
+        merged["details"] = {}
+    clean = _validated(actor, merged)
+    for name in EDITABLE:
+        setattr(entry, name, clean.get(name, getattr(entry, name)))
+    if entry.status in ("submitted", "signed_off", "returned") and "status" not in changes:
+        # A changed entry is not the text a supervisor saw: it needs signing again.
+        entry.status = "recorded"
+    entry.version += 1
+    entry.updated_at = now
+    _sync_links(entry)
+    _snapshot(entry, now, client_id)
+    db.session.flush()
+    return entry
+
+
+def delete_entry(
+    *, actor: User, entry_id: uuid.UUID, base_version: int, now: dt.datetime, client_id: str | None = None
+) -> Entry:
+    """Delete an entry: it becomes a tombstone that syncs like any change."""
+    entry = _owned(actor, entry_id)
+    if entry.is_deleted:
+        return entry
+    if base_version != entry.version:
+        raise Conflict(
+            "This entry changed since you opened it; look at the changes before deleting.",
+            code="stale_version",
+            extra={"current": _current_copy(entry)},
+        )
+    entry.is_deleted = True
+    entry.version += 1
+    entry.updated_at = now
+    _snapshot(entry, now, client_id)
+    db.session.flush()
+    return entry
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+
+def _encode_cursor(entry: Entry) -> str:
+    return base64.urlsafe_b64encode(f"{entry.start_date.isoformat()}|{entry.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:
+    try:
+        day, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.date.fromisoformat(day), uuid.UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as err:
+        raise ValidationFailed(
+            "The cursor is not valid.", fields={"cursor": ["not a cursor from this API"]}
+        ) from err
+
+
+def _scope_clause(viewer: User, scope: str, today: dt.date):
+    if scope == "mine":
+        return Entry.owner_id == viewer.id, OWNER
+    shared = and_(Entry.is_deleted.is_(False), Entry.status.in_(NOT_DRAFT))
+    if scope == "supervisees":
+        if not viewer.is_supervisor:
+            raise Forbidden("Only supervisors can list supervisees' entries.")
+        ids = supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+        return and_(
+            shared, Entry.owner_id.in_(ids), Entry.visibility.in_(SHARED_WITH_SUPERVISORS)
+        ), SUPERVISOR
+    org_visible = and_(
+        shared, Entry.organisation_id == viewer.organisation_id, Entry.visibility == "organisation"
+    )
+    if viewer.is_org_admin:
+        return org_visible, METADATA
+    if viewer.is_team_manager:
+        team_ids = [t.id for t in viewer.managed_teams]
+        members = select(User.id).where(User.team_id.in_(team_ids))
+        return and_(org_visible, Entry.owner_id.in_(members)), METADATA
+    raise Forbidden("Only org admins and team managers can list the organisation's entries.")
+
+
+def list_entries(
+    *, viewer: User, filters: dict[str, Any], today: dt.date
+) -> tuple[list[EntryView], str | None]:
+    """A page of the entries the viewer may see, newest first, filtered; returns (views, next cursor)."""
+    clause, level = _scope_clause(viewer, filters.get("scope", "mine"), today)
+    query = select(Entry).where(clause)
+    if not (level == OWNER and filters.get("include_deleted")):
+        query = query.where(Entry.is_deleted.is_(False))
+    for name in ("kind", "status", "visibility"):
+        if filters.get(name):
+            query = query.where(getattr(Entry, name) == filters[name])
+    if filters.get("owner_id"):
+        query = query.where(Entry.owner_id == filters["owner_id"])
+    if filters.get("date_from"):
+        query = query.where(func.coalesce(Entry.end_date, Entry.start_date) >= filters["date_from"])
+    if filters.get("date_to"):
+        query = query.where(Entry.start_date <= filters["date_to"])
+    if filters.get("standard"):
+        framework_id, code = filters["standard"].split(":", 1)
+        query = query.where(
+            Entry.id.in_(
+                select(EntryStandard.entry_id).where(
+                    EntryStandard.framework_id == framework_id, EntryStandard.code == code
+                )
+            )
+        )
+    if filters.get("q"):
+        needle = f"%{filters['q'].lower()}%"
+        searchable = (
+            [Entry.title]
+            if level == METADATA
+            else [
+                Entry.title,
+                Entry.description,
+                Entry.impact_on_practice,
+                Entry.impact_on_people,
+                cast(Entry.reflection, String),
+            ]
+        )
+        query = query.where(or_(*[func.lower(col).like(needle) for col in searchable]))
+    if filters.get("cursor"):
+        day, ident = _decode_cursor(filters["cursor"])
+        query = query.where(or_(Entry.start_date < day, and_(Entry.start_date == day, Entry.id < ident)))
+    limit = filters.get("limit", 50)
+    rows = db.session.scalars(query.order_by(Entry.start_date.desc(), Entry.id.desc()).limit(limit + 1)).all()
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return [EntryView(e, level) for e in rows[:limit]], next_cursor
+
+
+# --- identifying data ------------------------------------------------------------------------
+
+
+def entry_texts(entry: Entry) -> list[tuple[str, str]]:
+    """(field path, text) for every free-text part of an entry that may mention people."""
+    texts = [(name, getattr(entry, name) or "") for name in TEXT_FIELDS]
+    answers = (entry.reflection or {}).get("answers") or {}
+    texts += [(f"reflection.answers.{k}", v) for k, v in answers.items() if isinstance(v, str)]
+    for key, value in (entry.details or {}).items():
+        if isinstance(value, str):
+            texts.append((f"details.{key}", value))
+    return texts
+
+
+def identifier_warnings(entry: Entry) -> list[dict[str, Any]]:
+    """Warnings for text that looks like it identifies a child, family or colleague."""
+    from logbook.entries.privacy import find_identifiers
+
+    return [
+        {"field": field, "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
+        for field, text in entry_texts(entry)
+        for w in find_identifiers(text)
+    ]
+
+
+def check_text(*, text: str) -> list[dict[str, Any]]:
+    """Warnings for a piece of text being typed (nothing is stored or logged)."""
+    from logbook.entries.privacy import find_identifiers
+
+    return [
+        {"field": "text", "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
+        for w in find_identifiers(text)
+    ]
+
+
+NARRATIVE = ("description", "reflection", "impact_on_practice", "impact_on_people", "details", "evidence")
+
+
+def present(view: EntryView, *, with_warnings: bool = True) -> dict[str, Any]:
+    """Plain data for dumping an entry view: metadata viewers never get narrative text; only the
+    owner gets identifying-data warnings (they are the one who can act on them)."""
+    entry = view.entry
+    names = (*EDITABLE, "id", "owner_id", "version", "is_deleted", "updated_at", "created_at")
+    out = {name: getattr(entry, name) for name in names}
+    out["hours"] = Decimal(entry.hours)
+    out["access"] = view.access
+    if view.access == METADATA:
+        for name in NARRATIVE:
+            out.pop(name)
+    out["warnings"] = identifier_warnings(entry) if view.access == OWNER and with_warnings else []
+    return out
+
+
+def _current_copy(entry: Entry) -> dict[str, Any]:
+    from logbook.entries.schemas import EntrySchema
+
+    return EntrySchema().dump(present(EntryView(entry, OWNER)))
+
+
+# --- offline merges (used by sync) -----------------------------------------------------------
+
+
+def _changed_since(entry: Entry, base_version: int, client_id: str | None) -> set[str] | None:
+    """Editable fields changed after base_version by anyone but this device; None if history is missing."""
+    rows = db.session.scalars(
+        select(EntryRevision)
+        .where(EntryRevision.entry_id == entry.id, EntryRevision.version >= base_version)
+        .order_by(EntryRevision.version)
+    ).all()
+    if not rows or rows[0].version != base_version or len(rows) != entry.version - base_version + 1:
+        return None
+    changed: set[str] = set()
+    for before, after in itertools.pairwise(rows):
+        if client_id is None or after.client_id != client_id:
+            changed |= {name for name in EDITABLE if before.content.get(name) != after.content.get(name)}
+    return changed
+
+
+def _merge_conflict(
+    entry: Entry, code: str, message: str, clashes: list[str], yours: dict[str, Any]
+) -> Conflict:
+    return Conflict(
+        message,
+        code=code,
+        extra={"current": _current_copy(entry), "conflicting_fields": clashes, "yours": yours},
+    )
+
+
+def merge_update(
+    *,
+    actor: User,
+    entry_id: uuid.UUID,
+    base_version: int,
+    changes: dict[str, Any],
+    now: dt.datetime,
+    client_id: str | None = None,
+) -> Entry:
+    """Apply an offline change made against base_version, merging with changes made since on other
+    fields. The same field changed on both sides, a deleted entry, or an entry signed off since, is a
+    conflict carrying both versions: text is never silently overwritten."""
+    entry = _owned(actor, entry_id)
+    changes = {k: v for k, v in changes.items() if k in EDITABLE}
+    yours = wire_content(changes)
+    if entry.is_deleted:
+        raise _merge_conflict(
+            entry, "deleted", "This entry was deleted on another device.", list(changes), yours
+        )
+    if base_version > entry.version:
+        raise ValidationFailed(
+            "base_version is newer than the entry.", fields={"base_version": ["unknown version"]}
+        )
+    if base_version < entry.version:
+        if entry.status == "signed_off":
+            raise _merge_conflict(
+                entry,
+                "signed_off",
+                "This entry was signed off after you changed it; your change would alter signed evidence. "
+                "Review the signed version and edit it again if you still need to.",
+                list(changes),
+                yours,
+            )
+        changed = _changed_since(entry, base_version, client_id)
+        current = wire_content(entry_fields(entry))
+        clashes = sorted(
+            name for name in changes if changed is None or (name in changed and yours[name] != current[name])
+        )
+        if clashes:
+            raise _merge_conflict(
+                entry, "edit_conflict", "This entry was also changed on another device.", clashes, yours
+            )
+    return update_entry(
+        actor=actor,
+        entry_id=entry_id,
+        base_version=entry.version,
+        changes=changes,
+        now=now,
+        client_id=client_id,
+    )
+
+
+def merge_delete(
+    *, actor: User, entry_id: uuid.UUID, base_version: int, now: dt.datetime, client_id: str | None = None
+) -> Entry:
+    """Delete an entry from an offline device; if it changed since the device saw it, that is a conflict."""
+    entry = _owned(actor, entry_id)
+    if entry.is_deleted:
+        return entry
+    if base_version < entry.version:
+        changed = _changed_since(entry, base_version, client_id)
+        if changed is None or changed:
+            raise _merge_conflict(
+                entry,
+                "edit_conflict",
+                "This entry changed on another device after you deleted it here; look before deleting.",
+                sorted(changed or []),
+                {},
+            )
+    return delete_entry(
+        actor=actor, entry_id=entry_id, base_version=entry.version, now=now, client_id=client_id
+    )

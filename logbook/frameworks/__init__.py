@@ -1,0 +1,1 @@
+"""Registration frameworks as versioned data, and the requirement engine."""

@@ -1,0 +1,1 @@
+"""Supervision links, sessions, actions and sign-off."""

@@ -1,0 +1,1 @@
+"""Offline sync: idempotent batched push, gap-free change feed, field-level merge."""

@@ -1,0 +1,238 @@
+"""Sync services: push (idempotent, per-mutation results, field-level merge) and pull (gap-free feed).
+
+The contract is ../shared/DESIGN.md §4; the design of the feed is in docs/sync.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select, text
+
+from logbook.accounts.models import User
+from logbook.entries import service as entries
+from logbook.entries.models import Entry
+from logbook.entries.schemas import EntryInSchema, EntrySchema
+from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
+from logbook.extensions import db
+from logbook.supervision import service as supervision
+from logbook.sync.models import Change, SyncClient, SyncMutation
+
+CURSOR_SALT = "logbook.sync.cursor.v1"
+
+
+# --- push ------------------------------------------------------------------------------------
+
+
+def _field_errors(err: ValidationError) -> dict[str, list[str]]:
+    from logbook.errors import flatten_messages
+
+    return flatten_messages(err.messages)
+
+
+def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+    op, fields = mutation["op"], mutation.get("fields") or {}
+    if op == "create":
+        try:
+            data = EntryInSchema().load({**fields, "id": str(mutation["id"])})
+        except ValidationError as err:
+            raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
+        existing = db.session.get(Entry, mutation["id"])
+        if existing is not None and existing.owner_id != user.id:
+            raise NotFound("No such entry.")
+        if existing is not None:
+            raise Conflict(
+                "An entry with this id already exists.",
+                code="duplicate_id",
+                extra={
+                    "current": EntrySchema().dump(entries.present(entries.EntryView(existing, entries.OWNER)))
+                },
+            )
+        entry = entries.create_entry(owner=user, data=data, now=now, client_id=client_id)
+    elif op == "update":
+        try:
+            changes = EntryInSchema(partial=True).load(fields)
+        except ValidationError as err:
+            raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
+        entry = entries.merge_update(
+            actor=user,
+            entry_id=mutation["id"],
+            base_version=mutation["base_version"],
+            changes=changes,
+            now=now,
+            client_id=client_id,
+        )
+    else:
+        entry = entries.merge_delete(
+            actor=user,
+            entry_id=mutation["id"],
+            base_version=mutation["base_version"],
+            now=now,
+            client_id=client_id,
+        )
+    return {"status": "applied", "version": entry.version}
+
+
+# Entity → applier. Other domains (sign-offs, supervision records) add theirs here.
+APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str, Any]]] = {
+    "entry": _apply_entry
+}
+
+
+def _result_for(err: DomainError) -> dict[str, Any]:
+    if isinstance(err, Conflict):
+        return {"status": "conflict", "code": err.code, "message": err.message, **err.extra}
+    # Another person's record is reported exactly like a missing one: nothing leaks.
+    return {"status": "rejected", "code": err.code, "message": err.message, "errors": err.fields}
+
+
+def _client(user: User, client_id: str, now: dt.datetime) -> SyncClient:
+    client = db.session.get(SyncClient, client_id)
+    if client is None:
+        client = SyncClient(
+            client_id=client_id, user_id=user.id, last_mutation_id=0, created_at=now, last_seen_at=now
+        )
+        db.session.add(client)
+        db.session.flush()
+    elif client.user_id != user.id:
+        raise Conflict(
+            "This device id belongs to another account; the app must start a new device id after logout.",
+            code="client_of_another_user",
+        )
+    client.last_seen_at = now
+    return client
+
+
+def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
+    """Apply a batch of mutations, each once, each in its own savepoint; one result per mutation."""
+    client = _client(user, client_id, now)
+    results = []
+    for mutation in sorted(mutations, key=lambda m: m["mutation_id"]):
+        mid = mutation["mutation_id"]
+        prior = db.session.get(SyncMutation, (client_id, mid))
+        if prior is not None:
+            results.append(
+                {
+                    **prior.result,
+                    "mutation_id": mid,
+                    "status": "duplicate",
+                    "first_status": prior.result["status"],
+                }
+            )
+            continue
+        try:
+            with db.session.begin_nested():
+                result = APPLIERS[mutation["entity"]](user, mutation, now, client_id)
+        except DomainError as err:
+            result = _result_for(err)
+        result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
+        db.session.add(SyncMutation(client_id=client_id, mutation_id=mid, result=result, created_at=now))
+        client.last_mutation_id = max(client.last_mutation_id, mid)
+        results.append(result)
+    db.session.flush()
+    return {"results": results, "last_mutation_id": client.last_mutation_id}
+
+
+# --- pull ------------------------------------------------------------------------------------
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=CURSOR_SALT)
+
+
+def _scope(user: User, today: dt.date) -> tuple[set[uuid.UUID], str]:
+    """Whose records this user's devices pull, and a fingerprint that changes when that set changes."""
+    owners = {user.id} | supervision.supervisee_ids(supervisor_id=user.id, today=today)
+    fingerprint = hashlib.sha256(",".join(sorted(str(o) for o in owners)).encode()).hexdigest()[:16]
+    return owners, fingerprint
+
+
+def _horizon() -> int | None:
+    """On PostgreSQL, the oldest transaction still running: every change with a smaller txid is final."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(
+        db.session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one()
+    )
+
+
+def _decode(
+    cursor: str | None, *, user: User, fingerprint: str, epoch: int, secret: str
+) -> tuple[int, int] | None:
+    """(txid, seq) after which to read, or None when the client must start again (reset)."""
+    if not cursor:
+        return (-1, 0)
+    try:
+        data = _serializer(secret).loads(cursor)
+    except BadSignature:
+        return None
+    if data.get("u") != str(user.id) or data.get("h") != fingerprint or data.get("e") != epoch:
+        return None
+    return int(data["t"]), int(data["s"])
+
+
+def _encode(position: tuple[int, int], *, user: User, fingerprint: str, epoch: int, secret: str) -> str:
+    return _serializer(secret).dumps(
+        {"u": str(user.id), "t": position[0], "s": position[1], "h": fingerprint, "e": epoch}
+    )
+
+
+def pull(
+    *, user: User, cursor: str | None, limit: int, today: dt.date, epoch: int, secret: str
+) -> dict[str, Any]:
+    """Changes after the cursor that this user may see, oldest first, at most `limit` changes."""
+    owners, fingerprint = _scope(user, today)
+    position = _decode(cursor, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret)
+    if position is None:
+        return {"reset": True, "items": [], "next_cursor": None, "has_more": True}
+    txid, seq = position
+    others = owners - {user.id}
+    query = select(Change.txid, Change.seq, Change.entity, Change.record_id).where(
+        or_(Change.owner_id == user.id, and_(Change.owner_id.in_(others), Change.is_shared.is_(True))),
+        or_(Change.txid > txid, and_(Change.txid == txid, Change.seq > seq)),
+    )
+    horizon = _horizon()
+    if horizon is not None:
+        query = query.where(Change.txid < horizon)
+    rows = db.session.execute(query.order_by(Change.txid, Change.seq).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        position = (rows[-1].txid, rows[-1].seq)
+    record_ids = list(dict.fromkeys(r.record_id for r in rows if r.entity == "entry"))
+    found = (
+        {e.id: e for e in db.session.scalars(select(Entry).where(Entry.id.in_(record_ids)))}
+        if record_ids
+        else {}
+    )
+    items = []
+    for record_id in record_ids:
+        entry = found[record_id]
+        level = entries.access_level(viewer=user, entry=entry, today=today)
+        if level is None:
+            # Visible before (e.g. shared), not now: the device must drop its copy.
+            items.append({"entity": "entry", "id": str(record_id), "op": "remove", "version": entry.version})
+        else:
+            items.append(
+                {
+                    "entity": "entry",
+                    "id": str(record_id),
+                    "op": "upsert",
+                    "version": entry.version,
+                    "record": EntrySchema().dump(
+                        entries.present(entries.EntryView(entry, level), with_warnings=False)
+                    ),
+                }
+            )
+    return {
+        "reset": False,
+        "items": items,
+        "next_cursor": _encode(position, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret),
+        "has_more": has_more,
+    }

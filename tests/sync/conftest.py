@@ -1,0 +1,73 @@
+"""Helpers for sync tests: a device that pushes mutations and pulls changes like the PWA."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from typing import Any
+
+import pytest
+
+TODAY = dt.date.today()  # noqa: DTZ011 - entries must fall in the API's plausibility window
+
+
+def entry_fields(**extra: Any) -> dict[str, Any]:
+    """The fields of a minimal valid entry."""
+    fields = {
+        "kind": "study_day",
+        "title": "Neglect toolkit study day",
+        "start_date": TODAY.isoformat(),
+        "hours": 6,
+    }
+    fields.update(extra)
+    return fields
+
+
+class Device:
+    """One browser profile: a client id, an increasing mutation id, and a pull cursor."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.client_id = uuid.uuid4().hex
+        self.ids = itertools.count(1)
+        self.cursor: str | None = None
+
+    def mutation(self, op: str, record_id, base_version=None, **fields) -> dict[str, Any]:
+        """Build the next mutation (does not send it)."""
+        return {
+            "mutation_id": next(self.ids),
+            "entity": "entry",
+            "id": str(record_id),
+            "op": op,
+            "base_version": base_version,
+            "fields": fields,
+        }
+
+    def push(self, *mutations, expect: int = 200):
+        """Send a batch; returns the results list."""
+        response = self.client.api(
+            "POST", "/api/v1/sync/push", json={"client_id": self.client_id, "mutations": list(mutations)}
+        )
+        assert response.status_code == expect, response.get_json()
+        return response.get_json()
+
+    def pull_all(self) -> list[dict[str, Any]]:
+        """Pull every page after the cursor."""
+        items = []
+        while True:
+            url = "/api/v1/sync/pull?limit=50" + (f"&cursor={self.cursor}" if self.cursor else "")
+            page = self.client.get(url).get_json()
+            if page["reset"]:
+                self.cursor = None
+                continue
+            items += page["items"]
+            self.cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return items
+
+
+@pytest.fixture
+def device(make_client):
+    """Factory: a device logged in as a user."""
+    return lambda user: Device(make_client(user))
