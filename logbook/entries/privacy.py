@@ -33,6 +33,10 @@ REASONS = {
 }
 
 _NHS = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
+# An ISBN-10 passes the same modulus-11 test: a number just after "ISBN" is a book, not a child.
+_ISBN_BEFORE = re.compile(r"ISBN(?:-?1[03])?:?\s*$", re.IGNORECASE)
+# "1st", "2nd", "3rd", "4th" look like inward codes ("B2 3rd session"); real ones are written in capitals.
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)$")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 # UK mobile and landline numbers: 0 or +44, then 9 or 10 more digits with optional spaces/hyphens.
 _PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|0)[1-9](?:[ -]?\d){8,9}(?![\d])")
@@ -43,8 +47,12 @@ _POSTCODE = re.compile(
     re.IGNORECASE,
 )
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Master|Dr|Prof|Professor|Sir|Dame|Lady|Lord)"
+# Capitalised words that follow a "title" in ordinary prose without naming anyone ("Ms Teams").
+_NOT_NAMES = r"(?:Teams|Word|Excel|Forms|Office|Class|Classes|Practitioner|Trainer|Plan|Degree)\b"
 # A title then a capitalised name (optionally a second): "Mrs Smith", "Dr. Ana Lopes", "Mr O'Neil".
-_TITLED_NAME = re.compile(rf"\b{_TITLE}\.?\s+[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)?")
+_TITLED_NAME = re.compile(
+    rf"\b{_TITLE}\.?\s+(?!{_NOT_NAMES})[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)?"
+)
 _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -85,14 +93,15 @@ def find_identifiers(text: str) -> list[IdentifierWarning]:
     for m in _EMAIL.finditer(text):
         add(m.start(), m.end(), "email")
     for m in _NHS.finditer(text):
-        if nhs_check_digit_ok("".join(m.groups())):
+        if nhs_check_digit_ok("".join(m.groups())) and not _ISBN_BEFORE.search(text, 0, m.start()):
             add(m.start(), m.end(), "nhs_number")
     for m in _DOB.finditer(text):
         add(m.start(1), m.end(1), "date_of_birth")
     for m in _PHONE.finditer(text):
         add(m.start(), m.end(), "phone")
     for m in _POSTCODE.finditer(text):
-        add(m.start(), m.end(), "postcode")
+        if not _ORDINAL.search(m.group()):
+            add(m.start(), m.end(), "postcode")
     for m in _TITLED_NAME.finditer(text):
         add(m.start(), m.end(), "titled_name")
     return sorted(found, key=lambda w: w.start)
