@@ -19,6 +19,11 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.app-installed
 
+# The PWA's JS tests need fake-indexeddb and axe-core (test-only; the app has no npm dependencies).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## run: install, migrate, load the demo organisation and serve on http://127.0.0.1:5000
 run: $(VENV)/.app-installed
 	$(BIN)/logbook init-db
@@ -44,7 +49,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 
 ## test: install everything and run the whole suite (SQLite; set LOGBOOK_TEST_DATABASE_URL for PostgreSQL)
-test: system-deps $(VENV)/.test-installed lint
+test: system-deps $(VENV)/.test-installed node_modules/.installed lint
 	$(BIN)/python -m pytest
 
 ## test-pg: the whole suite on the local PostgreSQL

@@ -1,0 +1,138 @@
+// Test doubles: an in-memory IndexedDB per test, a fake sync server with the real protocol's
+// answers (docs/sync.md), and timers that record what was scheduled instead of waiting.
+import { IDBFactory } from 'fake-indexeddb';
+import { openStore } from '../../logbook/static/app/store.js';
+
+export async function freshStore(version) {
+  const idb = new IDBFactory();
+  return openStore({ idb, name: 'test', version });
+}
+
+export class HttpError extends Error {
+  constructor(status, message = `HTTP ${status}`) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** A server that keeps entries with versions, remembers (client, mutation) results, and merges by field. */
+export class FakeServer {
+  constructor() {
+    this.entries = new Map(); // id → {version, fields, history: [{version, fields, client}]}
+    this.seen = new Map(); // `${client}:${mid}` → result
+    this.feed = []; // ids in change order
+    this.failures = []; // queued failures for the next calls: {on: 'push'|'pull', error, afterApply}
+    this.calls = [];
+    this.maxBatch = Infinity;
+    this.validate = (fields) => (fields.title === '' ? { title: ['is required'] } : null);
+  }
+
+  failNext(on, error, { afterApply = false } = {}) { this.failures.push({ on, error, afterApply }); }
+
+  takeFailure(on) {
+    const i = this.failures.findIndex((f) => f.on === on);
+    return i === -1 ? null : this.failures.splice(i, 1)[0];
+  }
+
+  transport() {
+    return {
+      push: async (body) => this.push(body),
+      pull: async (cursor, limit) => this.pull(cursor, limit),
+    };
+  }
+
+  async push({ client_id: client, mutations }) {
+    this.calls.push({ on: 'push', size: mutations.length });
+    const failure = this.takeFailure('push');
+    if (failure && !failure.afterApply) throw failure.error;
+    if (mutations.length > this.maxBatch) throw new HttpError(413, 'Too many mutations');
+    const results = mutations.map((m) => this.apply(client, m));
+    if (failure) throw failure.error; // applied, but the answer was lost
+    return { results };
+  }
+
+  apply(client, m) {
+    const key = `${client}:${m.mutation_id}`;
+    if (this.seen.has(key)) return { ...this.seen.get(key), status: 'duplicate', first_status: this.seen.get(key).status };
+    const result = { mutation_id: m.mutation_id, id: m.id, entity: 'entry', ...this.applyNew(client, m) };
+    this.seen.set(key, result);
+    return result;
+  }
+
+  applyNew(client, m) {
+    const entry = this.entries.get(m.id);
+    if (m.op === 'create') {
+      if (entry) return { status: 'conflict', code: 'duplicate_id', current: this.copy(m.id) };
+      const errors = this.validate(m.fields);
+      if (errors) return { status: 'rejected', code: 'invalid', message: 'Some fields are not valid.', errors };
+      this.entries.set(m.id, { version: 1, fields: { ...m.fields }, history: [{ version: 1, fields: { ...m.fields }, client }], is_deleted: false });
+      this.feed.push(m.id);
+      return { status: 'applied', version: 1 };
+    }
+    if (!entry) return { status: 'rejected', code: 'not_found', message: 'No such entry.', errors: {} };
+    if (m.op === 'update') {
+      const errors = this.validate({ ...entry.fields, ...m.fields });
+      if (errors) return { status: 'rejected', code: 'invalid', message: 'Some fields are not valid.', errors };
+      const changedByOthers = new Set();
+      for (let i = 1; i < entry.history.length; i += 1) {
+        const before = entry.history[i - 1];
+        const after = entry.history[i];
+        if (after.version > m.base_version && after.client !== client) {
+          for (const k of Object.keys(after.fields)) if (JSON.stringify(before.fields[k]) !== JSON.stringify(after.fields[k])) changedByOthers.add(k);
+        }
+      }
+      const clashes = Object.keys(m.fields).filter((k) => changedByOthers.has(k) && JSON.stringify(m.fields[k]) !== JSON.stringify(entry.fields[k]));
+      if (clashes.length) {
+        return { status: 'conflict', code: 'edit_conflict', message: 'This entry was also changed on another device.', conflicting_fields: clashes.sort(), yours: { ...m.fields }, current: this.copy(m.id) };
+      }
+      entry.fields = { ...entry.fields, ...m.fields };
+      entry.version += 1;
+      entry.history.push({ version: entry.version, fields: { ...entry.fields }, client });
+    } else {
+      entry.is_deleted = true;
+      entry.version += 1;
+      entry.history.push({ version: entry.version, fields: { ...entry.fields }, client });
+    }
+    this.feed.push(m.id);
+    return { status: 'applied', version: entry.version };
+  }
+
+  copy(id) {
+    const e = this.entries.get(id);
+    return { ...e.fields, id, version: e.version, is_deleted: e.is_deleted };
+  }
+
+  async pull(cursor, limit) {
+    this.calls.push({ on: 'pull', cursor });
+    const failure = this.takeFailure('pull');
+    if (failure) {
+      if (failure.error === 'reset') return { reset: true, items: [], next_cursor: null, has_more: true };
+      throw failure.error;
+    }
+    const start = cursor ? Number(cursor) : 0;
+    const slice = this.feed.slice(start, start + limit);
+    const ids = [...new Set(slice)];
+    return {
+      reset: false,
+      items: ids.map((id) => ({ entity: 'entry', id, op: 'upsert', version: this.entries.get(id).version, record: this.copy(id) })),
+      next_cursor: String(start + slice.length),
+      has_more: start + slice.length < this.feed.length,
+    };
+  }
+
+  /** Another device changes an entry directly. */
+  edit(id, fields, client = 'other-device') {
+    return this.apply(client, { mutation_id: Math.floor(Math.random() * 1e9), op: 'update', id, base_version: this.entries.get(id).version, fields });
+  }
+}
+
+export function fakeTimers() {
+  const scheduled = [];
+  let next = 1;
+  return {
+    scheduled,
+    setTimeout(fn, ms) { const id = next++; scheduled.push({ id, fn, ms }); return id; },
+    clearTimeout(id) { const i = scheduled.findIndex((s) => s.id === id); if (i !== -1) scheduled.splice(i, 1); },
+    async fire() { const s = scheduled.shift(); if (s) await s.fn(); return s; },
+  };
+}
