@@ -6,47 +6,8 @@ import uuid
 import pytest
 
 from logbook.extensions import db
-from logbook.frameworks.models import GLOBAL, FrameworkVersion
-from logbook.supervision.models import SupervisionLink
-from tests.conftest import persist
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the API's plausibility window is relative to today
-
-
-@pytest.fixture
-def frameworks(app):
-    """HCPC in two versions (v2 added standard 6) and SWE v1."""
-    rows = [
-        FrameworkVersion(
-            owner_key=GLOBAL,
-            framework_id="hcpc",
-            version=1,
-            name="HCPC standards of CPD",
-            standard_codes=["1", "2", "3", "4", "5"],
-            source_name="hcpc.yaml",
-            source_text="",
-        ),
-        FrameworkVersion(
-            owner_key=GLOBAL,
-            framework_id="hcpc",
-            version=2,
-            name="HCPC standards of CPD",
-            standard_codes=["1", "2", "3", "4", "5", "6"],
-            source_name="hcpc.yaml",
-            source_text="",
-        ),
-        FrameworkVersion(
-            owner_key=GLOBAL,
-            framework_id="swe",
-            version=1,
-            name="SWE",
-            standard_codes=["4", "4.1", "4.2"],
-            source_name="swe.yaml",
-            source_text="",
-        ),
-    ]
-    persist(app, *rows)
-    return rows
 
 
 def base(kind="study_day", **extra):
@@ -309,44 +270,6 @@ def test_identifying_data_warnings_on_save_and_while_typing(make_client, practit
 
 
 # --- visibility --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cast(app, org, other_org, make_user, team):
-    """Owner A (in `team`), practitioner B, A's supervisor, another supervisor, a team manager of A's
-    team, an org admin, another org's admin."""
-    people = {
-        "owner": make_user("practitioner", team_id=team.id),
-        "other_practitioner": make_user("practitioner"),
-        "supervisor": make_user("practitioner", "supervisor"),
-        "other_supervisor": make_user("supervisor"),
-        "team_manager": make_user("team_manager"),
-        "admin": make_user("org_admin"),
-        "other_org_admin": make_user("org_admin", organisation=other_org),
-    }
-    with app.app_context():
-        from logbook.accounts.models import Team, User
-
-        manager = db.session.get(User, people["team_manager"].id)
-        manager.managed_teams = [db.session.get(Team, team.id)]
-        db.session.add(
-            SupervisionLink(
-                supervisor_id=people["supervisor"].id,
-                supervisee_id=people["owner"].id,
-                kind="line",
-                starts_on=TODAY - dt.timedelta(days=100),
-            )
-        )
-        db.session.add(
-            SupervisionLink(
-                supervisor_id=people["other_supervisor"].id,
-                supervisee_id=people["other_practitioner"].id,
-                kind="line",
-                starts_on=TODAY - dt.timedelta(days=100),
-            )
-        )
-        db.session.commit()
-    return people
 
 
 READ_EXPECTED = {
