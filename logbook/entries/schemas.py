@@ -116,6 +116,7 @@ class ReflectiveAccountDetails(Schema):
         required=True,
         validate=validate.Length(min=1, max=4),
     )
+    relevance_to_the_code = fields.String(validate=TEXT)  # "How is this relevant to the Code?"
 
 
 class ReflectiveDiscussionDetails(Schema):
@@ -136,6 +137,7 @@ class PracticeHoursDetails(Schema):
         validate=validate.OneOf(["nurse", "midwife", "nursing_associate", "scphn"]),
     )
     scope_of_practice = fields.String(validate=validate.Length(max=500))
+    organisation = fields.String(validate=validate.Length(max=500))  # "Name and address of organisation"
     setting = fields.String(required=True, validate=SHORT)
     work_description = fields.String(validate=TEXT)
 
