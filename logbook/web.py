@@ -43,8 +43,8 @@ CSP = "; ".join(
 
 @lru_cache(maxsize=1)
 def asset_version() -> str:
-    """A hash of every static asset: changes whenever any asset changes (service worker cache key)."""
-    digest = hashlib.sha256()
+    """A hash of the shell and every static asset: changes whenever any of them changes (cache key)."""
+    digest = hashlib.sha256((Path(__file__).parent / "templates" / "shell.html").read_bytes())
     for path in sorted(STATIC.rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(STATIC)).encode())
@@ -59,7 +59,7 @@ def shell_assets() -> list[str]:
         for p in sorted(STATIC.rglob("*"))
         if p.is_file() and p.name != "sw.js"
     ]
-    return ["/", *files]
+    return ["/", "/manifest.webmanifest", *files]
 
 
 def register_web(app: Flask) -> None:
@@ -117,8 +117,12 @@ def register_web(app: Flask) -> None:
 
     @app.get("/sw.js")
     def service_worker():
-        """The service worker, from the site root so that it controls the whole app."""
-        response = send_from_directory(STATIC, "sw.js", max_age=0)
+        """The service worker, from the site root so that it controls the whole app. It carries the
+        assets' version, so the browser's byte-for-byte update check sees every asset change."""
+        response = Response(
+            (STATIC / "sw.js").read_text(encoding="utf-8") + f"\n// assets {asset_version()}\n",
+            mimetype="text/javascript",
+        )
         response.headers["Cache-Control"] = "no-cache"
         response.headers["Service-Worker-Allowed"] = "/"
         return response

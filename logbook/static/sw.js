@@ -1,43 +1,73 @@
-// Service worker: precache the app shell under a versioned cache; network-first for pages.
+// Service worker: precache the app shell under a cache named by the assets' version hash; serve
+// the shell offline; wait for the user before switching to a new version; wake the page to sync.
 
 const ASSETS_URL = '/sw-assets.json';
+const SHELL_PREFIX = 'logbook-shell-';
+const META = 'logbook-meta';
+
+// Reads never create a cache (caches.open would): after logout wipes them, nothing reappears.
+async function metaGet(key) {
+  if (!(await caches.has(META))) return null;
+  const hit = await (await caches.open(META)).match(key);
+  return hit ? hit.text() : null;
+}
+async function metaPut(key, value) {
+  await (await caches.open(META)).put(key, new Response(value));
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const { version, assets } = await (await fetch(ASSETS_URL, { cache: 'no-store' })).json();
-    const cache = await caches.open(`logbook-shell-${version}`);
-    await cache.addAll(assets);
-    const meta = await caches.open('logbook-meta');
-    await meta.put('/current-version', new Response(version));
+    const cache = await caches.open(SHELL_PREFIX + version);
+    await cache.addAll(assets.map((url) => new Request(url, { cache: 'reload' })));
+    // The running version stays in charge until this one activates (after the user agrees).
+    await metaPut('/pending-version', version);
+    if (!(await metaGet('/current-version'))) await self.skipWaiting(); // first install: nothing to replace
   })());
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    const meta = await caches.open('logbook-meta');
-    const current = await (await meta.match('/current-version')).text();
+    const version = await metaGet('/pending-version');
+    if (version) await metaPut('/current-version', version);
     for (const name of await caches.keys()) {
-      if (name.startsWith('logbook-shell-') && name !== `logbook-shell-${current}`) await caches.delete(name);
+      if (name.startsWith(SHELL_PREFIX) && name !== SHELL_PREFIX + version) await caches.delete(name);
     }
     await self.clients.claim();
   })());
 });
 
-async function shellCache() {
-  const meta = await caches.open('logbook-meta');
-  const hit = await meta.match('/current-version');
-  return caches.open(`logbook-shell-${hit ? await hit.text() : 'none'}`);
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+async function fromShell(path) {
+  const version = await metaGet('/current-version');
+  if (!version || !(await caches.has(SHELL_PREFIX + version))) return null;
+  return (await caches.open(SHELL_PREFIX + version)).match(path);
 }
 
 self.addEventListener('fetch', (event) => {
-  const url = new URL(event.request.url);
-  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/')) return; // data goes through the app's own store and sync
-  if (event.request.mode === 'navigate') {
-    event.respondWith(fetch(event.request).catch(async () => (await shellCache()).match('/')));
+  if (request.mode === 'navigate') {
+    // The shell is the same for every screen: serve it from the cache (fast on a slow network,
+    // identical to what the precache holds); the network copy is only a fallback.
+    event.respondWith((async () => (await fromShell('/')) || fetch(request))());
     return;
   }
-  if (url.pathname.startsWith('/static/')) {
-    event.respondWith((async () => (await (await shellCache()).match(url.pathname)) || fetch(event.request))());
+  if (url.pathname.startsWith('/static/') || url.pathname === '/manifest.webmanifest') {
+    event.respondWith((async () => (await fromShell(url.pathname)) || fetch(request))());
   }
+});
+
+// Background Sync (Chromium): the network is back; ask any open page to run its sync engine.
+// Pages sync on their own when they start, come online or become visible (iOS has no Background Sync).
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'logbook-sync') return;
+  event.waitUntil((async () => {
+    for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'sync' });
+  })());
 });

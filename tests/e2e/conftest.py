@@ -60,9 +60,64 @@ def phone(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a phone-size screenshot under build/screenshots for people to look at."""
+def screenshot(page, name: str, *, full_page: bool = False) -> Path:
+    """Save a phone-size screenshot (390 by 844, what the phone shows) under build/screenshots."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def check_accessible(page, name: str) -> None:
+    """axe-core (WCAG 2.2 A/AA and best practices) finds nothing on this screen; save a screenshot."""
+    screenshot(page, name)
+    assert AXE.exists(), "run `npm ci` (make test does): axe-core is a test dependency"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # evaluated through the DevTools protocol: the app's CSP (no inline script) stays on
+        page.evaluate("(src) => { (0, eval)(src); return typeof axe; }", AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+              .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+    )
+    assert violations == [], f"{name}: {violations}"
+
+
+def log_in(page, base: str, user, password: str) -> None:
+    """Open the app and log in through the form."""
+    page.goto(base + "/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name=f"Hello, {user.name}").wait_for()
+
+
+def wait_for_service_worker(page) -> None:
+    """The service worker controls the page (so the shell is precached)."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+
+
+def sync_status(page):
+    """The header's sync status locator."""
+    return page.locator("#sync-status")
+
+
+def quick_log(page, title: str, hours: str = "1.5", kind: str | None = None) -> None:
+    """Log an entry through the quick-log screen (fast path)."""
+    page.locator("#tabbar").get_by_role("link", name="Log CPD").click()
+    page.get_by_role("heading", name="Log CPD").wait_for()
+    if kind:
+        page.get_by_label("What kind of CPD?").select_option(kind)
+    page.get_by_label("Hours").fill(hours)
+    page.get_by_label("Title").fill(title)
+    page.get_by_role("button", name="Save entry").click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def tab(page, name: str) -> None:
+    """Go to a screen with the bottom tab bar."""
+    page.locator("#tabbar").get_by_role("link", name=name, exact=True).click()

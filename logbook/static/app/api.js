@@ -1,20 +1,21 @@
-// The one module that talks to the server's JSON API: CSRF token, error shape, timeouts.
+// The one module that talks to the server's JSON API: CSRF token, error shape, no-network errors.
 
 let csrfToken = null;
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, fallback) {
     const err = (body && body.error) || {};
-    super(err.message || `Request failed (${status})`);
-    this.status = status;
-    this.code = err.code || 'error';
+    super(err.message || fallback || (status ? `Request failed (${status})` : 'No connection'));
+    this.status = status; // 0: the request never reached the server
+    this.code = err.code || (status ? 'error' : 'offline');
     this.fields = err.fields || {};
+    this.body = body;
   }
 }
 
 async function ensureCsrf() {
   if (!csrfToken) {
-    const res = await fetch('/api/v1/auth/csrf', { credentials: 'same-origin' });
+    const res = await send('GET', '/api/v1/auth/csrf');
     csrfToken = (await res.json()).csrf_token;
   }
   return csrfToken;
@@ -22,22 +23,41 @@ async function ensureCsrf() {
 
 export function setCsrf(token) { csrfToken = token; }
 
-export async function request(method, url, body) {
-  const headers = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    headers['X-CSRFToken'] = await ensureCsrf();
+const TIMEOUT_MS = 30000; // a request that hangs on a bad signal counts as no connection
+
+async function send(method, url, { headers = {}, body } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  try {
+    return await fetch(url, {
+      method, headers: { Accept: 'application/json', ...headers }, credentials: 'same-origin', body, cache: 'no-store',
+      signal: controller.signal,
+    });
+  } catch {
+    throw new ApiError(0, null, 'No connection');
+  } finally {
+    clearTimeout(timer);
   }
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(url, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+}
+
+/** A JSON request; a change carries the CSRF token and is retried once with a fresh one. */
+export async function request(method, url, body, { raw = null, contentType = null, retried = false } = {}) {
+  const headers = {};
+  if (method !== 'GET') headers['X-CSRFToken'] = await ensureCsrf();
+  let payload;
+  if (raw !== null) { payload = raw; headers['Content-Type'] = contentType || 'application/octet-stream'; }
+  else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = 'application/json'; }
+  const res = await send(method, url, { headers, body: payload });
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
   if (!res.ok) {
-    if (res.status === 403 && data && data.error && data.error.code === 'csrf_failed') csrfToken = null;
+    if (res.status === 400 || res.status === 403) {
+      const code = data && data.error && data.error.code;
+      if (code && code.startsWith('csrf') && !retried) {
+        csrfToken = null;
+        return request(method, url, body, { raw, contentType, retried: true });
+      }
+    }
     throw new ApiError(res.status, data);
   }
   return data;
@@ -50,5 +70,22 @@ export const api = {
     setCsrf(out.csrf_token);
     return out.user;
   },
-  logout: async () => { await request('POST', '/api/v1/auth/logout'); csrfToken = null; },
+  logout: async () => { try { await request('POST', '/api/v1/auth/logout'); } finally { csrfToken = null; } },
+  checkText: (text) => request('POST', '/api/v1/privacy/check', { text }),
+  templates: () => request('GET', '/api/v1/reflection-templates'),
+  progress: () => request('GET', '/api/v1/progress'),
+  frameworks: () => request('GET', '/api/v1/frameworks'),
+  evidence: (sha256) => `/api/v1/evidence/${sha256}`,
+};
+
+/** What the sync engine needs from the network (sync.js stays free of fetch and CSRF details). */
+export const transport = {
+  push: (body) => request('POST', '/api/v1/sync/push', body),
+  pull: (cursor, limit) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return request('GET', `/api/v1/sync/pull?${q}`);
+  },
+  uploadEvidence: (item) => request('PUT', `/api/v1/evidence/${item.sha256}?${new URLSearchParams({ filename: item.name || '' })}`, undefined,
+    { raw: item.blob, contentType: item.media_type || 'application/octet-stream' }),
 };

@@ -1,71 +1,230 @@
-// App entry: decides between the login screen and the home screen, registers the service worker.
+// App entry: opens the local store, decides who is logged in (online or from the store when
+// offline), routes between screens, keeps the sync status honest and offers app updates.
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, transport } from './api.js';
 import { h, mount } from './dom.js';
+import { openStore } from './store.js';
+import { SyncEngine, startAutoSync } from './sync.js';
+import { loginScreen } from './views/login.js';
+import { homeScreen } from './views/home.js';
+import { quickLogScreen, editScreen } from './views/entry-form.js';
+import { logbookScreen } from './views/logbook.js';
+import { entryScreen } from './views/entry.js';
+import { conflictScreen } from './views/conflict.js';
+import { settingsScreen } from './views/settings.js';
+import { superviseScreen } from './views/supervise.js';
 
 const view = () => document.getElementById('view');
-const ROLE_LABELS = {
-  practitioner: 'Practitioner', supervisor: 'Supervisor', team_manager: 'Team manager', org_admin: 'Org admin',
-};
+const ctx = { store: null, engine: null, user: null, stopSync: null };
 
-function loginScreen(message) {
-  const error = h('p', { class: 'error', id: 'login-error', role: 'alert' }, message || '');
-  const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true, inputmode: 'email' });
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const button = h('button', { type: 'submit', class: 'primary' }, 'Log in');
-  const form = h('form', { class: 'card', novalidate: true, 'aria-describedby': 'login-error' },
-    h('h2', {}, 'Log in'),
-    h('label', { for: 'email' }, 'Email'), email,
-    h('label', { for: 'password' }, 'Password'), password,
-    error, button);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!email.value || !password.value) {
-      error.textContent = 'Enter your email and password.';
+const ROUTES = [
+  [/^\/$/, () => homeScreen(ctx)],
+  [/^\/app\/log$/, () => quickLogScreen(ctx)],
+  [/^\/app\/logbook$/, () => logbookScreen(ctx)],
+  [/^\/app\/entry\/([0-9a-f-]{36})$/, (id) => entryScreen(ctx, id)],
+  [/^\/app\/entry\/([0-9a-f-]{36})\/edit$/, (id) => editScreen(ctx, id)],
+  [/^\/app\/entry\/([0-9a-f-]{36})\/conflict$/, (id) => conflictScreen(ctx, id)],
+  [/^\/app\/settings$/, () => settingsScreen(ctx)],
+  [/^\/app\/supervise$/, () => superviseScreen(ctx)],
+];
+
+function route() {
+  if (!ctx.user) return;
+  const path = location.pathname;
+  for (const [pattern, render] of ROUTES) {
+    const m = pattern.exec(path);
+    if (m) {
+      markTab(path);
+      render(...m.slice(1)).catch(showCrash);
       return;
     }
-    button.disabled = true;
-    error.textContent = '';
-    try {
-      const user = await api.login(email.value.trim(), password.value);
-      homeScreen(user);
-    } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : 'Could not reach the server. Check your connection.';
-      button.disabled = false;
-    }
-  });
-  mount(view(), form);
+  }
+  go('/', { replace: true });
 }
 
-function homeScreen(user) {
-  const regs = user.registrations.length
-    ? h('ul', { class: 'list' }, user.registrations.map((r) => h('li', {},
-        h('strong', {}, `${r.regulator} — ${r.profession}`),
-        r.registration_number ? ` (${r.registration_number})` : '',
-        r.renewal_date ? h('span', { class: 'muted' }, ` renews ${new Date(r.renewal_date).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' })}`) : '')))
-    : h('p', { class: 'muted' }, 'No professional registration recorded.');
-  const logout = h('button', { type: 'button', class: 'secondary', id: 'logout' }, 'Log out');
-  logout.addEventListener('click', async () => {
-    await api.logout().catch(() => null);
-    loginScreen('You have logged out.');
-  });
-  mount(view(), h('section', { class: 'card', 'aria-labelledby': 'home-title' },
-    h('h2', { id: 'home-title' }, `Hello, ${user.name}`),
-    h('p', {}, [user.job_role ? user.job_role.name : null, user.team ? user.team.name : null].filter(Boolean).join(' · ')),
-    h('p', { class: 'muted' }, user.roles.map((r) => ROLE_LABELS[r] || r).join(', ')),
-    h('h3', {}, 'Registrations'), regs,
-    logout));
+function showCrash(err) {
+  mount(view(), h('section', { class: 'card' }, h('h1', {}, 'Something went wrong'),
+    h('p', {}, 'Your entries are safe on this phone. Try again, or reload the app.'),
+    h('p', { class: 'muted' }, String(err && err.message ? err.message : err))));
 }
 
-async function start() {
-  try {
-    homeScreen(await api.me());
-  } catch (err) {
-    loginScreen(err instanceof ApiError && err.status === 401 ? '' : 'Could not reach the server.');
+/** Move to another screen without reloading (history API; the server serves the shell for /app/*). */
+export function go(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path); else history.pushState(null, '', path);
+  route();
+}
+ctx.go = go;
+
+function markTab(path) {
+  const tab = path === '/' ? 'home' : path.split('/')[2];
+  for (const a of document.querySelectorAll('#tabbar a')) {
+    if (a.dataset.tab === tab || (tab === 'entry' && a.dataset.tab === 'logbook')) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
 }
 
+document.addEventListener('click', (event) => {
+  const a = event.target.closest && event.target.closest('a[href]');
+  if (!a || a.target || event.defaultPrevented || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || !(url.pathname === '/' || url.pathname.startsWith('/app/'))) return;
+  event.preventDefault();
+  go(url.pathname + url.search);
+});
+window.addEventListener('popstate', route);
+
+// --- sync status -----------------------------------------------------------------------------
+
+async function renderStatus() {
+  const el = document.getElementById('sync-status');
+  if (!ctx.engine) { el.replaceChildren(); return; }
+  const s = await ctx.engine.status();
+  const target = s.authRequired ? '/app/settings' : s.attention ? '/app/logbook?show=attention' : '/app/settings';
+  el.replaceChildren(h('a', { href: target, class: `status status-${s.tone}`, 'data-tone': s.tone },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }), s.label));
+  if (s.authRequired && ctx.user && !ctx.loginShown) {
+    ctx.loginShown = true;
+    showLogin('Your session has ended. Your changes are kept on this phone and will be sent when you log in again.');
+  }
+  document.dispatchEvent(new CustomEvent('sync-status', { detail: s }));
+}
+ctx.refreshStatus = renderStatus;
+
+/** Called by screens after a local change: update the status at once, push shortly. */
+ctx.changed = () => {
+  renderStatus();
+  ctx.engine.schedule();
+  requestBackgroundSync();
+};
+
+async function requestBackgroundSync() {
+  // Where the browser has Background Sync, it wakes the app's service worker when the network
+  // returns even if this tab is in the background; the page-driven path covers the rest (iOS).
+  try {
+    const reg = await navigator.serviceWorker.ready;
+    if (reg.sync) await reg.sync.register('logbook-sync');
+  } catch { /* not available: page-driven sync only */ }
+}
+
+// --- session ---------------------------------------------------------------------------------
+
+async function startApp(user) {
+  ctx.user = user;
+  ctx.loginShown = false;
+  await ctx.store.setMeta('user', user);
+  document.getElementById('tabbar').hidden = false;
+  document.querySelector('[data-tab="supervise"]').hidden = !(user.roles || []).includes('supervisor');
+  if (!ctx.engine) {
+    ctx.engine = new SyncEngine({ store: ctx.store, transport, isOnline: () => navigator.onLine });
+    ctx.engine.addEventListener('change', renderStatus);
+    ctx.stopSync = startAutoSync(ctx.engine, window);
+  } else if (ctx.engine.state.authRequired) {
+    ctx.engine.resumeAfterLogin();
+  } else {
+    ctx.engine.sync('login');
+  }
+  renderStatus();
+  route();
+}
+
+function showLogin(message) {
+  document.getElementById('tabbar').hidden = true;
+  loginScreen(ctx, message, async (user) => {
+    const owner = await ctx.store.getMeta('user');
+    if (owner && owner.id !== user.id) {
+      const { waiting } = await ctx.store.summary();
+      if (waiting) {
+        await api.logout().catch(() => null);
+        throw new Error(`This phone holds ${waiting} unsent change(s) by ${owner.name}. ${owner.name} must log in to send them first.`);
+      }
+      await wipeLocal();
+      ctx.store = await openStore();
+    }
+    if (location.pathname === '/app/login') history.replaceState(null, '', '/');
+    await startApp(user);
+  });
+}
+ctx.showLogin = showLogin;
+
+/** Delete everything this app keeps on the phone: IndexedDB, caches, the service worker. */
+export async function wipeLocal() {
+  if (ctx.stopSync) ctx.stopSync();
+  ctx.stopSync = null;
+  ctx.engine = null;
+  if (ctx.store) await ctx.store.wipe();
+  ctx.store = null;
+  if (window.caches) for (const name of await caches.keys()) await caches.delete(name);
+  if (navigator.serviceWorker) {
+    for (const reg of await navigator.serviceWorker.getRegistrations()) await reg.unregister();
+  }
+}
+
+ctx.logout = async () => {
+  await api.logout().catch(() => null);
+  await wipeLocal();
+  ctx.user = null;
+  ctx.store = await openStore();
+  renderStatus();
+  history.replaceState(null, '', '/');
+  showLogin('You have logged out. Nothing of yours is left on this phone.');
+};
+
+async function start() {
+  try {
+    ctx.store = await openStore();
+  } catch (err) {
+    showCrash(err);
+    return;
+  }
+  try {
+    await startApp(await api.me());
+  } catch (err) {
+    const cached = await ctx.store.getMeta('user');
+    if (err instanceof ApiError && err.status === 0 && cached) {
+      await startApp(cached); // offline: carry on with what this phone knows
+    } else if (err instanceof ApiError && err.status === 401) {
+      const { waiting } = await ctx.store.summary();
+      showLogin(waiting && cached
+        ? `Your session has ended. ${waiting} change${waiting === 1 ? ' is' : 's are'} kept on this phone and will be sent when you log in.`
+        : '');
+    } else {
+      showLogin(err instanceof ApiError && err.status === 0 ? 'You are offline. Log in once you have a connection.' : '');
+    }
+  }
+}
+
+// --- service worker and updates ----------------------------------------------------------------
+
+function offerUpdate(worker) {
+  const banner = document.getElementById('update-banner');
+  banner.hidden = false;
+  document.getElementById('update-reload').onclick = () => {
+    ctx.updating = true;
+    worker.postMessage({ type: 'SKIP_WAITING' });
+  };
+}
+
 if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => null);
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {
+    if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const worker = reg.installing;
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker);
+      });
+    });
+  }).catch(() => null);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading || !ctx.updating) return; // the first install claims the page: no reload needed
+    reloading = true;
+    location.reload();
+  });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'sync' && ctx.engine) ctx.engine.sync('background');
+  });
+}
+if (navigator.storage && navigator.storage.persist) {
+  navigator.storage.persisted().then((yes) => (yes ? true : navigator.storage.persist())).catch(() => null);
 }
 start();

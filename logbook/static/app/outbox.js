@@ -86,6 +86,11 @@ export async function deleteEntry(store, id, { now = new Date() } = {}) {
  * server's current version, so it applies cleanly unless someone changes the entry again.
  */
 export async function resolveConflict(store, id, chosen, { now = new Date() } = {}) {
+  const before = await store.getEntry(id);
+  const server = (before && before.conflict && before.conflict.current) || {};
+  if (before && before.conflict && Object.entries(editable(chosen)).every(([k, v]) => same(server[k], v))) {
+    return acceptServerCopy(store, id); // the user kept the other version of everything: nothing to send
+  }
   return (await store.commitLocalChange(id, (record) => {
     if (!record || !record.conflict) throw new Error('Nothing to resolve');
     const current = record.conflict.current || {};

@@ -1,0 +1,105 @@
+// One entry: everything in it, its sync state and sign-off status; edit, delete, resolve.
+
+import { api } from '../api.js';
+import { formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
+import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
+import { deleteEntry } from '../outbox.js';
+
+function item(label, value) {
+  if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return null;
+  return [h('dt', {}, label), h('dd', {}, value)];
+}
+
+async function evidenceItem(ctx, ref) {
+  const local = await ctx.store.getEvidence(ref.sha256);
+  const label = ref.name || 'File';
+  const state = local ? (local.uploaded ? 'sent' : local.error ? `not sent: ${local.error}` : 'waiting to send') : 'on the server';
+  if (local && local.blob && String(local.media_type).startsWith('image/')) {
+    const url = URL.createObjectURL(local.blob);
+    return h('li', {}, h('img', { src: url, alt: label, class: 'thumb' }), h('span', {}, `${label} (${state})`));
+  }
+  return h('li', {}, local ? h('span', {}, `${label} (${state})`) : h('a', { href: api.evidence(ref.sha256), download: label }, `${label} (${state})`));
+}
+
+let current = null; // the detail screen on show; older listeners retire themselves
+
+export async function entryScreen(ctx, id) {
+  const record = await ctx.store.getEntry(id);
+  const view = document.getElementById('view');
+  if (!record || record.is_deleted) {
+    mount(view, h('section', { class: 'card' }, h('h1', {}, 'Entry not found'),
+      h('p', {}, record ? 'This entry was deleted.' : 'This entry is not on this phone.'), h('a', { href: '/app/logbook' }, 'Back to the logbook')));
+    return;
+  }
+  const d = record.data;
+  const display = record.state === 'conflict' || record.state === 'rejected' ? record.state : record.pending ? 'pending' : 'synced';
+  const flash = ctx.flash ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
+  ctx.flash = null;
+  const mine = !d.owner_id || d.owner_id === ctx.user.id;
+
+  const attention = [];
+  if (record.state === 'conflict') {
+    attention.push(h('div', { class: 'alert', role: 'alert' },
+      h('p', {}, h('strong', {}, 'This entry was changed on another device too. '), record.conflict.message || ''),
+      h('a', { href: `/app/entry/${id}/conflict`, class: 'button primary' }, 'Compare and choose')));
+  }
+  if (record.state === 'rejected') {
+    const errs = Object.entries(record.errors || {}).map(([f, msgs]) => h('li', {}, `${f === '_' ? '' : `${f}: `}${[].concat(msgs).join(' ')}`));
+    attention.push(h('div', { class: 'alert', role: 'alert' },
+      h('p', {}, h('strong', {}, 'The server did not accept this entry. '), 'Your text is kept here; fix it and save again.'),
+      h('ul', {}, errs), h('a', { href: `/app/entry/${id}/edit`, class: 'button primary' }, 'Fix it')));
+  }
+
+  const details = REQUIRED_DETAILS[d.kind] || [];
+  const reflection = d.reflection && Object.entries(d.reflection.answers || {});
+  const evidence = await Promise.all((d.evidence || []).map((ref) => evidenceItem(ctx, ref)));
+  const del = h('button', { type: 'button', class: 'danger', id: 'delete' }, 'Delete entry');
+  const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Confirm delete' },
+    h('p', {}, 'Delete this entry on every device?'),
+    h('button', { type: 'button', class: 'danger', onclick: async () => {
+      await deleteEntry(ctx.store, id);
+      ctx.changed();
+      ctx.go('/app/logbook');
+    } }, 'Yes, delete'),
+    h('button', { type: 'button', class: 'secondary', onclick: () => { confirmBox.hidden = true; del.hidden = false; del.focus(); } }, 'Keep it'));
+  del.addEventListener('click', () => { confirmBox.hidden = false; del.hidden = true; confirmBox.querySelector('button').focus(); });
+
+  mount(view, h('article', { class: 'entry', 'aria-labelledby': 'entry-title' },
+    flash,
+    h('h1', { id: 'entry-title' }, d.title || '(untitled)'),
+    h('p', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind], formatHours(d.hours)].filter(Boolean).join(' · ')),
+    h('p', { class: 'entry-badges' }, h('span', { id: 'record-state' }, stateBadge(display)),
+      h('span', { class: `badge badge-status-${d.status || 'recorded'}` }, STATUS_LABELS[d.status] || 'Recorded')),
+    attention,
+    h('dl', { class: 'facts' },
+      details.map((f) => item(f.label, (f.options && f.options[(d.details || {})[f.name]]) || (d.details || {})[f.name])),
+      item('Description', d.description),
+      reflection && reflection.map(([k, v]) => item(k.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()), v)),
+      item('Impact on practice', d.impact_on_practice),
+      item('Impact on children and families', d.impact_on_people),
+      item('Ways of knowing', (d.ways_of_knowing || []).map((w) => WAYS_OF_KNOWING[w] || w).join(', ')),
+      item('Common Core', (d.common_core || []).map((c) => COMMON_CORE[c] || c).join(', ')),
+      item('Standards', (d.standards || []).map((s) => `${s.framework} ${s.code}`).join(', ')),
+      item('Visible to', VISIBILITY_LABELS[d.visibility] || d.visibility)),
+    evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list' }, evidence)] : null,
+    d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null,
+    d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
+    mine ? h('div', { class: 'actions' },
+      h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
+      del, confirmBox) : null,
+    h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))));
+
+  // Keep the per-record sync state honest while the screen is open.
+  const token = {};
+  current = token;
+  const onStatus = async () => {
+    const slot = document.getElementById('record-state');
+    if (!slot || current !== token) { document.removeEventListener('sync-status', onStatus); return; }
+    const now = await ctx.store.getEntry(id);
+    if (!now) return;
+    const state = now.state === 'conflict' || now.state === 'rejected' ? now.state : now.pending ? 'pending' : 'synced';
+    if (state !== display) entryScreen(ctx, id); // e.g. a conflict arrived: show what to do
+    else slot.replaceChildren(stateBadge(state));
+  };
+  document.addEventListener('sync-status', onStatus);
+}

@@ -1,0 +1,73 @@
+// Home: progress per registration (from the requirement engine, kept for offline use with its
+// "as of" date), what is due next, entries awaiting sign-off, work not yet sent.
+
+import { api } from '../api.js';
+import { formatDate, formatHours, h, mount } from '../dom.js';
+import { cachedFetch, visibleEntries } from './common.js';
+
+const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
+
+function cycleCard(reg, cycle) {
+  return h('div', { class: 'card registration' },
+    h('h2', {}, `${reg.regulator} · ${reg.profession}`),
+    h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
+    h('p', {}, h('span', { class: `badge badge-progress-${cycle.status}` }, STATUS_TEXT[cycle.status] || cycle.status)),
+    h('ul', { class: 'rules' }, (cycle.rules || []).map((rule) => {
+      const pct = rule.target ? Math.min(100, Math.round((Number(rule.value) / Number(rule.target)) * 100)) : 100;
+      return h('li', {},
+        h('span', { class: 'rule-title' }, rule.title),
+        h('span', { class: 'rule-value' }, rule.target ? `${rule.value} of ${rule.target} ${rule.unit || ''}` : STATUS_TEXT[rule.status] || rule.status),
+        rule.target ? h('progress', { max: 100, value: pct, 'aria-label': `${rule.title}: ${pct}%` }) : null,
+        rule.missing && rule.missing.length ? h('span', { class: 'hint' }, `Still needed: ${[].concat(rule.missing).join(', ')}`) : null);
+    })),
+    (cycle.dates || []).length ? h('p', { class: 'muted' }, cycle.dates.map((d) => `${d.label}: ${formatDate(d.date)}`).join(' · ')) : null);
+}
+
+export async function homeScreen(ctx) {
+  const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
+  const progress = await cachedFetch(ctx.store, 'progress', api.progress);
+  const flash = ctx.flash ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
+  ctx.flash = null;
+
+  let progressBlock;
+  const person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
+  if (person && person.registrations.length) {
+    const asOf = progress.value.as_of;
+    const unsent = entries.filter((r) => r.display !== 'synced').length;
+    progressBlock = [
+      h('p', { class: 'muted', id: 'progress-as-of' }, `Progress as of ${formatDate(asOf)}${progress.fresh ? '' : ' (saved copy: you are offline)'}.`,
+        unsent ? ` ${unsent} entr${unsent === 1 ? 'y' : 'ies'} on this phone not counted yet.` : ''),
+      person.registrations.map((reg) => (reg.cycles || []).filter((c) => c.which === 'current').map((c) => cycleCard(reg, c))),
+    ];
+  } else {
+    progressBlock = h('div', { class: 'card' }, h('h2', {}, 'Registrations'),
+      (ctx.user.registrations || []).length
+        ? h('ul', { class: 'list' }, ctx.user.registrations.map((r) => h('li', {}, `${r.regulator} · ${r.profession}`,
+          r.renewal_date ? h('span', { class: 'muted' }, ` · renews ${formatDate(r.renewal_date)}`) : '')))
+        : h('p', { class: 'muted' }, 'No professional registration recorded.'),
+      h('p', { class: 'muted' }, progress.error && progress.error.status === 404
+        ? 'Progress against your requirements is not available on this server yet.'
+        : progress.value ? '' : 'Progress will show once the app has been online.'));
+  }
+
+  const awaiting = entries.filter((r) => r.data.status === 'submitted');
+  const returned = entries.filter((r) => r.data.status === 'returned');
+  const attention = entries.filter((r) => r.display === 'conflict' || r.display === 'rejected');
+  const thisYear = entries.filter((r) => String(r.data.start_date || '').startsWith(String(new Date().getFullYear())));
+  const hours = thisYear.reduce((s, r) => s + (Number(r.data.hours) || 0), 0);
+
+  mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'home-title' },
+    flash,
+    h('h1', { id: 'home-title' }, `Hello, ${ctx.user.name}`),
+    h('a', { href: '/app/log', class: 'button primary big', id: 'quick-log' }, '+ Log CPD'),
+    attention.length ? h('div', { class: 'alert' }, h('p', {}, `${attention.length} entr${attention.length === 1 ? 'y needs' : 'ies need'} your attention.`),
+      h('a', { href: '/app/logbook?show=attention' }, 'Review them')) : null,
+    h('p', { class: 'summary' }, `${thisYear.length} entr${thisYear.length === 1 ? 'y' : 'ies'} this year · ${formatHours(hours) || '0 h'}`),
+    progressBlock,
+    h('div', { class: 'card' }, h('h2', {}, 'Sign-off'),
+      h('p', {}, awaiting.length ? `${awaiting.length} entr${awaiting.length === 1 ? 'y is' : 'ies are'} awaiting sign-off.` : 'Nothing is awaiting sign-off.'),
+      returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?show=signoff' }, 'See them')) : null),
+    entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
+      h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
+        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null));
+}
