@@ -25,6 +25,7 @@ def test_practitioner_logs_in_and_out(live_server, phone, make_user):
     screenshot(page, "home")
     page.reload()  # the session survives a reload
     page.get_by_role("heading", name="Hello, Amara Okafor").wait_for()
+    page.locator("#tabbar").get_by_role("link", name="Settings").click()
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in").wait_for()
     assert page.evaluate("fetch('/api/v1/me').then(r => r.status)") == 401
