@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
+from logbook.entries.demo import build_demo_entries
 from logbook.extensions import db
 
 DEMO_ORG = ("Northshire Children's Services", "northshire")
@@ -283,6 +284,7 @@ def build_demo(today: dt.date | None = None) -> dict[str, Any]:
             )
         people.append(user)
     db.session.flush()
+    entries_made = build_demo_entries(organisation_id=org.id, people=people, today=today)
     ordered = sorted(
         people,
         key=lambda u: (
@@ -294,5 +296,6 @@ def build_demo(today: dt.date | None = None) -> dict[str, Any]:
     return {
         "organisation": org,
         "password": DEMO_PASSWORD,
+        "entries_made": entries_made,
         "people": [(u.email, HIGHLIGHTS.get(u.name, ", ".join(u.roles))) for u in ordered],
     }

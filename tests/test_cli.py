@@ -1,5 +1,6 @@
 """The `logbook` command: init-db, demo (idempotent), create-user, import-roles."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,13 @@ from sqlalchemy import func, select
 from logbook import cli
 from logbook.accounts.models import JobRole, Registration, Team, User
 from logbook.demo import DEMO_PASSWORD, PEOPLE, build_demo, email_for
+from logbook.entries import service
+from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
+from logbook.frameworks.kinds import KINDS
+from logbook.frameworks.models import GLOBAL, FrameworkVersion
+from logbook.supervision.models import SupervisionLink
+from logbook.sync.models import Change
 
 ROLES_CSV = Path(__file__).resolve().parents[1] / "logbook" / "data" / "job-roles.csv"
 
@@ -40,6 +47,54 @@ def test_demo_builds_the_service_and_is_idempotent(app, runner, client):
     assert [_count(app, m) for m in (User, Team, JobRole, Registration)] == counts
     # every demo login works
     assert client.login(email_for("Amara Okafor"), DEMO_PASSWORD).status_code == 200
+
+
+def test_demo_gives_each_practitioner_a_year_of_entries(app, runner, make_client):
+    with app.app_context():  # a framework loaded before the demo runs is used for tagging
+        db.session.add(
+            FrameworkVersion(
+                owner_key=GLOBAL,
+                framework_id="swe",
+                version=2,
+                name="SWE",
+                standard_codes=["1", "2", "3", "4", "4.1", "4.2", "4.3", "4.6"],
+                source_name="swe.yaml",
+                source_text="",
+            )
+        )
+        db.session.commit()
+    assert runner.invoke(cli.main, ["demo"]).exit_code == 0
+    counts = [_count(app, m) for m in (Entry, EntryRevision, Change, SupervisionLink)]
+    assert runner.invoke(cli.main, ["demo"]).exit_code == 0
+    assert [_count(app, m) for m in (Entry, EntryRevision, Change, SupervisionLink)] == counts  # idempotent
+    entries_made, revisions, changes, links = counts
+    assert revisions == entries_made  # made through the service: one revision each
+    assert changes >= entries_made  # and each in the change feed
+    assert links >= 20
+    with app.app_context():
+        entries = db.session.scalars(select(Entry)).all()
+        practitioners = db.session.scalars(select(User).where(User.is_practitioner.is_(True))).all()
+        owners = {e.owner_id for e in entries}
+        assert owners == {u.id for u in practitioners}
+        today = dt.date.today()  # noqa: DTZ011 - the demo follows the local calendar
+        for user in practitioners:
+            mine = [e for e in entries if e.owner_id == user.id]
+            assert len(mine) >= 20
+            assert today - dt.timedelta(days=400) <= min(e.start_date for e in mine)
+            assert max(e.start_date for e in mine) <= today
+        assert {e.kind for e in entries} == set(KINDS)
+        assert {e.visibility for e in entries} == {"private", "supervisors", "organisation"}
+        assert {e.status for e in entries} == {"draft", "recorded"}
+        amara = db.session.scalar(select(User).where(User.email == email_for("Amara Okafor")))
+        tagged = [t for e in entries if e.owner_id == amara.id for t in e.standards]
+        assert tagged
+        assert {(t["framework"], t["version"]) for t in tagged} == {("swe", 2)}
+        assert all(service.identifier_warnings(e) == [] for e in entries)  # no identifying data in the demo
+    # Amara's supervisor sees her shared entries in full
+    priya = make_client()
+    assert priya.login(email_for("Priya Shah"), DEMO_PASSWORD).status_code == 200
+    shared = priya.get("/api/v1/entries?scope=supervisees&limit=200").get_json()["items"]
+    assert any(e["owner_id"] == str(amara.id) and e["access"] == "supervisor" for e in shared)
 
 
 def test_demo_covers_the_professions_of_the_mission(app):
