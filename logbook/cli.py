@@ -1,4 +1,4 @@
-"""The `logbook` command: serve, init-db, demo, create-user, import-roles."""
+"""The `logbook` command: serve, init-db, demo, create-user, import-roles, import-framework."""
 
 from __future__ import annotations
 
@@ -51,10 +51,16 @@ def init_db() -> None:
     """Create or upgrade the database schema to the latest migration."""
     from flask_migrate import upgrade
 
+    from logbook.extensions import db
+    from logbook.frameworks.service import load_shipped_frameworks
+
     app = _app()
     with app.app_context():
         upgrade()
+        loaded = load_shipped_frameworks()
+        db.session.commit()
     click.echo("Database is at the latest schema.")
+    click.echo(f"Shipped frameworks: {loaded['files']} files, {loaded['added']} new versions stored.")
 
 
 @main.command()
@@ -109,6 +115,51 @@ def create_user(email: str, name: str, org_slug: str, roles: tuple[str, ...], pa
         click.echo(f"Created {user.email} in {org.slug} with roles {', '.join(user.roles)}.")
 
 
+@main.command("import-framework")
+@click.argument("framework_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--organisation", "org_slug", default=None, help="Organisation slug (default: for every organisation)."
+)
+def import_framework(framework_file: Path, org_slug: str | None) -> None:
+    """Add a framework file (YAML, see docs/frameworks.md): all of it or nothing."""
+    from sqlalchemy import select
+
+    from logbook.accounts.models import Organisation
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+    from logbook.frameworks.definition import FrameworkFileError
+    from logbook.frameworks.service import import_framework as import_file
+
+    app = _app()
+    with app.app_context():
+        org_id = None
+        if org_slug:
+            org = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+            if org is None:
+                raise click.ClickException(f"No organisation with slug {org_slug!r}.")
+            org_id = org.id
+        try:
+            row = import_file(
+                text=framework_file.read_text(encoding="utf-8"),
+                filename=framework_file.name,
+                organisation_id=org_id,
+            )
+        except FrameworkFileError as err:
+            db.session.rollback()
+            for problem in err.problems:
+                click.echo(
+                    f"{framework_file}:{problem.line or 0}: {problem.path or '-'}: {problem.reason}", err=True
+                )
+            raise click.ClickException(f"{framework_file.name} was not imported; nothing changed.") from err
+        except DomainError as err:
+            db.session.rollback()
+            raise click.ClickException(err.message) from err
+        db.session.commit()
+        click.echo(
+            f"Imported {row.framework_id} version {row.version} ({row.name}) for {org_slug or 'everyone'}."
+        )
+
+
 @main.command("import-roles")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--organisation", "org_slug", required=True, help="Organisation slug.")
@@ -137,3 +188,4 @@ def import_roles(csv_file: Path, org_slug: str) -> None:
             raise click.ClickException(err.message) from err
         db.session.commit()
         click.echo(f"Imported job roles: {result['created']} created, {result['updated']} updated.")
+

@@ -70,5 +70,8 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(entries.blp)
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
+    from logbook.api import frameworks
+
+    api.register_blueprint(frameworks.blp)
     app.extensions["logbook.api"] = api
     return api

@@ -1,38 +1,49 @@
-"""Framework services: which framework versions an organisation sees, and checking standard tags."""
+"""Framework services: loading framework files, which versions an organisation sees, tag checks, progress."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts.models import User
+from logbook.entries.models import Entry
+from logbook.errors import Conflict, NotFound
 from logbook.extensions import db
+from logbook.frameworks import engine
+from logbook.frameworks.definition import Definition, parse_definition, summary_of
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
 
 
+
+# --- which versions an organisation sees ------------------------------------------------------
+
+
 def visible_versions(*, organisation_id: uuid.UUID) -> list[FrameworkVersion]:
-    """Every framework version this organisation can use: its own, and shipped ones it has not replaced."""
+    """Every framework version this organisation can use: shipped ones and its own; where both have
+    the same framework and version number, the organisation's own copy replaces the shipped one."""
     rows = db.session.scalars(
         select(FrameworkVersion)
         .where(FrameworkVersion.owner_key.in_([GLOBAL, str(organisation_id)]))
         .order_by(FrameworkVersion.framework_id, FrameworkVersion.version)
     ).all()
-    own = {r.framework_id for r in rows if r.owner_key != GLOBAL}
-    return [r for r in rows if r.owner_key != GLOBAL or r.framework_id not in own]
+    own = {(r.framework_id, r.version) for r in rows if r.owner_key != GLOBAL}
+    return [r for r in rows if r.owner_key != GLOBAL or (r.framework_id, r.version) not in own]
 
 
 def find_version(*, organisation_id: uuid.UUID, framework_id: str, version: int) -> FrameworkVersion | None:
-    """The organisation's own version if it has replaced the framework, else the shipped one."""
+    """The organisation's own copy of this version if it has one, else the shipped one."""
     rows = db.session.scalars(
         select(FrameworkVersion).where(
             FrameworkVersion.owner_key.in_([GLOBAL, str(organisation_id)]),
             FrameworkVersion.framework_id == framework_id,
+            FrameworkVersion.version == version,
         )
     ).all()
-    owned = [r for r in rows if r.owner_key != GLOBAL]
-    pool = owned or rows
-    return next((r for r in pool if r.version == version), None)
+    return min(rows, key=lambda r: r.owner_key == GLOBAL, default=None)
 
 
 def tag_problems(*, organisation_id: uuid.UUID, tags: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -57,3 +68,263 @@ def tag_problems(*, organisation_id: uuid.UUID, tags: list[dict[str, Any]]) -> d
                 f"“{tag['code']}” is not a standard of {fv.name} v{fv.version}"
             ]
     return problems
+
+
+# --- loading framework files ------------------------------------------------------------------
+
+
+def shipped_definitions() -> list[Definition]:
+    """Every framework file shipped with the app, parsed and validated (all or nothing)."""
+    folder = resources.files("logbook.frameworks").joinpath("definitions")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    return [parse_definition(f.read_text(encoding="utf-8"), filename=f.name) for f in files]
+
+
+def store_definition(*, definition: Definition, owner_key: str) -> tuple[FrameworkVersion, bool]:
+    """Store one version; the same file again is a no-op; a different file under a stored version
+    number is refused, because a stored version is never rewritten. Returns (row, was_added)."""
+    existing = db.session.scalar(
+        select(FrameworkVersion).where(
+            FrameworkVersion.owner_key == owner_key,
+            FrameworkVersion.framework_id == definition.framework_id,
+            FrameworkVersion.version == definition.version,
+        )
+    )
+    if existing is not None:
+        if existing.source_text == definition.source_text:
+            return existing, False
+        raise Conflict(
+            f"{definition.source_name}: {definition.framework_id} version {definition.version} is already "
+            "stored with different content. Versions are never rewritten: give the file a new version "
+            "number.",
+            code="framework_version_exists",
+            fields={"version": [f"version {definition.version} already exists; use a higher number"]},
+        )
+    data = definition.data
+    row = FrameworkVersion(
+        owner_key=owner_key,
+        framework_id=definition.framework_id,
+        version=definition.version,
+        name=data["name"],
+        regulator=data["regulator"],
+        effective_from=data["effective_from"],
+        effective_to=data["effective_to"],
+        standard_codes=definition.standard_codes,
+        summary=summary_of(definition),
+        source_name=definition.source_name,
+        source_text=definition.source_text,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row, True
+
+
+def load_shipped_frameworks() -> dict[str, int]:
+    """Store every shipped framework version not stored yet (idempotent; never rewrites a version)."""
+    definitions = shipped_definitions()  # every file is validated before anything is stored
+    added = 0
+    with db.session.begin_nested():
+        for definition in definitions:
+            _, was_added = store_definition(definition=definition, owner_key=GLOBAL)
+            added += was_added
+    return {"files": len(definitions), "added": added}
+
+
+def import_framework(*, text: str, filename: str, organisation_id: uuid.UUID | None) -> FrameworkVersion:
+    """Validate a framework file and store it for an organisation (or for everyone when None)."""
+    definition = parse_definition(text, filename=filename)
+    owner_key = str(organisation_id) if organisation_id else GLOBAL
+    with db.session.begin_nested():
+        row, _ = store_definition(definition=definition, owner_key=owner_key)
+    return row
+
+
+# --- reading frameworks -----------------------------------------------------------------------
+
+
+def list_frameworks(*, organisation_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Each framework the organisation sees, described by its newest version, with every version number."""
+    by_id: dict[str, list[FrameworkVersion]] = {}
+    for row in visible_versions(organisation_id=organisation_id):
+        by_id.setdefault(row.framework_id, []).append(row)
+    out = []
+    for _, rows in sorted(by_id.items()):
+        newest = max(rows, key=lambda r: r.version)
+        out.append({**describe(newest), "versions": sorted(r.version for r in rows)})
+    return out
+
+
+def get_framework(
+    *, organisation_id: uuid.UUID, framework_id: str, version: int | None = None
+) -> dict[str, Any]:
+    """One framework version in full (the newest unless a version is given), or NotFound."""
+    rows = [r for r in visible_versions(organisation_id=organisation_id) if r.framework_id == framework_id]
+    if version is not None:
+        rows = [r for r in rows if r.version == version]
+    if not rows:
+        raise NotFound("No such framework version.")
+    row = max(rows, key=lambda r: r.version)
+    summary = row.summary
+    return {
+        **describe(row),
+        "versions": sorted(
+            r.version
+            for r in visible_versions(organisation_id=organisation_id)
+            if r.framework_id == framework_id
+        ),
+        **{
+            key: summary.get(key)
+            for key in (
+                "description",
+                "sources",
+                "unconfirmed",
+                "standards",
+                "entry_kinds",
+                "activity_types",
+                "cycle",
+                "dates",
+                "requirements",
+                "reminders",
+                "record_fields",
+                "profile",
+                "applies_to",
+            )
+        },
+    }
+
+
+def describe(row: FrameworkVersion) -> dict[str, Any]:
+    """The short description of a stored version."""
+    return {
+        "id": row.framework_id,
+        "version": row.version,
+        "name": row.name,
+        "kind": row.summary.get("kind", "registration"),
+        "regulator": row.regulator,
+        "effective_from": row.effective_from,
+        "effective_to": row.effective_to,
+        "owner": "shipped" if row.owner_key == GLOBAL else "organisation",
+        "source_name": row.source_name,
+        "imported_at": row.imported_at,
+    }
+
+
+def compiled_frameworks(*, organisation_id: uuid.UUID) -> dict[str, list[engine.Framework]]:
+    """The organisation's framework versions, ready for the engine, by framework id."""
+    out: dict[str, list[engine.Framework]] = {}
+    for row in visible_versions(organisation_id=organisation_id):
+        out.setdefault(row.framework_id, []).append(engine.compile_framework(row.summary))
+    return out
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+ENTRY_COLUMNS = (
+    Entry.owner_id,
+    Entry.kind,
+    Entry.title,
+    Entry.start_date,
+    Entry.end_date,
+    Entry.hours,
+    Entry.is_participatory,
+    Entry.includes_peer_reflection,
+    Entry.status,
+    Entry.is_deleted,
+    Entry.standards,
+    Entry.details,
+)
+
+
+def _visible_people(*, viewer: User, user_id: uuid.UUID | None, scope: str, today: dt.date) -> list[User]:
+    """The people whose progress the viewer asked for and may see; NotFound for anyone else."""
+    from logbook.supervision import service as supervision
+
+    def query(ids=None, **where):
+        q = select(User).where(User.organisation_id == viewer.organisation_id, User.is_active.is_(True))
+        if ids is not None:
+            q = q.where(User.id.in_(ids))
+        for name, value in where.items():
+            q = q.where(getattr(User, name).in_(value))
+        return list(db.session.scalars(q.order_by(User.name)))
+
+    supervisees = (
+        supervision.supervisee_ids(supervisor_id=viewer.id, today=today) if viewer.is_supervisor else set()
+    )
+    managed = {t.id for t in viewer.managed_teams} if viewer.is_team_manager else set()
+    if user_id is not None:
+        if user_id == viewer.id:
+            return [viewer]
+        people = query([user_id])
+        person = people[0] if people else None
+        if person is None or not (
+            viewer.is_org_admin or person.id in supervisees or (person.team_id and person.team_id in managed)
+        ):
+            raise NotFound("No such person.")
+        return [person]
+    if scope == "supervisees":
+        return query(supervisees)
+    if scope == "team":
+        return query(team_id=managed)
+    if scope == "organisation":
+        if not viewer.is_org_admin:
+            raise NotFound("No such people.")
+        return query()
+    return [viewer]
+
+
+def progress_for(
+    *, viewer: User, today: dt.date, user_id: uuid.UUID | None = None, scope: str = "me"
+) -> dict[str, Any]:
+    """Where each person stands in their registration cycles and supervision policies."""
+    people = _visible_people(viewer=viewer, user_id=user_id, scope=scope, today=today)
+    frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
+    entries_by_owner: dict[uuid.UUID, list[Any]] = {p.id: [] for p in people}
+    if people:
+        rows = db.session.execute(
+            select(*ENTRY_COLUMNS).where(
+                Entry.owner_id.in_(list(entries_by_owner)),
+                Entry.is_deleted.is_(False),
+                Entry.status != "draft",
+            )
+        )
+        for row in rows:
+            entries_by_owner[row.owner_id].append(row)
+    return {
+        "as_of": today,
+        "people": [
+            person_progress(person, entries_by_owner[person.id], frameworks, today) for person in people
+        ],
+    }
+
+
+def person_progress(
+    person: User, entries: list[Any], frameworks: dict[str, list[engine.Framework]], today: dt.date
+) -> dict[str, Any]:
+    """One person's progress in the API's shape."""
+    areas = {
+        a
+        for a in (getattr(person.team, "service_area", None), getattr(person.job_role, "service_area", None))
+        if a
+    }
+    result = engine.progress(
+        registrations=person.registrations,
+        entries=entries,
+        frameworks=frameworks,
+        today=today,
+        service_areas=areas,
+    )
+    return {
+        "user_id": person.id,
+        "name": person.name,
+        "registrations": [
+            {
+                "registration_id": reg.id,
+                "regulator": reg.regulator,
+                "profession": reg.profession,
+                "registration_number": reg.registration_number,
+                **outcome,
+            }
+            for reg, outcome in result["registrations"]
+        ],
+        "policies": result["policies"],
+    }

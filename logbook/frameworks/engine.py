@@ -1,0 +1,736 @@
+"""The requirement engine: where a practitioner stands in each registration cycle.
+
+A pure function of (registrations, entries, framework versions, today): no database, no Flask.
+Registrations and entries are read by attribute, so ORM rows, result rows and test doubles all work.
+
+Rules of counting (docs/frameworks.md explains them to users):
+- drafts and deleted entries never count; a rule marked signed_off_only counts signed-off entries only;
+- an activity counts in the cycle in which it ends (end date, or start date when it has none);
+- a cycle never starts before the registration did;
+- the rules come from the framework version in force when the cycle started.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from logbook.frameworks.kinds import KIND_LABELS
+
+MET, ON_TRACK, AT_RISK, NOT_MET = "met", "on_track", "at_risk", "not_met"
+SEVERITY = {MET: 0, ON_TRACK: 1, AT_RISK: 2, NOT_MET: 3}
+NOT_COUNTED = frozenset({"draft"})
+PERIOD_NAMES = {"week": "week", "fortnight": "fortnight", "month": "month"}
+ZERO = Decimal(0)
+
+
+class EntryLike(Protocol):
+    """What the engine reads from an entry."""
+
+    kind: str
+    title: str
+    start_date: dt.date
+    end_date: dt.date | None
+    hours: Decimal
+    is_participatory: bool
+    includes_peer_reflection: bool
+    status: str
+    is_deleted: bool
+    standards: list[dict[str, Any]]
+    details: dict[str, Any]
+
+
+class RegistrationLike(Protocol):
+    """What the engine reads from a registration."""
+
+    regulator: str
+    profession: str
+    registered_since: dt.date | None
+    renewal_date: dt.date | None
+    is_dual_registration: bool
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the last day of a month stays the last day (31 Jan + 1 → 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    is_month_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month + 1, last if is_month_end else min(day.day, last))
+
+
+def add_months_clamped(day: dt.date, months: int) -> dt.date:
+    """The same day-of-month `months` later, clamped to the month's length (30 Nov + 3 → 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def yearly(year: int, month_day: tuple[int, int] | list[int]) -> dt.date:
+    """A yearly date in a given year (29 Feb falls on 28 Feb in other years)."""
+    month, day = month_day
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+# --- compiled frameworks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A framework version ready for the engine (built once from its stored JSON)."""
+
+    id: str
+    version: int
+    name: str
+    kind: str
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+    cycle: dict[str, Any]
+    dates: list[dict[str, Any]]
+    requirements: list[dict[str, Any]]
+    reminders: list[dict[str, Any]]
+    cpd_kinds: frozenset[str]
+    activity_type_of: dict[str, str]
+    activity_type_titles: dict[str, str]
+    applies_to: dict[str, Any] | None
+    windows_by_profession: dict[str, str] = field(default_factory=dict)
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Whether this version applies on a day."""
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or day <= self.effective_to
+        )
+
+
+def compile_framework(summary: dict[str, Any]) -> Framework:
+    """Build the engine's view of a stored framework version (its validated JSON summary)."""
+    from logbook.frameworks.definition import normalise_profession
+
+    cycle = summary.get("cycle") or {"type": "none"}
+    by_profession: dict[str, str] = {}
+    for key, window in (cycle.get("windows") or {}).items():
+        for name in [key, *window.get("names", [])]:
+            by_profession[normalise_profession(name)] = key
+    types = summary.get("activity_types") or {}
+    return Framework(
+        id=summary["id"],
+        version=summary["version"],
+        name=summary["name"],
+        kind=summary.get("kind", "registration"),
+        effective_from=_parse_date(summary.get("effective_from")),
+        effective_to=_parse_date(summary.get("effective_to")),
+        cycle=cycle,
+        dates=summary.get("dates") or [],
+        requirements=summary.get("requirements") or [],
+        reminders=summary.get("reminders") or [],
+        cpd_kinds=frozenset((summary.get("entry_kinds") or {}).get("cpd") or ()),
+        activity_type_of={kind: type_id for type_id, t in types.items() for kind in t["kinds"]},
+        activity_type_titles={type_id: t["title"] for type_id, t in types.items()},
+        applies_to=summary.get("applies_to"),
+        windows_by_profession=by_profession,
+    )
+
+
+def version_for(versions: list[Framework], day: dt.date) -> Framework:
+    """The version in force on a day; before the first one, the first; after the last, the last."""
+    ordered = sorted(versions, key=lambda f: f.version)
+    in_force = [f for f in ordered if f.in_force_on(day)]
+    if in_force:
+        return in_force[-1]
+    started = [f for f in ordered if f.effective_from is None or f.effective_from <= day]
+    return started[-1] if started else ordered[0]
+
+
+# --- cycles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One registration period: which, and its first and last day."""
+
+    which: str
+    starts_on: dt.date
+    ends_on: dt.date
+    nominal_start: dt.date  # the cycle's start before clipping to the registration date
+
+
+class NoCycle(Exception):
+    """The cycle cannot be worked out; the message says what is missing."""
+
+
+def _ends_for_window(framework: Framework, registration: Any) -> tuple[list[int], dict[str, Any]] | None:
+    key = framework.windows_by_profession.get(_norm(registration.profession))
+    if key is None:
+        return None
+    window = framework.cycle["windows"][key]
+    return window["deadline"], window
+
+
+def _norm(text: str | None) -> str:
+    from logbook.frameworks.definition import normalise_profession
+
+    return normalise_profession(text or "")
+
+
+def cycle_ends(framework: Framework, registration: Any, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """The end of the previous-but-one, previous and current cycles (the current one contains today)."""
+    cycle = framework.cycle
+    kind = cycle["type"]
+    length = cycle.get("length_months") or 12
+    if kind == "fixed_year":
+        start = yearly(today.year, cycle["starts"])
+        if start > today:
+            start = yearly(today.year - 1, cycle["starts"])
+        end = yearly(start.year + 1, cycle["starts"]) - dt.timedelta(days=1)
+        return (
+            yearly(start.year - 1, cycle["starts"]) - dt.timedelta(days=1),
+            start - dt.timedelta(days=1),
+            end,
+        )
+    if kind == "renewal_window":
+        found = _ends_for_window(framework, registration)
+        if found is not None:
+            deadline, window = found
+            step = length // 12 or 1
+            parity = 0 if window["deadline_years"] == "even" else 1
+            year = today.year - 1
+            while year % 2 != parity or yearly(year, deadline) < today:
+                year += 1
+            return (yearly(year - 2 * step, deadline), yearly(year - step, deadline), yearly(year, deadline))
+        if not (cycle.get("use_renewal_date", True) and registration.renewal_date):
+            raise NoCycle(
+                f"No renewal window is known for the profession “{registration.profession}”: "
+                "add the registration's renewal date."
+            )
+    elif kind == "renewal_date" and not registration.renewal_date:
+        raise NoCycle("Add the registration's renewal date to see progress in this cycle.")
+    elif kind not in {"renewal_window", "renewal_date"}:
+        raise NoCycle("This framework has no registration cycle.")
+    anchor = registration.renewal_date
+    months = (today.year - anchor.year) * 12 + today.month - anchor.month
+    k = months // length - 1
+    while shift_months(anchor, k * length) < today:
+        k += 1
+    return tuple(shift_months(anchor, (k - n) * length) for n in (2, 1, 0))  # type: ignore[return-value]
+
+
+def cycles_for(framework: Framework, registration: Any, today: dt.date) -> list[Cycle]:
+    """The current and previous cycles, clipped to when the registration started."""
+    before, previous_end, current_end = cycle_ends(framework, registration, today)
+    since = getattr(registration, "registered_since", None)
+    out = []
+    for which, start, end in (
+        ("current", previous_end + dt.timedelta(days=1), current_end),
+        ("previous", before + dt.timedelta(days=1), previous_end),
+    ):
+        if since and since > end:
+            continue
+        out.append(Cycle(which, max(start, since) if since else start, end, start))
+    return out
+
+
+def cycle_dates(framework: Framework, cycle: Cycle, registration: Any) -> dict[str, tuple[str, dt.date]]:
+    """The dates that matter in a cycle, by id: (label, date)."""
+    known: dict[str, dt.date] = {"starts_on": cycle.nominal_start, "ends_on": cycle.ends_on}
+    out: dict[str, tuple[str, dt.date]] = {}
+    if framework.cycle.get("type") == "renewal_window":
+        found = _ends_for_window(framework, registration)
+        if found is None:  # no known window: HCPC windows last about three months
+            opens = shift_months(cycle.ends_on, -3) + dt.timedelta(days=1)
+        else:
+            opens = yearly(cycle.ends_on.year, found[1]["opens"])
+            if opens > cycle.ends_on:
+                opens = yearly(cycle.ends_on.year - 1, found[1]["opens"])
+        known["window_opens"] = opens
+        out["window_opens"] = ("Renewal window opens", opens)
+    for rule in framework.dates:
+        day = shift_months(known[rule["from"]], rule["months"]) + dt.timedelta(days=rule["days"])
+        if rule.get("snap") == "month_start":
+            day = day.replace(day=1)
+        elif rule.get("snap") == "month_end":
+            day = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        known[rule["id"]] = day
+        out[rule["id"]] = (rule["label"], day)
+    return out
+
+
+# --- counting --------------------------------------------------------------------------------
+
+
+def counts(entry: Any) -> bool:
+    """Whether an entry counts at all: not deleted, not a draft."""
+    return not entry.is_deleted and entry.status not in NOT_COUNTED
+
+
+def activity_day(entry: Any) -> dt.date:
+    """The day an activity counts on: when it ended."""
+    return entry.end_date or entry.start_date
+
+
+def _fmt(number: Decimal | float | int) -> str:
+    value = Decimal(str(number)).normalize()
+    return f"{value:f}"
+
+
+def _plural(n: Decimal | int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _matches(rule: dict[str, Any], entry: Any, framework: Framework, since: dt.date | None) -> bool:
+    kinds = rule.get("kinds")
+    if kinds is not None:
+        if entry.kind not in kinds:
+            return False
+    elif entry.kind not in framework.cpd_kinds:
+        return False
+    if rule.get("participatory") is not None and bool(entry.is_participatory) != rule["participatory"]:
+        return False
+    if rule.get("peer_reflection") is not None and (
+        bool(entry.includes_peer_reflection) != rule["peer_reflection"]
+    ):
+        return False
+    if rule.get("signed_off_only") and entry.status != "signed_off":
+        return False
+    return since is None or activity_day(entry) >= since
+
+
+def _status(value: Decimal, target: Decimal, ctx: Context) -> str:
+    cycle, framework, today, since = ctx.cycle, ctx.framework, ctx.today, ctx.since
+    if value >= target:
+        return MET
+    if today > cycle.ends_on:
+        return NOT_MET
+    start = since or cycle.starts_on
+    if today < start:
+        return ON_TRACK
+    days_left = (cycle.ends_on - today).days
+    if days_left < framework.cycle.get("at_risk_days", 90):
+        return AT_RISK
+    elapsed = Decimal((today - start).days + 1) / Decimal((cycle.ends_on - start).days + 1)
+    pace = Decimal(str(framework.cycle.get("pace", 0.5)))
+    return AT_RISK if value < target * elapsed * pace else ON_TRACK
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every measure needs: the framework, the cycle, its counted entries, today, the registration."""
+
+    framework: Framework
+    cycle: Cycle
+    entries: list[Any]
+    today: dt.date
+    registration: Any
+    since: dt.date | None = None  # a rule's window start, if it has one
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+@dataclass
+class RuleResult:
+    """How one requirement stands."""
+
+    id: str
+    title: str
+    status: str
+    value: float
+    target: float
+    unit: str
+    missing: str
+    advisory: bool = False
+    unconfirmed: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "value": self.value,
+            "target": self.target,
+            "unit": self.unit,
+            "missing": self.missing,
+            "advisory": self.advisory,
+            "unconfirmed": self.unconfirmed,
+            **self.detail,
+        }
+
+
+def _window_note(since: dt.date | None, cycle: Cycle) -> str:
+    return f" between {_day(since)} and {_day(cycle.ends_on)}" if since else ""
+
+
+def _measure_sum(rule: dict[str, Any], ctx: Context) -> RuleResult:
+    framework, cycle, entries, today, since = ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.since
+    registration = ctx.registration
+    matching = [e for e in entries if _matches(rule, e, framework, since)]
+    if rule.get("distinct_records"):
+        matching = list({(e.kind, e.title.strip().lower(), activity_day(e)): e for e in matching}.values())
+    if rule["measure"] == "hours":
+        value = sum((Decimal(e.hours) for e in matching), ZERO)
+        unit = rule.get("unit") or "hours"
+    else:
+        value = Decimal(len(matching))
+        unit = rule.get("unit") or "records"
+    target = Decimal(str(rule["target"]))
+    if (
+        registration is not None
+        and registration.is_dual_registration
+        and rule.get("dual_registration_target")
+    ):
+        target = Decimal(str(rule["dual_registration_target"]))
+    status = _status(value, target, ctx)
+    remaining = max(target - value, ZERO)
+    describe = rule.get("describe") or unit
+    missing = "" if status == MET else f"{_fmt(remaining)} more {describe}{_window_note(since, cycle)}"
+    if status != MET and since and today < since:
+        missing += f" (not due before {_day(since)})"
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(value),
+        float(target),
+        unit,
+        missing,
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+    )
+
+
+def _measure_types(rule: dict[str, Any], ctx: Context) -> RuleResult:
+    framework, entries, since = ctx.framework, ctx.entries, ctx.since
+    seen = {
+        framework.activity_type_of[e.kind]
+        for e in entries
+        if e.kind in framework.activity_type_of and _matches(rule, e, framework, since)
+    }
+    value, target = Decimal(len(seen)), Decimal(str(rule["target"]))
+    status = _status(value, target, ctx)
+    titles = sorted(framework.activity_type_titles[t] for t in seen)
+    missing = ""
+    if status != MET:
+        more = target - value
+        so_far = f" (so far: {', '.join(titles)})" if titles else ""
+        missing = f"CPD of {_fmt(more)} more {_plural(more, 'type', 'types')} of activity{so_far}"
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(value),
+        float(target),
+        rule.get("unit") or "types",
+        missing,
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+        {"types": sorted(seen)},
+    )
+
+
+def find_gaps(days: list[tuple[dt.date, dt.date]], start: dt.date, last: dt.date, months: int):
+    """Runs of days from start to last (inclusive) with no activity that last `months` months or more."""
+    gaps = []
+    cursor = start  # first day not yet known to be covered
+    for first, final in sorted(days):
+        if final < cursor:
+            continue
+        if first > cursor:
+            gap_end = min(first - dt.timedelta(days=1), last)
+            if gap_end >= cursor and add_months_clamped(cursor, months) <= gap_end + dt.timedelta(days=1):
+                gaps.append((cursor, gap_end))
+        cursor = max(cursor, final + dt.timedelta(days=1))
+        if cursor > last:
+            break
+    if cursor <= last and add_months_clamped(cursor, months) <= last + dt.timedelta(days=1):
+        gaps.append((cursor, last))
+    return gaps
+
+
+def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
+    framework, cycle, entries, today = ctx.framework, ctx.cycle, ctx.entries, ctx.today
+    last = min(today, cycle.ends_on)
+    days = [
+        (e.start_date, activity_day(e))
+        for e in entries
+        if _matches(rule, e, framework, None) and e.start_date <= cycle.ends_on
+    ]
+    gaps = find_gaps(days, cycle.starts_on, last, rule["min_months"]) if last >= cycle.starts_on else []
+    status = MET if not gaps else AT_RISK
+    missing = "; ".join(f"explain the gap with no CPD from {_day(a)} to {_day(b)}" for a, b in gaps)
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(len(gaps)),
+        0.0,
+        rule.get("unit") or "gaps",
+        missing[:1].upper() + missing[1:],
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+        {"gaps": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in gaps]},
+    )
+
+
+def _periods(start: dt.date, end: dt.date, period: str) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    cursor, n = start, 0
+    while cursor <= end:
+        n += 1
+        if period == "month":
+            nxt = add_months_clamped(start, n)
+        else:
+            nxt = start + dt.timedelta(days=7 * n if period == "week" else 14 * n)
+        out.append((cursor, nxt - dt.timedelta(days=1)))
+        cursor = nxt
+    return out
+
+
+def _measure_periods(rule: dict[str, Any], ctx: Context) -> RuleResult:
+    framework, cycle, entries, today = ctx.framework, ctx.cycle, ctx.entries, ctx.today
+    registration = ctx.registration
+    period = rule["period"]
+    nq = rule.get("newly_qualified")
+    since = getattr(registration, "registered_since", None) if registration is not None else None
+    if nq and since and shift_months(since, nq["within_months"]) > min(today, cycle.ends_on):
+        period = nq["period"]
+    minimum = rule.get("min_minutes")
+    sessions = [
+        activity_day(e)
+        for e in entries
+        if _matches(rule, e, framework, None) and (minimum is None or _minutes(e) >= minimum)
+    ]
+    done = [p for p in _periods(cycle.starts_on, cycle.ends_on, period) if p[1] <= min(today, cycle.ends_on)]
+    met_periods = [p for p in done if any(p[0] <= d <= p[1] for d in sessions)]
+    missed = [p for p in done if p not in met_periods]
+    value, target = len(met_periods), len(done)
+    status = MET if not missed else (NOT_MET if today > cycle.ends_on else AT_RISK)
+    length = f" of at least {minimum} minutes" if minimum else ""
+    missing = ""
+    if missed:
+        listed = ", ".join(f"{_day(a)} to {_day(b)}" for a, b in missed[:6])
+        missing = f"No session{length} recorded in {len(missed)} {PERIOD_NAMES[period]}(s): {listed}"
+        missing += "…" if len(missed) > 6 else ""
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(value),
+        float(target),
+        rule.get("unit") or f"{period}s",
+        missing,
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+        {"period": period, "missed": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in missed]},
+    )
+
+
+def _minutes(entry: Any) -> Decimal:
+    details = entry.details or {}
+    if details.get("duration_minutes"):
+        return Decimal(details["duration_minutes"])
+    return Decimal(entry.hours) * 60
+
+
+def _measure_standards(rule: dict[str, Any], ctx: Context) -> RuleResult:
+    framework, entries = ctx.framework, ctx.entries
+    wanted = list(rule["codes"])
+    covered = {
+        tag["code"]
+        for e in entries
+        if _matches(rule, e, framework, None)
+        for tag in (e.standards or [])
+        if tag.get("framework") == framework.id
+    }
+    have = [c for c in wanted if c in covered]
+    value, target = Decimal(len(have)), Decimal(len(wanted))
+    status = _status(value, target, ctx)
+    left = [c for c in wanted if c not in covered]
+    missing = f"Not yet covered: {', '.join(left)}" if left else ""
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(value),
+        float(target),
+        rule.get("unit") or "standards",
+        missing,
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+        {"covered": have},
+    )
+
+
+def evaluate_rule(rule: dict[str, Any], ctx: Context, dates: dict[str, tuple[str, dt.date]]) -> RuleResult:
+    """One requirement measured over the counted entries of one cycle."""
+    since = dates[rule["from_date"]][1] if rule.get("from_date") else None
+    ctx = Context(ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration, since)
+    measure = rule["measure"]
+    if measure in {"count", "hours"}:
+        return _measure_sum(rule, ctx)
+    if measure == "distinct_activity_types":
+        return _measure_types(rule, ctx)
+    if measure == "gaps":
+        return _measure_gaps(rule, ctx)
+    if measure == "per_period":
+        return _measure_periods(rule, ctx)
+    return _measure_standards(rule, ctx)
+
+
+def numbers(framework: Framework, entries: list[Any]) -> dict[str, Any]:
+    """The figures behind the rules, for one cycle's counted entries."""
+    cpd = [e for e in entries if e.kind in framework.cpd_kinds]
+    by_kind = Counter(e.kind for e in entries)
+    types = sorted({framework.activity_type_of[e.kind] for e in cpd if e.kind in framework.activity_type_of})
+    return {
+        "records": len(cpd),
+        "hours": float(sum((Decimal(e.hours) for e in cpd), ZERO)),
+        "participatory_hours": float(sum((Decimal(e.hours) for e in cpd if e.is_participatory), ZERO)),
+        "practice_hours": float(sum((Decimal(e.hours) for e in entries if e.kind == "practice_hours"), ZERO)),
+        "peer_reflections": sum(1 for e in cpd if e.includes_peer_reflection),
+        "signed_off": sum(1 for e in entries if e.status == "signed_off"),
+        "by_kind": {kind: by_kind[kind] for kind in KIND_LABELS if by_kind[kind]},
+        "distinct_activity_types": len(types),
+        "activity_types": types,
+    }
+
+
+def overall_status(rules: list[RuleResult], is_over: bool) -> str:
+    """The worst binding rule; with only advisory rules, the worst of those but never "not met"."""
+    binding = [r.status for r in rules if not r.advisory]
+    if binding:
+        return max(binding, key=SEVERITY.__getitem__)
+    if rules:
+        return min(
+            max((r.status for r in rules), key=SEVERITY.__getitem__), AT_RISK, key=SEVERITY.__getitem__
+        )
+    return MET if is_over else ON_TRACK
+
+
+def evaluate_cycle(
+    framework: Framework, cycle: Cycle, entries: list[Any], today: dt.date, registration: Any = None
+) -> dict[str, Any]:
+    """Every rule, the numbers, and the dates that matter, for one cycle."""
+    in_cycle = [e for e in entries if counts(e) and cycle.starts_on <= activity_day(e) <= cycle.ends_on]
+    dates = cycle_dates(framework, cycle, registration)
+    ctx = Context(framework, cycle, in_cycle, today, registration)
+    rules = [evaluate_rule(r, ctx, dates) for r in framework.requirements]
+    status = overall_status(rules, today > cycle.ends_on)
+    gaps = next((r.detail["gaps"] for r in rules if "gaps" in r.detail), [])
+    figures = numbers(framework, in_cycle)
+    figures["gaps"] = gaps
+    return {
+        "which": cycle.which,
+        "starts_on": cycle.starts_on.isoformat(),
+        "ends_on": cycle.ends_on.isoformat(),
+        "framework": {"id": framework.id, "version": framework.version, "name": framework.name},
+        "status": status,
+        "rules": [r.as_dict() for r in rules],
+        "numbers": figures,
+        "dates": [
+            {"id": key, "label": label, "date": day.isoformat()}
+            for key, (label, day) in sorted(dates.items(), key=lambda item: item[1][1])
+        ]
+        + [{"id": "ends_on", "label": "Cycle ends", "date": cycle.ends_on.isoformat()}],
+        "reminders": [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "date": (dates.get(r["date"]) or ("", cycle.ends_on))[1].isoformat(),
+            }
+            for r in framework.reminders
+        ],
+    }
+
+
+def registration_progress(
+    registration: Any, versions: list[Framework], entries: list[Any], today: dt.date
+) -> dict[str, Any]:
+    """Current and previous cycle of one registration, each under the version in force for it."""
+    if not versions:
+        return {"framework": None, "cycles": [], "note": "No framework is linked to this registration."}
+    current = version_for(versions, today)
+    try:
+        cycles = cycles_for(current, registration, today)
+    except NoCycle as err:
+        return {"framework": _ref(current), "cycles": [], "note": str(err)}
+    out = []
+    for cycle in cycles:
+        framework = version_for(versions, cycle.nominal_start)
+        out.append(evaluate_cycle(framework, cycle, entries, today, registration))
+    return {"framework": _ref(current), "cycles": out, "note": ""}
+
+
+def policy_progress(
+    versions: list[Framework], entries: list[Any], today: dt.date, registration: Any = None
+) -> dict[str, Any]:
+    """A supervision policy's current and previous cycle (cycles come from the policy itself)."""
+    current = version_for(versions, today)
+    cycles = cycles_for(current, _NoRegistration(), today)
+    out = [
+        evaluate_cycle(version_for(versions, c.nominal_start), c, entries, today, registration)
+        for c in cycles
+    ]
+    return {"framework": _ref(current), "cycles": out, "note": ""}
+
+
+@dataclass(frozen=True)
+class _NoRegistration:
+    regulator: str = ""
+    profession: str = ""
+    registered_since: dt.date | None = None
+    renewal_date: dt.date | None = None
+    is_dual_registration: bool = False
+
+
+def _ref(framework: Framework) -> dict[str, Any]:
+    return {"id": framework.id, "version": framework.version, "name": framework.name}
+
+
+def policy_applies(framework: Framework, *, regulators: set[str], service_areas: set[str]) -> bool:
+    """Whether a supervision policy applies to someone with these registrations and service areas."""
+    applies = framework.applies_to or {}
+    return bool(set(applies.get("regulators") or ()) & regulators) or bool(
+        set(applies.get("service_areas") or ()) & service_areas
+    )
+
+
+def progress(
+    *,
+    registrations: list[Any],
+    entries: list[Any],
+    frameworks: dict[str, list[Framework]],
+    today: dt.date,
+    service_areas: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Where one person stands: each registration's cycles, and each supervision policy that applies."""
+    counted = [e for e in entries if counts(e)]
+    regs = []
+    for reg in registrations:
+        versions = frameworks.get(reg.framework_id or "", [])
+        regs.append((reg, registration_progress(reg, versions, counted, today)))
+    regulators = {r.regulator for r in registrations}
+    policies = []
+    for versions in frameworks.values():
+        current = version_for(versions, today)
+        if current.kind == "supervision_policy" and policy_applies(
+            current, regulators=regulators, service_areas=set(service_areas)
+        ):
+            reg = next(
+                (r for r in registrations if r.regulator in (current.applies_to or {}).get("regulators", [])),
+                None,
+            )
+            policies.append(policy_progress(versions, counted, today, reg))
+    return {"registrations": regs, "policies": policies}

@@ -1,0 +1,167 @@
+"""Wire shapes for frameworks (for tagging and uploads) and for progress in registration cycles."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+STATUSES = ("met", "on_track", "at_risk", "not_met")
+
+
+class FrameworkRefSchema(Schema):
+    """Which framework version."""
+
+    id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+
+
+class FrameworkSummarySchema(Schema):
+    """A framework as listed: its newest version and every version number."""
+
+    id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "registration, supervision_policy or standards"})
+    regulator = fields.String(allow_none=True)
+    effective_from = fields.Date(allow_none=True)
+    effective_to = fields.Date(allow_none=True)
+    owner = fields.String(metadata={"description": "shipped or organisation"})
+    source_name = fields.String()
+    imported_at = fields.DateTime()
+    versions = fields.List(fields.Integer())
+
+
+class StandardSchema(Schema):
+    """A standard to tag entries with; parent is the code it sits under."""
+
+    code = fields.String()
+    title = fields.String()
+    parent = fields.String(allow_none=True)
+    description = fields.String()
+    unconfirmed = fields.Boolean()
+
+
+class FrameworkDetailSchema(FrameworkSummarySchema):
+    """One framework version in full: standards, rules, profile, sources."""
+
+    description = fields.String()
+    sources = fields.List(fields.Dict())
+    unconfirmed = fields.List(fields.String())
+    standards = fields.List(fields.Nested(StandardSchema))
+    entry_kinds = fields.Dict()
+    activity_types = fields.Dict()
+    cycle = fields.Dict()
+    dates = fields.List(fields.Dict())
+    requirements = fields.List(fields.Dict())
+    reminders = fields.List(fields.Dict())
+    record_fields = fields.List(fields.Dict())
+    profile = fields.Dict(allow_none=True)
+    applies_to = fields.Dict(allow_none=True)
+
+
+class FrameworkQuerySchema(Schema):
+    """Which version to show."""
+
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class FrameworkUploadSchema(Schema):
+    """A framework file to add for the organisation (YAML text, format in docs/frameworks.md)."""
+
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=512 * 1024))
+
+
+class ProgressQuerySchema(Schema):
+    """Whose progress: the caller (default), one person by id, or a group the caller may see."""
+
+    user_id = fields.UUID()
+    scope = fields.String(
+        load_default="me", validate=validate.OneOf(["me", "supervisees", "team", "organisation"])
+    )
+    as_of = fields.Date(metadata={"description": "work out progress as on this day (default today)"})
+
+
+class RuleSchema(Schema):
+    """How one requirement stands."""
+
+    id = fields.String()
+    title = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    value = fields.Float()
+    target = fields.Float()
+    unit = fields.String()
+    missing = fields.String(metadata={"description": "what is still needed, in plain words"})
+    advisory = fields.Boolean(metadata={"description": "good practice: does not change the cycle's status"})
+    unconfirmed = fields.Boolean()
+    types = fields.List(fields.String())
+    gaps = fields.List(fields.Dict())
+    missed = fields.List(fields.Dict())
+    period = fields.String()
+    covered = fields.List(fields.String())
+
+
+class DateSchema(Schema):
+    """A date that matters in a cycle."""
+
+    id = fields.String()
+    label = fields.String()
+    date = fields.Date()
+
+
+class ReminderSchema(Schema):
+    """Something to do that the logbook cannot check."""
+
+    id = fields.String()
+    title = fields.String()
+    date = fields.Date()
+
+
+class CycleSchema(Schema):
+    """One registration cycle and how it stands."""
+
+    which = fields.String(validate=validate.OneOf(["current", "previous"]))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    framework = fields.Nested(FrameworkRefSchema)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    rules = fields.List(fields.Nested(RuleSchema))
+    numbers = fields.Dict()
+    dates = fields.List(fields.Nested(DateSchema))
+    reminders = fields.List(fields.Nested(ReminderSchema))
+
+
+class RegistrationProgressSchema(Schema):
+    """A registration's current and previous cycles."""
+
+    registration_id = fields.UUID()
+    regulator = fields.String()
+    profession = fields.String()
+    registration_number = fields.String(allow_none=True)
+    framework = fields.Nested(FrameworkRefSchema, allow_none=True)
+    cycles = fields.List(fields.Nested(CycleSchema))
+    note = fields.String(metadata={"description": "why no cycle is shown, if none is"})
+
+
+class PolicyProgressSchema(Schema):
+    """A supervision policy that applies to the person."""
+
+    framework = fields.Nested(FrameworkRefSchema)
+    cycles = fields.List(fields.Nested(CycleSchema))
+    note = fields.String()
+
+
+class PersonProgressSchema(Schema):
+    """One person's progress."""
+
+    user_id = fields.UUID()
+    name = fields.String()
+    registrations = fields.List(fields.Nested(RegistrationProgressSchema))
+    policies = fields.List(fields.Nested(PolicyProgressSchema))
+
+
+class ProgressSchema(Schema):
+    """Progress in registration cycles, as on a day."""
+
+    as_of = fields.Date()
+    people = fields.List(fields.Nested(PersonProgressSchema))
