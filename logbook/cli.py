@@ -189,3 +189,29 @@ def import_roles(csv_file: Path, org_slug: str) -> None:
         db.session.commit()
         click.echo(f"Imported job roles: {result['created']} created, {result['updated']} updated.")
 
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit trail of sign-offs."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain, every sign-off and every signed entry; name the first broken link."""
+    from logbook.extensions import db
+    from logbook.supervision.signoff import verify_everything
+
+    app = _app()
+    with app.app_context():
+        report = verify_everything()
+        db.session.rollback()
+    chain = report.chain
+    if chain.is_ok:
+        click.echo(f"Audit chain intact: {chain.checked} events, head {chain.head}.")
+    else:
+        click.echo(f"Audit chain BROKEN at event {chain.broken_seq}: {chain.reason}.", err=True)
+    for problem in report.problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    click.echo(f"Checked {report.sign_offs_checked} sign-offs on {report.entries_checked} entries.")
+    if not report.is_ok:
+        raise SystemExit(1)

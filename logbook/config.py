@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "SYNC_RATE_LIMIT": "600 per minute",
     "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
+    "MAIL_URL": None,  # None → .eml files in instance/outbox; console://, memory://, smtp://user:pw@host:587?starttls=1
+    "MAIL_FROM": "CPD Logbook <no-reply@localhost>",
+    "PUBLIC_URL": None,  # base of links in emails (e.g. https://cpd.example.org); None → the request's host
+    "EXTERNAL_SIGNOFF_DAYS": 7,  # how long an external signer's single-use link works
+    "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

@@ -8,6 +8,7 @@ from logbook.accounts.models import (  # noqa: F401
     Team,
     User,
 )
+from logbook.audit.models import AuditEvent  # noqa: F401
 from logbook.entries.models import (  # noqa: F401
     Entry,
     EntryEvidence,
@@ -17,5 +18,5 @@ from logbook.entries.models import (  # noqa: F401
     EvidenceUpload,
 )
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
-from logbook.supervision.models import SupervisionLink  # noqa: F401
+from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
 from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401

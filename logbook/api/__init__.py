@@ -73,5 +73,8 @@ def init_api(app: Flask) -> LogbookApi:
     from logbook.api import frameworks
 
     api.register_blueprint(frameworks.blp)
+    from logbook.api import supervision
+
+    supervision.register(app, api)
     app.extensions["logbook.api"] = api
     return api

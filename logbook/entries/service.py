@@ -166,6 +166,15 @@ def content_hash(entry: Entry) -> str:
     return hashlib.sha256(canonical_content(entry)).hexdigest()
 
 
+def revision_content_hash(*, owner_id: uuid.UUID, revision: EntryRevision) -> str:
+    """SHA-256 recomputed from a stored revision, exactly as content_hash() computed it when the
+    version was made: a changed revision no longer matches its own hash or any sign-off of it."""
+    content = {"id": str(revision.entry_id), "owner_id": str(owner_id), "version": revision.version}
+    content |= {k: v for k, v in revision.content.items() if k != "is_deleted"}
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
 def _is_shared(content: dict[str, Any]) -> bool:
     """Whether an entry in this state is visible to anyone but its owner."""
     return (
@@ -321,6 +330,21 @@ def update_entry(
     entry.updated_at = now
     _sync_links(entry)
     _snapshot(entry, now, client_id)
+    db.session.flush()
+    return entry
+
+
+def set_sign_off_status(
+    *, entry: Entry, status: str, now: dt.datetime, visibility: str | None = None
+) -> Entry:
+    """Move an entry through sign-off (submitted, signed_off, returned) as a new version, so the
+    revision history shows each step and devices pull it like any change (used by supervision)."""
+    entry.status = status
+    if visibility is not None:
+        entry.visibility = visibility
+    entry.version += 1
+    entry.updated_at = now
+    _snapshot(entry, now)
     db.session.flush()
     return entry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from logbook.extensions import Base
@@ -28,4 +28,78 @@ class SupervisionLink(Base):
     kind: Mapped[str] = mapped_column(String(20), default="line")
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+SIGNER_ROLES = ("supervisor", "reflective_discussion_partner", "confirmer")
+DECISIONS = ("approved", "returned")
+REQUEST_STATES = ("open", "approved", "returned", "cancelled", "superseded")
+
+
+class SignOffRequest(Base):
+    """A practitioner's request that one person (a supervisor, or an external signer by email)
+    approve or return one version of an entry."""
+
+    __tablename__ = "sign_off_request"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    entry_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    # Exactly one of: an internal supervisor, or an external signer (name, email, body).
+    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    external_name: Mapped[str | None] = mapped_column(String(200))
+    external_email: Mapped[str | None] = mapped_column(String(254))
+    registration_body: Mapped[str | None] = mapped_column(String(20))
+    signer_role: Mapped[str] = mapped_column(String(40), default="supervisor")
+    message: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignOff(Base):
+    """An immutable decision on one version of an entry: who, which version, the SHA-256 of the
+    content they saw, approved or returned, and why. Never updated; a new version needs a new one."""
+
+    __tablename__ = "sign_off"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # No cascade: signed evidence outlives nothing by accident (entries are tombstoned, not deleted).
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id"), index=True)
+    entry_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sign_off_request.id", ondelete="SET NULL"), index=True
+    )
+    signer_role: Mapped[str] = mapped_column(String(40), default="supervisor")
+    signer_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    signer_name: Mapped[str] = mapped_column(String(200))
+    external_email: Mapped[str | None] = mapped_column(String(254))
+    external_role: Mapped[str | None] = mapped_column(String(200))
+    registration_body: Mapped[str | None] = mapped_column(String(20))
+    registration_number: Mapped[str | None] = mapped_column(String(40))
+    is_imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ExternalSignOffLink(Base):
+    """A single-use, expiring link for an external signer; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "external_sign_off_link"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sign_off_request.id", ondelete="CASCADE"), index=True
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

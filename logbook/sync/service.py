@@ -22,6 +22,7 @@ from logbook.entries.schemas import EntryInSchema, EntrySchema
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.supervision import service as supervision
+from logbook.supervision.sync import apply_sign_off
 from logbook.sync.models import Change, SyncClient, SyncMutation
 
 CURSOR_SALT = "logbook.sync.cursor.v1"
@@ -81,7 +82,8 @@ def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_
 
 # Entity → applier. Other domains (sign-offs, supervision records) add theirs here.
 APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str, Any]]] = {
-    "entry": _apply_entry
+    "entry": _apply_entry,
+    "sign_off": apply_sign_off,
 }
 
 

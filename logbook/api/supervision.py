@@ -1,0 +1,189 @@
+"""Supervision: sign-off requests, the supervisor's queue, decisions, sign-offs and their verification;
+and the server-rendered page an external signer reaches through an emailed link."""
+
+from __future__ import annotations
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Flask, current_app, render_template, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import ValidationError
+
+from logbook.accounts.auth import current_user, login_required
+from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
+from logbook.extensions import client_address, limiter
+from logbook.supervision import signoff
+from logbook.supervision.registration import FORMATS
+from logbook.supervision.schemas import (
+    DecisionInSchema,
+    ExternalDecisionFormSchema,
+    RequestListQuerySchema,
+    RequestListSchema,
+    SignOffListSchema,
+    SignOffRequestInSchema,
+    SignOffRequestSchema,
+    SignOffSchema,
+)
+from logbook.timeutil import utcnow
+
+blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision and sign-off")
+pages = FlaskBlueprint("signoff_pages", __name__)
+
+
+def _present(sign_off) -> dict:
+    out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
+    result = signoff.verify_sign_off(sign_off)
+    out["verification"] = {"is_valid": result.is_valid, "problems": result.problems}
+    return out
+
+
+def _base_url() -> str:
+    return (current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/")
+
+
+@blp.route("/entries/<uuid:entry_id>/sign-off-requests", methods=["POST"])
+@login_required
+@blp.arguments(SignOffRequestInSchema)
+@blp.response(201, SignOffRequestSchema)
+@blp.alt_response(409, description="The entry changed since the caller read it")
+def request_sign_off(data, entry_id):
+    """Ask a current supervisor, or an external signer by single-use emailed link, to sign this version."""
+    new = signoff.request_sign_off(
+        owner=current_user(),
+        entry_id=entry_id,
+        now=utcnow(),
+        link_days=current_app.config["EXTERNAL_SIGNOFF_DAYS"],
+        base_url=_base_url(),
+        **data,
+    )
+    return {**_columns(new.request), "link_expires_at": new.expires_at}
+
+
+def _columns(row) -> dict:
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}
+
+
+@blp.route("/sign-off-requests")
+@login_required
+@blp.arguments(RequestListQuerySchema, location="query")
+@blp.response(200, RequestListSchema)
+def list_requests(args):
+    """The caller's sign-off queue (scope=queue, as supervisor) or the requests they sent (scope=mine)."""
+    state = None if args["state"] == "all" else args["state"]
+    rows = signoff.list_requests(user=current_user(), scope=args["scope"], today=utcnow().date(), state=state)
+    return {"items": [_columns(r) for r in rows]}
+
+
+@blp.route("/sign-off-requests/<uuid:request_id>", methods=["DELETE"])
+@login_required
+@blp.response(200, SignOffRequestSchema)
+def revoke_request(request_id):
+    """Withdraw an open request; an external link stops working at once."""
+    return _columns(signoff.revoke_request(owner=current_user(), request_id=request_id, now=utcnow()))
+
+
+@blp.route("/entries/<uuid:entry_id>/sign-offs")
+class EntrySignOffs(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SignOffListSchema)
+    def get(self, entry_id):
+        """Every sign-off of an entry, each verified against the stored text and the audit trail."""
+        rows = signoff.sign_offs_for(viewer=current_user(), entry_id=entry_id, today=utcnow().date())
+        return {"items": [_present(s) for s in rows]}
+
+    @blp.arguments(DecisionInSchema)
+    @blp.response(201, SignOffSchema)
+    @blp.alt_response(409, description="The entry changed after the supervisor read it, or nobody asked")
+    def post(self, data, entry_id):
+        """Approve or return the version (and SHA-256) of the entry the supervisor read."""
+        sign_off = signoff.decide(signer=current_user(), entry_id=entry_id, now=utcnow(), **data)
+        return _present(sign_off)
+
+
+@blp.route("/sign-offs/<uuid:sign_off_id>")
+@login_required
+@blp.response(200, SignOffSchema)
+def get_sign_off(sign_off_id):
+    """One sign-off and whether it still verifies."""
+    return _present(
+        signoff.get_sign_off(viewer=current_user(), sign_off_id=sign_off_id, today=utcnow().date())
+    )
+
+
+# --- the external signer's page (no account) -------------------------------------------------
+
+
+def _refused_response(response) -> bool:
+    """Only unusable or unknown links count towards the per-address limit (guessing is slowed)."""
+    return response.status_code in (404, 410)
+
+
+def _page_limit() -> str:
+    return current_app.config["EXTERNAL_SIGNOFF_FAILURE_LIMIT"]
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
+def _refused(err: DomainError):
+    status = 404 if isinstance(err, NotFound) else err.status
+    return _no_store(
+        current_app.make_response((render_template("signoff_refused.html", message=err.message), status))
+    )
+
+
+def _form_page(view, *, form=None, errors=None, status=200):
+    entry = view.entry
+    html = render_template(
+        "signoff_page.html",
+        request_=view.request,
+        entry=entry,
+        owner=view.owner,
+        answers=(entry.reflection or {}).get("answers") or {},
+        content_sha256=view.request.content_sha256,
+        formats=FORMATS,
+        form=form
+        or {
+            "registration_body": view.request.registration_body or "",
+            "name": view.request.external_name or "",
+        },
+        errors=errors or {},
+    )
+    return _no_store(current_app.make_response((html, status)))
+
+
+@pages.route("/sign-off/<token>", methods=["GET", "POST"])
+@limiter.limit(
+    _page_limit, key_func=lambda: f"signoff-link:{client_address()}", deduct_when=_refused_response
+)
+def external_sign_off(token: str):
+    """The page an external signer's link opens: the one entry, and a form to approve or return it."""
+    now = utcnow()
+    try:
+        view = signoff.open_link(token=token, now=now)
+    except DomainError as err:
+        return _refused(err)
+    if request.method == "GET":
+        return _form_page(view)
+    form = request.form.to_dict()
+    try:
+        data = ExternalDecisionFormSchema().load({k: v for k, v in form.items() if k != "csrf_token"})
+        sign_off = signoff.decide_external(token=token, now=now, **data)
+    except ValidationError as err:
+        return _form_page(view, form=form, errors=flatten_messages(err.messages), status=422)
+    except ValidationFailed as err:
+        return _form_page(view, form=form, errors=err.fields, status=422)
+    except DomainError as err:
+        return _refused(err)
+    html = render_template("signoff_done.html", sign_off=sign_off, entry=view.entry, owner=view.owner)
+    return _no_store(current_app.make_response((html, 200)))
+
+
+def register(app: Flask, api: Api) -> None:
+    """Register the API blueprint and the external signer's page."""
+    api.register_blueprint(blp)
+    app.register_blueprint(pages)

@@ -1,0 +1,1 @@
+"""Notifications: in-app messages and email, through one small mail interface."""
