@@ -181,7 +181,7 @@ class CycleSchema(Schema):
     windows = fields.Dict(keys=TEXT(validate=IDENT), values=fields.Nested(WindowSchema), load_default=dict)
     use_renewal_date = fields.Boolean(load_default=True)
     at_risk_days = StrictInteger(load_default=90, validate=validate.Range(min=0, max=3650))
-    pace = Number(load_default=0.5, validate=validate.Range(min=0, max=1))
+    pace = Number(load_default=0.25, validate=validate.Range(min=0, max=1))
     unconfirmed = fields.Boolean(load_default=False)
 
     @validates_schema

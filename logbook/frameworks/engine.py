@@ -317,9 +317,10 @@ def _status(value: Decimal, target: Decimal, ctx: Context) -> str:
     days_left = (cycle.ends_on - today).days
     if days_left < framework.cycle.get("at_risk_days", 90):
         return AT_RISK
+    # Behind a steady pace by more than `pace` of the cycle (a quarter by default): at risk.
     elapsed = Decimal((today - start).days + 1) / Decimal((cycle.ends_on - start).days + 1)
-    pace = Decimal(str(framework.cycle.get("pace", 0.5)))
-    return AT_RISK if value < target * elapsed * pace else ON_TRACK
+    pace = Decimal(str(framework.cycle.get("pace", 0.25)))
+    return AT_RISK if value < target * (elapsed - pace) else ON_TRACK
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from logbook.frameworks import engine
 from logbook.frameworks.definition import Definition, parse_definition, summary_of
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
 
-
-
 # --- which versions an organisation sees ------------------------------------------------------
 
 
