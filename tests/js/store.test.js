@@ -84,3 +84,13 @@ test('wipe deletes the whole database', async () => {
   assert.deepEqual(await again.allEntries(), []);
   assert.deepEqual(await again.outbox(), []);
 });
+
+test('unchanged fields are never sent, whatever their key order or number format', async () => {
+  const store = await freshStore();
+  await store.putEntries([{ id: 's', version: 2, state: 'synced', pending: 0, data: {
+    id: 's', title: 'T', hours: 1.5, reflection: { answers: { what: 'x' }, template: 'rolfe' }, ways_of_knowing: [] } }]);
+  await updateEntry(store, 's', { title: 'T', hours: '1.50', reflection: { template: 'rolfe', answers: { what: 'x' } }, ways_of_knowing: [], description: 'new' });
+  const [m] = await store.outbox();
+  assert.deepEqual(m.fields, { description: 'new' });
+  assert.equal(m.base_version, 2);
+});

@@ -13,8 +13,20 @@ export function newId() {
   return globalThis.crypto.randomUUID();
 }
 
-function same(a, b) {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// Key order and number formatting differ between what the server sends (hours 1.5, keys sorted)
+// and what a form builds ("1.50"); an unchanged field must never be sent as a change, or it
+// would clash with another device's real change to it.
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function same(a, b, name = '') {
+  if (name === 'hours' && a !== undefined && b !== undefined && a !== null && b !== null) return Number(a) === Number(b);
+  return canonical(a) === canonical(b);
 }
 
 function editable(fields) {
@@ -52,7 +64,7 @@ export async function updateEntry(store, id, changes, { now = new Date() } = {})
     if (!record) throw new Error(`No entry ${id} on this phone`);
     const diff = {};
     for (const [name, value] of Object.entries(editable(changes))) {
-      if (!same(record.data[name], value)) diff[name] = value;
+      if (!same(record.data[name], value, name)) diff[name] = value;
     }
     const data = { ...record.data, ...diff };
     const recreate = record.version === null && !record.pending;
@@ -88,7 +100,7 @@ export async function deleteEntry(store, id, { now = new Date() } = {}) {
 export async function resolveConflict(store, id, chosen, { now = new Date() } = {}) {
   const before = await store.getEntry(id);
   const server = (before && before.conflict && before.conflict.current) || {};
-  if (before && before.conflict && Object.entries(editable(chosen)).every(([k, v]) => same(server[k], v))) {
+  if (before && before.conflict && Object.entries(editable(chosen)).every(([k, v]) => same(server[k], v, k))) {
     return acceptServerCopy(store, id); // the user kept the other version of everything: nothing to send
   }
   return (await store.commitLocalChange(id, (record) => {
@@ -96,7 +108,7 @@ export async function resolveConflict(store, id, chosen, { now = new Date() } = 
     const current = record.conflict.current || {};
     const data = { ...editable(current), ...editable(chosen), id };
     const fields = {};
-    for (const [name, value] of Object.entries(editable(chosen))) if (!same(current[name], value)) fields[name] = value;
+    for (const [name, value] of Object.entries(editable(chosen))) if (!same(current[name], value, name)) fields[name] = value;
     return {
       record: {
         ...record, data, version: current.version, state: 'pending', conflict: null, errors: null,

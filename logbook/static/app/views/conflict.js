@@ -60,7 +60,7 @@ export async function conflictScreen(ctx, id) {
     const isText = typeof mine === 'string' && typeof theirs === 'string' && name !== 'kind' && name !== 'start_date' && name !== 'visibility';
     const group = `pick-${name}`;
     const combined = h('textarea', { id: `combine-${name}`, rows: 5, hidden: true, 'aria-label': `${FIELD_LABELS[name] || name}: combined text` },
-      `${theirs}\n\n${mine}`);
+      name === 'title' ? `${theirs} / ${mine}` : `${theirs}\n\n${mine}`);
     const option = (value, label, text) => h('label', { class: 'version-option' },
       h('input', { type: 'radio', name: group, value, checked: value === 'mine', onchange: () => { combined.hidden = value !== 'both'; choices[name] = value; } }),
       h('span', { class: 'version-label' }, label),
