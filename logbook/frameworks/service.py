@@ -117,15 +117,22 @@ def store_definition(*, definition: Definition, owner_key: str) -> tuple[Framewo
     return row, True
 
 
-def load_shipped_frameworks() -> dict[str, int]:
-    """Store every shipped framework version not stored yet (idempotent; never rewrites a version)."""
+def load_shipped_frameworks() -> dict[str, Any]:
+    """Store every shipped framework version not stored yet (idempotent). A stored version is never
+    rewritten: if a shipped file differs from the stored copy of its version, the stored copy stays
+    and the file is reported under "kept" (the file should have had a new version number)."""
     definitions = shipped_definitions()  # every file is validated before anything is stored
-    added = 0
+    added, kept = 0, []
     with db.session.begin_nested():
         for definition in definitions:
-            _, was_added = store_definition(definition=definition, owner_key=GLOBAL)
+            try:
+                with db.session.begin_nested():
+                    _, was_added = store_definition(definition=definition, owner_key=GLOBAL)
+            except Conflict:
+                kept.append(definition.source_name)
+                continue
             added += was_added
-    return {"files": len(definitions), "added": added}
+    return {"files": len(definitions), "added": added, "kept": kept}
 
 
 def import_framework(*, text: str, filename: str, organisation_id: uuid.UUID | None) -> FrameworkVersion:
