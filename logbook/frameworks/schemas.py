@@ -7,6 +7,11 @@ from marshmallow import Schema, fields, validate
 STATUSES = ("met", "on_track", "at_risk", "not_met")
 
 
+def IsoDate(**kwargs):  # noqa: N802 - reads like a field class
+    """A date the engine has already written as YYYY-MM-DD."""
+    return fields.String(metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
+
+
 class FrameworkRefSchema(Schema):
     """Which framework version."""
 
@@ -106,7 +111,7 @@ class DateSchema(Schema):
 
     id = fields.String()
     label = fields.String()
-    date = fields.Date()
+    date = IsoDate()
 
 
 class ReminderSchema(Schema):
@@ -114,15 +119,15 @@ class ReminderSchema(Schema):
 
     id = fields.String()
     title = fields.String()
-    date = fields.Date()
+    date = IsoDate()
 
 
 class CycleSchema(Schema):
     """One registration cycle and how it stands."""
 
     which = fields.String(validate=validate.OneOf(["current", "previous"]))
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = IsoDate()
+    ends_on = IsoDate()
     framework = fields.Nested(FrameworkRefSchema)
     status = fields.String(validate=validate.OneOf(STATUSES))
     rules = fields.List(fields.Nested(RuleSchema))
