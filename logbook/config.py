@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,  # base of links in emails (e.g. https://cpd.example.org); None → the request's host
     "EXTERNAL_SIGNOFF_DAYS": 7,  # how long an external signer's single-use link works
     "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
+    "SUPERVISION_DEFAULT_FREQUENCY_DAYS": 42,  # when neither an agreement nor a policy says how often
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

@@ -4,7 +4,7 @@ and the server-rendered page an external signer reaches through an emailed link.
 from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import ValidationError
@@ -12,13 +12,26 @@ from marshmallow import ValidationError
 from logbook.accounts.auth import current_user, login_required
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
-from logbook.supervision import signoff
+from logbook.supervision import calendar, sessions, signoff
 from logbook.supervision.registration import FORMATS
 from logbook.supervision.schemas import (
+    ActionCloseSchema,
+    ActionInSchema,
+    ActionListSchema,
+    ActionSchema,
+    AgreementSchema,
+    CalendarFeedSchema,
+    ConfirmSchema,
     DecisionInSchema,
+    DueListSchema,
+    DueQuerySchema,
     ExternalDecisionFormSchema,
     RequestListQuerySchema,
     RequestListSchema,
+    SessionInSchema,
+    SessionListSchema,
+    SessionPatchSchema,
+    SessionSchema,
     SignOffListSchema,
     SignOffRequestInSchema,
     SignOffRequestSchema,
@@ -111,6 +124,160 @@ def get_sign_off(sign_off_id):
     )
 
 
+# --- supervision sessions, actions, agreements, due dates -------------------------------------
+
+
+def _session_out(session) -> dict:
+    out = _columns(session)
+    out["is_confirmed"] = sessions.is_confirmed(session)
+    out["content_sha256"] = sessions.session_hash(session)
+    found = sessions.actions_for(session)
+    out["actions"] = [_columns(a) for a in found["actions"]]
+    out["carried_forward"] = [_columns(a) for a in found["carried_forward"]]
+    return out
+
+
+@blp.route("/supervision/sessions")
+class Sessions(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SessionListSchema)
+    def get(self):
+        """Supervision sessions the caller is a party to, newest first."""
+        return {"items": [_session_out(s) for s in sessions.list_sessions(viewer=current_user())]}
+
+    @blp.arguments(SessionInSchema)
+    @blp.response(201, SessionSchema)
+    def post(self, data):
+        """Record or plan a session (either party; the two must be linked)."""
+        session = sessions.create_session(
+            actor=current_user(),
+            supervisor_id=data.pop("supervisor_id"),
+            supervisee_id=data.pop("supervisee_id"),
+            session_id=data.pop("id"),
+            data=data,
+            now=utcnow(),
+        )
+        return _session_out(session)
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>")
+class SessionItem(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SessionSchema)
+    def get(self, session_id):
+        """One session with its actions and those carried forward."""
+        return _session_out(sessions.get_session(viewer=current_user(), session_id=session_id))
+
+    @blp.arguments(SessionPatchSchema)
+    @blp.response(200, SessionSchema)
+    def patch(self, data, session_id):
+        """Change the record; both parties must confirm again."""
+        base_version = data.pop("base_version")
+        session = sessions.update_session(
+            actor=current_user(), session_id=session_id, base_version=base_version, changes=data, now=utcnow()
+        )
+        return _session_out(session)
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>/confirm", methods=["POST"])
+@login_required
+@blp.arguments(ConfirmSchema)
+@blp.response(200, SessionSchema)
+def confirm_session(data, session_id):
+    """Confirm the record as it stands at `version` (each party once)."""
+    session = sessions.confirm_session(
+        actor=current_user(), session_id=session_id, version=data["version"], now=utcnow()
+    )
+    return _session_out(session)
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>/actions", methods=["POST"])
+@login_required
+@blp.arguments(ActionInSchema)
+@blp.response(201, ActionSchema)
+def add_action(data, session_id):
+    """Agree an action with an owner and a due date; it carries forward until closed."""
+    return _columns(sessions.add_action(actor=current_user(), session_id=session_id, now=utcnow(), **data))
+
+
+@blp.route("/supervision/actions")
+@login_required
+@blp.response(200, ActionListSchema)
+def my_actions():
+    """Open actions the caller owns, soonest due first."""
+    return {"items": [_columns(a) for a in sessions.open_actions(user=current_user())]}
+
+
+@blp.route("/supervision/actions/<uuid:action_id>/close", methods=["POST"])
+@login_required
+@blp.arguments(ActionCloseSchema)
+@blp.response(200, ActionSchema)
+def close_action(data, action_id):
+    """Close an action."""
+    action = sessions.close_action(
+        actor=current_user(), action_id=action_id, now=utcnow(), in_session_id=data["session_id"]
+    )
+    return _columns(action)
+
+
+@blp.route("/supervision/links/<uuid:link_id>/agreement", methods=["PUT"])
+@login_required
+@blp.arguments(AgreementSchema)
+@blp.response(200, AgreementSchema)
+def set_agreement(data, link_id):
+    """Record the supervision agreement: frequency, session length, what is recorded where."""
+    agreement = sessions.set_agreement(
+        actor=current_user(), link_id=link_id, data=data, today=utcnow().date()
+    )
+    return _columns(agreement)
+
+
+@blp.route("/supervision/due")
+@login_required
+@blp.arguments(DueQuerySchema, location="query")
+@blp.response(200, DueListSchema)
+def supervision_due(args):
+    """When supervision is next due, and whether it is overdue (mine, my supervisees', the organisation's)."""
+    rows = sessions.supervision_due(
+        viewer=current_user(),
+        scope=args["scope"],
+        today=utcnow().date(),
+        default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
+    )
+    return {"items": [r.__dict__ for r in rows]}
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+@blp.route("/supervision/calendar-feed", methods=["POST", "DELETE"])
+@login_required
+@blp.response(200, CalendarFeedSchema)
+def calendar_feed():
+    """POST: a new secret iCalendar URL (earlier ones stop working). DELETE: stop every feed URL."""
+    if request.method == "DELETE":
+        calendar.revoke_feeds(user=current_user(), now=utcnow())
+        return {"url": ""}
+    token = calendar.create_feed(user=current_user(), now=utcnow())
+    return {"url": f"{_base_url()}/calendar/{token}.ics"}
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>/invite.ics")
+@login_required
+def session_invite(session_id):
+    """One session as a downloadable calendar invite."""
+    return _ics(calendar.invite_ics(viewer=current_user(), session_id=session_id), "supervision.ics")
+
+
 # --- the external signer's page (no account) -------------------------------------------------
 
 
@@ -181,6 +348,17 @@ def external_sign_off(token: str):
         return _refused(err)
     html = render_template("signoff_done.html", sign_off=sign_off, entry=view.entry, owner=view.owner)
     return _no_store(current_app.make_response((html, 200)))
+
+
+@pages.route("/calendar/<token>.ics")
+@limiter.limit(_page_limit, key_func=lambda: f"calendar:{client_address()}", deduct_when=_refused_response)
+def calendar_feed_ics(token: str):
+    """A person's supervision sessions as an iCalendar feed (secret URL, no login)."""
+    try:
+        body = calendar.feed_ics(token=token, now=utcnow())
+    except NotFound:
+        return current_app.make_response(("No such calendar.", 404, {"Content-Type": "text/plain"}))
+    return _ics(body, "supervision.ics")
 
 
 def register(app: Flask, api: Api) -> None:

@@ -103,3 +103,76 @@ class ExternalSignOffLink(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+SESSION_FORMATS = ("individual", "group", "peer")
+
+
+class SupervisionAgreement(Base):
+    """What a supervisor and supervisee agreed: how often, how long, and what is recorded where."""
+
+    __tablename__ = "supervision_agreement"
+    link_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("supervision_link.id", ondelete="CASCADE"), primary_key=True
+    )
+    frequency_days: Mapped[int | None] = mapped_column(Integer)  # None: follow the organisation's policy
+    session_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    recorded_where: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    agreed_on: Mapped[dt.date] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupervisionSession(Base):
+    """One supervision session between a supervisor and a supervisee; both confirm the shared record."""
+
+    __tablename__ = "supervision_session"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    supervisor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    supervisee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(20), default="individual")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervisor_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    supervisee_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupervisionAction(Base):
+    """An action agreed in a session, with an owner and a due date; it carries forward until closed."""
+
+    __tablename__ = "supervision_action"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("supervision_session.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_in_session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("supervision_session.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(Base):
+    """A person's secret calendar feed URL; only the SHA-256 of its token is stored; revocable."""
+
+    __tablename__ = "calendar_feed"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

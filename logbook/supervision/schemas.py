@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from logbook.supervision.models import DECISIONS, SIGNER_ROLES
+from logbook.supervision.models import DECISIONS, SESSION_FORMATS, SIGNER_ROLES
 from logbook.supervision.registration import BODIES
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be a SHA-256 in lower-case hex")
@@ -127,3 +127,138 @@ class ExternalDecisionFormSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     content_sha256 = fields.String(required=True, validate=SHA256)
+
+
+class SessionInSchema(Schema):
+    """Record or plan a supervision session between a supervisor and a supervisee."""
+
+    id = fields.UUID(load_default=None)
+    supervisor_id = fields.UUID(required=True)
+    supervisee_id = fields.UUID(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    duration_minutes = fields.Integer(load_default=90, validate=validate.Range(min=5, max=600))
+    format = fields.String(load_default="individual", validate=validate.OneOf(SESSION_FORMATS))
+    location = fields.String(load_default="", validate=validate.Length(max=200))
+    agenda = fields.String(load_default="", validate=validate.Length(max=20000))
+    summary = fields.String(load_default="", validate=validate.Length(max=50000))
+
+
+class SessionPatchSchema(Schema):
+    """Change a session's record (clears both confirmations)."""
+
+    base_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    starts_at = fields.AwareDateTime()
+    duration_minutes = fields.Integer(validate=validate.Range(min=5, max=600))
+    format = fields.String(validate=validate.OneOf(SESSION_FORMATS))
+    location = fields.String(validate=validate.Length(max=200))
+    agenda = fields.String(validate=validate.Length(max=20000))
+    summary = fields.String(validate=validate.Length(max=50000))
+    is_cancelled = fields.Boolean()
+
+
+class ConfirmSchema(Schema):
+    """Confirm the record as it stands at this version."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ActionInSchema(Schema):
+    """An action agreed in a session."""
+
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    owner_id = fields.UUID(required=True)
+    due_on = fields.Date(load_default=None)
+
+
+class ActionCloseSchema(Schema):
+    """Close an action, optionally in the session where it was reviewed."""
+
+    session_id = fields.UUID(load_default=None)
+
+
+class ActionSchema(Schema):
+    """An agreed action."""
+
+    id = fields.UUID()
+    session_id = fields.UUID()
+    description = fields.String()
+    owner_id = fields.UUID()
+    due_on = fields.Date(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closed_in_session_id = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class SessionSchema(Schema):
+    """A session, its actions and the open actions carried forward from earlier sessions."""
+
+    id = fields.UUID()
+    supervisor_id = fields.UUID()
+    supervisee_id = fields.UUID()
+    starts_at = fields.DateTime()
+    duration_minutes = fields.Integer()
+    format = fields.String()
+    location = fields.String()
+    agenda = fields.String()
+    summary = fields.String()
+    is_cancelled = fields.Boolean()
+    supervisor_confirmed_at = fields.DateTime(allow_none=True)
+    supervisee_confirmed_at = fields.DateTime(allow_none=True)
+    is_confirmed = fields.Boolean()
+    version = fields.Integer()
+    content_sha256 = fields.String()
+    actions = fields.List(fields.Nested(ActionSchema))
+    carried_forward = fields.List(fields.Nested(ActionSchema))
+
+
+class SessionListSchema(Schema):
+    """Sessions, newest first."""
+
+    items = fields.List(fields.Nested(SessionSchema))
+
+
+class ActionListSchema(Schema):
+    """Actions."""
+
+    items = fields.List(fields.Nested(ActionSchema))
+
+
+class AgreementSchema(Schema):
+    """A supervision agreement: frequency, duration and what is recorded where."""
+
+    link_id = fields.UUID(dump_only=True)
+    frequency_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
+    session_minutes = fields.Integer(validate=validate.Range(min=5, max=600))
+    recorded_where = fields.String(validate=validate.Length(max=2000))
+    notes = fields.String(validate=validate.Length(max=5000))
+    agreed_on = fields.Date()
+
+
+class DueQuerySchema(Schema):
+    """Whose supervision: mine, my supervisees', or the organisation's (admins)."""
+
+    scope = fields.String(load_default="me", validate=validate.OneOf(["me", "supervisees", "organisation"]))
+
+
+class DueSchema(Schema):
+    """When supervision was last held and when the next is due."""
+
+    supervisee_id = fields.UUID()
+    supervisor_id = fields.UUID()
+    last_session_on = fields.Date(allow_none=True)
+    frequency_days = fields.Integer(allow_none=True)
+    basis = fields.String(metadata={"description": "agreement, a policy id and version, or default"})
+    due_on = fields.Date(allow_none=True)
+    is_overdue = fields.Boolean()
+
+
+class DueListSchema(Schema):
+    """Supervision due, per supervision link."""
+
+    items = fields.List(fields.Nested(DueSchema))
+
+
+class CalendarFeedSchema(Schema):
+    """A new secret calendar URL (shown once)."""
+
+    url = fields.String()

@@ -1,8 +1,8 @@
-"""supervision sign-off audit
+"""supervision: sign-off, audit trail, sessions, actions, agreements, calendar feeds
 
 Revision ID: 0004_supervision
 Revises: 0003_frameworks
-Create Date: 2026-11-25 02:49:01.042439
+Create Date: 2026-11-25 03:07:27.020688
 
 """
 from alembic import op
@@ -37,6 +37,46 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_subject_id'), ['subject_id'], unique=False)
 
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_calendar_feed_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_sha256', name=op.f('uq_calendar_feed_token_sha256'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
+
+    op.create_table('supervision_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('supervisor_id', sa.Uuid(), nullable=False),
+    sa.Column('supervisee_id', sa.Uuid(), nullable=False),
+    sa.Column('starts_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('format', sa.String(length=20), nullable=False),
+    sa.Column('location', sa.String(length=200), nullable=False),
+    sa.Column('agenda', sa.Text(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('is_cancelled', sa.Boolean(), nullable=False),
+    sa.Column('supervisor_confirmed_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('supervisee_confirmed_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_supervision_session_created_by_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supervisee_id'], ['user_account.id'], name=op.f('fk_supervision_session_supervisee_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supervisor_id'], ['user_account.id'], name=op.f('fk_supervision_session_supervisor_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_session'))
+    )
+    with op.batch_alter_table('supervision_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_session_starts_at'), ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_session_supervisee_id'), ['supervisee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_session_supervisor_id'), ['supervisor_id'], unique=False)
+
     op.create_table('sign_off_request',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('entry_id', sa.Uuid(), nullable=False),
@@ -63,6 +103,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sign_off_request_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_sign_off_request_supervisor_id'), ['supervisor_id'], unique=False)
 
+    op.create_table('supervision_action',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('session_id', sa.Uuid(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('closed_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_in_session_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['closed_in_session_id'], ['supervision_session.id'], name=op.f('fk_supervision_action_closed_in_session_id_supervision_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['user_account.id'], name=op.f('fk_supervision_action_owner_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['supervision_session.id'], name=op.f('fk_supervision_action_session_id_supervision_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_action'))
+    )
+    with op.batch_alter_table('supervision_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_action_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_action_session_id'), ['session_id'], unique=False)
+
+    op.create_table('supervision_agreement',
+    sa.Column('link_id', sa.Uuid(), nullable=False),
+    sa.Column('frequency_days', sa.Integer(), nullable=True),
+    sa.Column('session_minutes', sa.Integer(), nullable=False),
+    sa.Column('recorded_where', sa.Text(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('agreed_on', sa.Date(), nullable=False),
+    sa.Column('updated_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['link_id'], ['supervision_link.id'], name=op.f('fk_supervision_agreement_link_id_supervision_link'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('link_id', name=op.f('pk_supervision_agreement'))
+    )
     op.create_table('external_sign_off_link',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('request_id', sa.Uuid(), nullable=False),
@@ -120,6 +189,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_external_sign_off_link_request_id'))
 
     op.drop_table('external_sign_off_link')
+    op.drop_table('supervision_agreement')
+    with op.batch_alter_table('supervision_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_action_session_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_action_owner_id'))
+
+    op.drop_table('supervision_action')
     with op.batch_alter_table('sign_off_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_off_request_supervisor_id'))
         batch_op.drop_index(batch_op.f('ix_sign_off_request_state'))
@@ -127,6 +202,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sign_off_request_entry_id'))
 
     op.drop_table('sign_off_request')
+    with op.batch_alter_table('supervision_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_session_supervisor_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_session_supervisee_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_session_starts_at'))
+
+    op.drop_table('supervision_session')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_subject_id'))
 
