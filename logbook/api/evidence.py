@@ -34,6 +34,13 @@ class EvidenceItem(MethodView):
     decorators = [login_required]
 
     @blp.arguments(UploadQuerySchema, location="query")
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "The file's bytes, exactly as hashed on the device",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    )
     @blp.response(201, EvidenceSchema, description="Stored for the first time")
     @blp.alt_response(200, schema=EvidenceSchema, description="Already stored: nothing new was written")
     @blp.alt_response(413, description="Larger than EVIDENCE_MAX_BYTES")

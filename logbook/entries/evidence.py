@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryEvidence, Evidence, EvidenceUpload
@@ -259,13 +260,23 @@ def upload_evidence(
             size=len(stored),
             created_at=now,
         )
-        db.session.add(evidence)
+        try:
+            with db.session.begin_nested():
+                db.session.add(evidence)
+        except IntegrityError:  # the same file arrived through another request a moment ago
+            evidence, is_new = db.session.get(Evidence, sha256), False
     elif not store.exists(evidence.stored_sha256):  # e.g. a folder restored from an older backup
         store.put(evidence.stored_sha256, strip_location(evidence.media_type, data))
     if db.session.get(EvidenceUpload, (sha256, uploader.id)) is None:
-        db.session.add(
-            EvidenceUpload(sha256=sha256, user_id=uploader.id, filename=filename[:255], created_at=now)
-        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    EvidenceUpload(
+                        sha256=sha256, user_id=uploader.id, filename=filename[:255], created_at=now
+                    )
+                )
+        except IntegrityError:
+            pass  # the same person's retry won the race: they are recorded as an uploader either way
     db.session.flush()
     return Stored(evidence, is_new)
 

@@ -293,3 +293,46 @@ def test_a_missing_file_in_the_store_is_put_back_by_the_next_upload(app, make_cl
     assert client.get(f"/api/v1/evidence/{sha(PDF)}").status_code == 404
     assert put(client, PDF).status_code == 200
     assert client.get(f"/api/v1/evidence/{sha(PDF)}").data == PDF
+
+
+def test_the_same_new_file_arriving_twice_at_once(app, practitioner, monkeypatch):
+    """Two requests upload a new file together: the loser finds the winner's row, nothing fails."""
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the race cannot happen there")
+    import datetime as dt
+
+    from logbook.accounts.models import User
+    from logbook.entries import evidence
+    from logbook.entries.storage import MemoryStore
+
+    data = PDF + b"% raced\n"
+    real_sniff = evidence.sniff_media_type
+
+    def other_request_commits_first(raw):
+        with db.engine.begin() as conn:
+            conn.execute(
+                Evidence.__table__.insert().values(
+                    sha256=sha(raw),
+                    stored_sha256=sha(raw),
+                    media_type="application/pdf",
+                    size=len(raw),
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+            )
+        return real_sniff(raw)
+
+    monkeypatch.setattr(evidence, "sniff_media_type", other_request_commits_first)
+    with app.app_context():
+        user = db.session.get(User, practitioner.id)
+        stored = evidence.upload_evidence(
+            uploader=user,
+            sha256=sha(data),
+            data=data,
+            max_bytes=10_000,
+            store=MemoryStore(),
+            now=dt.datetime.now(dt.UTC),
+        )
+        assert stored.is_new is False
+        assert stored.evidence.sha256 == sha(data)
+        db.session.commit()
+        assert db.session.query(EvidenceUpload).count() == 1
