@@ -133,14 +133,21 @@ def strip_jpeg(data: bytes) -> bytes:
             continue
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         segment, body = data[pos : pos + 2 + length], data[pos + 4 : pos + 2 + length]
-        if marker == 0xDA:  # start of scan: the picture itself follows, copied as is
-            out += data[pos:]
+        if marker == 0xDA:  # start of scan: the picture itself follows, copied as is up to its end
+            # Bytes after the end-of-image marker (phones append depth maps and previews there, each
+            # with EXIF of its own, GPS included) are dropped: only the primary picture is kept.
+            end = data.find(b"\xff\xd9", pos + 2)
+            out += data[pos:] if end < 0 else data[pos : end + 2]
             return bytes(out)
         if marker == 0xE1 and body.startswith(b"Exif\x00\x00"):
             clean = _exif_without_gps(body)
             if clean is not None:
                 segment = b"\xff\xe1" + struct.pack(">H", len(clean) + 2) + clean
-        elif (marker == 0xE1 and body.startswith(XMP_PREFIXES)) or marker in (0xED, 0xFE):
+        elif (
+            (marker == 0xE1 and body.startswith(XMP_PREFIXES))
+            or (marker == 0xE2 and body.startswith(b"MPF\x00"))  # index of the dropped appended images
+            or marker in (0xED, 0xFE)
+        ):
             segment = b""
         out += segment
         pos += 2 + length

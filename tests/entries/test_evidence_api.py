@@ -336,3 +336,13 @@ def test_the_same_new_file_arriving_twice_at_once(app, practitioner, monkeypatch
         assert stored.evidence.sha256 == sha(data)
         db.session.commit()
         assert db.session.query(EvidenceUpload).count() == 1
+
+
+def test_pictures_appended_after_the_photo_are_dropped(make_client, practitioner):
+    """Phones append depth maps and previews after the main picture, each with its own EXIF."""
+    client = make_client(practitioner)
+    data = jpeg(gps=False, colour="white") + jpeg(gps=True)
+    put(client, data)
+    back = client.get(f"/api/v1/evidence/{sha(data)}").data
+    assert back == jpeg(gps=False, colour="white")
+    assert b"GPSLatitude" not in back
