@@ -16,12 +16,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Screens load data before they draw; a screen the user has already left must not draw over the
+// next one. The router bumps `navigation.id`; a screen passes the id it started under to mount().
+export const navigation = { id: 0 };
+
 /** Show a screen and move focus to its heading (screen readers announce the new screen). */
-export function mount(root, node, { focus = true } = {}) {
+export function mount(root, node, { focus = true, nav = navigation.id } = {}) {
+  if (nav !== navigation.id) return false;
   root.replaceChildren(node);
   const heading = root.querySelector('h2');
   if (heading && focus) { heading.setAttribute('tabindex', '-1'); heading.focus({ preventScroll: true }); }
   window.scrollTo(0, 0);
+  return true;
 }
 
 let uid = 0;

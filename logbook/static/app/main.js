@@ -2,7 +2,7 @@
 // offline), routes between screens, keeps the sync status honest and offers app updates.
 
 import { api, ApiError, transport } from './api.js';
-import { h, mount } from './dom.js';
+import { h, mount, navigation } from './dom.js';
 import { openStore } from './store.js';
 import { SyncEngine, startAutoSync } from './sync.js';
 import { loginScreen } from './views/login.js';
@@ -30,6 +30,7 @@ const ROUTES = [
 
 function route() {
   if (!ctx.user) return;
+  navigation.id += 1;
   const path = location.pathname;
   for (const [pattern, render] of ROUTES) {
     const m = pattern.exec(path);
@@ -128,6 +129,7 @@ async function startApp(user) {
 }
 
 function showLogin(message) {
+  navigation.id += 1; // a screen still loading must not draw over the login form
   document.getElementById('tabbar').hidden = true;
   loginScreen(ctx, message, async (user) => {
     const owner = await ctx.store.getMeta('user');

@@ -54,6 +54,7 @@ export class Store {
     this.db = db;
     this.idb = idb;
     this.name = name;
+    this.generation = 0;
   }
 
   /** Run fn(tx) in one transaction over `names`; resolves with fn's result after the commit. */
@@ -64,6 +65,7 @@ export class Store {
       tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
       tx.onerror = () => reject(tx.error);
     });
+    if (mode === 'readwrite') this.generation += 1; // lets screens cache what they read
     let result;
     try {
       result = await fn(new Tx(tx));

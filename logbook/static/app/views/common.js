@@ -2,14 +2,26 @@
 
 import { h } from '../dom.js';
 
-/** Entries on this phone, newest first, without deleted ones; each with its display state. */
+let cached = { store: null, generation: -1, list: [] };
+
+/**
+ * Entries on this phone, newest first, without deleted ones; each with its display state. Kept in
+ * memory until the store next changes, so moving between screens does not re-read 2,000 records.
+ */
 export async function visibleEntries(store) {
+  if (cached.store === store && cached.generation === store.generation) return cached.list;
+  const generation = store.generation;
   const all = await store.allEntries();
-  return all
-    .filter((r) => !r.is_deleted)
-    .map((r) => ({ ...r, display: r.state === 'conflict' || r.state === 'rejected' ? r.state : r.pending ? 'pending' : 'synced' }))
-    .sort((a, b) => String(b.data.start_date || '').localeCompare(String(a.data.start_date || ''))
-      || String(b.local_updated_at || b.data.updated_at || '').localeCompare(String(a.local_updated_at || a.data.updated_at || '')));
+  const list = [];
+  for (const r of all) {
+    if (r.is_deleted) continue;
+    r.display = r.state === 'conflict' || r.state === 'rejected' ? r.state : r.pending ? 'pending' : 'synced';
+    r.sortKey = `${r.data.start_date || ''}|${r.local_updated_at || r.data.updated_at || ''}`;
+    list.push(r);
+  }
+  list.sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
+  cached = { store, generation, list };
+  return list;
 }
 
 /** A server document kept in the store for offline use: fresh when online, the cached copy otherwise. */

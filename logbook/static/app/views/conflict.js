@@ -1,7 +1,7 @@
 // Conflict resolution: both versions of every clashing field side by side; keep one, the other,
 // or combine them. Nothing is discarded without the user having seen it.
 
-import { h, mount } from '../dom.js';
+import { navigation, h, mount } from '../dom.js';
 import { KIND_LABELS } from '../kinds.js';
 import { acceptServerCopy, createEntry, newId, resolveConflict } from '../outbox.js';
 
@@ -25,6 +25,7 @@ export function show(name, value) {
 }
 
 export async function conflictScreen(ctx, id) {
+  const nav = navigation.id;
   const record = await ctx.store.getEntry(id);
   const view = document.getElementById('view');
   if (!record || !record.conflict) { ctx.go(`/app/entry/${id}`, { replace: true }); return; }
@@ -49,7 +50,7 @@ export async function conflictScreen(ctx, id) {
       h('h1', {}, 'Deleted on another device'),
       h('p', {}, 'You changed this entry here, but it was deleted on another device. Your version:'),
       h('pre', { class: 'version mine' }, Object.entries(conflict.yours).map(([k, v]) => `${FIELD_LABELS[k] || k}: ${show(k, v)}`).join('\n')),
-      keep, drop));
+      keep, drop), { nav });
     return;
   }
 
@@ -97,5 +98,5 @@ export async function conflictScreen(ctx, id) {
     ctx.flash = 'Your choices are saved and will be sent.';
     ctx.go(`/app/entry/${id}`);
   });
-  mount(view, form);
+  mount(view, form, { nav });
 }

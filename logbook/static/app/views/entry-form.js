@@ -1,7 +1,7 @@
 // Quick log (kind, date, hours, title in under 30 seconds; the rest optional) and edit.
 
 import { api } from '../api.js';
-import { debounce, field, formatHours, h, mount, todayIso } from '../dom.js';
+import { navigation, debounce, field, formatHours, h, mount, todayIso } from '../dom.js';
 import { addEvidence, ACCEPT } from '../evidence.js';
 import { COMMON_CORE, FALLBACK_TEMPLATES, KIND_LABELS, REQUIRED_DETAILS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { createEntry, updateEntry } from '../outbox.js';
@@ -58,16 +58,19 @@ function longText(label, name, value, hint) {
 }
 
 export async function quickLogScreen(ctx) {
+  const nav = navigation.id;
   return entryForm(ctx, null);
 }
 
 export async function editScreen(ctx, id) {
+  const nav = navigation.id;
   const record = await ctx.store.getEntry(id);
   if (!record) { ctx.go('/app/logbook', { replace: true }); return; }
   return entryForm(ctx, record);
 }
 
 async function entryForm(ctx, record) {
+  const nav = navigation.id;
   const data = record ? record.data : {};
   const isEdit = Boolean(record);
   const templates = await reflectionTemplates(ctx.store);
@@ -223,6 +226,6 @@ async function entryForm(ctx, record) {
     }
   });
 
-  mount(view(), form);
+  mount(view(), form, { nav });
   if (!isEdit) title.input.setAttribute('enterkeyhint', 'done');
 }

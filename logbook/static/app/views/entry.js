@@ -1,7 +1,7 @@
 // One entry: everything in it, its sync state and sign-off status; edit, delete, resolve.
 
 import { api } from '../api.js';
-import { formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
+import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
 
@@ -24,11 +24,12 @@ async function evidenceItem(ctx, ref) {
 let current = null; // the detail screen on show; older listeners retire themselves
 
 export async function entryScreen(ctx, id) {
+  const nav = navigation.id;
   const record = await ctx.store.getEntry(id);
   const view = document.getElementById('view');
   if (!record || record.is_deleted) {
     mount(view, h('section', { class: 'card' }, h('h1', {}, 'Entry not found'),
-      h('p', {}, record ? 'This entry was deleted.' : 'This entry is not on this phone.'), h('a', { href: '/app/logbook' }, 'Back to the logbook')));
+      h('p', {}, record ? 'This entry was deleted.' : 'This entry is not on this phone.'), h('a', { href: '/app/logbook' }, 'Back to the logbook')), { nav });
     return;
   }
   const d = record.data;
@@ -64,7 +65,7 @@ export async function entryScreen(ctx, id) {
     h('button', { type: 'button', class: 'secondary', onclick: () => { confirmBox.hidden = true; del.hidden = false; del.focus(); } }, 'Keep it'));
   del.addEventListener('click', () => { confirmBox.hidden = false; del.hidden = true; confirmBox.querySelector('button').focus(); });
 
-  mount(view, h('article', { class: 'entry', 'aria-labelledby': 'entry-title' },
+  const drawn = mount(view, h('article', { class: 'entry', 'aria-labelledby': 'entry-title' },
     flash,
     h('h1', { id: 'entry-title' }, d.title || '(untitled)'),
     h('p', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind], formatHours(d.hours)].filter(Boolean).join(' · ')),
@@ -87,8 +88,9 @@ export async function entryScreen(ctx, id) {
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
       del, confirmBox) : null,
-    h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))));
+    h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))), { nav });
 
+  if (!drawn) return;
   // Keep the per-record sync state honest while the screen is open.
   const token = {};
   current = token;

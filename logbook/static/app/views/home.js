@@ -2,7 +2,7 @@
 // "as of" date), what is due next, entries awaiting sign-off, work not yet sent.
 
 import { api } from '../api.js';
-import { formatDate, formatHours, h, mount } from '../dom.js';
+import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { cachedFetch, visibleEntries } from './common.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
@@ -24,6 +24,7 @@ function cycleCard(reg, cycle) {
 }
 
 export async function homeScreen(ctx) {
+  const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
   const progress = await cachedFetch(ctx.store, 'progress', api.progress);
   const flash = ctx.flash ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
@@ -69,5 +70,5 @@ export async function homeScreen(ctx) {
       returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?show=signoff' }, 'See them')) : null),
     entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
       h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
-        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null));
+        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null), { nav });
 }

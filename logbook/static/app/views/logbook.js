@@ -1,7 +1,7 @@
 // The logbook: search and filter every entry on the phone. Rows are rendered in slices of 40 as
 // the user scrolls, so 2,000 entries open as fast as 40 and scrolling stays smooth.
 
-import { formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
+import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { KIND_LABELS, STATUS_LABELS } from '../kinds.js';
 import { emptyState, visibleEntries } from './common.js';
 
@@ -36,6 +36,7 @@ export function filterEntries(entries, { q = '', kind = '', show = '' }) {
 }
 
 export async function logbookScreen(ctx) {
+  const nav = navigation.id;
   const started = performance.now();
   const params = new URLSearchParams(location.search);
   const all = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
@@ -83,7 +84,7 @@ export async function logbookScreen(ctx) {
       { rootMargin: '600px' }).observe(sentinel);
   }
 
-  mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'logbook-title' },
+  const shown_ = mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'logbook-title' },
     h('h1', { id: 'logbook-title' }, 'Logbook'),
     h('div', { class: 'filters' },
       h('div', { class: 'field' }, h('label', { for: 'q' }, 'Search'), q),
@@ -92,7 +93,8 @@ export async function logbookScreen(ctx) {
         h('div', { class: 'field' }, h('label', { for: 'show-filter' }, 'Show'), show))),
     count,
     all.length ? null : emptyState('No entries yet.', h('a', { href: '/app/log', class: 'button primary' }, 'Log your first CPD')),
-    list, sentinel, more));
+    list, sentinel, more), { nav });
+  if (!shown_) return;
   apply();
   document.body.dataset.logbookRenderMs = String(Math.round(performance.now() - started));
 }

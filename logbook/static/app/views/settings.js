@@ -1,7 +1,7 @@
 // Settings and account: storage status, the sync log, sync now, log out (warns about unsent work,
 // then wipes everything this app keeps on the phone).
 
-import { formatDate, h, mount } from '../dom.js';
+import { navigation, formatDate, h, mount } from '../dom.js';
 
 async function storageStatus() {
   if (!navigator.storage || !navigator.storage.persisted) return { persisted: null };
@@ -13,6 +13,7 @@ async function storageStatus() {
 function mb(bytes) { return `${(bytes / 1024 / 1024).toFixed(1)} MB`; }
 
 export async function settingsScreen(ctx) {
+  const nav = navigation.id;
   const view = document.getElementById('view');
   const status = await ctx.engine.status();
   const storage = await storageStatus();
@@ -69,5 +70,5 @@ export async function settingsScreen(ctx) {
         : h('p', { class: 'muted' }, 'Nothing yet.')),
     h('div', { class: 'card' }, h('h2', {}, 'Log out'),
       h('p', {}, 'On a shared phone, log out when you finish: nothing of yours stays on it.'),
-      logout, logoutBox)));
+      logout, logoutBox)), { nav });
 }
