@@ -215,3 +215,31 @@ def audit_verify() -> None:
     click.echo(f"Checked {report.sign_offs_checked} sign-offs on {report.entries_checked} entries.")
     if not report.is_ok:
         raise SystemExit(1)
+
+
+@main.group()
+def notifications() -> None:
+    """Reminders and notification emails."""
+
+
+@notifications.command("run")
+def notifications_run() -> None:
+    """Create today's reminders and send pending notification emails (run from cron, e.g. hourly)."""
+    from flask import current_app
+
+    from logbook.extensions import db
+    from logbook.notifications import service
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        now = utcnow()
+        made = service.run_schedule(
+            today=now.date(),
+            now=now,
+            default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
+        )
+        db.session.commit()
+        sent = service.deliver_email(now=now, base_url=current_app.config["PUBLIC_URL"] or "")
+        db.session.commit()
+    click.echo(f"Reminders created: {made}. Emails sent: {sent}.")

@@ -18,5 +18,6 @@ from logbook.entries.models import (  # noqa: F401
     EvidenceUpload,
 )
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
+from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
 from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401

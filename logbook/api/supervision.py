@@ -362,6 +362,9 @@ def calendar_feed_ics(token: str):
 
 
 def register(app: Flask, api: Api) -> None:
-    """Register the API blueprint and the external signer's page."""
+    """Register the supervision and notification API blueprints and the pages reached without login."""
+    from logbook.api import notifications
+
     api.register_blueprint(blp)
+    api.register_blueprint(notifications.blp)
     app.register_blueprint(pages)

@@ -26,6 +26,7 @@ from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import mail
+from logbook.notifications import service as notifications
 from logbook.supervision import service as supervision
 from logbook.supervision.models import (
     DECISIONS,
@@ -235,6 +236,15 @@ def request_sign_off(
         now=now,
     )
     if external is None:
+        notifications.notify(
+            user_id=supervisor_id,
+            kind="sign_off_requested",
+            title=f"{owner.name} asks you to sign off an entry",
+            body=f'"{entry.title}"' + (f"\n\n{message}" if message else ""),
+            link=f"/app/entries/{entry.id}",
+            dedupe_key=f"sign_off_requested:{request.id}",
+            now=now,
+        )
         return NewRequest(request)
     token = secrets.token_urlsafe(32)
     link = ExternalSignOffLink(
@@ -402,6 +412,15 @@ def _record_decision(
     db.session.flush()
     entries.set_sign_off_status(
         entry=entry, status="signed_off" if decision == "approved" else "returned", now=now
+    )
+    notifications.notify(
+        user_id=entry.owner_id,
+        kind="sign_off_signed" if decision == "approved" else "sign_off_returned",
+        title=f'{signer_name} {"signed off" if decision == "approved" else "returned"} "{entry.title}"'[:200],
+        body=sign_off.comment,
+        link=f"/app/entries/{entry.id}",
+        dedupe_key=f"sign_off:{sign_off.id}",
+        now=now,
     )
     audit.append_event(
         kind=f"sign_off.{decision}",

@@ -1,8 +1,8 @@
-"""supervision: sign-off, audit trail, sessions, actions, agreements, calendar feeds
+"""supervision: sign-off, audit trail, sessions, actions, agreements, calendar feeds, notifications
 
 Revision ID: 0004_supervision
 Revises: 0003_frameworks
-Create Date: 2026-11-25 03:07:27.020688
+Create Date: 2026-11-25 03:12:32.299296
 
 """
 from alembic import op
@@ -50,6 +50,36 @@ def upgrade():
     with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('is_in_app', sa.Boolean(), nullable=False),
+    sa.Column('wants_email', sa.Boolean(), nullable=False),
+    sa.Column('emailed_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('read_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', logbook.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('user_id', 'dedupe_key', name='uq_notification_user_dedupe')
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
+
+    op.create_table('notification_preference',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('is_in_app', sa.Boolean(), nullable=False),
+    sa.Column('is_email', sa.Boolean(), nullable=False),
+    sa.Column('lead_days', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_preference_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_preference'))
+    )
     op.create_table('supervision_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('supervisor_id', sa.Uuid(), nullable=False),
@@ -208,6 +238,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_supervision_session_starts_at'))
 
     op.drop_table('supervision_session')
+    op.drop_table('notification_preference')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_user_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_created_at'))
+
+    op.drop_table('notification')
     with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
 

@@ -1,0 +1,282 @@
+"""Notification services: notify now (events), run the schedule (reminders), deliver email,
+and each person's preferences over the default schedule.
+
+Events (sign-off requested, returned, signed) are recorded in the same transaction as the change
+that caused them; emails go out afterwards from `deliver_email()` (run by `logbook notifications
+run`, e.g. every few minutes from cron), so a rolled-back change never sends an email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from logbook.accounts.models import User
+from logbook.errors import NotFound, ValidationFailed
+from logbook.extensions import db
+from logbook.notifications import mail
+from logbook.notifications.models import Notification, NotificationPreference
+
+
+@dataclass(frozen=True)
+class Default:
+    """The default schedule for one kind: shown in the app, emailed, and how many days ahead."""
+
+    label: str
+    is_in_app: bool
+    is_email: bool
+    lead_days: int
+
+
+DEFAULTS: dict[str, Default] = {
+    "sign_off_requested": Default("Someone asks you to sign off an entry", True, True, 0),
+    "sign_off_returned": Default("An entry of yours was returned", True, True, 0),
+    "sign_off_signed": Default("An entry of yours was signed off", True, False, 0),
+    "supervision_due": Default("Supervision is due", True, True, 3),
+    "action_due": Default("A supervision action is due", True, False, 2),
+    "requirement_at_risk": Default("A registration requirement is at risk", True, True, 0),
+    "renewal_window": Default("A renewal window or registration date is coming", True, True, 14),
+}
+KINDS = tuple(DEFAULTS)
+
+
+def preference(user_id: uuid.UUID, kind: str) -> Default:
+    """The schedule in force for this person and kind."""
+    row = db.session.get(NotificationPreference, (user_id, kind))
+    base = DEFAULTS[kind]
+    if row is None:
+        return base
+    return Default(base.label, row.is_in_app, row.is_email, row.lead_days)
+
+
+def preferences(*, user: User) -> list[dict[str, Any]]:
+    """Every kind with this person's choice (or the default)."""
+    out = []
+    for kind in KINDS:
+        pref = preference(user.id, kind)
+        out.append(
+            {
+                "kind": kind,
+                "label": pref.label,
+                "is_in_app": pref.is_in_app,
+                "is_email": pref.is_email,
+                "lead_days": pref.lead_days,
+                "is_default": db.session.get(NotificationPreference, (user.id, kind)) is None,
+            }
+        )
+    return out
+
+
+def set_preferences(*, user: User, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Change some kinds' schedules; `reset: true` goes back to the default."""
+    for item in items:
+        kind = item["kind"]
+        if kind not in DEFAULTS:
+            raise ValidationFailed(
+                "Unknown notification kind.", fields={"kind": [f"must be one of {', '.join(KINDS)}"]}
+            )
+        row = db.session.get(NotificationPreference, (user.id, kind))
+        if item.get("reset"):
+            if row is not None:
+                db.session.delete(row)
+            continue
+        base = preference(user.id, kind)
+        if row is None:
+            row = NotificationPreference(user_id=user.id, kind=kind)
+            db.session.add(row)
+        row.is_in_app = item.get("is_in_app", base.is_in_app)
+        row.is_email = item.get("is_email", base.is_email)
+        row.lead_days = item.get("lead_days", base.lead_days)
+    db.session.flush()
+    return preferences(user=user)
+
+
+def notify(
+    *,
+    user_id: uuid.UUID,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+    now: dt.datetime,
+) -> Notification | None:
+    """Record a notification (once per dedupe key) as the person's schedule says; None when they
+    turned this kind off entirely or already have it."""
+    pref = preference(user_id, kind)
+    if not (pref.is_in_app or pref.is_email):
+        return None
+    key = dedupe_key or f"{kind}:{uuid.uuid4()}"
+    existing = db.session.scalar(
+        select(Notification).where(Notification.user_id == user_id, Notification.dedupe_key == key)
+    )
+    if existing is not None:
+        return None
+    row = Notification(
+        user_id=user_id,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        link=link,
+        dedupe_key=key,
+        is_in_app=pref.is_in_app,
+        wants_email=pref.is_email,
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def list_notifications(*, user: User, unread_only: bool = False, limit: int = 100) -> list[Notification]:
+    """The person's in-app notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user.id, Notification.is_in_app.is_(True))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read(*, user: User, notification_id: uuid.UUID, now: dt.datetime) -> Notification:
+    """Mark one notification read."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such notification.")
+    row.read_at = row.read_at or now
+    db.session.flush()
+    return row
+
+
+def deliver_email(*, now: dt.datetime, base_url: str = "") -> int:
+    """Email every notification that asks for it and has not been emailed; returns how many."""
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.wants_email.is_(True), Notification.emailed_at.is_(None))
+            .order_by(Notification.created_at)
+        )
+    )
+    sent = 0
+    for row in rows:
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            row.emailed_at = now
+            continue
+        link = f"\n\n{base_url}{row.link}" if row.link else ""
+        mail.send(
+            mail.Mail(
+                to=user.email,
+                subject=row.title,
+                body=f"{row.body}{link}\n\n"
+                "Change which emails you get under Settings → Notifications in CPD Logbook.\n",
+            )
+        )
+        row.emailed_at = now
+        sent += 1
+    db.session.flush()
+    return sent
+
+
+# --- the schedule ----------------------------------------------------------------------------
+
+
+def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: int | None) -> int:
+    """Create the reminders due today for everyone (idempotent: each reminder has a dedupe key)."""
+    from logbook.supervision import sessions as supervision_sessions
+
+    made = 0
+    users = list(db.session.scalars(select(User).where(User.is_active.is_(True))))
+    for user in users:
+        # Supervision due: for the supervisee, and for their supervisor.
+        for due in supervision_sessions.supervision_due(
+            viewer=user, scope="me", today=today, default_days=default_supervision_days
+        ):
+            if due.due_on is None:
+                continue
+            for person_id, who in ((due.supervisee_id, "Your"), (due.supervisor_id, "A supervisee's")):
+                lead = preference(person_id, "supervision_due").lead_days
+                if today >= due.due_on - dt.timedelta(days=lead):
+                    state = "overdue" if due.is_overdue else f"due by {due.due_on:%d %B %Y}"
+                    made += bool(
+                        notify(
+                            user_id=person_id,
+                            kind="supervision_due",
+                            title=f"{who} supervision is {state}",
+                            body=f"Last session: {due.last_session_on or 'none recorded'}.",
+                            link="/app/supervision",
+                            dedupe_key=f"supervision_due:{due.supervisee_id}:{due.supervisor_id}:{due.due_on}:"
+                            f"{'overdue' if due.is_overdue else 'due'}",
+                            now=now,
+                        )
+                    )
+        lead = preference(user.id, "action_due").lead_days
+        for action in supervision_sessions.open_actions(user=user):
+            if action.due_on and today >= action.due_on - dt.timedelta(days=lead):
+                made += bool(
+                    notify(
+                        user_id=user.id,
+                        kind="action_due",
+                        title=f"Supervision action due {action.due_on:%d %B %Y}",
+                        body=action.description,
+                        link="/app/supervision",
+                        dedupe_key=f"action_due:{action.id}:{action.due_on}",
+                        now=now,
+                    )
+                )
+        made += _requirement_reminders(user, today, now)
+    return made
+
+
+def _requirement_reminders(user: User, today: dt.date, now: dt.datetime) -> int:
+    """Requirements at risk and renewal dates coming up, from the requirement engine."""
+    if not user.registrations:
+        return 0
+    from logbook.entries.models import Entry
+    from logbook.frameworks import service as frameworks
+    from logbook.frameworks.service import ENTRY_COLUMNS
+
+    compiled = frameworks.compiled_frameworks(organisation_id=user.organisation_id)
+    rows = list(
+        db.session.execute(
+            select(*ENTRY_COLUMNS).where(
+                Entry.owner_id == user.id, Entry.is_deleted.is_(False), Entry.status != "draft"
+            )
+        )
+    )
+    progress = frameworks.person_progress(user, rows, compiled, today)
+    made = 0
+    window_lead = preference(user.id, "renewal_window").lead_days
+    for reg in progress.get("registrations", []):
+        current = next((c for c in reg.get("cycles", []) if c.get("which") == "current"), None)
+        if current is None:
+            continue
+        name = current["framework"]["name"]
+        if current["status"] in ("at_risk", "not_met"):
+            made += bool(
+                notify(
+                    user_id=user.id,
+                    kind="requirement_at_risk",
+                    title=f"{name}: requirements at risk",
+                    body=f"Your cycle ends on {current['ends_on']}; see what is still needed.",
+                    link="/app/progress",
+                    dedupe_key=f"at_risk:{reg['registration_id']}:{current['ends_on']}:{current['status']}",
+                    now=now,
+                )
+            )
+        for reminder in current.get("reminders", []):
+            day = dt.date.fromisoformat(reminder["date"])
+            if day - dt.timedelta(days=window_lead) <= today <= day:
+                made += bool(
+                    notify(
+                        user_id=user.id,
+                        kind="renewal_window",
+                        title=f"{name}: {reminder['title']} on {day:%d %B %Y}",
+                        link="/app/progress",
+                        dedupe_key=f"reminder:{reg['registration_id']}:{reminder['id']}:{day}",
+                        now=now,
+                    )
+                )
+    return made

@@ -1,0 +1,3 @@
+"""Notification tests reuse the supervision fixtures (supervisor, link, memory outbox)."""
+
+from tests.supervision.conftest import outbox, supervised, supervisor  # noqa: F401

@@ -1,0 +1,191 @@
+"""Notifications: in-app list and email through the mail interface, on a default schedule people change."""
+
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+
+from logbook import cli
+from logbook.extensions import db
+from logbook.notifications import service
+from logbook.timeutil import utcnow
+from tests.supervision.conftest import TODAY, make_entry, request_from
+
+
+@pytest.fixture
+def me(make_client, practitioner, supervised):
+    return make_client(practitioner)
+
+
+@pytest.fixture
+def boss(make_client, supervisor, supervised):
+    return make_client(supervisor)
+
+
+def kinds(client):
+    return [n["kind"] for n in client.get("/api/v1/notifications").get_json()["items"]]
+
+
+def test_sign_off_events_notify_in_app_and_by_email(app, me, boss, supervisor, practitioner, outbox):
+    entry = make_entry(me)
+    request_from(me, entry, supervisor_id=str(supervisor.id))
+    assert kinds(boss) == ["sign_off_requested"]
+    [item] = boss.get("/api/v1/sign-off-requests").get_json()["items"]
+    boss.api(
+        "POST",
+        f"/api/v1/entries/{entry['id']}/sign-offs",
+        json={
+            "entry_version": item["entry_version"],
+            "content_sha256": item["content_sha256"],
+            "decision": "returned",
+            "comment": "Add impact.",
+        },
+    )
+    [returned] = me.get("/api/v1/notifications?unread=true").get_json()["items"]
+    assert returned["kind"] == "sign_off_returned"
+    assert returned["body"] == "Add impact."
+    assert me.api("POST", f"/api/v1/notifications/{returned['id']}/read").get_json()["read_at"]
+    assert me.get("/api/v1/notifications?unread=true").get_json()["items"] == []
+    assert boss.api("POST", f"/api/v1/notifications/{returned['id']}/read").status_code == 404
+
+    with app.app_context():
+        sent = service.deliver_email(now=utcnow(), base_url="https://cpd.example")
+        db.session.commit()
+        assert service.deliver_email(now=utcnow()) == 0  # each email once
+    assert sent == 2
+    assert {m.to for m in outbox} == {supervisor.email, practitioner.email}
+    assert any("https://cpd.example/app/entries/" in m.body for m in outbox)
+
+
+def test_people_change_the_default_schedule(app, me, boss, supervisor, outbox):
+    prefs = {p["kind"]: p for p in boss.get("/api/v1/notifications/preferences").get_json()["items"]}
+    assert prefs["sign_off_requested"]["is_email"] is True
+    assert prefs["supervision_due"]["lead_days"] == 3
+    assert all(p["is_default"] for p in prefs.values())
+    changed = boss.api(
+        "PUT",
+        "/api/v1/notifications/preferences",
+        json={
+            "items": [
+                {"kind": "sign_off_requested", "is_email": False},
+                {"kind": "action_due", "lead_days": 7},
+            ]
+        },
+    )
+    assert changed.status_code == 200, changed.get_json()
+    after = {p["kind"]: p for p in changed.get_json()["items"]}
+    assert (after["sign_off_requested"]["is_email"], after["sign_off_requested"]["is_default"]) == (
+        False,
+        False,
+    )
+    assert after["action_due"]["lead_days"] == 7
+    request_from(me, make_entry(me), supervisor_id=str(supervisor.id))
+    assert kinds(boss) == ["sign_off_requested"]
+    with app.app_context():
+        assert service.deliver_email(now=utcnow()) == 0
+    reset = boss.api(
+        "PUT", "/api/v1/notifications/preferences", json={"items": [{"kind": "action_due", "reset": True}]}
+    )
+    assert {p["kind"]: p for p in reset.get_json()["items"]}["action_due"]["is_default"] is True
+    bad = boss.api("PUT", "/api/v1/notifications/preferences", json={"items": [{"kind": "nonsense"}]})
+    assert bad.status_code == 422
+
+
+def test_schedule_reminds_of_overdue_supervision_and_due_actions_once(
+    app, me, boss, supervisor, practitioner, monkeypatch
+):
+    start = dt.datetime.combine(TODAY - dt.timedelta(days=60), dt.time(10), dt.UTC).isoformat()
+    session = boss.api(
+        "POST",
+        "/api/v1/supervision/sessions",
+        json={"supervisor_id": str(supervisor.id), "supervisee_id": str(practitioner.id), "starts_at": start},
+    ).get_json()
+    boss.api(
+        "POST",
+        f"/api/v1/supervision/sessions/{session['id']}/actions",
+        json={
+            "description": "Book the ASYE review",
+            "owner_id": str(practitioner.id),
+            "due_on": TODAY.isoformat(),
+        },
+    )
+    monkeypatch.setattr(cli, "_app", lambda: app)
+    result = CliRunner().invoke(cli.main, ["notifications", "run"])
+    assert result.exit_code == 0, result.output
+    assert sorted(kinds(me)) == ["action_due", "supervision_due"]
+    assert kinds(boss) == ["supervision_due"]
+    titles = [n["title"] for n in me.get("/api/v1/notifications").get_json()["items"]]
+    assert "Your supervision is overdue" in titles
+    again = CliRunner().invoke(cli.main, ["notifications", "run"])
+    assert "Reminders created: 0." in again.output
+    assert len(kinds(me)) == 2
+
+
+def test_turned_off_kind_is_not_recorded(app, me, boss, supervisor):
+    boss.api(
+        "PUT",
+        "/api/v1/notifications/preferences",
+        json={"items": [{"kind": "sign_off_requested", "is_in_app": False, "is_email": False}]},
+    )
+    request_from(me, make_entry(me), supervisor_id=str(supervisor.id))
+    assert kinds(boss) == []
+
+
+def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, make_client, monkeypatch):
+    """The engine's verdicts become notifications (the engine itself is tested in tests/frameworks)."""
+    from logbook.accounts.models import Registration
+    from logbook.frameworks import service as frameworks
+    from tests.conftest import persist
+
+    person = make_user("practitioner")
+    persist(
+        app, Registration(user_id=person.id, regulator="HCPC", profession="speech and language therapist")
+    )
+    window = TODAY + dt.timedelta(days=10)
+
+    def fake_progress(user, rows, compiled, today):
+        return {
+            "registrations": [
+                {
+                    "registration_id": "r1",
+                    "cycles": [
+                        {
+                            "which": "previous",
+                            "status": "not_met",
+                            "ends_on": "2020-01-01",
+                            "framework": {"name": "x"},
+                        },
+                        {
+                            "which": "current",
+                            "status": "at_risk",
+                            "ends_on": (TODAY + dt.timedelta(days=40)).isoformat(),
+                            "framework": {"name": "HCPC standards of CPD"},
+                            "reminders": [
+                                {
+                                    "id": "window_opens",
+                                    "title": "Renewal window opens",
+                                    "date": window.isoformat(),
+                                },
+                                {
+                                    "id": "far",
+                                    "title": "Far away",
+                                    "date": (TODAY + dt.timedelta(days=200)).isoformat(),
+                                },
+                            ],
+                        },
+                    ],
+                }
+            ]
+        }
+
+    monkeypatch.setattr(frameworks, "person_progress", fake_progress)
+    with app.app_context():
+        made = service.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42)
+        db.session.commit()
+        assert service.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42) == 0
+    assert made == 2
+    titles = {
+        n["kind"]: n["title"] for n in make_client(person).get("/api/v1/notifications").get_json()["items"]
+    }
+    assert titles["requirement_at_risk"] == "HCPC standards of CPD: requirements at risk"
+    assert titles["renewal_window"].startswith("HCPC standards of CPD: Renewal window opens on")
