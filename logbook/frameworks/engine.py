@@ -12,7 +12,6 @@ Rules of counting (docs/frameworks.md explains them to users):
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,12 +56,22 @@ class RegistrationLike(Protocol):
 # --- dates -----------------------------------------------------------------------------------
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """How many days a month has (calendar.monthrange also works out the weekday, which is slow)."""
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS[month - 1]
+
+
 def shift_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later; the last day of a month stays the last day (31 Jan + 1 → 28/29 Feb)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    is_month_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    last = days_in_month(year, month + 1)
+    is_month_end = day.day == days_in_month(day.year, day.month)
     return dt.date(year, month + 1, last if is_month_end else min(day.day, last))
 
 
@@ -70,13 +79,13 @@ def add_months_clamped(day: dt.date, months: int) -> dt.date:
     """The same day-of-month `months` later, clamped to the month's length (30 Nov + 3 → 28 Feb)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return dt.date(year, month + 1, min(day.day, days_in_month(year, month + 1)))
 
 
 def yearly(year: int, month_day: tuple[int, int] | list[int]) -> dt.date:
     """A yearly date in a given year (29 Feb falls on 28 Feb in other years)."""
     month, day = month_day
-    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+    return dt.date(year, month, min(day, days_in_month(year, month)))
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -259,7 +268,7 @@ def cycle_dates(framework: Framework, cycle: Cycle, registration: Any) -> dict[s
         if rule.get("snap") == "month_start":
             day = day.replace(day=1)
         elif rule.get("snap") == "month_end":
-            day = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+            day = day.replace(day=days_in_month(day.year, day.month))
         known[rule["id"]] = day
         out[rule["id"]] = (rule["label"], day)
     return out

@@ -202,6 +202,7 @@ def test_progress_reads_the_database_and_ignores_drafts_and_deleted(app, practit
         make("2026-01-05", status="draft"),
         make("2026-01-06", is_deleted=True),
         make("2026-02-01", kind="reading"),
+        make("2026-02-10", kind="supervision", details={"format": "individual", "duration_minutes": 90}),
     )
     with app.app_context():
         user = db.session.get(type(practitioner), practitioner.id)
@@ -214,11 +215,14 @@ def test_progress_reads_the_database_and_ignores_drafts_and_deleted(app, practit
         "2026-11-30",
         2,
     )
-    assert current["numbers"]["records"] == 2
-    assert current["numbers"]["hours"] == 3.0
+    assert current["numbers"]["records"] == 3
+    assert current["numbers"]["hours"] == 4.5
     assert current["numbers"]["peer_reflections"] == 1
     assert current["status"] == "met"
     coverage = next(r for r in current["rules"] if r["id"] == "standard_4_coverage")
     assert coverage["covered"] == ["4.2"]  # a tag against version 1 counts under version 2
+    (policy,) = person["policies"]
+    supervision = policy["cycles"][0]["rules"][0]
+    assert (supervision["value"], supervision["target"]) == (1, 11)  # Feb 2026 of Apr 2025 .. Feb 2026
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Entry)) == 5
+        assert db.session.scalar(select(func.count()).select_from(Entry)) == 6
