@@ -60,6 +60,16 @@ export class FakeServer {
   }
 
   applyNew(client, m) {
+    if (m.entity === 'sign_off') {
+      const entry = this.entries.get(m.fields.entry_id);
+      if (!entry) return { status: 'rejected', code: 'not_found', message: 'No such entry.', errors: {} };
+      if (entry.version !== m.fields.entry_version) return { status: 'conflict', code: 'entry_changed', message: 'The entry changed after you read it.' };
+      entry.fields = { ...entry.fields, status: m.fields.decision === 'approved' ? 'signed_off' : 'returned' };
+      entry.version += 1;
+      entry.history.push({ version: entry.version, fields: { ...entry.fields }, client });
+      this.feed.push(m.fields.entry_id);
+      return { status: 'applied', entry_id: m.fields.entry_id, decision: m.fields.decision };
+    }
     const entry = this.entries.get(m.id);
     if (m.op === 'create') {
       if (entry) return { status: 'conflict', code: 'duplicate_id', current: this.copy(m.id) };

@@ -286,3 +286,29 @@ test('random failures never lose a mutation: every change reaches the server exa
   const applied = [...server.seen.values()].filter((r) => r.status === 'applied');
   assert.equal(applied.length, await store.getMeta('next_mutation_id') - 1);
 });
+
+test('a sign-off decision made offline is queued, sent once, and its answer kept for the screen', async () => {
+  const { store, server, engine, net } = await setup();
+  const entry = await createEntry(store, ENTRY);
+  await engine.sync();
+  net.online = false;
+  const decide = (version) => store.queueMutation({
+    entity: 'sign_off', op: 'create', id: crypto.randomUUID(), base_version: null,
+    fields: { entry_id: entry.id, entry_version: version, content_sha256: 'a'.repeat(64), decision: 'approved', comment: '' },
+  }, `decision:r${version}`, { decision: 'approved' });
+  await decide(1);
+  await engine.sync();
+  assert.equal((await store.getCached('decision:r1')).state, 'pending');
+  assert.equal((await engine.status()).label, 'Offline · 1 change waiting');
+  net.online = true;
+  await engine.sync();
+  assert.equal((await store.getCached('decision:r1')).state, 'applied');
+  assert.equal((await store.getEntry(entry.id)).data.status, 'signed_off', 'the pull brings the new status');
+  // a decision on a version that changed since is a conflict the screen can show
+  await decide(1);
+  await engine.sync();
+  const note = await store.getCached('decision:r1');
+  assert.equal(note.state, 'conflict');
+  assert.match(note.result.message, /changed/);
+  assert.deepEqual(await store.outbox(), []);
+});

@@ -12,7 +12,7 @@ import { logbookScreen } from './views/logbook.js';
 import { entryScreen } from './views/entry.js';
 import { conflictScreen } from './views/conflict.js';
 import { settingsScreen } from './views/settings.js';
-import { superviseScreen } from './views/supervise.js';
+import { decisionScreen, superviseScreen } from './views/supervise.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -26,6 +26,7 @@ const ROUTES = [
   [/^\/app\/entry\/([0-9a-f-]{36})\/conflict$/, (id) => conflictScreen(ctx, id)],
   [/^\/app\/settings$/, () => settingsScreen(ctx)],
   [/^\/app\/supervise$/, () => superviseScreen(ctx)],
+  [/^\/app\/supervise\/([0-9a-f-]{36})$/, (id) => decisionScreen(ctx, id)],
 ];
 
 function route() {

@@ -120,6 +120,21 @@ export class Store {
     });
   }
 
+  /**
+   * Queue a mutation of another kind of record (a supervisor's sign-off decision) and note it
+   * locally under `noteKey` in the same transaction.
+   */
+  queueMutation(mutation, noteKey, note) {
+    return this.run(['outbox', 'meta', 'cache'], 'readwrite', async (t) => {
+      const next = (await t.get('meta', 'next_mutation_id')) || 1;
+      const queued = { ...mutation, mutation_id: next, note_key: noteKey, queued_at: new Date().toISOString() };
+      await t.put('meta', next + 1, 'next_mutation_id');
+      await t.add('outbox', queued);
+      if (noteKey) await t.put('cache', { ...note, state: 'pending', mutation_id: next }, noteKey);
+      return queued;
+    });
+  }
+
   // --- outbox ------------------------------------------------------------------------------
   outbox() { return this.run(['outbox'], 'readonly', (t) => t.getAll('outbox')); }
   outboxCount() { return this.run(['outbox'], 'readonly', (t) => t.count('outbox')); }
@@ -130,10 +145,17 @@ export class Store {
    * outbox. A mutation without a result stays queued.
    */
   applyPushResults(results, apply) {
-    return this.run(['entries', 'outbox'], 'readwrite', async (t) => {
+    return this.run(['entries', 'outbox', 'cache'], 'readwrite', async (t) => {
       for (const result of results) {
         const mutation = await t.get('outbox', result.mutation_id);
         if (!mutation) continue; // acknowledged before (a retried batch)
+        if (mutation.entity !== 'entry') {
+          // e.g. a sign-off decision: keep the server's answer where its screen can show it
+          const key = mutation.note_key;
+          if (key) await t.put('cache', { ...((await t.get('cache', key)) || {}), state: result.status === 'duplicate' ? result.first_status : result.status, result }, key);
+          await t.delete('outbox', mutation.mutation_id);
+          continue;
+        }
         const record = await t.get('entries', mutation.id);
         const remaining = (await t.getAllByIndex('outbox', 'by_record', mutation.id))
           .filter((m) => m.mutation_id !== mutation.mutation_id);

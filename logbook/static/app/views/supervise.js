@@ -1,20 +1,93 @@
-// Supervisor: entries shared by the people they supervise that wait for sign-off.
+// Supervisor: the queue of entries waiting for their sign-off, and the decision screen. A decision
+// is an outbox mutation (entity "sign_off"), so it can be made offline and is sent later; it names
+// the exact version and SHA-256 the supervisor read, so it never signs text they did not see.
 
-import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
+import { request } from '../api.js';
+import { field, formatDate, formatHours, h, mount, navigation } from '../dom.js';
 import { KIND_LABELS } from '../kinds.js';
-import { emptyState, visibleEntries } from './common.js';
+import { newId } from '../outbox.js';
+import { cachedFetch, emptyState } from './common.js';
+
+const DECISION_TEXT = { approved: 'Signed off', returned: 'Returned' };
+
+function noteText(note) {
+  if (!note) return null;
+  const what = DECISION_TEXT[note.decision] || note.decision;
+  if (note.state === 'pending') return `${what} on this phone: waiting to send`;
+  if (note.state === 'applied') return `${what}: sent`;
+  return `${what}: not accepted. ${(note.result && note.result.message) || ''}`;
+}
+
+async function queue(ctx) {
+  const got = await cachedFetch(ctx.store, 'signoff-queue', () => request('GET', '/api/v1/sign-off-requests'));
+  return { items: (got.value && got.value.items) || [], fresh: got.fresh, fetchedAt: got.fetched_at, error: got.error };
+}
 
 export async function superviseScreen(ctx) {
   const nav = navigation.id;
-  const entries = (await visibleEntries(ctx.store)).filter((r) => r.data.owner_id && r.data.owner_id !== ctx.user.id);
-  const waiting = entries.filter((r) => r.data.status === 'submitted');
+  const q = await queue(ctx);
+  const rows = await Promise.all(q.items.map(async (item) => ({
+    item, record: await ctx.store.getEntry(item.entry_id), note: await ctx.store.getCached(`decision:${item.id}`),
+  })));
   mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'supervise-title' },
     h('h1', { id: 'supervise-title' }, 'Sign-offs'),
-    h('p', { class: 'muted' }, 'Entries the people you supervise have asked you to sign off.'),
-    waiting.length ? h('ul', { class: 'entry-list' }, waiting.map((r) => h('li', { class: 'entry-row' },
-      h('a', { href: `/app/entry/${r.id}` }, h('span', { class: 'entry-title' }, r.data.title),
-        h('span', { class: 'entry-meta' }, [formatDate(r.data.start_date), KIND_LABELS[r.data.kind], formatHours(r.data.hours)].join(' · '))))))
-      : emptyState('Nothing waits for your sign-off.'),
-    h('h2', {}, 'Shared with you'),
-    h('p', { class: 'muted' }, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} from your supervisees are on this phone.`)), { nav });
+    h('p', { class: 'muted' }, q.fresh ? 'Entries the people you supervise have asked you to sign off.'
+      : q.fetchedAt ? `Saved copy from ${formatDate(q.fetchedAt)} (you are offline). Decisions are sent when you are back online.`
+        : 'Your queue shows once the app has been online.'),
+    rows.length ? h('ul', { class: 'entry-list', id: 'signoff-queue' }, rows.map(({ item, record, note }) => h('li', { class: 'entry-row' },
+      h('a', { href: `/app/supervise/${item.id}` },
+        h('span', { class: 'entry-title' }, record ? record.data.title : 'Entry not on this phone yet'),
+        record ? h('span', { class: 'entry-meta' }, [formatDate(record.data.start_date), KIND_LABELS[record.data.kind], formatHours(record.data.hours)].join(' · ')) : null,
+        note ? h('span', { class: 'entry-badges' }, h('span', { class: `badge ${note.state === 'pending' ? 'badge-pending' : note.state === 'applied' ? 'badge-synced' : 'badge-conflict'}` }, noteText(note))) : null))))
+      : emptyState('Nothing waits for your sign-off.')), { nav });
+}
+
+export async function decisionScreen(ctx, requestId) {
+  const nav = navigation.id;
+  const q = await queue(ctx);
+  const item = q.items.find((i) => i.id === requestId);
+  const record = item && await ctx.store.getEntry(item.entry_id);
+  const note = await ctx.store.getCached(`decision:${requestId}`);
+  const view = document.getElementById('view');
+  if (!item || !record) {
+    mount(view, h('section', { class: 'card' }, h('h1', {}, 'Not available'),
+      h('p', {}, 'This request is no longer open, or the entry has not reached this phone yet.'),
+      h('a', { href: '/app/supervise' }, 'Back to sign-offs')), { nav });
+    return;
+  }
+  const d = record.data;
+  const stale = record.version !== item.entry_version;
+  const comment = field('Comment', h('textarea', { name: 'comment', rows: 4 }), { hint: 'Needed when you return an entry.' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const decide = (decision) => async () => {
+    if (decision === 'returned' && !comment.input.value.trim()) {
+      error.textContent = 'Say what needs changing when you return an entry.';
+      comment.input.focus();
+      return;
+    }
+    const signOffId = newId();
+    await ctx.store.queueMutation({
+      entity: 'sign_off', op: 'create', id: signOffId, base_version: null,
+      fields: {
+        entry_id: item.entry_id, entry_version: item.entry_version, content_sha256: item.content_sha256,
+        decision, comment: comment.input.value, request_id: item.id,
+      },
+    }, `decision:${item.id}`, { decision, sign_off_id: signOffId, at: new Date().toISOString() });
+    ctx.changed();
+    ctx.go('/app/supervise');
+  };
+  const reflection = d.reflection ? Object.values(d.reflection.answers || {}).filter(Boolean) : [];
+  mount(view, h('article', { 'aria-labelledby': 'decision-title' },
+    h('h1', { id: 'decision-title' }, d.title),
+    h('p', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind], formatHours(d.hours)].join(' · ')),
+    item.message ? h('p', { class: 'notice' }, `Message: ${item.message}`) : null,
+    stale ? h('p', { class: 'alert' }, 'This entry has changed since the request; refresh when online before deciding.') : null,
+    d.description ? h('p', { class: 'pre' }, d.description) : null,
+    reflection.map((text) => h('p', { class: 'pre' }, text)),
+    note ? h('p', { class: 'notice' }, noteText(note)) : null,
+    stale || (note && note.state !== 'conflict' && note.state !== 'rejected') ? null : h('div', {},
+      comment.wrap, error,
+      h('button', { type: 'button', class: 'primary', onclick: decide('approved') }, 'Sign off'),
+      h('button', { type: 'button', class: 'secondary', onclick: decide('returned') }, 'Return with comment')),
+    h('p', {}, h('a', { href: '/app/supervise' }, 'Back to sign-offs'))), { nav });
 }

@@ -1,0 +1,85 @@
+"""A supervisor signs an entry off on a phone with no signal; back online, the practitioner sees it
+signed."""
+
+import datetime as dt
+
+import pytest
+
+from logbook.supervision.models import SupervisionLink
+from tests.conftest import PASSWORD, persist
+from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, tab
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def supervisor_phone(browser):
+    """The supervisor's phone."""
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()
+
+
+def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
+    app, live_server, phone, supervisor_phone, make_user, make_client
+):
+    practitioner = make_user("practitioner", name="Amara Okafor")
+    supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
+    persist(
+        app,
+        SupervisionLink(
+            supervisor_id=supervisor.id,
+            supervisee_id=practitioner.id,
+            kind="line",
+            starts_on=dt.date.today() - dt.timedelta(days=30),  # noqa: DTZ011
+        ),
+    )
+    api = make_client(practitioner)
+    entry = api.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "study_day",
+            "title": "Contextual safeguarding study day",
+            "description": "Peer group mapping and location assessments.",
+            "start_date": (dt.date.today() - dt.timedelta(days=3)).isoformat(),  # noqa: DTZ011
+            "hours": 6,
+            "visibility": "supervisors",
+        },
+    ).get_json()
+    asked = api.api(
+        "POST",
+        f"/api/v1/entries/{entry['id']}/sign-off-requests",
+        json={"entry_version": entry["version"], "supervisor_id": str(supervisor.id)},
+    )
+    assert asked.status_code == 201, asked.get_json()
+
+    s = supervisor_phone.new_page()
+    log_in(s, live_server, supervisor, PASSWORD)
+    sync_status(s).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(s, "Sign-offs")
+    s.get_by_role("link", name="Contextual safeguarding study day").wait_for()
+    check_accessible(s, "signoff-queue")
+
+    supervisor_phone.set_offline(True)
+    s.get_by_role("link", name="Contextual safeguarding study day").click()
+    s.get_by_role("heading", name="Contextual safeguarding study day").wait_for()
+    s.get_by_label("Comment").fill("Good use of the location assessment. Signed.")
+    check_accessible(s, "signoff-decision")
+    s.get_by_role("button", name="Sign off").click()
+    s.get_by_text("Signed off on this phone: waiting to send").wait_for()
+    sync_status(s).get_by_text("Offline · 1 change waiting").wait_for()
+    assert api.get(f"/api/v1/entries/{entry['id']}").get_json()["status"] == "submitted"
+
+    supervisor_phone.set_offline(False)
+    sync_status(s).get_by_text("All synced").wait_for(timeout=20_000)
+    assert api.get(f"/api/v1/entries/{entry['id']}").get_json()["status"] == "signed_off"
+
+    p = phone.new_page()
+    log_in(p, live_server, practitioner, PASSWORD)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(p, "Logbook")
+    p.get_by_role("link", name="Contextual safeguarding study day").click()
+    p.locator(".entry-badges").get_by_text("Signed off").wait_for()
+    p.get_by_text("Signed off by your supervisor").wait_for()
+    check_accessible(p, "entry-signed-off")
