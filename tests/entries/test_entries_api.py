@@ -407,3 +407,22 @@ def test_list_scopes(cast, make_client, viewer, scope, expected):
 def client_search_hits(client, text):
     """How many organisation-scope entries a free-text search finds (metadata viewers: titles only)."""
     return len(client.get(f"/api/v1/entries?scope=organisation&q={text}").get_json()["items"])
+
+
+def test_listing_by_status_and_visibility(make_client, practitioner):
+    client = make_client(practitioner)
+    for title, visibility, status in [
+        ("draft private", "private", "draft"),
+        ("recorded org", "organisation", "recorded"),
+        ("recorded sup", "supervisors", "recorded"),
+    ]:
+        client.api("POST", "/api/v1/entries", json=base(title=title, visibility=visibility, status=status))
+
+    def titles(query):
+        return sorted(e["title"] for e in client.get(f"/api/v1/entries?{query}").get_json()["items"])
+
+    assert titles("status=draft") == ["draft private"]
+    assert titles("status=recorded") == ["recorded org", "recorded sup"]
+    assert titles("visibility=organisation") == ["recorded org"]
+    assert titles("visibility=supervisors&status=draft") == []
+    assert client.get("/api/v1/entries?status=lost").status_code == 422
