@@ -179,10 +179,15 @@ async function start() {
     showCrash(err);
     return;
   }
+  const cached = await ctx.store.getMeta('user');
+  if (!cached) {
+    // Nobody has used the app on this phone since the last logout: nothing to ask the server.
+    showLogin('');
+    return;
+  }
   try {
     await startApp(await api.me());
   } catch (err) {
-    const cached = await ctx.store.getMeta('user');
     if (err instanceof ApiError && err.status === 0 && cached) {
       await startApp(cached); // offline: carry on with what this phone knows
     } else if (err instanceof ApiError && err.status === 401) {
