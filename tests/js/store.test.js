@@ -94,3 +94,12 @@ test('unchanged fields are never sent, whatever their key order or number format
   assert.deepEqual(m.fields, { description: 'new' });
   assert.equal(m.base_version, 2);
 });
+
+test('tags are compared as sets: a different order is not a change', async () => {
+  const store = await freshStore();
+  await store.putEntries([{ id: 't', version: 1, state: 'synced', pending: 0, data: {
+    id: 't', common_core: ['1', '3'], standards: [{ framework: 'swe', version: 1, code: '4.1' }, { code: '2', framework: 'swe', version: 1 }] } }]);
+  await updateEntry(store, 't', { common_core: ['3', '1'], standards: [{ framework: 'swe', version: 1, code: '2' }, { framework: 'swe', version: 1, code: '4.1' }], title: 'x' });
+  const [m] = await store.outbox();
+  assert.deepEqual(m.fields, { title: 'x' });
+});

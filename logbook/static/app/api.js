@@ -75,6 +75,7 @@ export const api = {
   templates: () => request('GET', '/api/v1/reflection-templates'),
   progress: () => request('GET', '/api/v1/progress'),
   frameworks: () => request('GET', '/api/v1/frameworks'),
+  framework: (id, version) => request('GET', `/api/v1/frameworks/${encodeURIComponent(id)}?version=${version}`),
   evidence: (sha256) => `/api/v1/evidence/${sha256}`,
 };
 

@@ -24,8 +24,13 @@ function canonical(value) {
   return JSON.stringify(value ?? null);
 }
 
+const SETS = new Set(['standards', 'common_core', 'ways_of_knowing', 'other_professions']);
+
 export function same(a, b, name = '') {
   if (name === 'hours' && a !== undefined && b !== undefined && a !== null && b !== null) return Number(a) === Number(b);
+  if (SETS.has(name) && Array.isArray(a) && Array.isArray(b)) {
+    return canonical(a.map(canonical).sort()) === canonical(b.map(canonical).sort()); // order carries no meaning
+  }
   return canonical(a) === canonical(b);
 }
 

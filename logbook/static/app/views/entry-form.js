@@ -57,6 +57,39 @@ function longText(label, name, value, hint) {
   return f;
 }
 
+/** Standards of the frameworks the user's registrations follow (from cached progress). */
+async function frameworkStandards(store) {
+  const progress = await store.getCached('progress');
+  const people = (progress && progress.value && progress.value.people) || [];
+  const refs = new Map();
+  for (const person of people.slice(0, 1)) {
+    for (const reg of person.registrations || []) if (reg.framework) refs.set(`${reg.framework.id}:${reg.framework.version}`, reg.framework);
+  }
+  const out = [];
+  for (const [key, ref] of refs) {
+    const hit = await store.getCached(`framework:${key}`);
+    if (hit && hit.value) out.push(hit.value);
+    else if (navigator.onLine) {
+      api.framework(ref.id, ref.version)
+        .then((value) => store.setCached(`framework:${key}`, { value, fetched_at: new Date().toISOString() }))
+        .catch(() => null);
+    }
+  }
+  return out;
+}
+
+function standardsPicker(frameworks, chosen) {
+  const isChosen = (fw, code) => chosen.some((s) => s.framework === fw.id && s.code === code);
+  if (!frameworks.length) {
+    return h('fieldset', { class: 'choices' }, h('legend', {}, 'Standards'),
+      h('p', { class: 'hint' }, 'Your registration standards appear here once the app has been online.'));
+  }
+  return frameworks.map((fw) => h('fieldset', { class: 'choices standards' }, h('legend', {}, `Standards: ${fw.name}`),
+    (fw.standards || []).map((st) => h('label', { class: `choice${st.parent ? ' sub' : ''}` },
+      h('input', { type: 'checkbox', name: 'standards', value: JSON.stringify({ framework: fw.id, version: fw.version, code: st.code }), checked: isChosen(fw, st.code) }),
+      h('span', {}, `${st.code} ${st.title}`)))));
+}
+
 export async function quickLogScreen(ctx) {
   const nav = navigation.id;
   return entryForm(ctx, null);
@@ -124,6 +157,7 @@ async function entryForm(ctx, record) {
   const impactPeople = longText('Impact on children, young people and families', 'impact_on_people', data.impact_on_people);
   const ways = checkboxGroup('Ways of knowing', 'ways_of_knowing', WAYS_OF_KNOWING, data.ways_of_knowing || []);
   const core = checkboxGroup('Common Core areas', 'common_core', COMMON_CORE, data.common_core || []);
+  const standards = standardsPicker(await frameworkStandards(ctx.store), data.standards || []);
   const visibility = radioGroup('Who can see this entry?', 'visibility', VISIBILITY_LABELS, data.visibility || 'supervisors');
 
   const evidence = [...(data.evidence || [])];
@@ -155,7 +189,7 @@ async function entryForm(ctx, record) {
 
   const more = h('details', { class: 'more', open: isEdit },
     h('summary', {}, 'Reflection, tags, evidence (optional)'),
-    description.wrap, promptsBox, impactPractice.wrap, impactPeople.wrap, ways, core, visibility, evidenceBox);
+    description.wrap, promptsBox, impactPractice.wrap, impactPeople.wrap, ways, standards, core, visibility, evidenceBox);
 
   const formError = h('p', { class: 'error', role: 'alert' });
   const save = h('button', { type: 'submit', class: 'primary' }, isEdit ? 'Save changes' : 'Save entry');
@@ -197,6 +231,7 @@ async function entryForm(ctx, record) {
       impact_on_people: impactPeople.input.value,
       ways_of_knowing: checked('ways_of_knowing'),
       common_core: checked('common_core'),
+      standards: checked('standards').map((v) => JSON.parse(v)),
       visibility: checked('visibility')[0] || 'supervisors',
       evidence,
     };
