@@ -66,4 +66,6 @@ def progress(args):
         today=args.get("as_of") or utcnow().date(),
         user_id=args.get("user_id"),
         scope=args["scope"],
+        offset=args["offset"],
+        limit=args["limit"],
     )

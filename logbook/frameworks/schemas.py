@@ -85,6 +85,8 @@ class ProgressQuerySchema(Schema):
         load_default="me", validate=validate.OneOf(["me", "supervisees", "team", "organisation"])
     )
     as_of = fields.Date(metadata={"description": "work out progress as on this day (default today)"})
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
 
 
 class RuleSchema(Schema):
@@ -169,4 +171,5 @@ class ProgressSchema(Schema):
     """Progress in registration cycles, as on a day."""
 
     as_of = fields.Date()
+    next_offset = fields.Integer(allow_none=True, metadata={"description": "offset of the next page, if any"})
     people = fields.List(fields.Nested(PersonProgressSchema))

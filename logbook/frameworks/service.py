@@ -241,8 +241,14 @@ ENTRY_COLUMNS = (
 )
 
 
-def _visible_people(*, viewer: User, user_id: uuid.UUID | None, scope: str, today: dt.date) -> list[User]:
-    """The people whose progress the viewer asked for and may see; NotFound for anyone else."""
+PAGE_SIZE = 200  # a page of a group's progress: a whole organisation at once takes seconds
+
+
+def _visible_people(
+    *, viewer: User, user_id: uuid.UUID | None, scope: str, today: dt.date, offset: int, limit: int
+) -> tuple[list[User], int | None]:
+    """A page of the people whose progress the viewer asked for and may see (NotFound for anyone
+    else), and the offset of the next page (None when this is the last)."""
     from logbook.supervision import service as supervision
 
     def query(ids=None, **where):
@@ -251,7 +257,8 @@ def _visible_people(*, viewer: User, user_id: uuid.UUID | None, scope: str, toda
             q = q.where(User.id.in_(ids))
         for name, value in where.items():
             q = q.where(getattr(User, name).in_(value))
-        return list(db.session.scalars(q.order_by(User.name)))
+        found = list(db.session.scalars(q.order_by(User.name, User.id).offset(offset).limit(limit + 1)))
+        return found[:limit], (offset + limit if len(found) > limit else None)
 
     supervisees = (
         supervision.supervisee_ids(supervisor_id=viewer.id, today=today) if viewer.is_supervisor else set()
@@ -259,14 +266,20 @@ def _visible_people(*, viewer: User, user_id: uuid.UUID | None, scope: str, toda
     managed = {t.id for t in viewer.managed_teams} if viewer.is_team_manager else set()
     if user_id is not None:
         if user_id == viewer.id:
-            return [viewer]
-        people = query([user_id])
-        person = people[0] if people else None
-        if person is None or not (
-            viewer.is_org_admin or person.id in supervisees or (person.team_id and person.team_id in managed)
+            return [viewer], None
+        person = db.session.get(User, user_id)
+        if (
+            person is None
+            or person.organisation_id != viewer.organisation_id
+            or not person.is_active
+            or not (
+                viewer.is_org_admin
+                or person.id in supervisees
+                or (person.team_id and person.team_id in managed)
+            )
         ):
             raise NotFound("No such person.")
-        return [person]
+        return [person], None
     if scope == "supervisees":
         return query(supervisees)
     if scope == "team":
@@ -275,14 +288,23 @@ def _visible_people(*, viewer: User, user_id: uuid.UUID | None, scope: str, toda
         if not viewer.is_org_admin:
             raise NotFound("No such people.")
         return query()
-    return [viewer]
+    return [viewer], None
 
 
 def progress_for(
-    *, viewer: User, today: dt.date, user_id: uuid.UUID | None = None, scope: str = "me"
+    *,
+    viewer: User,
+    today: dt.date,
+    user_id: uuid.UUID | None = None,
+    scope: str = "me",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
 ) -> dict[str, Any]:
-    """Where each person stands in their registration cycles and supervision policies."""
-    people = _visible_people(viewer=viewer, user_id=user_id, scope=scope, today=today)
+    """Where each person stands in their registration cycles and supervision policies (a page of them
+    for a group: `next_offset` asks for the next page)."""
+    people, next_offset = _visible_people(
+        viewer=viewer, user_id=user_id, scope=scope, today=today, offset=offset, limit=limit
+    )
     frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
     entries_by_owner: dict[uuid.UUID, list[Any]] = {p.id: [] for p in people}
     if people:
@@ -297,6 +319,7 @@ def progress_for(
             entries_by_owner[row.owner_id].append(row)
     return {
         "as_of": today,
+        "next_offset": next_offset,
         "people": [
             person_progress(person, entries_by_owner[person.id], frameworks, today) for person in people
         ],

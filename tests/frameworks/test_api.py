@@ -248,3 +248,15 @@ def test_org_admin_sees_the_whole_organisation(make_client, people, shipped):
     body = make_client(people["org_admin"]).get("/api/v1/progress?scope=organisation").get_json()
     inside = {str(p.id) for name, p in people.items() if name != "outside_admin"}
     assert {p["user_id"] for p in body["people"]} == inside
+
+
+def test_a_groups_progress_comes_in_pages(make_client, people, shipped):
+    client = make_client(people["org_admin"])
+    first = client.get("/api/v1/progress?scope=organisation&limit=4").get_json()
+    assert (len(first["people"]), first["next_offset"]) == (4, 4)
+    second = client.get("/api/v1/progress?scope=organisation&limit=4&offset=4").get_json()
+    assert second["next_offset"] is None
+    names = [p["name"] for p in first["people"] + second["people"]]
+    assert len(names) == 6
+    assert names == sorted(names)
+    assert client.get("/api/v1/progress?scope=organisation&limit=501").status_code == 422
