@@ -65,7 +65,7 @@ export class Store {
       tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
       tx.onerror = () => reject(tx.error);
     });
-    if (mode === 'readwrite') this.generation += 1; // lets screens cache what they read
+    if (mode === 'readwrite' && names.includes('entries')) this.generation += 1; // screens cache entry lists until then
     let result;
     try {
       result = await fn(new Tx(tx));
