@@ -60,11 +60,12 @@ def phone(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-def screenshot(page, name: str, *, full_page: bool = False) -> Path:
+def screenshot(page, name: str, *, full_page: bool = False, from_top: bool = True) -> Path:
     """Save a phone-size screenshot (390 by 844, what the phone shows) under build/screenshots."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.evaluate("window.scrollTo(0, 0)")
+    if from_top:
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page)
     return path
 
@@ -72,9 +73,9 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def check_accessible(page, name: str) -> None:
+def check_accessible(page, name: str, *, from_top: bool = True) -> None:
     """axe-core (WCAG 2.2 A/AA and best practices) finds nothing on this screen; save a screenshot."""
-    screenshot(page, name)
+    screenshot(page, name, from_top=from_top)
     assert AXE.exists(), "run `npm ci` (make test does): axe-core is a test dependency"
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # evaluated through the DevTools protocol: the app's CSP (no inline script) stays on

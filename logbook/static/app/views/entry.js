@@ -41,7 +41,9 @@ export async function entryScreen(ctx, id) {
   const attention = [];
   if (record.state === 'conflict') {
     attention.push(h('div', { class: 'alert', role: 'alert' },
-      h('p', {}, h('strong', {}, 'This entry was changed on another device too. '), record.conflict.message || ''),
+      h('p', {}, h('strong', {}, record.conflict.code === 'edit_conflict' || !record.conflict.message
+        ? 'This entry was also changed on another device.' : record.conflict.message)),
+      h('p', {}, 'Both versions are kept until you choose.'),
       h('a', { href: `/app/entry/${id}/conflict`, class: 'button primary' }, 'Compare and choose')));
   }
   if (record.state === 'rejected') {
