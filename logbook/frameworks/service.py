@@ -7,7 +7,7 @@ import uuid
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import case, null, select
+from sqlalchemy import case, func, null, select
 
 from logbook.accounts.models import User
 from logbook.entries.models import Entry
@@ -308,11 +308,18 @@ def progress_for(
     frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
     entries_by_owner: dict[uuid.UUID, list[Any]] = {p.id: [] for p in people}
     if people:
+        # The previous cycle starts no earlier than two cycle lengths before today: older entries never count.
+        longest = max(
+            (f.cycle.get("length_months") or 12 for versions in frameworks.values() for f in versions),
+            default=12,
+        )
+        since = engine.shift_months(today, -2 * longest)
         rows = db.session.execute(
             select(*ENTRY_COLUMNS).where(
                 Entry.owner_id.in_(list(entries_by_owner)),
                 Entry.is_deleted.is_(False),
                 Entry.status != "draft",
+                func.coalesce(Entry.end_date, Entry.start_date) >= since,
             )
         )
         for row in rows:
