@@ -47,12 +47,14 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
             "visibility": "supervisors",
         },
     ).get_json()
-    asked = api.api(
-        "POST",
-        f"/api/v1/entries/{entry['id']}/sign-off-requests",
-        json={"entry_version": entry["version"], "supervisor_id": str(supervisor.id)},
-    )
-    assert asked.status_code == 201, asked.get_json()
+    p = phone.new_page()
+    log_in(p, live_server, practitioner, PASSWORD)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(p, "Logbook")
+    p.get_by_role("link", name="Contextual safeguarding study day").click()
+    p.get_by_role("button", name="Request sign-off").click()
+    p.get_by_text("Sign-off requested").wait_for()
+    p.locator(".entry-badges").get_by_text("Awaiting sign-off").wait_for()
 
     s = supervisor_phone.new_page()
     log_in(s, live_server, supervisor, PASSWORD)
@@ -75,11 +77,7 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     sync_status(s).get_by_text("All synced").wait_for(timeout=20_000)
     assert api.get(f"/api/v1/entries/{entry['id']}").get_json()["status"] == "signed_off"
 
-    p = phone.new_page()
-    log_in(p, live_server, practitioner, PASSWORD)
-    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
-    tab(p, "Logbook")
-    p.get_by_role("link", name="Contextual safeguarding study day").click()
-    p.locator(".entry-badges").get_by_text("Signed off").wait_for()
+    p.reload()  # the practitioner opens the app again
+    p.locator(".entry-badges").get_by_text("Signed off").wait_for(timeout=20_000)
     p.get_by_text("Signed off by your supervisor").wait_for()
     check_accessible(p, "entry-signed-off")

@@ -1,6 +1,6 @@
 // One entry: everything in it, its sync state and sign-off status; edit, delete, resolve.
 
-import { api } from '../api.js';
+import { api, request } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
@@ -56,6 +56,27 @@ export async function entryScreen(ctx, id) {
   const details = REQUIRED_DETAILS[d.kind] || [];
   const reflection = d.reflection && Object.entries(d.reflection.answers || {});
   const evidence = await Promise.all((d.evidence || []).map((ref) => evidenceItem(ctx, ref)));
+  const canAsk = mine && display === 'synced' && record.version && ['recorded', 'returned', 'draft'].includes(d.status || 'recorded');
+  const askStatus = h('p', { class: 'muted', role: 'status' });
+  const ask = canAsk ? h('button', { type: 'button', class: 'secondary', id: 'request-signoff' }, 'Request sign-off') : null;
+  if (ask) {
+    ask.addEventListener('click', async () => {
+      if (!navigator.onLine) { askStatus.textContent = 'Connect to the internet to ask for sign-off.'; return; }
+      ask.disabled = true;
+      try {
+        const due = await request('GET', '/api/v1/supervision/due?scope=me');
+        const supervisors = [...new Set((due.items || []).map((i) => i.supervisor_id))];
+        if (!supervisors.length) { askStatus.textContent = 'No supervisor is linked to you yet; ask your team manager.'; ask.disabled = false; return; }
+        await request('POST', `/api/v1/entries/${id}/sign-off-requests`, { entry_version: record.version, supervisor_id: supervisors[0] });
+        ctx.flash = 'Sign-off requested. Your supervisor will see it in their queue.';
+        await ctx.engine.sync('request');
+        entryScreen(ctx, id);
+      } catch (err) {
+        askStatus.textContent = err.status === 0 ? 'Connect to the internet to ask for sign-off.' : err.message;
+        ask.disabled = false;
+      }
+    });
+  }
   const del = h('button', { type: 'button', class: 'danger', id: 'delete' }, 'Delete entry');
   const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Confirm delete' },
     h('p', {}, 'Delete this entry on every device?'),
@@ -89,7 +110,7 @@ export async function entryScreen(ctx, id) {
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
-      del, confirmBox) : null,
+      ask, askStatus, del, confirmBox) : null,
     h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))), { nav });
 
   if (!drawn) return;
@@ -102,7 +123,8 @@ export async function entryScreen(ctx, id) {
     const now = await ctx.store.getEntry(id);
     if (!now) return;
     const state = now.state === 'conflict' || now.state === 'rejected' ? now.state : now.pending ? 'pending' : 'synced';
-    if (state !== display) entryScreen(ctx, id); // e.g. a conflict arrived: show what to do
+    // a conflict arrived, or a pull brought a newer version (e.g. signed off): draw it again
+    if (state !== display || now.version !== record.version || now.is_deleted) entryScreen(ctx, id);
     else slot.replaceChildren(stateBadge(state));
   };
   document.addEventListener('sync-status', onStatus);
