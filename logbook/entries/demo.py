@@ -323,7 +323,12 @@ def _frameworks_for(regulators: list[str], by_id: dict[str, FrameworkVersion]) -
 
 def _link_supervisors(people: list[User], today: dt.date) -> dict[Any, User]:
     """Each practitioner's supervisor: the first supervisor in their team (linked once, if unlinked)."""
-    linked = set(db.session.scalars(select(SupervisionLink.supervisee_id)))
+    ids = [p.id for p in people]
+    linked = set(
+        db.session.scalars(
+            select(SupervisionLink.supervisee_id).where(SupervisionLink.supervisee_id.in_(ids))
+        )
+    )
     chosen: dict[Any, User] = {}
     for person in people:
         candidates = [
@@ -415,7 +420,9 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
     # Read from the table, not user.registrations: registrations added this run are not in that list yet.
     regulators: dict[Any, list[str]] = {p.id: [] for p in practitioners}
     for user_id, regulator in db.session.execute(
-        select(Registration.user_id, Registration.regulator).order_by(Registration.regulator)
+        select(Registration.user_id, Registration.regulator)
+        .where(Registration.user_id.in_(list(regulators)))
+        .order_by(Registration.regulator)
     ):
         regulators.setdefault(user_id, []).append(regulator)
     wanted = {entry_id(p, n) for p in practitioners for n in range(len(_plan(regulators[p.id])))}
