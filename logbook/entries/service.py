@@ -185,7 +185,7 @@ def _is_shared(content: dict[str, Any]) -> bool:
 
 
 def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None) -> None:
-    before = revision(entry_id=entry.id, version=entry.version - 1)
+    before = revision(entry_id=entry.id, version=entry.version - 1) if entry.version > 1 else None
     now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
     record_change(
         entity="entry",

@@ -14,7 +14,14 @@ def current_txid() -> int:
     """This transaction's id on PostgreSQL (assigning one if needed); 0 on SQLite."""
     if db.session.get_bind().dialect.name != "postgresql":
         return 0
-    return int(db.session.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+    # Constant for the whole transaction (savepoints included): ask once per transaction.
+    root = db.session().get_transaction()
+    cached = db.session.info.get("logbook.txid")
+    if root is not None and cached is not None and cached[0] is root:
+        return cached[1]
+    txid = int(db.session.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+    db.session.info["logbook.txid"] = (db.session().get_transaction(), txid)
+    return txid
 
 
 def record_change(*, entity: str, record_id: uuid.UUID, owner_id: uuid.UUID, is_shared: bool) -> None:

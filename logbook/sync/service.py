@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -37,11 +38,16 @@ def _field_errors(err: ValidationError) -> dict[str, list[str]]:
     return flatten_messages(err.messages)
 
 
+# Schema instances are reused: building one costs more than loading a record with it.
+_ENTRY_IN = EntryInSchema()
+_ENTRY_CHANGES = EntryInSchema(partial=True)
+
+
 def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
     op, fields = mutation["op"], mutation.get("fields") or {}
     if op == "create":
         try:
-            data = EntryInSchema().load({**fields, "id": str(mutation["id"])})
+            data = _ENTRY_IN.load({**fields, "id": str(mutation["id"])})
         except ValidationError as err:
             raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
         existing = db.session.get(Entry, mutation["id"])
@@ -58,7 +64,7 @@ def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_
         entry = entries.create_entry(owner=user, data=data, now=now, client_id=client_id)
     elif op == "update":
         try:
-            changes = EntryInSchema(partial=True).load(fields)
+            changes = _ENTRY_CHANGES.load(fields)
         except ValidationError as err:
             raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
         entry = entries.merge_update(
@@ -111,22 +117,55 @@ def _client(user: User, client_id: str, now: dt.datetime) -> SyncClient:
     return client
 
 
+_DIGEST = "request_sha256"  # stored beside each result, never sent back
+
+
+def _mutation_digest(mutation: dict[str, Any]) -> str:
+    """SHA-256 of what a mutation asks for, to tell a true replay from a reused mutation id."""
+    what = {k: mutation.get(k) for k in ("entity", "id", "op", "base_version", "fields")}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replayed(mutation: dict[str, Any], prior: dict[str, Any], digest: str) -> dict[str, Any]:
+    """The answer to a mutation id seen before: the first result again if it is the same change.
+    A different change under a used id would otherwise be acknowledged and lost without a trace."""
+    mid = mutation["mutation_id"]
+    if prior.get(_DIGEST, digest) != digest:
+        return {
+            "mutation_id": mid,
+            "id": str(mutation["id"]),
+            "entity": mutation["entity"],
+            "status": "rejected",
+            "code": "mutation_id_reused",
+            "message": "This change number was already used for a different change; nothing was applied. "
+            "The app must send every new change under a new number.",
+            "errors": {"mutation_id": ["already used for a different change"]},
+        }
+    first = {k: v for k, v in prior.items() if k != _DIGEST}
+    return {**first, "mutation_id": mid, "status": "duplicate", "first_status": first["status"]}
+
+
 def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
     """Apply a batch of mutations, each once, each in its own savepoint; one result per mutation."""
     client = _client(user, client_id, now)
-    results = []
-    for mutation in sorted(mutations, key=lambda m: m["mutation_id"]):
-        mid = mutation["mutation_id"]
-        prior = db.session.get(SyncMutation, (client_id, mid))
-        if prior is not None:
-            results.append(
-                {
-                    **prior.result,
-                    "mutation_id": mid,
-                    "status": "duplicate",
-                    "first_status": prior.result["status"],
-                }
+    ordered = sorted(mutations, key=lambda m: m["mutation_id"])
+    # Every earlier result for this batch in one query: a replayed batch costs one SELECT.
+    priors = {
+        row.mutation_id: row.result
+        for row in db.session.scalars(
+            select(SyncMutation).where(
+                SyncMutation.client_id == client_id,
+                SyncMutation.mutation_id.in_([m["mutation_id"] for m in ordered]),
             )
+        )
+    }
+    results, stored = [], []
+    for mutation in ordered:
+        mid = mutation["mutation_id"]
+        digest = _mutation_digest(mutation)
+        prior = priors.get(mid)
+        if prior is not None:
+            results.append(_replayed(mutation, prior, digest))
             continue
         try:
             with db.session.begin_nested():
@@ -134,9 +173,19 @@ def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt
         except DomainError as err:
             result = _result_for(err)
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
-        db.session.add(SyncMutation(client_id=client_id, mutation_id=mid, result=result, created_at=now))
+        # Stored in the same transaction as the effects (one batched INSERT at the end): either both
+        # commit or neither does, so a retry after a lost response is answered "duplicate".
+        stored.append(
+            SyncMutation(
+                client_id=client_id,
+                mutation_id=mid,
+                result={**result, _DIGEST: digest},
+                created_at=now,
+            )
+        )
         client.last_mutation_id = max(client.last_mutation_id, mid)
         results.append(result)
+    db.session.add_all(stored)
     db.session.flush()
     return {"results": results, "last_mutation_id": client.last_mutation_id}
 
@@ -185,6 +234,27 @@ def _encode(position: tuple[int, int], *, user: User, fingerprint: str, epoch: i
     )
 
 
+# One schema instance for every pull: building a marshmallow schema costs more than dumping a record.
+_ENTRY_SCHEMA = EntrySchema()
+
+
+def _pull_access(user: User, entry: Entry, supervisees: set[uuid.UUID]) -> str | None:
+    """entries.access_level() for the records a device pulls (its user's own and their current
+    supervisees'), without a query per record: the supervisee set was read once for the page."""
+    if entry.owner_id == user.id:
+        return entries.OWNER
+    if (
+        entry.owner_id in supervisees
+        and user.is_supervisor
+        and entry.organisation_id == user.organisation_id
+        and not entry.is_deleted
+        and entry.status != "draft"
+        and entry.visibility in entries.SHARED_WITH_SUPERVISORS
+    ):
+        return entries.SUPERVISOR
+    return None
+
+
 def pull(
     *, user: User, cursor: str | None, limit: int, today: dt.date, epoch: int, secret: str
 ) -> dict[str, Any]:
@@ -216,7 +286,7 @@ def pull(
     items = []
     for record_id in record_ids:
         entry = found[record_id]
-        level = entries.access_level(viewer=user, entry=entry, today=today)
+        level = _pull_access(user, entry, others)
         if level is None:
             # Visible before (e.g. shared), not now: the device must drop its copy.
             items.append({"entity": "entry", "id": str(record_id), "op": "remove", "version": entry.version})
@@ -227,11 +297,12 @@ def pull(
                     "id": str(record_id),
                     "op": "upsert",
                     "version": entry.version,
-                    "record": EntrySchema().dump(
-                        entries.present(entries.EntryView(entry, level), with_warnings=False)
-                    ),
+                    "record": entries.present(entries.EntryView(entry, level), with_warnings=False),
                 }
             )
+    records = _ENTRY_SCHEMA.dump([i["record"] for i in items if "record" in i], many=True)
+    for item, record in zip((i for i in items if "record" in i), records, strict=True):
+        item["record"] = record
     return {
         "reset": False,
         "items": items,

@@ -52,10 +52,21 @@ class SimDevice:
         self.cursor: str | None = None
 
     def _queue(self, op: str, rid: str, fields: dict[str, Any], base: int | None) -> None:
-        pending = next((m for m in self.outbox if m["id"] == rid and m["op"] in ("create", "update")), None)
+        pending = next(
+            (
+                m
+                for m in self.outbox
+                if m["id"] == rid and m["op"] in ("create", "update") and m["mutation_id"] not in self.sent
+            ),
+            None,
+        )
         if pending is not None and op == "update":
-            pending["fields"].update(fields)  # one pending change per record, as the app's outbox does
+            # One pending change per record, as the app's outbox does — but only while it is unsent: a
+            # sent change may have been applied already, so it is frozen and later edits get a new id.
+            pending["fields"].update(fields)
             return
+        if op == "update" and base is None:
+            base = 1  # edits to a record whose create is still unacknowledged are made against version 1
         mutation = {
             "mutation_id": self.next_mid,
             "entity": "entry",

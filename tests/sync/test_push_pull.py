@@ -332,3 +332,80 @@ def test_a_devices_own_earlier_change_never_conflicts_with_its_later_one(device,
     result = laptop.push(laptop.mutation("update", rid, 1, title="Laptop thought"))["results"][0]
     assert (result["status"], result["conflicting_fields"]) == ("conflict", ["title"])
     assert phone.client.get(f"/api/v1/entries/{rid}").get_json()["title"] == "Second thought"
+
+
+def test_pull_access_agrees_with_entry_access_rules(app, practitioner, make_user, org, other_org):
+    """The pull computes access without a query per record; it must match entries.access_level()
+    for every record a device can pull: own, a supervisee's in each visibility/status/deleted state."""
+    import itertools
+
+    from logbook.accounts.models import User
+    from logbook.entries import service as entries
+    from logbook.sync.service import _pull_access
+
+    supervisor = make_user("supervisor")
+    demoted = make_user("supervisor")
+    with app.app_context():
+        for sup in (supervisor, demoted):
+            db.session.add(
+                SupervisionLink(
+                    supervisor_id=sup.id,
+                    supervisee_id=practitioner.id,
+                    kind="line",
+                    starts_on=TODAY - dt.timedelta(days=30),
+                )
+            )
+        db.session.get(User, demoted.id).is_supervisor = False  # lost the role, link still there
+        db.session.commit()
+        states = itertools.product(
+            ("private", "supervisors", "organisation"), ("draft", "recorded", "signed_off"), (False, True)
+        )
+        checked = 0
+        for visibility, status, deleted in states:
+            entry = Entry(
+                id=uuid.uuid4(),
+                owner_id=practitioner.id,
+                organisation_id=org.id,
+                kind="study_day",
+                title="t",
+                start_date=TODAY,
+                hours=1,
+                is_participatory=True,
+                visibility=visibility,
+                status=status,
+                is_deleted=deleted,
+            )
+            for viewer_id in (practitioner.id, supervisor.id, demoted.id):
+                viewer = db.session.get(User, viewer_id)
+                supervisees = {practitioner.id} if viewer_id != practitioner.id else set()
+                expected = entries.access_level(viewer=viewer, entry=entry, today=TODAY)
+                assert _pull_access(viewer, entry, supervisees) == expected, (visibility, status, deleted)
+                checked += 1
+        assert checked == 54
+
+
+def test_pulled_record_is_the_entry_as_the_api_shows_it(device, practitioner):
+    phone = device(practitioner)
+    rid = uuid.uuid4()
+    phone.push(phone.mutation("create", rid, **entry_fields(description="Notes", hours=1.5)))
+    pulled = phone.pull_all()[0]["record"]
+    shown = phone.client.get(f"/api/v1/entries/{rid}").get_json()
+    shown["warnings"] = []  # the pull never computes warnings; the device asks while typing
+    assert pulled == shown
+
+
+def test_a_reused_mutation_id_with_other_content_is_rejected_not_swallowed(app, device, practitioner):
+    phone = device(practitioner)
+    rid = uuid.uuid4()
+    first = phone.mutation("create", rid, **entry_fields(title="Original"))
+    phone.push(first)
+    # the same id again with the same content: a true replay, answered with the first result
+    assert phone.push(first)["results"][0]["status"] == "duplicate"
+    # the same id with different content: a client bug that would lose the edit silently
+    changed = dict(first, fields=entry_fields(title="Edited after the response was lost"))
+    result = phone.push(changed)["results"][0]
+    assert result["status"] == "rejected"
+    assert result["code"] == "mutation_id_reused"
+    assert "request_sha256" not in result
+    with app.app_context():
+        assert db.session.get(Entry, rid).title == "Original"
