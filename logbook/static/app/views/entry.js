@@ -4,6 +4,18 @@ import { api, request } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
+import { cachedFetch } from './common.js';
+
+/** Sign-offs of this entry (decisions and comments), kept for offline reading. */
+async function signOffs(ctx, id, version) {
+  const key = `signoffs:${id}`;
+  const hit = await ctx.store.getCached(key);
+  if (hit && hit.version === version) return hit.value.items || [];
+  if (!navigator.onLine) return hit ? hit.value.items || [] : [];
+  const got = await cachedFetch(ctx.store, key, () => request('GET', `/api/v1/entries/${id}/sign-offs`));
+  if (got.fresh) await ctx.store.setCached(key, { value: got.value, version, fetched_at: got.fetched_at });
+  return (got.value && got.value.items) || [];
+}
 
 function item(label, value) {
   if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return null;
@@ -34,8 +46,10 @@ export async function entryScreen(ctx, id) {
   }
   const d = record.data;
   const display = record.state === 'conflict' || record.state === 'rejected' ? record.state : record.pending ? 'pending' : 'synced';
-  const flash = ctx.flash ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
-  ctx.flash = null;
+  // A message for this entry survives the redraws a sync may cause in the next few seconds.
+  if (typeof ctx.flash === 'string') ctx.flash = { text: ctx.flash, id, until: Date.now() + 5000 };
+  const flash = ctx.flash && ctx.flash.id === id && ctx.flash.until > Date.now()
+    ? h('p', { class: 'notice', role: 'status' }, ctx.flash.text) : null;
   const mine = !d.owner_id || d.owner_id === ctx.user.id;
 
   const attention = [];
@@ -56,6 +70,8 @@ export async function entryScreen(ctx, id) {
   const details = REQUIRED_DETAILS[d.kind] || [];
   const reflection = d.reflection && Object.entries(d.reflection.answers || {});
   const evidence = await Promise.all((d.evidence || []).map((ref) => evidenceItem(ctx, ref)));
+  const decisions = ['submitted', 'signed_off', 'returned'].includes(d.status) || (d.status === 'recorded' && record.version > 1)
+    ? await signOffs(ctx, id, record.version).catch(() => []) : [];
   const canAsk = mine && display === 'synced' && record.version && ['recorded', 'returned', 'draft'].includes(d.status || 'recorded');
   const askStatus = h('p', { class: 'muted', role: 'status' });
   const ask = canAsk ? h('button', { type: 'button', class: 'secondary', id: 'request-signoff' }, 'Request sign-off') : null;
@@ -107,6 +123,11 @@ export async function entryScreen(ctx, id) {
       item('Visible to', VISIBILITY_LABELS[d.visibility] || d.visibility)),
     evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list' }, evidence)] : null,
     d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null,
+    decisions.length ? [h('h2', {}, 'Sign-off'), h('ul', { class: 'list plain signoffs' }, decisions.map((so) => h('li', {},
+      h('p', {}, h('strong', {}, so.decision === 'approved' ? 'Signed off' : 'Returned'),
+        ` by ${so.signer_name || 'your supervisor'} on ${formatDate(so.signed_at)} (version ${so.entry_version})`,
+        so.verification && so.verification.is_valid === false ? h('span', { class: 'error' }, ' · does not verify') : null),
+      so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),

@@ -1,7 +1,7 @@
 // Home: progress per registration (from the requirement engine, kept for offline use with its
 // "as of" date), what is due next, entries awaiting sign-off, work not yet sent.
 
-import { api } from '../api.js';
+import { api, request } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { cachedFetch, visibleEntries } from './common.js';
 
@@ -26,9 +26,15 @@ function cycleCard(reg, cycle) {
 export async function homeScreen(ctx) {
   const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-  const progress = await cachedFetch(ctx.store, 'progress', api.progress);
-  const flash = ctx.flash ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
-  ctx.flash = null;
+  const [progress, due, actions] = await Promise.all([
+    cachedFetch(ctx.store, 'progress', api.progress),
+    cachedFetch(ctx.store, 'supervision-due', () => request('GET', '/api/v1/supervision/due?scope=me')),
+    cachedFetch(ctx.store, 'supervision-actions', () => request('GET', '/api/v1/supervision/actions')),
+  ]);
+  const dueItems = (due.value && due.value.items) || [];
+  const openActions = ((actions.value && actions.value.items) || []).filter((a) => !a.closed_at);
+  const flash = typeof ctx.flash === 'string' ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
+  if (flash) ctx.flash = null;
 
   let progressBlock;
   const person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
@@ -68,6 +74,13 @@ export async function homeScreen(ctx) {
     h('div', { class: 'card' }, h('h2', {}, 'Sign-off'),
       h('p', {}, awaiting.length ? `${awaiting.length} entr${awaiting.length === 1 ? 'y is' : 'ies are'} awaiting sign-off.` : 'Nothing is awaiting sign-off.'),
       returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?show=signoff' }, 'See them')) : null),
+    dueItems.length || openActions.length ? h('div', { class: 'card', id: 'supervision-card' }, h('h2', {}, 'Supervision'),
+      dueItems.map((item) => h('p', {}, item.due_on
+        ? `Next supervision due ${formatDate(item.due_on)}${item.is_overdue ? ' (overdue)' : ''}.`
+        : 'No supervision date set yet.')),
+      openActions.length ? [h('p', {}, `${openActions.length} action${openActions.length === 1 ? '' : 's'} agreed in supervision:`),
+        h('ul', { class: 'list' }, openActions.slice(0, 5).map((a) => h('li', {}, a.description,
+          a.due_on ? h('span', { class: 'muted' }, ` · due ${formatDate(a.due_on)}`) : null)))] : null) : null,
     entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
       h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
         h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null), { nav });
