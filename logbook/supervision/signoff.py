@@ -702,3 +702,25 @@ def verify_everything() -> IntegrityReport:
                 "(changed outside the app)"
             )
     return report
+
+
+def approved_roles(*, owner_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:
+    """For the requirement engine: which signer roles (supervisor, NMC reflective-discussion partner,
+    NMC confirmer) approved each of this person's entries as it currently stands. An approval of an
+    older version does not count: the text changed after it was signed."""
+    rows = db.session.execute(
+        select(SignOff.entry_id, SignOff.signer_role)
+        .join(Entry, Entry.id == SignOff.entry_id)
+        .where(
+            Entry.owner_id == owner_id,
+            Entry.is_deleted.is_(False),
+            Entry.status == "signed_off",
+            SignOff.decision == "approved",
+            # Approval moves the entry one version on (status only), so the signed version is the one before.
+            SignOff.entry_version == Entry.version - 1,
+        )
+    )
+    out: dict[uuid.UUID, set[str]] = {}
+    for entry_id, role in rows:
+        out.setdefault(entry_id, set()).add(role)
+    return out

@@ -1,5 +1,7 @@
 """Sign-off over the API: request, approve, return, resubmit, edit after sign-off, access, NMC roles."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -297,3 +299,22 @@ def test_reflective_discussion_partner_signs_with_an_nmc_pin(me, boss, superviso
     if expected == 201:
         assert response.get_json()["signer_role"] == "reflective_discussion_partner"
         assert response.get_json()["registration_number"] == "12A3456E"
+
+
+def test_approved_roles_count_only_the_current_signed_text(app, me, boss, supervisor, practitioner):
+    from logbook.supervision.signoff import approved_roles
+
+    entry = make_entry(me)
+    request_from(me, entry, supervisor_id=str(supervisor.id), signer_role="reflective_discussion_partner")
+    [item] = queue(boss)
+    assert decide(boss, item, registration_body="NMC", registration_number="12A3456E").status_code == 201
+    with app.app_context():
+        assert approved_roles(owner_id=practitioner.id) == {
+            uuid.UUID(entry["id"]): {"reflective_discussion_partner"}
+        }
+    signed = get_entry(me, entry["id"])
+    me.api(
+        "PATCH", f"/api/v1/entries/{entry['id']}", json={"base_version": signed["version"], "title": "Edited"}
+    )
+    with app.app_context():
+        assert approved_roles(owner_id=practitioner.id) == {}
