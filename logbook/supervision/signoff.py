@@ -701,7 +701,28 @@ def verify_everything() -> IntegrityReport:
                 f"entry {entry.id}: its current text differs from its recorded version {entry.version} "
                 "(changed outside the app)"
             )
+    report.problems += _session_problems()
     return report
+
+
+def _session_problems() -> list[str]:
+    """A session both parties confirmed must still be the record they confirmed (its last confirmation
+    event names the version and hash)."""
+    from logbook.supervision.models import SupervisionSession
+    from logbook.supervision.sessions import session_hash
+
+    problems = []
+    confirmed = select(SupervisionSession).where(
+        SupervisionSession.supervisor_confirmed_at.is_not(None),
+        SupervisionSession.supervisee_confirmed_at.is_not(None),
+    )
+    for session in db.session.scalars(confirmed):
+        events = audit.events_for(subject_type="supervision_session", subject_id=session.id)
+        if not events or events[-1].data.get("content_sha256") != session_hash(session):
+            problems.append(
+                f"supervision session {session.id}: the record differs from what both people confirmed"
+            )
+    return problems
 
 
 def approved_roles(*, owner_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:

@@ -162,3 +162,35 @@ def test_tampered_sign_off_shows_invalid_in_the_api(app, signed, make_client, pr
     body = make_client(practitioner).get(f"/api/v1/sign-offs/{sign_off_id}").get_json()
     assert body["verification"]["is_valid"] is False
     assert "the sign-off record was changed after it was made" in body["verification"]["problems"]
+
+
+def test_changed_confirmed_supervision_record_is_found(
+    app, make_client, practitioner, supervisor, supervised, runner
+):
+    import datetime as dt
+
+    from logbook.supervision.models import SupervisionSession
+
+    me, boss = make_client(practitioner), make_client(supervisor)
+    session = boss.api(
+        "POST",
+        "/api/v1/supervision/sessions",
+        json={
+            "supervisor_id": str(supervisor.id),
+            "supervisee_id": str(practitioner.id),
+            "starts_at": dt.datetime.now(dt.UTC).isoformat(),
+            "summary": "Agreed plan.",
+        },
+    ).get_json()
+    for client in (me, boss):
+        client.api("POST", f"/api/v1/supervision/sessions/{session['id']}/confirm", json={"version": 1})
+    assert runner.invoke(cli.main, ["audit", "verify"]).exit_code == 0
+    tamper(
+        app,
+        update(SupervisionSession)
+        .where(SupervisionSession.id == uuid.UUID(session["id"]))
+        .values(summary="A different plan."),
+    )
+    result = runner.invoke(cli.main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"supervision session {session['id']}: the record differs" in result.output
