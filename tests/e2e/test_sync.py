@@ -24,9 +24,11 @@ def _open_entry(page, title):
     page.get_by_role("heading", name=title).wait_for()
 
 
-def _edit(page, label, value):
+def _edit(page, label, value, check=None):
     page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_role("heading", name="Edit entry").wait_for()
+    if check:
+        check_accessible(page, check)
     page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Save changes").first.click()
 
@@ -54,7 +56,7 @@ def test_two_phones_same_field_conflict_then_different_fields_merge(
     # 1. the same field, offline on both phones
     phone.set_offline(True)
     second_phone.set_offline(True)
-    _edit(a, "Title", "Neglect study day: graded care profile")
+    _edit(a, "Title", "Neglect study day: graded care profile", check="entry-edit")
     a.get_by_role("heading", name="Neglect study day: graded care profile").wait_for()
     _edit(b, "Title", "Neglect study day (Leeds)")
     b.get_by_role("heading", name="Neglect study day (Leeds)").wait_for()
