@@ -224,7 +224,7 @@ def compiled_frameworks(*, organisation_id: uuid.UUID) -> dict[str, list[engine.
 
 # --- progress ---------------------------------------------------------------------------------
 
-ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
     Entry.owner_id,
     Entry.kind,
     Entry.title,
@@ -323,7 +323,7 @@ def progress_for(
             )
         )
         for row in rows:
-            entries_by_owner[row.owner_id].append(row)
+            entries_by_owner[row.owner_id].append(engine.EntryFacts._make(row))
     return {
         "as_of": today,
         "next_offset": next_offset,
