@@ -306,12 +306,17 @@ def _policy_days(person: User, default_days: int | None, today: dt.date) -> tupl
     from logbook.frameworks import service as frameworks
 
     regulators = {r.regulator for r in person.registrations}
-    areas = {person.team.service_area} if person.team else set()
+    # The job role's service area counts too (as in the frameworks' own progress view).
+    areas = {
+        a
+        for a in (getattr(person.team, "service_area", None), getattr(person.job_role, "service_area", None))
+        if a
+    }
     try:
         compiled = frameworks.compiled_frameworks(organisation_id=person.organisation_id)
     except Exception:  # noqa: BLE001 - a broken framework file must not hide overdue supervision
         compiled = {}
-    best: tuple[int | None, str] = (default_days, "default")
+    found: list[tuple[int, str]] = []
     for versions in compiled.values():
         current = engine.version_for(versions, today) if versions else None
         if current is None or current.kind != "supervision_policy":
@@ -319,10 +324,27 @@ def _policy_days(person: User, default_days: int | None, today: dt.date) -> tupl
         if not engine.policy_applies(current, regulators=regulators, service_areas=areas):
             continue
         for req in current.requirements:
-            days = PERIOD_DAYS.get(req.get("period", ""))
-            if req.get("measure") == "per_period" and days and (best[0] is None or days < best[0]):
-                best = (days, f"{current.id} v{current.version}")
-    return best
+            if req.get("measure") != "per_period":
+                continue
+            period = req.get("period", "")
+            if _is_newly_qualified(person, current, req.get("newly_qualified"), today):
+                period = req["newly_qualified"].get("period", period)
+            if days := PERIOD_DAYS.get(period):
+                found.append((days, f"{current.id} v{current.version}"))
+    # The most frequent of the policies that apply; the configured default only when none says.
+    return min(found) if found else (default_days, "default")
+
+
+def _is_newly_qualified(person: User, policy: Any, rule: dict[str, Any] | None, today: dt.date) -> bool:
+    """Whether the person first registered with the policy's regulator within the rule's months."""
+    if not rule or not rule.get("within_months"):
+        return False
+    regulators = set((policy.applies_to or {}).get("regulators") or ())
+    since = [
+        r.registered_since for r in person.registrations if r.regulator in regulators and r.registered_since
+    ]
+    cutoff = today - dt.timedelta(days=round(rule["within_months"] * 30.44))
+    return bool(since) and min(since) > cutoff
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,53 @@ def test_social_worker_policy_from_the_frameworks(app, make_user, make_client, s
     assert due["basis"].startswith("sw-supervision")
     assert due["frequency_days"] <= 31
     assert due["is_overdue"] is True
+
+
+def test_newly_qualified_social_worker_is_due_fortnightly(app, make_user, make_client, supervisor):
+    from logbook.accounts.models import Registration
+    from logbook.extensions import db
+    from logbook.frameworks import service as frameworks
+
+    with app.app_context():
+        frameworks.load_shipped_frameworks()
+        db.session.commit()
+    nqsw = make_user("practitioner")
+    persist(
+        app,
+        Registration(
+            user_id=nqsw.id,
+            regulator="SWE",
+            profession="social worker",
+            framework_id="swe",
+            registered_since=TODAY - dt.timedelta(days=100),
+        ),
+        SupervisionLink(supervisor_id=supervisor.id, supervisee_id=nqsw.id, kind="line", starts_on=TODAY),
+    )
+    [due] = make_client(nqsw).get("/api/v1/supervision/due").get_json()["items"]
+    assert due["frequency_days"] == 14
+    assert due["is_overdue"] is False
+
+
+def test_a_policy_without_a_frequency_leaves_the_default(app, make_user, make_client, supervisor):
+    """Early years: supervision is required but the EYFS sets no frequency, so the default applies."""
+    from logbook.accounts.models import JobRole
+    from logbook.extensions import db
+    from logbook.frameworks import service as frameworks
+
+    with app.app_context():
+        frameworks.load_shipped_frameworks()
+        db.session.commit()
+    role = JobRole(
+        organisation_id=supervisor.organisation_id,
+        name="Nursery practitioner",
+        service_area="early_years",
+        profession="early years practitioner",
+    )
+    persist(app, role)
+    worker = make_user("practitioner", job_role_id=role.id)
+    persist(
+        app,
+        SupervisionLink(supervisor_id=supervisor.id, supervisee_id=worker.id, kind="line", starts_on=TODAY),
+    )
+    [due] = make_client(worker).get("/api/v1/supervision/due").get_json()["items"]
+    assert (due["frequency_days"], due["basis"]) == (42, "default")
