@@ -12,6 +12,7 @@ import { logbookScreen } from './views/logbook.js';
 import { entryScreen } from './views/entry.js';
 import { conflictScreen } from './views/conflict.js';
 import { settingsScreen } from './views/settings.js';
+import { visibleEntries } from './views/common.js';
 import { decisionScreen, superviseScreen } from './views/supervise.js';
 
 const view = () => document.getElementById('view');
@@ -81,6 +82,7 @@ async function renderStatus() {
   const el = document.getElementById('sync-status');
   if (!ctx.engine) { el.replaceChildren(); return; }
   const s = await ctx.engine.status();
+  if (s.phase === 'idle' || s.phase === 'offline') warmEntryList();
   const target = s.authRequired ? '/app/settings' : s.attention ? '/app/logbook?show=attention' : '/app/settings';
   el.replaceChildren(h('a', { href: target, class: `status status-${s.tone}`, 'data-tone': s.tone },
     h('span', { class: 'dot', 'aria-hidden': 'true' }), s.label));
@@ -91,6 +93,17 @@ async function renderStatus() {
   document.dispatchEvent(new CustomEvent('sync-status', { detail: s }));
 }
 ctx.refreshStatus = renderStatus;
+
+// After a sync, rebuild the in-memory entry list while the phone is idle, so the logbook opens
+// from memory instead of reading every record out of IndexedDB when the user taps it.
+let warmTimer = null;
+function warmEntryList() {
+  clearTimeout(warmTimer);
+  warmTimer = setTimeout(() => {
+    const run = () => { if (ctx.store) visibleEntries(ctx.store).catch(() => null); };
+    if ('requestIdleCallback' in window) requestIdleCallback(run, { timeout: 2000 }); else run();
+  }, 300);
+}
 
 /** Called by screens after a local change: update the status at once, push shortly. */
 ctx.changed = () => {
