@@ -142,3 +142,12 @@ def test_logout_warns_about_unsent_work_then_wipes_the_phone(live_server, phone,
     assert left["workers"] == 0
     assert set(left["stores"].values()) == {0}, left["stores"]
     phone.set_offline(False)
+    # the next person logs in on the same page: the app installs itself again for offline use
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Hello, Amara Okafor").wait_for()
+    page.wait_for_function(
+        "navigator.serviceWorker.getRegistrations().then((r) => r.length === 1 && !!r[0].active)"
+    )
+    page.wait_for_function("caches.keys().then((k) => k.some((n) => n.startsWith('logbook-shell-')))")

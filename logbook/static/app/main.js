@@ -126,6 +126,7 @@ async function requestBackgroundSync() {
 async function startApp(user) {
   ctx.user = user;
   ctx.loginShown = false;
+  registerServiceWorker(); // again after a logout on this page removed it
   await ctx.store.setMeta('user', user);
   document.getElementById('tabbar').hidden = false;
   document.querySelector('[data-tab="supervise"]').hidden = !(user.roles || []).includes('supervisor');
@@ -225,7 +226,9 @@ function offerUpdate(worker) {
   };
 }
 
-if ('serviceWorker' in navigator) {
+/** Register (or re-register after a logout removed it) the service worker; offer updates. */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {
     if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
     reg.addEventListener('updatefound', () => {
@@ -235,6 +238,10 @@ if ('serviceWorker' in navigator) {
       });
     });
   }).catch(() => null);
+}
+
+if ('serviceWorker' in navigator) {
+  registerServiceWorker();
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (reloading || !ctx.updating) return; // the first install claims the page: no reload needed
