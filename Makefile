@@ -30,12 +30,13 @@ run: $(VENV)/.app-installed
 	$(BIN)/logbook demo
 	$(BIN)/logbook serve --host $(HOST) --port $(PORT)
 
-## system-deps: Debian packages the tests need (WeasyPrint's harfbuzz subsetter, Chromium, poppler)
+## system-deps: Debian packages the tests need (WeasyPrint's harfbuzz subsetter, Chromium, poppler, Node for the PWA's JS tests)
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \
