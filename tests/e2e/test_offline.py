@@ -80,6 +80,7 @@ def test_entry_with_photo_made_offline_survives_reload_and_reaches_the_server(
     tab(page, "Logbook")
     page.get_by_role("link", name="Signs of Safety refresher").wait_for()
     page.locator("#entry-list").get_by_text("Waiting to sync").wait_for()
+    assert page.get_by_role("button", name="Show more").is_hidden()  # one entry: nothing more to show
     check_accessible(page, "logbook")
     page.get_by_role("link", name="Signs of Safety refresher").click()
     page.get_by_role("img", name="whiteboard.jpg").wait_for()
