@@ -234,11 +234,46 @@ def _encode(position: tuple[int, int], *, user: User, fingerprint: str, epoch: i
     )
 
 
-# One schema instance for every pull: building a marshmallow schema costs more than dumping a record.
-_ENTRY_SCHEMA = EntrySchema()
+def _only(item: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: item[name] for name in names if name in item}
 
 
-def _pull_access(user: User, entry: Entry, supervisees: set[uuid.UUID]) -> str | None:
+def _entry_record(row: Any, access: str) -> dict[str, Any]:
+    """An entry row as EntrySchema dumps it (owner or supervisor view), built straight from the
+    row: the pull serves thousands of records, and ORM objects plus marshmallow cost several times
+    the query. tests/sync/test_push_pull.py checks this equals the entries API's own output."""
+    return {
+        "id": str(row.id),
+        "owner_id": str(row.owner_id),
+        "kind": row.kind,
+        "title": row.title,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat() if row.end_date else None,
+        "hours": float(row.hours),
+        "is_participatory": row.is_participatory,
+        "includes_peer_reflection": row.includes_peer_reflection,
+        "ways_of_knowing": row.ways_of_knowing,
+        "other_professions": row.other_professions,
+        "standards": [_only(t, ("framework", "version", "code")) for t in row.standards],
+        "common_core": row.common_core,
+        "visibility": row.visibility,
+        "status": row.status,
+        "version": row.version,
+        "is_deleted": row.is_deleted,
+        "updated_at": row.updated_at.isoformat(),
+        "description": row.description,
+        "reflection": row.reflection,
+        "impact_on_practice": row.impact_on_practice,
+        "impact_on_people": row.impact_on_people,
+        "details": row.details,
+        "evidence": [_only(e, ("sha256", "name", "caption")) for e in row.evidence],
+        "created_at": row.created_at.isoformat(),
+        "access": access,
+        "warnings": [],  # computed while typing and on save, never for a pull
+    }
+
+
+def _pull_access(user: User, entry: Any, supervisees: set[uuid.UUID]) -> str | None:
     """entries.access_level() for the records a device pulls (its user's own and their current
     supervisees'), without a query per record: the supervisee set was read once for the page."""
     if entry.owner_id == user.id:
@@ -278,31 +313,29 @@ def pull(
     if rows:
         position = (rows[-1].txid, rows[-1].seq)
     record_ids = list(dict.fromkeys(r.record_id for r in rows if r.entity == "entry"))
+    table = Entry.__table__
     found = (
-        {e.id: e for e in db.session.scalars(select(Entry).where(Entry.id.in_(record_ids)))}
+        {row.id: row for row in db.session.execute(select(table).where(table.c.id.in_(record_ids)))}
         if record_ids
         else {}
     )
     items = []
     for record_id in record_ids:
-        entry = found[record_id]
-        level = _pull_access(user, entry, others)
+        row = found[record_id]
+        level = _pull_access(user, row, others)
         if level is None:
             # Visible before (e.g. shared), not now: the device must drop its copy.
-            items.append({"entity": "entry", "id": str(record_id), "op": "remove", "version": entry.version})
+            items.append({"entity": "entry", "id": str(record_id), "op": "remove", "version": row.version})
         else:
             items.append(
                 {
                     "entity": "entry",
                     "id": str(record_id),
                     "op": "upsert",
-                    "version": entry.version,
-                    "record": entries.present(entries.EntryView(entry, level), with_warnings=False),
+                    "version": row.version,
+                    "record": _entry_record(row, level),
                 }
             )
-    records = _ENTRY_SCHEMA.dump([i["record"] for i in items if "record" in i], many=True)
-    for item, record in zip((i for i in items if "record" in i), records, strict=True):
-        item["record"] = record
     return {
         "reset": False,
         "items": items,

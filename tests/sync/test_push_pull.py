@@ -384,14 +384,50 @@ def test_pull_access_agrees_with_entry_access_rules(app, practitioner, make_user
         assert checked == 54
 
 
-def test_pulled_record_is_the_entry_as_the_api_shows_it(device, practitioner):
+def test_pulled_record_is_the_entry_as_the_api_shows_it(app, device, practitioner):
+    """The pull builds records without marshmallow; they must equal the entries API's output for an
+    entry with every part filled in (tags, evidence, reflection, kind details, dates)."""
+    from logbook.frameworks.models import FrameworkVersion
+    from logbook.frameworks.service import load_shipped_frameworks
+
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+        fv = db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.framework_id)).first()
+        tag = {"framework": fv.framework_id, "version": fv.version, "code": fv.standard_codes[0]}
     phone = device(practitioner)
     rid = uuid.uuid4()
-    phone.push(phone.mutation("create", rid, **entry_fields(description="Notes", hours=1.5)))
+    fields = entry_fields(
+        kind="supervision",
+        description="Notes",
+        hours=1.5,
+        end_date=TODAY.isoformat(),
+        start_date=(TODAY - dt.timedelta(days=1)).isoformat(),
+        reflection={"template": "rolfe", "answers": {"what": "A", "so_what": "B", "now_what": "C"}},
+        impact_on_practice="I ask sooner.",
+        impact_on_people="Families hear one plan.",
+        ways_of_knowing=["experiential", "practical"],
+        other_professions=["health visitor"],
+        standards=[tag],
+        common_core=["3"],
+        evidence=[{"sha256": "a" * 64, "name": "notes.jpg", "caption": "Whiteboard"}],
+        visibility="supervisors",
+        details={
+            "format": "individual",
+            "supervisor_name": "Priya Shah",
+            "duration_minutes": 90,
+            "agenda": "Caseload",
+            "actions": [{"text": "Read the toolkit", "owner": "me", "due_date": TODAY.isoformat()}],
+        },
+    )
+    out = phone.push(phone.mutation("create", rid, **fields))
+    assert out["results"][0]["status"] == "applied", out
     pulled = phone.pull_all()[0]["record"]
     shown = phone.client.get(f"/api/v1/entries/{rid}").get_json()
     shown["warnings"] = []  # the pull never computes warnings; the device asks while typing
     assert pulled == shown
+    assert pulled["standards"] == [tag]
+    assert pulled["evidence"][0]["caption"] == "Whiteboard"
 
 
 def test_a_reused_mutation_id_with_other_content_is_rejected_not_swallowed(app, device, practitioner):
