@@ -346,3 +346,20 @@ def test_pictures_appended_after_the_photo_are_dropped(make_client, practitioner
     back = client.get(f"/api/v1/evidence/{sha(data)}").data
     assert back == jpeg(gps=False, colour="white")
     assert b"GPSLatitude" not in back
+
+
+def test_a_photo_without_location_is_kept_byte_for_byte(make_client, practitioner):
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    Image.new("RGB", (16, 16), "yellow").save(out, format="JPEG", exif=exif.tobytes())
+    data = out.getvalue()
+    client = make_client(practitioner)
+    assert put(client, data).get_json()["size"] == len(data)
+    assert client.get(f"/api/v1/evidence/{sha(data)}").data == data
+
+
+def test_a_jpeg_cut_off_before_the_picture_is_refused(make_client, practitioner):
+    data = jpeg(gps=True)
+    headers_only = data[: data.index(b"\xff\xda")]  # every segment, no picture
+    assert put(make_client(practitioner), headers_only).status_code == 415
