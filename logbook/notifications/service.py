@@ -227,6 +227,26 @@ def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: 
                     )
                 )
         made += _requirement_reminders(user, today, now)
+        if user.is_org_admin:
+            overdue = [
+                d
+                for d in supervision_sessions.supervision_due(
+                    viewer=user, scope="organisation", today=today, default_days=default_supervision_days
+                )
+                if d.is_overdue
+            ]
+            if overdue:
+                made += bool(
+                    notify(
+                        user_id=user.id,
+                        kind="supervision_due",
+                        title=f"Supervision is overdue for {len(overdue)} "
+                        f"{'person' if len(overdue) == 1 else 'people'} in your organisation",
+                        link="/app/supervision",
+                        dedupe_key=f"org_supervision_overdue:{today}",
+                        now=now,
+                    )
+                )
     return made
 
 

@@ -92,7 +92,7 @@ def test_people_change_the_default_schedule(app, me, boss, supervisor, outbox):
 
 
 def test_schedule_reminds_of_overdue_supervision_and_due_actions_once(
-    app, me, boss, supervisor, practitioner, monkeypatch
+    app, me, boss, supervisor, practitioner, monkeypatch, admin_client
 ):
     start = dt.datetime.combine(TODAY - dt.timedelta(days=60), dt.time(10), dt.UTC).isoformat()
     session = boss.api(
@@ -116,6 +116,8 @@ def test_schedule_reminds_of_overdue_supervision_and_due_actions_once(
     assert kinds(boss) == ["supervision_due"]
     titles = [n["title"] for n in me.get("/api/v1/notifications").get_json()["items"]]
     assert "Your supervision is overdue" in titles
+    [digest] = admin_client.get("/api/v1/notifications").get_json()["items"]
+    assert digest["title"] == "Supervision is overdue for 1 person in your organisation"
     again = CliRunner().invoke(cli.main, ["notifications", "run"])
     assert "Reminders created: 0." in again.output
     assert len(kinds(me)) == 2
