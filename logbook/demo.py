@@ -12,6 +12,7 @@ from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
 from logbook.entries.demo import build_demo_entries
 from logbook.extensions import db
+from logbook.frameworks.service import load_shipped_frameworks
 
 DEMO_ORG = ("Northshire Children's Services", "northshire")
 DEMO_PASSWORD = "northshire-demo-2026"  # noqa: S105 - published demo login, printed by the command
@@ -243,6 +244,9 @@ def _renewal(rule: tuple[Any, ...] | None, today: dt.date) -> dt.date | None:
 def build_demo(today: dt.date | None = None) -> dict[str, Any]:
     """Create or refresh the demo organisation; returns the logins to print."""
     today = today or dt.date.today()  # noqa: DTZ011 - the demo follows the local calendar
+    # Shipped frameworks first (idempotent; never rewrites a stored version), so that demo entries
+    # are tagged and progress has something to measure against even without `logbook init-db`.
+    load_shipped_frameworks()
     org = service.get_or_create_organisation(name=DEMO_ORG[0], slug=DEMO_ORG[1])
     roles_csv = resources.files("logbook.data").joinpath("job-roles.csv").read_text(encoding="utf-8")
     service.import_job_roles_csv(organisation_id=org.id, text=roles_csv)
