@@ -83,10 +83,10 @@ def run(label: str, url: str) -> None:
     http: ApiClient = app.test_client()  # type: ignore[assignment]
     http.login(email, PASSWORD)
 
-    # push: 1,000 creates in two batches of 500 (the batch limit), timed end to end
     client_id = uuid.uuid4().hex
-    start = time.perf_counter()
-    for batch in range(N_PUSH // 500):
+
+    def push_batch(batch: int) -> None:
+        """Push 500 new entries (the batch limit) as mutations batch*500+1 .. batch*500+500."""
         mutations = [
             {
                 "mutation_id": batch * 500 + i + 1,
@@ -102,21 +102,16 @@ def run(label: str, url: str) -> None:
         )
         if response.status_code != 200:
             raise SystemExit(f"push failed: {response.get_data(as_text=True)[:300]}")
+
+    # push: 1,000 creates in two batches of 500, timed end to end
+    start = time.perf_counter()
+    for batch in range(N_PUSH // 500):
+        push_batch(batch)
     push_s = time.perf_counter() - start
 
     # fill up to 10,000 entries for the pull
     for batch in range(N_PUSH // 500, N_PULL // 500):
-        mutations = [
-            {
-                "mutation_id": batch * 500 + i + 1,
-                "entity": "entry",
-                "id": str(uuid.uuid4()),
-                "op": "create",
-                "fields": fields(i),
-            }
-            for i in range(500)
-        ]
-        http.api("POST", "/api/v1/sync/push", json={"client_id": client_id, "mutations": mutations})
+        push_batch(batch)
 
     def pull_all() -> int:
         cursor, count = None, 0

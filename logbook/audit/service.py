@@ -66,24 +66,16 @@ def append_event(
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     data = json.loads(json.dumps(data, sort_keys=True, default=str))
     now = now.astimezone(dt.UTC)
-    event = AuditEvent(
-        kind=kind,
-        actor=actor,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=data,
-        created_at=now,
-        prev_hash=prev,
-        hash=event_hash(
-            prev_hash=prev,
-            kind=kind,
-            actor=actor,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            data=data,
-            created_at=now,
-        ),
-    )
+    fields = {
+        "prev_hash": prev,
+        "kind": kind,
+        "actor": actor,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "data": data,
+        "created_at": now,
+    }
+    event = AuditEvent(**fields, hash=event_hash(**fields))
     db.session.add(event)
     db.session.flush()
     return event

@@ -27,22 +27,6 @@ PERIOD_NAMES = {"week": "week", "fortnight": "fortnight", "month": "month"}
 ZERO = Decimal(0)
 
 
-class EntryLike(Protocol):
-    """What the engine reads from an entry."""
-
-    kind: str
-    title: str
-    start_date: dt.date
-    end_date: dt.date | None
-    hours: Decimal
-    is_participatory: bool
-    includes_peer_reflection: bool
-    status: str
-    is_deleted: bool
-    standards: list[dict[str, Any]]
-    details: dict[str, Any]
-
-
 class EntryFacts(NamedTuple):
     """The facts about an entry the engine reads, in a tuple (attribute access on database result rows
     is several times slower, and the engine reads each entry's attributes once per rule)."""
