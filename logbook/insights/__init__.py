@@ -1,0 +1,1 @@
+"""Organisation insights: aggregate views of organisation-visible CPD, with small cells suppressed."""
