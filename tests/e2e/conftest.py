@@ -17,6 +17,8 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
     "device_scale_factor": 2,
+    "locale": "en-GB",  # the service is English: dates read 25/11/2026, as staff see them
+    "timezone_id": "Europe/London",
 }
 LAUNCH_ARGS = [
     "--no-sandbox",
