@@ -1,0 +1,348 @@
+"""Insight views: SQL aggregates over organisation-visible CPD in the caller's scope, suppressed."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, distinct, extract, func, literal, select, true
+from sqlalchemy.sql import ColumnElement, Subquery
+
+from logbook.accounts.models import JobRole, Team, User
+from logbook.entries.models import Entry
+from logbook.errors import Forbidden, NotFound
+from logbook.extensions import db
+from logbook.frameworks.kinds import KINDS
+from logbook.insights.suppression import TOTAL, Table
+
+COMMON_CORE_AREAS = ("1", "2", "3", "4", "5", "6")
+UNSPECIFIED = "unspecified"
+# Hours in the period, lower bound inclusive except the first band (exactly zero).
+HOUR_BANDS = (("0", 0, 0), ("0-10", 0, 10), ("10-20", 10, 20), ("20-30", 20, 30), ("30+", 30, None))
+FILTER_KEYS = ("date_from", "date_to", "team_id", "service_area", "profession", "job_role_id")
+
+
+def check_viewer(viewer: User) -> None:
+    """Only org admins and team managers (of at least one team) see insights."""
+    if viewer.is_org_admin or (viewer.is_team_manager and viewer.managed_teams):
+        return
+    raise Forbidden("Only org admins and team managers can see organisation insights.")
+
+
+def people_in_scope(*, viewer: User, filters: dict[str, Any]) -> Subquery:
+    """Active practitioners the viewer may see, with their profession, team and service area."""
+    check_viewer(viewer)
+    profession = func.coalesce(JobRole.profession, UNSPECIFIED)
+    service_area = func.coalesce(Team.service_area, JobRole.service_area, UNSPECIFIED)
+    q = (
+        select(
+            User.id.label("user_id"),
+            User.name.label("name"),
+            profession.label("profession"),
+            func.coalesce(Team.name, "no team").label("team"),
+            service_area.label("service_area"),
+        )
+        .select_from(User)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(JobRole, JobRole.id == User.job_role_id)
+        .where(
+            User.organisation_id == viewer.organisation_id,
+            User.is_active.is_(True),
+            User.is_practitioner.is_(True),
+        )
+    )
+    if not viewer.is_org_admin:
+        q = q.where(User.team_id.in_([t.id for t in viewer.managed_teams]))
+    if filters.get("team_id"):
+        q = q.where(User.team_id == filters["team_id"])
+    if filters.get("job_role_id"):
+        q = q.where(User.job_role_id == filters["job_role_id"])
+    if filters.get("profession"):
+        q = q.where(profession == filters["profession"])
+    if filters.get("service_area"):
+        q = q.where(service_area == filters["service_area"])
+    return q.subquery("person")
+
+
+def _visible_entries(viewer: User, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """Entries an organisation may aggregate: shared with it, not drafts, not deleted, in the period."""
+    conditions = [
+        Entry.organisation_id == viewer.organisation_id,
+        Entry.visibility == "organisation",
+        Entry.status != "draft",
+        Entry.is_deleted.is_(False),
+    ]
+    if filters.get("date_from"):
+        conditions.append(Entry.start_date >= filters["date_from"])
+    if filters.get("date_to"):
+        conditions.append(Entry.start_date <= filters["date_to"])
+    return conditions
+
+
+def _number(value: Any) -> float | int:
+    """JSON-friendly number (hours come back as Decimal)."""
+    if isinstance(value, Decimal):
+        return float(round(value, 2))
+    return value or 0
+
+
+def _cube(
+    *,
+    base: Callable[..., Any],
+    row: ColumnElement[Any],
+    column: ColumnElement[Any],
+    aggregates: dict[str, ColumnElement[Any]],
+) -> dict[tuple[Any, Any], dict[str, Any]]:
+    """Cells and true margins of row by column in four GROUP BY queries (no ROLLUP on SQLite)."""
+    out: dict[tuple[Any, Any], dict[str, Any]] = {}
+    labelled = [agg.label(name) for name, agg in aggregates.items()]
+    for by_row, by_column in ((True, True), (True, False), (False, True), (False, False)):
+        keys = [row.label("r")] if by_row else [literal(TOTAL).label("r")]
+        keys.append(column.label("c") if by_column else literal(TOTAL).label("c"))
+        q = base(*keys, *labelled)
+        group = [k for k, on in ((row, by_row), (column, by_column)) if on]
+        if group:
+            q = q.group_by(*group)
+        for rec in db.session.execute(q):
+            out[(rec.r, rec.c)] = {name: _number(getattr(rec, name)) for name in aggregates}
+    return out
+
+
+def _result(view: str, table: Table, threshold: int, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A rendered, suppressed view with the filters echoed."""
+    return {
+        "view": view,
+        "filters": {k: (str(v) if v is not None else None) for k, v in filters.items() if k in FILTER_KEYS},
+        **table.render(threshold),
+        **extra,
+    }
+
+
+def _groups(person: Subquery, column: str) -> list[str]:
+    """The distinct group names (professions, teams...) among the people in scope, sorted."""
+    return sorted(db.session.scalars(select(person.c[column]).distinct()))
+
+
+def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) -> dict[str, Any]:
+    """Entries, hours and people by kind of learning by profession (or by team)."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    conditions = _visible_entries(viewer, filters)
+
+    def base(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Entry)
+            .join(person, person.c.user_id == Entry.owner_id)
+            .where(*conditions)
+        )
+
+    cells = _cube(
+        base=base,
+        row=Entry.kind,
+        column=person.c[by],
+        aggregates={
+            "entries": func.count(Entry.id),
+            "hours": func.coalesce(func.sum(Entry.hours), 0),
+            "people": func.count(distinct(Entry.owner_id)),
+        },
+    )
+    table = Table(
+        rows=list(KINDS), columns=_groups(person, by), measures=["entries", "hours", "people"], cells=cells
+    )
+    return _result(f"learning-mix-{by.replace('_', '-')}", table, threshold, filters)
+
+
+def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """Entries, hours and people by month by kind of learning."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    conditions = _visible_entries(viewer, filters)
+    month = extract("year", Entry.start_date) * 100 + extract("month", Entry.start_date)
+
+    def base(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Entry)
+            .join(person, person.c.user_id == Entry.owner_id)
+            .where(*conditions)
+        )
+
+    raw = _cube(
+        base=base,
+        row=month,
+        column=Entry.kind,
+        aggregates={
+            "entries": func.count(Entry.id),
+            "hours": func.coalesce(func.sum(Entry.hours), 0),
+            "people": func.count(distinct(Entry.owner_id)),
+        },
+    )
+    label = {m: f"{int(m) // 100:04d}-{int(m) % 100:02d}" for m, _ in raw if m != TOTAL}
+    cells = {(label.get(m, m), k): v for (m, k), v in raw.items()}
+    kinds = [k for k in KINDS if (TOTAL, k) in cells]
+    table = Table(
+        rows=sorted(set(label.values())), columns=kinds, measures=["entries", "hours", "people"], cells=cells
+    )
+    return _result("trends", table, threshold, filters)
+
+
+def common_core(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """People per profession whose learning touched each of the six Common Core areas."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    conditions = _visible_entries(viewer, filters)
+    tagged = cast(Entry.common_core, String)
+
+    def touched(area: str) -> ColumnElement[Any]:
+        return func.count(distinct(case((tagged.like(f'%"{area}"%'), Entry.owner_id))))
+
+    any_area = func.count(distinct(case((tagged.like('%"%'), Entry.owner_id))))
+    cells: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for grouped in (True, False):
+        key = person.c.profession if grouped else literal(TOTAL)
+        q = (
+            select(
+                key.label("r"), any_area.label("any"), *[touched(a).label(f"a{a}") for a in COMMON_CORE_AREAS]
+            )
+            .select_from(Entry)
+            .join(person, person.c.user_id == Entry.owner_id)
+            .where(*conditions)
+        )
+        if grouped:
+            q = q.group_by(person.c.profession)
+        for rec in db.session.execute(q):
+            cells[(rec.r, TOTAL)] = {"people": rec.any}
+            for a in COMMON_CORE_AREAS:
+                cells[(rec.r, a)] = {"people": getattr(rec, f"a{a}")}
+    table = Table(
+        rows=_groups(person, "profession"), columns=list(COMMON_CORE_AREAS), measures=["people"], cells=cells
+    )
+    return _result("common-core", table, threshold, filters)
+
+
+def _other_professions():
+    """One row per (entry, other profession named), on SQLite or PostgreSQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.json_array_elements_text(Entry.other_professions).table_valued("value").alias("other")
+    return func.json_each(Entry.other_professions).table_valued("value").alias("other")
+
+
+def cross_professional(
+    *, viewer: User, filters: dict[str, Any], shadowing: bool, threshold: int
+) -> dict[str, Any]:
+    """Own profession by other profession: shadowing entries, or other joint learning."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    conditions = [
+        *_visible_entries(viewer, filters),
+        (Entry.kind == "shadowing") if shadowing else (Entry.kind != "shadowing"),
+    ]
+    other = _other_professions()
+    other_name = func.lower(func.trim(other.c.value))
+
+    def base(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Entry)
+            .join(person, person.c.user_id == Entry.owner_id)
+            .join(other, true())
+            .where(*conditions)
+        )
+
+    cells = _cube(
+        base=base,
+        row=person.c.profession,
+        column=other_name,
+        aggregates={
+            "entries": func.count(distinct(Entry.id)),
+            "people": func.count(distinct(Entry.owner_id)),
+        },
+    )
+    rows = sorted({r for r, _ in cells if r != TOTAL} | set(_groups(person, "profession")))
+    columns = sorted({c for _, c in cells if c != TOTAL})
+    table = Table(rows=rows, columns=columns, measures=["entries", "people"], cells=cells)
+    view = "cross-professional-shadowing" if shadowing else "cross-professional-joint"
+    return _result(view, table, threshold, filters)
+
+
+def _quartiles(values: list[float]) -> dict[str, float]:
+    """Median and quartiles (inclusive method: a group of one is its own quartiles)."""
+    if len(values) == 1:
+        return {"q1": values[0], "median": values[0], "q3": values[0]}
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {"q1": round(q1, 2), "median": round(median, 2), "q3": round(q3, 2)}
+
+
+def _band(hours: float) -> str:
+    for name, low, high in HOUR_BANDS:
+        if (high == 0 and hours == 0) or (hours > low and (high is None or hours <= high)):
+            return name
+    return HOUR_BANDS[-1][0]
+
+
+def equity(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) -> dict[str, Any]:
+    """CPD hours per person by profession (or service area): headcount per hour band and quartiles;
+    people with no organisation-visible CPD count as zero hours."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    per_person = (
+        select(person.c[by].label("g"), func.coalesce(func.sum(Entry.hours), 0).label("hours"))
+        .select_from(person)
+        .outerjoin(Entry, and_(Entry.owner_id == person.c.user_id, *_visible_entries(viewer, filters)))
+        .group_by(person.c.user_id, person.c[by])
+    )
+    by_group: dict[str, list[float]] = {}
+    for rec in db.session.execute(per_person):  # one row per person, already summed in SQL
+        by_group.setdefault(rec.g, []).append(float(rec.hours))
+    cells: dict[tuple[Any, Any], dict[str, Any]] = {}
+    everyone: list[float] = []
+    for group, values in by_group.items():
+        everyone += values
+        cells[(group, TOTAL)] = {"people": len(values)}
+        for value in values:
+            cell = cells.setdefault((group, _band(value)), {"people": 0})
+            cell["people"] += 1
+            margin = cells.setdefault((TOTAL, _band(value)), {"people": 0})
+            margin["people"] += 1
+    cells[(TOTAL, TOTAL)] = {"people": len(everyone)}
+    rows = sorted(by_group)
+    table = Table(rows=rows, columns=[b[0] for b in HOUR_BANDS], measures=["people"], cells=cells)
+    rendered = table.render(threshold)
+    stats = []
+    for row, total in zip(rows, rendered["row_totals"], strict=True):
+        if total.get("suppressed"):
+            stats.append({"suppressed": True})
+        else:
+            values = by_group[row]
+            stats.append({"mean": round(sum(values) / len(values), 2), **_quartiles(values)})
+    overall = (
+        {"mean": round(sum(everyone) / len(everyone), 2), **_quartiles(everyone)}
+        if everyone and not rendered["total"].get("suppressed")
+        else {"suppressed": True}
+    )
+    view = f"equity-{by.replace('_', '-')}"
+    return {
+        "view": view,
+        "filters": {k: (str(v) if v is not None else None) for k, v in filters.items() if k in FILTER_KEYS},
+        **rendered,
+        "statistics": stats,
+        "overall_statistics": overall,
+    }
+
+
+VIEWS: dict[str, Callable[..., dict[str, Any]]] = {
+    "learning-mix-profession": lambda **kw: learning_mix(by="profession", **kw),
+    "learning-mix-team": lambda **kw: learning_mix(by="team", **kw),
+    "equity-profession": lambda **kw: equity(by="profession", **kw),
+    "equity-service-area": lambda **kw: equity(by="service_area", **kw),
+    "common-core": common_core,
+    "cross-professional-shadowing": lambda **kw: cross_professional(shadowing=True, **kw),
+    "cross-professional-joint": lambda **kw: cross_professional(shadowing=False, **kw),
+    "trends": trends,
+}
+
+
+def insight_view(*, viewer: User, view: str, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """Compute one named view for the viewer (403 for anyone but org admins and team managers)."""
+    check_viewer(viewer)
+    if view not in VIEWS:
+        raise NotFound("No such insight view.")
+    return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold)
