@@ -19,5 +19,6 @@ from logbook.entries.models import (  # noqa: F401
 )
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
+from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
 from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401

@@ -76,5 +76,8 @@ def init_api(app: Flask) -> LogbookApi:
     from logbook.api import supervision
 
     supervision.register(app, api)
+    from logbook.api import portfolio
+
+    portfolio.register(app, api)
     app.extensions["logbook.api"] = api
     return api

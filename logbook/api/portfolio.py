@@ -1,0 +1,72 @@
+"""Portfolio PDFs of the caller's own record, and the public page that checks a printed sign-off."""
+
+from __future__ import annotations
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, current_app, render_template, request
+from flask_smorest import Blueprint
+
+from logbook.accounts.auth import current_user, login_required
+from logbook.errors import NotFound
+from logbook.extensions import client_address, limiter
+from logbook.portfolio import render, service
+from logbook.portfolio.schemas import PortfolioRequestSchema
+from logbook.timeutil import utcnow
+
+blp = Blueprint("portfolio", __name__, url_prefix="/api/v1", description="Portfolio PDFs")
+pages = FlaskBlueprint("portfolio_pages", __name__)
+
+
+def verify_base_url() -> str:
+    """Where /verify lives, as printed in PDFs (PUBLIC_URL, else this request's host)."""
+    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + "/verify"
+
+
+@blp.route("/portfolio", methods=["POST"])
+@login_required
+@blp.arguments(PortfolioRequestSchema)
+@blp.response(200, content_type="application/pdf", description="The portfolio as a PDF/A-3b document")
+def export_portfolio(data):
+    """The caller's own portfolio as a PDF (generic, or an HCPC CPD profile). Rendered inline: a
+    large record takes seconds (about 70 ms a page), see docs/portfolio.md."""
+    context = service.build_document(owner=current_user(), verify_url=verify_base_url(), now=utcnow(), **data)
+    pdf = render.render_pdf(context)
+    filename = f"{context['document']['format']}-portfolio-{context['document']['date_to']}.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _verify_limit() -> str:
+    return current_app.config.get("VERIFY_RATE_LIMIT", "60 per minute")
+
+
+def _verify_miss_limit() -> str:
+    return current_app.config.get("VERIFY_MISS_LIMIT", "20 per hour")
+
+
+@pages.route("/verify/<code>")
+@limiter.limit(_verify_limit, key_func=lambda: f"verify:{client_address()}")
+@limiter.limit(
+    _verify_miss_limit,
+    key_func=lambda: f"verify-miss:{client_address()}",
+    deduct_when=lambda response: response.status_code == 404,
+)
+def verify(code: str):
+    """Public check of a printed sign-off: the signed title and date, signer, time, and validity."""
+    try:
+        result = service.verify_code(code=code[:40])
+    except NotFound:
+        html, status = render_template("verify_unknown.html"), 404
+    else:
+        html, status = render_template("verify.html", result=result), 200
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def register(app, api) -> None:
+    """Register the API blueprint and the public verification page."""
+    api.register_blueprint(blp)
+    app.register_blueprint(pages)

@@ -1,0 +1,1 @@
+"""Portfolio PDFs (generic and per-regulator) and the public verification of signed entries."""

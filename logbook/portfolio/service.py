@@ -1,0 +1,366 @@
+"""Portfolio contexts (plain data built from the models) and public verification of sign-offs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from logbook.accounts.models import User
+from logbook.entries.models import Entry, EntryRevision
+from logbook.entries.reflection import templates as reflection_templates
+from logbook.errors import NotFound, ValidationFailed
+from logbook.extensions import db
+from logbook.frameworks.engine import find_gaps
+from logbook.frameworks.kinds import KIND_LABELS
+from logbook.portfolio.models import VerificationCode
+from logbook.supervision.models import SignOff
+from logbook.supervision.signoff import verify_sign_off
+
+# Unambiguous capitals and digits (no 0/O, 1/I/L, U): 30 symbols ^ 10 ≈ 49 bits, rate-limited lookups.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 10
+
+SUMMARY_WORDS = 500
+STATEMENT_WORDS = 1500
+CHOSEN_MIN, CHOSEN_MAX = 4, 6
+GAP_MONTHS = 3
+ROLE_LABELS = {
+    "supervisor": "Supervisor",
+    "reflective_discussion_partner": "Reflective discussion partner",
+    "confirmer": "Confirmer",
+}
+
+
+# --- verification codes ----------------------------------------------------------------------
+
+
+def normalise_code(code: str) -> str:
+    """The code as stored: capitals, without the spaces or hyphens people type or print."""
+    return "".join(ch for ch in code.upper() if ch not in " -")
+
+
+def display_code(code: str) -> str:
+    """The code as printed: two groups of five, easier to read out and type."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def verification_code_for(sign_off: SignOff) -> str:
+    """The sign-off's code, made (and flushed) the first time a portfolio shows it."""
+    existing = db.session.scalar(
+        select(VerificationCode.code).where(VerificationCode.sign_off_id == sign_off.id)
+    )
+    if existing:
+        return existing
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.session.add(VerificationCode(code=code, sign_off_id=sign_off.id))
+    db.session.flush()
+    return code
+
+
+def verify_code(*, code: str) -> dict[str, Any]:
+    """What the public page may show for a code: the signed title and date, who signed and when,
+    and whether the stored text still matches what was signed. NotFound for an unknown code."""
+    code = normalise_code(code)
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        raise NotFound("No sign-off has this code.")
+    row = db.session.get(VerificationCode, code)
+    sign_off = db.session.get(SignOff, row.sign_off_id) if row else None
+    if sign_off is None:
+        raise NotFound("No sign-off has this code.")
+    revision = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
+    content = revision.content if revision else {}
+    return {
+        "code": display_code(code),
+        "title": content.get("title", ""),
+        "date": content.get("start_date", ""),
+        "signer_name": sign_off.signer_name,
+        "signed_at": sign_off.signed_at,
+        "is_valid": sign_off.decision == "approved" and verify_sign_off(sign_off).is_valid,
+    }
+
+
+# --- contexts --------------------------------------------------------------------------------
+
+
+def _hours(value: Decimal | float) -> str:
+    return f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
+
+
+def _reflection(entry: Entry) -> list[dict[str, str]]:
+    known = reflection_templates()["templates"]
+    template = known.get((entry.reflection or {}).get("template"), {})
+    answers = (entry.reflection or {}).get("answers") or {}
+    out = []
+    for prompt in template.get("prompts", []):
+        text = (answers.get(prompt["key"]) or "").strip()
+        if text:
+            out.append({"label": prompt["label"], "text": text})
+    return out
+
+
+def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(SignOff)
+        .where(SignOff.entry_id == entry.id, SignOff.decision == "approved")
+        .order_by(SignOff.signed_at)
+    )
+    out = []
+    for sign_off in rows:
+        code = verification_code_for(sign_off)
+        out.append(
+            {
+                "signer_name": sign_off.signer_name,
+                "signer_role": ROLE_LABELS.get(sign_off.signer_role, sign_off.signer_role),
+                "external_role": sign_off.external_role or "",
+                "registration": " ".join(
+                    p for p in (sign_off.registration_body, sign_off.registration_number) if p
+                ),
+                "signed_at": sign_off.signed_at.strftime("%d %b %Y %H:%M UTC"),
+                "entry_version": sign_off.entry_version,
+                "is_current_version": sign_off.entry_version == entry.version,
+                "comment": sign_off.comment,
+                "code": display_code(code),
+                "verify_url": f"{verify_url.rstrip('/')}/{code}",
+                "is_valid": verify_sign_off(sign_off).is_valid,
+            }
+        )
+    return out
+
+
+def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[str, Any]:
+    return {
+        "id": str(entry.id),
+        "title": entry.title,
+        "kind": KIND_LABELS.get(entry.kind, entry.kind),
+        "start_date": entry.start_date.isoformat(),
+        "end_date": entry.end_date.isoformat() if entry.end_date else "",
+        "hours": _hours(entry.hours),
+        "is_participatory": entry.is_participatory,
+        "description": entry.description,
+        "impact_on_practice": entry.impact_on_practice,
+        "impact_on_people": entry.impact_on_people,
+        "standards": [f"{s['framework']} {s['code']}" for s in entry.standards],
+        "evidence": [
+            {"name": e.get("name") or "file", "caption": e.get("caption", ""), "sha256": e["sha256"][:12]}
+            for e in entry.evidence
+        ],
+        "reflection": _reflection(entry) if include_reflections else [],
+        "sign_offs": _sign_offs(entry, verify_url),
+    }
+
+
+def _entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .where(
+                Entry.owner_id == owner.id,
+                Entry.is_deleted.is_(False),
+                Entry.status != "draft",
+                Entry.start_date >= date_from,
+                Entry.start_date <= date_to,
+            )
+            .order_by(Entry.start_date, Entry.title, Entry.id)
+        )
+    )
+
+
+def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    by_kind: dict[str, Decimal] = defaultdict(Decimal)
+    standards: dict[str, int] = defaultdict(int)
+    for entry in rows:
+        by_kind[KIND_LABELS.get(entry.kind, entry.kind)] += entry.hours
+        for tag in entry.standards:
+            standards[f"{tag['framework']} {tag['code']}"] += 1
+    return {
+        "entry_count": len(rows),
+        "signed_count": sum(1 for e in entries if e["sign_offs"]),
+        "total_hours": _hours(sum((e.hours for e in rows), Decimal(0))),
+        "participatory_hours": _hours(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
+        "hours_by_kind": [{"kind": k, "hours": _hours(v)} for k, v in sorted(by_kind.items())],
+        "standards": [{"standard": k, "entries": v} for k, v in sorted(standards.items())],
+    }
+
+
+def _person(owner: User) -> dict[str, Any]:
+    return {
+        "name": owner.name,
+        "email": owner.email,
+        "organisation": owner.organisation.name if owner.organisation else "",
+        "registrations": [
+            {
+                "regulator": r.regulator,
+                "profession": r.profession,
+                "registration_number": r.registration_number or "",
+            }
+            for r in owner.registrations
+        ],
+    }
+
+
+def build_portfolio(
+    *,
+    owner: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The generic portfolio of the owner's own entries in the date range, as plain data."""
+    if date_from > date_to:
+        raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
+    rows = _entries(owner, date_from, date_to)
+    entries = [_entry(e, include_reflections=include_reflections, verify_url=verify_url) for e in rows]
+    return {
+        "document": {
+            "format": "generic",
+            "title": "CPD portfolio",
+            "date_from": date_from.isoformat(),
+            "date_to": date_to.isoformat(),
+            "generated_at": now.strftime("%d %b %Y %H:%M UTC"),
+            "include_reflections": include_reflections,
+            "verify_url": verify_url,
+        },
+        "person": _person(owner),
+        "summary": _summary(rows, entries),
+        "entries": entries,
+    }
+
+
+def word_count(text: str) -> int:
+    """Words as an assessor counts them: runs of non-space characters."""
+    return len(text.split())
+
+
+def hcpc_problems(*, summary: str, statement: str, chosen_entry_ids: list[uuid.UUID]) -> dict[str, list[str]]:
+    """Field errors for an HCPC profile's own text, checked before anything is rendered."""
+    problems: dict[str, list[str]] = {}
+    for name, text, limit in (("summary", summary, SUMMARY_WORDS), ("statement", statement, STATEMENT_WORDS)):
+        count = word_count(text)
+        if count == 0:
+            problems[name] = ["is required for an HCPC CPD profile"]
+        elif count > limit:
+            problems[name] = [f"is {count} words; the HCPC limit is {limit:,} words"]
+    if not CHOSEN_MIN <= len(set(chosen_entry_ids)) <= CHOSEN_MAX:
+        problems["chosen_entry_ids"] = [f"choose {CHOSEN_MIN} to {CHOSEN_MAX} different activities"]
+    return problems
+
+
+def build_hcpc_profile(
+    *,
+    owner: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    summary: str,
+    statement: str,
+    chosen_entry_ids: list[uuid.UUID],
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """An HCPC CPD profile: practice summary, dated CPD list, statement, numbered evidence, gaps."""
+    problems = hcpc_problems(summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids)
+    registration = next((r for r in owner.registrations if r.regulator.upper() == "HCPC"), None)
+    if registration is None:
+        problems["format"] = ["you have no HCPC registration; add it to your profile first"]
+    if problems:
+        raise ValidationFailed("The CPD profile cannot be made yet.", fields=problems)
+    context = build_portfolio(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+    )
+    by_id = {e["id"]: e for e in context["entries"]}
+    chosen_ids = list(dict.fromkeys(str(i) for i in chosen_entry_ids))
+    missing = [i for i in chosen_ids if i not in by_id]
+    if missing:
+        # Someone else's entry, a draft, or one outside the period: all look the same.
+        raise ValidationFailed(
+            "Some chosen activities are not in this CPD list.",
+            fields={"chosen_entry_ids": [f"not one of your activities in the period: {', '.join(missing)}"]},
+        )
+    number = 0
+    chosen = []
+    for position, entry_id in enumerate(chosen_ids, start=1):
+        entry = by_id[entry_id]
+        items = []
+        number += 1
+        items.append({"number": number, "description": f"Record of the activity: {entry['title']}"})
+        for so in entry["sign_offs"]:
+            number += 1
+            items.append(
+                {"number": number, "description": f"Sign-off by {so['signer_name']} (code {so['code']})"}
+            )
+        for ev in entry["evidence"]:
+            number += 1
+            items.append({"number": number, "description": ev["caption"] or ev["name"]})
+        chosen.append({"position": position, "entry": entry, "evidence": items})
+    rows = _entries(owner, date_from, date_to)
+    last = min(date_to, now.date())
+    days = [(e.start_date, e.end_date or e.start_date) for e in rows]
+    gaps = find_gaps(days, date_from, last, GAP_MONTHS) if last >= date_from else []
+    context["document"] |= {"format": "hcpc", "title": "HCPC CPD profile"}
+    context["hcpc"] = {
+        "profession": registration.profession,
+        "registration_number": registration.registration_number or "",
+        "summary": summary.strip(),
+        "summary_words": word_count(summary),
+        "statement": statement.strip(),
+        "statement_words": word_count(statement),
+        "chosen": chosen,
+        "gaps": [{"from": a.isoformat(), "to": b.isoformat(), "days": (b - a).days + 1} for a, b in gaps],
+        "gap_months": GAP_MONTHS,
+    }
+    return context
+
+
+DEFAULT_YEARS = 2  # an HCPC cycle; the generic portfolio uses the same default period
+
+
+def build_document(
+    *,
+    owner: User,
+    verify_url: str,
+    now: dt.datetime,
+    format: str = "generic",  # noqa: A002 - the request field's name
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    include_reflections: bool = False,
+    summary: str = "",
+    statement: str = "",
+    chosen_entry_ids: list[uuid.UUID] | None = None,
+) -> dict[str, Any]:
+    """The context of the requested document (the API and the CLI both come here)."""
+    date_to = date_to or now.date()
+    date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
+    common = {
+        "owner": owner,
+        "date_from": date_from,
+        "date_to": date_to,
+        "include_reflections": include_reflections,
+        "verify_url": verify_url,
+        "now": now,
+    }
+    if format == "hcpc":
+        return build_hcpc_profile(
+            summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids or [], **common
+        )
+    return build_portfolio(**common)
+
+
+def get_user_by_email(*, email: str) -> User:
+    """The user with this email (for the CLI)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound("No user has this email.")
+    return user

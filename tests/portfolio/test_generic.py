@@ -1,0 +1,89 @@
+"""The generic portfolio PDF: structure, sign-off codes, verification, privacy, access."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from logbook.entries.models import EntryRevision
+from logbook.extensions import db
+from tests.portfolio.conftest import export, pdf_text, sign
+from tests.supervision.conftest import make_entry
+
+CODE = re.compile(r"Verification code ([A-Z2-9]{5}-[A-Z2-9]{5})")
+REFLECTION = {"template": "free", "answers": {"text": "Secretly I found the case very hard."}}
+
+
+def test_structure_codes_and_verification(app, me, boss, client, supervisor):
+    signed = make_entry(me, title="Neglect toolkit study day", reflection=REFLECTION)
+    signed_off = sign(me, boss, signed, supervisor.id)
+    make_entry(me, title="Unsigned reading", kind="course", hours=1.5)
+
+    response = export(me)
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    for heading in ("CPD portfolio", "Contents", "Summary", "Activities in date order", "Page 1 of"):
+        assert heading in text
+    assert "Neglect toolkit study day" in text
+    assert "Unsigned reading" in text
+    assert "Priya Supervisor" in text
+    codes = CODE.findall(text)
+    assert len(codes) == 1  # one signed entry, one code
+
+    page = client.get(f"/verify/{codes[0]}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Valid." in html
+    assert "Neglect toolkit study day" in html
+    assert "Priya Supervisor" in html
+    assert "Secretly" not in html  # title, date, signer and validity only
+    assert "graded care profile" not in html
+    assert client.get(f"/verify/{codes[0].lower().replace('-', '')}").status_code == 200
+
+    # Someone edits the signed text directly in the database: the code no longer verifies.
+    with app.app_context():
+        rev = db.session.get(EntryRevision, (uuid.UUID(signed["id"]), signed_off["entry_version"]))
+        rev.content = {**rev.content, "description": "Something else entirely."}
+        db.session.commit()
+    html = client.get(f"/verify/{codes[0]}").get_data(as_text=True)
+    assert "Not valid." in html
+
+
+def test_reflections_only_when_chosen(me):
+    make_entry(me, title="Hard case", reflection=REFLECTION)
+    assert "Secretly" not in pdf_text(export(me).data)
+    assert "Secretly" in pdf_text(export(me, include_reflections=True).data)
+
+
+def test_only_the_callers_own_entries(make_client, make_user, me):
+    make_entry(me, title="Mine")
+    other = make_client(make_user("practitioner"))
+    make_entry(other, title="Somebody else's day", visibility="organisation")
+    text = pdf_text(export(me).data)
+    assert "Mine" in text
+    assert "Somebody else" not in text
+
+
+def test_anonymous_is_refused(client):
+    response = client.api("POST", "/api/v1/portfolio", json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "not_authenticated"
+
+
+def test_unknown_code(client):
+    assert client.get("/verify/ABCDE-23456").status_code == 404
+    assert client.get("/verify/not-a-code").status_code == 404
+
+
+def test_verify_page_is_strict(client):
+    response = client.get("/verify/ABCDE-23456")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "<script" not in response.get_data(as_text=True)
+    assert "style=" not in response.get_data(as_text=True)
+
+
+def test_empty_period(me):
+    response = export(me, date_from="2020-01-01", date_to="2019-01-01")
+    assert response.status_code == 422
+    assert "date_from" in response.get_json()["error"]["fields"]
