@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "EXTERNAL_SIGNOFF_DAYS": 7,  # how long an external signer's single-use link works
     "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
     "SUPERVISION_DEFAULT_FREQUENCY_DAYS": 42,  # when neither an agreement nor a policy says how often
+    "INSIGHTS_MIN_CELL": 5,  # insight cells describing fewer people are suppressed (docs/insights.md)
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

@@ -50,7 +50,7 @@ class LogbookApi(Api):
 
 def init_api(app: Flask) -> LogbookApi:
     """Attach a new Api to the app and register each domain's blueprint."""
-    from logbook.api import admin, auth, entries, evidence, sync
+    from logbook.api import admin, auth, entries, evidence, insights, sync
 
     api = LogbookApi(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.init_app(
@@ -70,6 +70,7 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(entries.blp)
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
+    api.register_blueprint(insights.blp)
     from logbook.api import frameworks
 
     api.register_blueprint(frameworks.blp)
