@@ -1,0 +1,102 @@
+"""The HCPC CPD profile: word limits before rendering, the four parts, numbered evidence, gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from logbook.accounts.models import Registration
+from tests.conftest import persist
+from tests.portfolio.conftest import export, pdf_text, sign
+from tests.supervision.conftest import TODAY, make_entry
+
+
+@pytest.fixture
+def hcpc(app, practitioner):
+    """The practitioner is a registered occupational therapist."""
+    reg = Registration(
+        user_id=practitioner.id,
+        regulator="HCPC",
+        profession="Occupational therapist",
+        registration_number="OT123456",
+    )
+    persist(app, reg)
+    return reg
+
+
+def four_entries(me) -> list[str]:
+    days = [TODAY - dt.timedelta(days=d) for d in (5, 10, 20, 30)]
+    return [
+        make_entry(me, title=f"Activity {i}", start_date=d.isoformat())["id"] for i, d in enumerate(days, 1)
+    ]
+
+
+def body(ids, **extra):
+    data = {
+        "format": "hcpc",
+        "date_from": (TODAY - dt.timedelta(days=400)).isoformat(),
+        "date_to": TODAY.isoformat(),
+        "summary": "I work as an occupational therapist in a community team.",
+        "statement": "I chose four activities that changed my practice.",
+        "chosen_entry_ids": ids,
+    }
+    data.update(extra)
+    return data
+
+
+def test_profile_parts_evidence_and_gaps(me, boss, supervisor, hcpc):
+    ids = four_entries(me)
+    signed = sign(me, boss, {"id": ids[0], "version": 1}, supervisor.id)
+    assert signed["decision"] == "approved"
+    response = export(me, **body(ids))
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    for part in (
+        "HCPC CPD profile",
+        "Occupational therapist",
+        "OT123456",
+        "1. Summary of practice history",
+        "2. Dated list of CPD activities",
+        "3. Personal statement",
+        "4. Supporting evidence",
+        "community team",
+        "changed my practice",
+    ):
+        assert part in text, part
+    assert "Sign-off by Priya Supervisor" in text  # a numbered piece of evidence
+    # Nothing was recorded for about a year before the first activity: one gap of 3+ months.
+    assert "Gaps of 3 months or more" in text
+    assert (TODAY - dt.timedelta(days=400)).isoformat() in text
+
+
+@pytest.mark.parametrize(
+    ("field", "words", "limit"),
+    [("summary", 501, "500"), ("statement", 1501, "1,500")],
+)
+def test_word_limits_are_checked_before_rendering(me, hcpc, field, words, limit):
+    response = export(me, **body(four_entries(me), **{field: "word " * words}))
+    assert response.status_code == 422
+    [message] = response.get_json()["error"]["fields"][field]
+    assert limit in message
+
+
+def test_limits_at_exactly_the_limit_pass(me, hcpc):
+    response = export(me, **body(four_entries(me), summary="word " * 500, statement="word " * 1500))
+    assert response.status_code == 200
+
+
+def test_chosen_activities_must_be_four_to_six_of_ones_own(make_client, make_user, me, hcpc):
+    ids = four_entries(me)
+    assert "chosen_entry_ids" in export(me, **body(ids[:3])).get_json()["error"]["fields"]
+    other = make_client(make_user("practitioner"))
+    theirs = make_entry(other, title="Not mine")["id"]
+    response = export(me, **body([*ids[:3], theirs]))
+    assert response.status_code == 422
+    assert "chosen_entry_ids" in response.get_json()["error"]["fields"]
+
+
+def test_needs_an_hcpc_registration(me):
+    response = export(me, **body(four_entries(me)))
+    assert response.status_code == 422
+    assert "format" in response.get_json()["error"]["fields"]

@@ -1,0 +1,55 @@
+"""The PDF itself: PDF/A-3b, metadata, the attached data, and the fetcher that refuses the world."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pikepdf
+import pytest
+from pikepdf import pdfa
+from pypdf import PdfReader
+
+from logbook.portfolio.render import ASSET_URL, AssetFetcher, RefusedFetch
+from tests.portfolio.conftest import export
+from tests.supervision.conftest import make_entry
+
+
+def test_pdfa_metadata_and_attachment(me, practitioner, tmp_path):
+    make_entry(me, title="Safeguarding update")
+    data = export(me).data
+    path = tmp_path / "portfolio.pdf"
+    path.write_bytes(data)
+    report = pdfa.validate_written(path, "3b")
+    assert report.passed, report.summary()
+
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title.startswith("CPD portfolio")
+    assert reader.metadata.author == practitioner.name
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        attached = pdf.attachments["portfolio.json"].get_file().read_bytes()
+    context = json.loads(attached)
+    assert context["entries"][0]["title"] == "Safeguarding update"
+    assert context["person"]["name"] == practitioner.name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/x.css",
+        "https://127.0.0.1/secret",
+        "file:///etc/passwd",
+        f"{ASSET_URL}../service.py",
+        f"{ASSET_URL}nothing-here.css",
+    ],
+)
+def test_fetcher_refuses_everything_but_own_assets(url):
+    with pytest.raises(RefusedFetch):
+        AssetFetcher().fetch(url)
+
+
+def test_fetcher_serves_assets():
+    response = AssetFetcher().fetch(f"{ASSET_URL}print.css")
+    assert b"@page" in response.read()
+    response.close()
