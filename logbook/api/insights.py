@@ -8,13 +8,18 @@ from flask_smorest import Blueprint
 from logbook.accounts.auth import current_user, login_required
 from logbook.insights import export, service
 from logbook.insights.schemas import InsightFilterSchema, InsightViewSchema
+from logbook.timeutil import utcnow
 
 blp = Blueprint("insights", __name__, url_prefix="/api/v1", description="Organisation insights")
 
 
 def _compute(view: str, filters: dict) -> dict:
     return service.insight_view(
-        viewer=current_user(), view=view, filters=filters, threshold=current_app.config["INSIGHTS_MIN_CELL"]
+        viewer=current_user(),
+        view=view,
+        filters=filters,
+        threshold=current_app.config["INSIGHTS_MIN_CELL"],
+        today=utcnow().date(),
     )
 
 
@@ -38,5 +43,5 @@ def view_csv(filters, view):
 @blp.response(200, InsightViewSchema)
 def view_json(filters, view):
     """One view: learning-mix-profession, learning-mix-team, equity-profession, equity-service-area,
-    common-core, cross-professional-shadowing, cross-professional-joint or trends."""
+    common-core, cross-professional-shadowing, cross-professional-joint, trends, compliance or supervision."""
     return _compute(view, filters)

@@ -40,3 +40,8 @@ class InsightViewSchema(Schema):
     suppressed_count = fields.Integer()
     statistics = fields.List(fields.Dict(), metadata={"description": "equity views: per row"})
     overall_statistics = fields.Dict(metadata={"description": "equity views: everyone in scope"})
+    at_risk = fields.List(
+        fields.Dict(),
+        metadata={"description": "compliance: named people at risk (their managers and org admins)"},
+    )
+    as_of = fields.String()

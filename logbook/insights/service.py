@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections.abc import Callable
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, distinct, extract, func, literal, select, true
@@ -42,6 +44,7 @@ def people_in_scope(*, viewer: User, filters: dict[str, Any]) -> Subquery:
             User.name.label("name"),
             profession.label("profession"),
             func.coalesce(Team.name, "no team").label("team"),
+            func.coalesce(JobRole.name, UNSPECIFIED).label("job_role"),
             service_area.label("service_area"),
         )
         .select_from(User)
@@ -328,6 +331,104 @@ def equity(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) ->
     }
 
 
+COMPLIANCE_STATUSES = ("met", "on_track", "at_risk", "not_met", "no_framework")
+PROGRESS_PAGE = 500  # the largest page progress_for serves
+
+
+def _in_scope(person: Subquery) -> dict[Any, Any]:
+    """The people in scope by id, with their groups (one row each, for views built on per-person services)."""
+    return {rec.user_id: rec for rec in db.session.execute(select(person))}
+
+
+def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
+    """People per regulator by where their current registration cycle stands, and (for the org admins
+    and managers entitled to see them) the named people at risk before their renewal date."""
+    from logbook.frameworks.service import progress_for
+
+    people = _in_scope(people_in_scope(viewer=viewer, filters=filters))
+    scope = "organisation" if viewer.is_org_admin else "team"
+    cells: dict[tuple[Any, Any], set[Any]] = {}
+    at_risk: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = progress_for(viewer=viewer, today=today, scope=scope, offset=offset, limit=PROGRESS_PAGE)
+        offset = page["next_offset"]
+        for progress in page["people"]:
+            if progress["user_id"] not in people:
+                continue
+            for reg in progress["registrations"]:
+                current = next((c for c in reg.get("cycles") or [] if c["which"] == "current"), None)
+                status = current["status"] if current else "no_framework"
+                for key in (
+                    (reg["regulator"], status),
+                    (reg["regulator"], TOTAL),
+                    (TOTAL, status),
+                    (TOTAL, TOTAL),
+                ):
+                    cells.setdefault(key, set()).add(progress["user_id"])
+                if status == "at_risk":
+                    at_risk.append(
+                        {
+                            "user_id": str(progress["user_id"]),
+                            "name": progress["name"],
+                            "team": people[progress["user_id"]].team,
+                            "regulator": reg["regulator"],
+                            "cycle_ends_on": current["ends_on"],
+                        }
+                    )
+    table = Table(
+        rows=sorted({r for r, _ in cells if r != TOTAL}),
+        columns=list(COMPLIANCE_STATUSES),
+        measures=["people"],
+        cells={key: {"people": len(ids)} for key, ids in cells.items()},
+    )
+    at_risk.sort(key=lambda p: (p["cycle_ends_on"], p["name"]))
+    return _result("compliance", table, threshold, filters, at_risk=at_risk, as_of=today.isoformat())
+
+
+def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
+    """Supervisees per job role whose supervision is on time or overdue against their agreement or
+    the policy for their role."""
+    from flask import current_app
+
+    from logbook.supervision.sessions import supervision_due
+
+    people = _in_scope(people_in_scope(viewer=viewer, filters=filters))
+    # supervision_due has no "managed teams" scope: ask for the organisation as an admin would and keep
+    # only the people in this viewer's scope (computed above from their managed teams).
+    organisation_view = SimpleNamespace(
+        id=viewer.id, organisation_id=viewer.organisation_id, is_org_admin=True
+    )
+    dues = supervision_due(
+        viewer=organisation_view,  # type: ignore[arg-type]
+        scope="organisation",
+        today=today,
+        default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
+    )
+    state: dict[Any, str] = {}
+    for due in dues:
+        if due.supervisee_id not in people:
+            continue
+        status = (
+            "no_frequency" if due.frequency_days is None else ("overdue" if due.is_overdue else "on_time")
+        )
+        # Someone with two supervisors is overdue if either supervision is.
+        if state.get(due.supervisee_id) != "overdue":
+            state[due.supervisee_id] = status
+    cells: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for person_id, status in state.items():
+        role = people[person_id].job_role
+        for key in ((role, status), (role, TOTAL), (TOTAL, status), (TOTAL, TOTAL)):
+            cells.setdefault(key, {"people": 0})["people"] += 1
+    table = Table(
+        rows=sorted({people[p].job_role for p in state}),
+        columns=["on_time", "overdue", "no_frequency"],
+        measures=["people"],
+        cells=cells,
+    )
+    return _result("supervision", table, threshold, filters, as_of=today.isoformat())
+
+
 VIEWS: dict[str, Callable[..., dict[str, Any]]] = {
     "learning-mix-profession": lambda **kw: learning_mix(by="profession", **kw),
     "learning-mix-team": lambda **kw: learning_mix(by="team", **kw),
@@ -337,12 +438,18 @@ VIEWS: dict[str, Callable[..., dict[str, Any]]] = {
     "cross-professional-shadowing": lambda **kw: cross_professional(shadowing=True, **kw),
     "cross-professional-joint": lambda **kw: cross_professional(shadowing=False, **kw),
     "trends": trends,
+    "compliance": compliance,
+    "supervision": supervision,
 }
+NEEDS_TODAY = {"compliance", "supervision"}
 
 
-def insight_view(*, viewer: User, view: str, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
+def insight_view(
+    *, viewer: User, view: str, filters: dict[str, Any], threshold: int, today: dt.date
+) -> dict[str, Any]:
     """Compute one named view for the viewer (403 for anyone but org admins and team managers)."""
     check_viewer(viewer)
     if view not in VIEWS:
         raise NotFound("No such insight view.")
-    return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold)
+    extra = {"today": today} if view in NEEDS_TODAY else {}
+    return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)

@@ -122,6 +122,8 @@ def test_unknown_view_is_404(make_client, admin):
         "cross-professional-shadowing",
         "cross-professional-joint",
         "trends",
+        "compliance",
+        "supervision",
     ],
 )
 def test_every_view_answers_json_and_csv_without_free_text(make_client, admin, known_org, view):

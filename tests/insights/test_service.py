@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -16,7 +17,9 @@ from tests.insights.conftest import SECRET
 def _view(app, user_id, view, threshold=1, **filters):
     with app.app_context():
         viewer = db.session.get(User, user_id)
-        return service.insight_view(viewer=viewer, view=view, filters=filters, threshold=threshold)
+        return service.insight_view(
+            viewer=viewer, view=view, filters=filters, threshold=threshold, today=dt.date(2026, 6, 1)
+        )
 
 
 def _cell(out, row, column):
@@ -111,8 +114,6 @@ def test_trends_by_month(app, known_org, admin):
 
 
 def test_filters_narrow_the_scope(app, known_org, admin):
-    import datetime as dt
-
     out = _view(app, admin.id, "learning-mix-profession", team_id=known_org.team_b)
     assert out["columns"] == ["nurse"]
     assert out["total"]["entries"] == 5
