@@ -243,3 +243,66 @@ def notifications_run() -> None:
         sent = service.deliver_email(now=now, base_url=current_app.config["PUBLIC_URL"] or "")
         db.session.commit()
     click.echo(f"Reminders created: {made}. Emails sent: {sent}.")
+
+
+@main.command("export-portfolio")
+@click.option("--user", "email", required=True, help="Email of the person whose portfolio to print.")
+@click.option("--format", "fmt", type=click.Choice(["generic", "hcpc"]), default="generic", show_default=True)
+@click.option(
+    "--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: two years ago)."
+)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.option("--include-reflections", is_flag=True, help="Include private reflective writing.")
+@click.option(
+    "--summary-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="HCPC summary."
+)
+@click.option(
+    "--statement-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="HCPC statement."
+)
+@click.option("--choose", "chosen", multiple=True, help="HCPC: an entry id to feature (4 to 6 times).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_portfolio(
+    *,
+    email: str,
+    fmt: str,
+    date_from,
+    date_to,
+    include_reflections: bool,
+    summary_file: Path | None,
+    statement_file: Path | None,
+    chosen: tuple[str, ...],
+    out: Path,
+) -> None:
+    """Print one person's portfolio to a PDF file (the same document as POST /api/v1/portfolio)."""
+    import uuid
+
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+    from logbook.portfolio import render, service
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        try:
+            owner = service.get_user_by_email(email=email)
+            context = service.build_document(
+                owner=owner,
+                verify_url=(app.config.get("PUBLIC_URL") or "http://localhost:5000").rstrip("/") + "/verify",
+                now=utcnow(),
+                format=fmt,
+                date_from=date_from.date() if date_from else None,
+                date_to=date_to.date() if date_to else None,
+                include_reflections=include_reflections,
+                summary=summary_file.read_text(encoding="utf-8") if summary_file else "",
+                statement=statement_file.read_text(encoding="utf-8") if statement_file else "",
+                chosen_entry_ids=[uuid.UUID(c) for c in chosen],
+            )
+            pdf = render.render_pdf(context)
+        except (DomainError, ValueError) as err:
+            db.session.rollback()
+            fields = getattr(err, "fields", {})
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+            raise click.ClickException(f"{err}{' (' + detail + ')' if detail else ''}") from err
+        out.write_bytes(pdf)
+        db.session.commit()  # the verification codes printed in the file
+    click.echo(f"Wrote {out} ({len(pdf):,} bytes, {len(context['entries'])} activities).")

@@ -69,11 +69,16 @@ def request_sign_off(data, entry_id):
         base_url=_base_url(),
         **data,
     )
-    return {**_columns(new.request), "link_expires_at": new.expires_at}
+    return {**_request(new.request), "link_expires_at": new.expires_at}
 
 
 def _columns(row) -> dict:
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}
+
+
+def _request(row) -> dict:
+    """A sign-off request for the wire, with the name of the practitioner whose entry it is."""
+    return {**_columns(row), "requested_by_name": row.requested_by.name}
 
 
 @blp.route("/sign-off-requests")
@@ -84,7 +89,7 @@ def list_requests(args):
     """The caller's sign-off queue (scope=queue, as supervisor) or the requests they sent (scope=mine)."""
     state = None if args["state"] == "all" else args["state"]
     rows = signoff.list_requests(user=current_user(), scope=args["scope"], today=utcnow().date(), state=state)
-    return {"items": [_columns(r) for r in rows]}
+    return {"items": [_request(r) for r in rows]}
 
 
 @blp.route("/sign-off-requests/<uuid:request_id>", methods=["DELETE"])
@@ -92,7 +97,7 @@ def list_requests(args):
 @blp.response(200, SignOffRequestSchema)
 def revoke_request(request_id):
     """Withdraw an open request; an external link stops working at once."""
-    return _columns(signoff.revoke_request(owner=current_user(), request_id=request_id, now=utcnow()))
+    return _request(signoff.revoke_request(owner=current_user(), request_id=request_id, now=utcnow()))
 
 
 @blp.route("/entries/<uuid:entry_id>/sign-offs")

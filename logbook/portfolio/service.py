@@ -104,6 +104,21 @@ def _reflection(entry: Entry) -> list[dict[str, str]]:
     return out
 
 
+def _same_text(entry: Entry, signed_version: int) -> bool:
+    """Whether the entry's current text is the signed version's (a sign-off itself makes a new
+    version that changes only the status)."""
+    if signed_version == entry.version:
+        return True
+    signed = db.session.get(EntryRevision, (entry.id, signed_version))
+    current = db.session.get(EntryRevision, (entry.id, entry.version))
+    if signed is None or current is None:
+        return False
+    ignore = {"status"}
+    return {k: v for k, v in signed.content.items() if k not in ignore} == {
+        k: v for k, v in current.content.items() if k not in ignore
+    }
+
+
 def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SignOff)
@@ -123,7 +138,7 @@ def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
                 ),
                 "signed_at": sign_off.signed_at.strftime("%d %b %Y %H:%M UTC"),
                 "entry_version": sign_off.entry_version,
-                "is_current_version": sign_off.entry_version == entry.version,
+                "is_current_text": _same_text(entry, sign_off.entry_version),
                 "comment": sign_off.comment,
                 "code": display_code(code),
                 "verify_url": f"{verify_url.rstrip('/')}/{code}",

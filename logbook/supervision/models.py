@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logbook.extensions import Base
 from logbook.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from logbook.accounts.models import User
 
 LINK_KINDS = ("line", "professional", "clinical")
 
@@ -60,6 +64,9 @@ class SignOffRequest(Base):
     state: Mapped[str] = mapped_column(String(20), default="open", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    # The practitioner's name for the supervisor's queue (a queue of ids says nothing to a person).
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
 
 
 class SignOff(Base):

@@ -36,6 +36,7 @@ class SignOffRequestSchema(Schema):
     entry_version = fields.Integer()
     content_sha256 = fields.String()
     requested_by_id = fields.UUID()
+    requested_by_name = fields.String(dump_only=True)
     supervisor_id = fields.UUID(allow_none=True)
     external_name = fields.String(allow_none=True)
     external_email = fields.String(allow_none=True)

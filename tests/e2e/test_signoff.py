@@ -61,6 +61,7 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     sync_status(s).get_by_text("All synced").wait_for(timeout=20_000)
     tab(s, "Sign-offs")
     s.get_by_role("link", name="Contextual safeguarding study day").wait_for()
+    s.locator("#signoff-queue").get_by_text(f"From {practitioner.name}").wait_for()  # whose entry it is
     check_accessible(s, "signoff-queue")
 
     supervisor_phone.set_offline(True)

@@ -50,7 +50,7 @@ def boss(make_client, supervisor, supervised):
     return make_client(supervisor)
 
 
-def test_request_then_approve(app, me, boss, supervisor):
+def test_request_then_approve(app, me, boss, supervisor, practitioner):
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id), message="For my portfolio")
     assert asked.status_code == 201, asked.get_json()
@@ -59,6 +59,7 @@ def test_request_then_approve(app, me, boss, supervisor):
 
     [item] = queue(boss)
     assert item["message"] == "For my portfolio"
+    assert item["requested_by_name"] == practitioner.name  # the queue says whose entry it is
     approved = decide(boss, item, comment="A good record")
     assert approved.status_code == 201, approved.get_json()
     body = approved.get_json()

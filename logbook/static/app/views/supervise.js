@@ -37,6 +37,7 @@ export async function superviseScreen(ctx) {
     rows.length ? h('ul', { class: 'entry-list', id: 'signoff-queue' }, rows.map(({ item, record, note }) => h('li', { class: 'entry-row' },
       h('a', { href: `/app/supervise/${item.id}` },
         h('span', { class: 'entry-title' }, record ? record.data.title : 'Entry not on this phone yet'),
+        item.requested_by_name ? h('span', { class: 'entry-meta' }, `From ${item.requested_by_name}`) : null,
         record ? h('span', { class: 'entry-meta' }, [formatDate(record.data.start_date), KIND_LABELS[record.data.kind], formatHours(record.data.hours)].join(' · ')) : null,
         note ? h('span', { class: 'entry-badges' }, h('span', { class: `badge ${note.state === 'pending' ? 'badge-pending' : note.state === 'applied' ? 'badge-synced' : 'badge-conflict'}` }, noteText(note))) : null))))
       : emptyState('Nothing waits for your sign-off.')), { nav });
@@ -79,6 +80,7 @@ export async function decisionScreen(ctx, requestId) {
   const reflection = d.reflection ? Object.values(d.reflection.answers || {}).filter(Boolean) : [];
   mount(view, h('article', { 'aria-labelledby': 'decision-title' },
     h('h1', { id: 'decision-title' }, d.title),
+    item.requested_by_name ? h('p', { class: 'entry-meta' }, `From ${item.requested_by_name}`) : null,
     h('p', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind], formatHours(d.hours)].join(' · ')),
     item.message ? h('p', { class: 'notice' }, `Message: ${item.message}`) : null,
     stale ? h('p', { class: 'alert' }, 'This entry has changed since the request; refresh when online before deciding.') : null,
