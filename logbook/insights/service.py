@@ -21,6 +21,7 @@ from logbook.insights.suppression import TOTAL, Table
 
 COMMON_CORE_AREAS = ("1", "2", "3", "4", "5", "6")
 UNSPECIFIED = "unspecified"
+OTHER_PROFESSION = "other"
 # Hours in the period, lower bound inclusive except the first band (exactly zero).
 HOUR_BANDS = (("0", 0, 0), ("0-10", 0, 10), ("10-20", 10, 20), ("20-30", 20, 30), ("30+", 30, None))
 FILTER_KEYS = ("date_from", "date_to", "team_id", "service_area", "profession", "job_role_id")
@@ -240,7 +241,22 @@ def cross_professional(
         (Entry.kind == "shadowing") if shadowing else (Entry.kind != "shadowing"),
     ]
     other = _other_professions()
-    other_name = func.lower(func.trim(other.c.value))
+    # Other professions are typed by practitioners: only the organisation's own professions become
+    # column labels (anything else, which could name a person, is counted under "other").
+    known = sorted(
+        {
+            p.strip().lower()
+            for p in db.session.scalars(
+                select(JobRole.profession).where(JobRole.organisation_id == viewer.organisation_id).distinct()
+            )
+        }
+    )
+    typed = func.lower(func.trim(other.c.value))
+    other_name = (
+        case((typed.in_(known), typed), else_=literal(OTHER_PROFESSION))
+        if known
+        else literal(OTHER_PROFESSION)
+    )
 
     def base(*columns: Any) -> Any:
         return (

@@ -11,7 +11,7 @@ from logbook.accounts.models import Team, User
 from logbook.errors import Forbidden
 from logbook.extensions import db
 from logbook.insights import service
-from tests.insights.conftest import SECRET
+from tests.insights.conftest import SECRET, entry
 
 
 def _view(app, user_id, view, threshold=1, **filters):
@@ -101,6 +101,23 @@ def test_cross_professional_matrices(app, known_org, admin):
     assert joint["columns"] == ["social worker"]
     assert _cell(joint, "nurse", "social worker") == {"entries": 1, "people": 1}
     assert _cell(joint, "social worker", "social worker") == {"entries": 0, "people": 0}
+    hidden = _view(app, admin.id, "cross-professional-shadowing", threshold=5)
+    assert _cell(hidden, "social worker", "nurse") == {"suppressed": True}
+    assert hidden["total"] == {"suppressed": True}
+
+
+def test_other_professions_outside_the_organisations_roles_are_not_labels(app, known_org, admin):
+    with app.app_context():
+        owner = db.session.get(User, known_org.nurses[1])
+        db.session.add(
+            entry(owner, "shadowing", "1", other_professions=["Jo Bloggs at St Mary's", " NURSE "])
+        )
+        db.session.commit()
+    out = _view(app, admin.id, "cross-professional-shadowing")
+    assert out["columns"] == ["nurse", "other"]
+    assert _cell(out, "nurse", "other") == {"entries": 1, "people": 1}
+    assert _cell(out, "nurse", "nurse") == {"entries": 1, "people": 1}
+    assert "bloggs" not in json.dumps(out).lower()
     hidden = _view(app, admin.id, "cross-professional-shadowing", threshold=5)
     assert _cell(hidden, "social worker", "nurse") == {"suppressed": True}
     assert hidden["total"] == {"suppressed": True}
