@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+
+from pypdf import PdfReader
 
 from logbook.entries.models import EntryRevision
 from logbook.extensions import db
@@ -87,3 +90,36 @@ def test_empty_period(me):
     response = export(me, date_from="2020-01-01", date_to="2019-01-01")
     assert response.status_code == 422
     assert "date_from" in response.get_json()["error"]["fields"]
+
+
+def test_running_header_and_edit_warning(me, boss, supervisor, practitioner):
+    entry = make_entry(me, title="Signed then edited")
+    sign(me, boss, entry, supervisor.id)
+    for i in range(12):  # enough to run onto a second page of activities
+        make_entry(me, title=f"Filler {i}", description="Some words. " * 40)
+    text = pdf_text(export(me).data)
+    assert "edited after this sign-off" not in text  # signing changes the status, not the text
+
+    current = me.get(f"/api/v1/entries/{entry['id']}").get_json()
+    edited = me.api(
+        "PATCH",
+        f"/api/v1/entries/{entry['id']}",
+        json={"base_version": current["version"], "description": "Rewritten after signing."},
+    )
+    assert edited.status_code == 200, edited.get_json()
+    data = export(me).data
+    assert "edited after this sign-off" in pdf_text(data)
+
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 3
+    second = reader.pages[1].extract_text()
+    assert practitioner.name in second
+    assert "CPD portfolio" in second
+    assert f"Page 2 of {len(reader.pages)}" in second
+
+
+def test_unknown_codes_are_rate_limited(app, client):
+    app.config["VERIFY_MISS_LIMIT"] = "3 per hour"
+    for _ in range(3):
+        assert client.get("/verify/ABCDE-23456").status_code == 404
+    assert client.get("/verify/ABCDE-23456").status_code == 429
