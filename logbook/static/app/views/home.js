@@ -23,7 +23,9 @@ function cycleCard(reg, cycle) {
     (cycle.dates || []).length ? h('p', { class: 'muted' }, cycle.dates.map((d) => `${d.label}: ${formatDate(d.date)}`).join(' · ')) : null);
 }
 
-export async function homeScreen(ctx) {
+let current = null; // the home screen on show; older listeners retire themselves
+
+export async function homeScreen(ctx, { redraw = false } = {}) {
   const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
   const [progress, due, actions] = await Promise.all([
@@ -63,7 +65,8 @@ export async function homeScreen(ctx) {
   const thisYear = entries.filter((r) => String(r.data.start_date || '').startsWith(String(new Date().getFullYear())));
   const hours = thisYear.reduce((s, r) => s + (Number(r.data.hours) || 0), 0);
 
-  mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'home-title' },
+  const scrolled = window.scrollY;
+  const drawn = mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'home-title' },
     flash,
     h('h1', { id: 'home-title' }, `Hello, ${ctx.user.name}`),
     h('a', { href: '/app/log', class: 'button primary big', id: 'quick-log' }, '+ Log CPD'),
@@ -83,5 +86,30 @@ export async function homeScreen(ctx) {
           a.due_on ? h('span', { class: 'muted' }, ` · due ${formatDate(a.due_on)}`) : null)))] : null) : null,
     entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
       h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
-        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null), { nav });
+        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null), { nav, focus: !redraw });
+  if (!drawn) return;
+  if (redraw) window.scrollTo(0, scrolled);
+
+  // The first sync after logging in (and any later pull) changes what Home counts: draw it again
+  // when the entries on this phone change, without moving focus.
+  const signature = entrySignature(entries);
+  const token = {};
+  current = token;
+  const onStatus = async () => {
+    if (current !== token || !document.getElementById('home-title')) {
+      document.removeEventListener('sync-status', onStatus);
+      return;
+    }
+    const now = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
+    if (current === token && entrySignature(now) !== signature) {
+      document.removeEventListener('sync-status', onStatus);
+      homeScreen(ctx, { redraw: true });
+    }
+  };
+  document.addEventListener('sync-status', onStatus);
+}
+
+/** What Home shows depends on these: how many entries, their versions and their sync state. */
+function entrySignature(entries) {
+  return entries.map((r) => `${r.id}:${r.version}:${r.display}`).join('|');
 }
