@@ -18,6 +18,7 @@ from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.engine import find_gaps
 from logbook.frameworks.kinds import KIND_LABELS
+from logbook.frameworks.service import find_version
 from logbook.portfolio.models import VerificationCode
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_sign_off
@@ -186,20 +187,39 @@ def _entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
     )
 
 
+def _standard_title(
+    organisation_id: uuid.UUID, tag: dict[str, Any], cache: dict[tuple[str, int], Any]
+) -> str:
+    """The standard's title from the framework version the entry was tagged with ("" if unknown)."""
+    key = (tag["framework"], tag["version"])
+    if key not in cache:
+        row = find_version(organisation_id=organisation_id, framework_id=key[0], version=key[1])
+        cache[key] = (
+            {s["code"]: s.get("title", "") for s in (row.summary.get("standards") or [])} if row else {}
+        )
+    return cache[key].get(tag["code"], "")
+
+
 def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]:
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     standards: dict[str, int] = defaultdict(int)
+    titles: dict[str, str] = {}
+    cache: dict[tuple[str, int], Any] = {}
     for entry in rows:
         by_kind[KIND_LABELS.get(entry.kind, entry.kind)] += entry.hours
         for tag in entry.standards:
-            standards[f"{tag['framework']} {tag['code']}"] += 1
+            name = f"{tag['framework']} {tag['code']}"
+            standards[name] += 1
+            titles.setdefault(name, _standard_title(entry.organisation_id, tag, cache))
     return {
         "entry_count": len(rows),
         "signed_count": sum(1 for e in entries if e["sign_offs"]),
         "total_hours": _hours(sum((e.hours for e in rows), Decimal(0))),
         "participatory_hours": _hours(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
         "hours_by_kind": [{"kind": k, "hours": _hours(v)} for k, v in sorted(by_kind.items())],
-        "standards": [{"standard": k, "entries": v} for k, v in sorted(standards.items())],
+        "standards": [
+            {"standard": k, "title": titles.get(k, ""), "entries": v} for k, v in sorted(standards.items())
+        ],
     }
 
 

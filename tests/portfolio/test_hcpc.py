@@ -100,3 +100,15 @@ def test_needs_an_hcpc_registration(me):
     response = export(me, **body(four_entries(me)))
     assert response.status_code == 422
     assert "format" in response.get_json()["error"]["fields"]
+
+
+def test_standards_are_named_in_the_summary(app, me):
+    from logbook.extensions import db
+    from logbook.frameworks.service import load_shipped_frameworks
+
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+    make_entry(me, title="Tagged", standards=[{"framework": "hcpc", "version": 1, "code": "4"}])
+    text = pdf_text(export(me).data)
+    assert "hcpc 4: Seek to ensure that CPD benefits the service user" in text
