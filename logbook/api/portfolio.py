@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
@@ -43,6 +43,18 @@ def _verify_limit() -> str:
 
 def _verify_miss_limit() -> str:
     return current_app.config.get("VERIFY_MISS_LIMIT", "20 per hour")
+
+
+@pages.route("/verify")
+@limiter.limit(_verify_limit, key_func=lambda: f"verify:{client_address()}")
+def verify_form():
+    """Where the printed note sends people: a box to type the code into (a GET form, no script)."""
+    code = request.args.get("code", "").strip()
+    if code:
+        return redirect(url_for("portfolio_pages.verify", code=service.normalise_code(code)[:40]))
+    response = current_app.make_response(render_template("verify_form.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @pages.route("/verify/<code>")

@@ -123,3 +123,12 @@ def test_unknown_codes_are_rate_limited(app, client):
     for _ in range(3):
         assert client.get("/verify/ABCDE-23456").status_code == 404
     assert client.get("/verify/ABCDE-23456").status_code == 429
+
+
+def test_verify_form_sends_the_typed_code_to_its_page(client):
+    page = client.get("/verify")
+    assert page.status_code == 200
+    assert 'name="code"' in page.get_data(as_text=True)
+    response = client.get("/verify?code=abcde-23456")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/verify/ABCDE23456")
