@@ -1,6 +1,6 @@
-"""Insight view benchmarks (not tests): an organisation of 5,000 practitioners x 60 entries (300,000
-entries, bulk inserted), each view timed as the org admin sees it, on SQLite (and on PostgreSQL when
-LOGBOOK_BENCH_PG_URL is set; that database is emptied). Goal: ≤ 1 s per view.
+"""Insight view benchmarks (not tests): an organisation of 5,000 practitioners x 60 entries
+(300,000 entries, bulk inserted), each view timed once (cold) as the org admin sees it, on SQLite
+(and on PostgreSQL when LOGBOOK_BENCH_PG_URL is set; that database is emptied). Goal: ≤ 1 s per view.
 
     .venv/bin/python bench/bench_insights.py [people] [entries_each]
 """
@@ -162,7 +162,7 @@ def _populate(people: int, each: int) -> uuid.UUID:
 
 
 def run(url: str, label: str, people: int, each: int) -> dict[str, float]:
-    """Migrate, fill and time every view once (after one warm-up call)."""
+    """Migrate, fill and time every view once, cold (the first call after the load)."""
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "x" * 40})
     with app.app_context():
         upgrade()
