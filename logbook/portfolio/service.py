@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryRevision
@@ -59,8 +60,12 @@ def verification_code_for(sign_off: SignOff) -> str:
     if existing:
         return existing
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    db.session.add(VerificationCode(code=code, sign_off_id=sign_off.id))
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a savepoint: a clash undoes only this row
+            db.session.add(VerificationCode(code=code, sign_off_id=sign_off.id))
+    except IntegrityError:
+        # Another export made this sign-off's code meanwhile (or, once in 2^49, the same code).
+        return verification_code_for(sign_off)
     return code
 
 

@@ -132,3 +132,24 @@ def test_verify_form_sends_the_typed_code_to_its_page(client):
     response = client.get("/verify?code=abcde-23456")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/verify/ABCDE23456")
+
+
+def test_a_sign_off_keeps_its_code(app, me, boss, supervisor):
+    sign(me, boss, make_entry(me, title="Printed twice"), supervisor.id)
+    first = CODE.findall(pdf_text(export(me).data))
+    assert first == CODE.findall(pdf_text(export(me).data))
+
+
+def test_a_clashing_random_code_is_drawn_again(app, me, boss, supervisor, monkeypatch):
+    import itertools
+
+    from logbook.portfolio import service
+
+    sign(me, boss, make_entry(me, title="First"), supervisor.id)
+    picks = itertools.chain(["A"] * 20, itertools.cycle("BCD"))  # the second code repeats the first
+    monkeypatch.setattr(service.secrets, "choice", lambda _alphabet: next(picks))
+    [first] = CODE.findall(pdf_text(export(me).data))
+    sign(me, boss, make_entry(me, title="Second"), supervisor.id)
+    codes = CODE.findall(pdf_text(export(me).data))
+    assert first == "AAAAA-AAAAA"
+    assert len(set(codes)) == 2
