@@ -63,7 +63,8 @@ def build_config(
 ) -> dict[str, Any]:
     """Merge defaults, LOGBOOK_* environment variables and explicit overrides into Flask config."""
     cfg: dict[str, Any] = dict(DEFAULTS)
-    cfg.update(_from_env(dict(os.environ) if environ is None else environ))
+    environment = dict(os.environ) if environ is None else environ
+    cfg.update(_from_env(environment))
     cfg.update(overrides or {})
     env = cfg["ENV"]
     if env not in {"development", "testing", "production"}:
@@ -77,6 +78,8 @@ def build_config(
         cfg["SECRET_KEY"] = INSECURE_SECRET
     elif env == "production" and (cfg["SECRET_KEY"] == INSECURE_SECRET or len(cfg["SECRET_KEY"]) < 32):
         raise ConfigError("LOGBOOK_SECRET_KEY must be a random value of at least 32 characters")
+    if env == "production" and environment.get("LOGBOOK_PASSWORD_HASHING", "standard") != "standard":
+        raise ConfigError("LOGBOOK_PASSWORD_HASHING is for test suites only; unset it in production")
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "logbook.sqlite3")
     if not cfg["EVIDENCE_URL"]:

@@ -1,5 +1,7 @@
 """Configuration precedence and refusal to run production without a real secret."""
 
+import os
+
 import pytest
 
 from logbook.config import ConfigError, build_config
@@ -43,3 +45,23 @@ def test_bad_typed_value_is_a_clear_error(tmp_path):
 def test_unknown_environment_name_refused(tmp_path):
     with pytest.raises(ConfigError, match="ENV"):
         build_config(str(tmp_path), {"ENV": "staging"}, environ={})
+
+
+def test_fast_password_hashing_is_refused_in_production(tmp_path):
+    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "s" * 40}
+    with pytest.raises(ConfigError, match="LOGBOOK_PASSWORD_HASHING"):
+        build_config(str(tmp_path), None, environ={**env, "LOGBOOK_PASSWORD_HASHING": "fast-for-tests"})
+    assert build_config(str(tmp_path), None, environ=env)["ENV"] == "production"
+
+
+def test_standard_password_hashing_is_the_default():
+    """Without the test suite's setting, hashes use argon2's recommended parameters."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "LOGBOOK_PASSWORD_HASHING"}
+    code = "from logbook.accounts import passwords as p; print(p.PROFILE, p.hash_password('x' * 12)[:30])"
+    out = subprocess.run(  # noqa: S603 - a fixed command line: this interpreter, a literal program
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("standard $argon2id$v=19$m=65536,t=3,p=4")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -10,7 +11,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 copes with more; a cap stops hashing megabytes on request
 
-_hasher = PasswordHasher()  # library defaults follow RFC 9106's recommendations
+# "standard": the library's defaults, which follow RFC 9106's recommendations. "fast-for-tests": cheap
+# parameters so that a test suite logging in thousands of times runs in minutes; the app refuses to
+# start in production with it (logbook/config.py). Chosen once per process, before anything is hashed.
+PROFILES: dict[str, dict[str, int]] = {
+    "standard": {},
+    "fast-for-tests": {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1},
+}
+PROFILE = os.environ.get("LOGBOOK_PASSWORD_HASHING", "standard")
+if PROFILE not in PROFILES:
+    raise RuntimeError(f"LOGBOOK_PASSWORD_HASHING must be one of {', '.join(PROFILES)}, not {PROFILE!r}")
+_hasher = PasswordHasher(**PROFILES[PROFILE])
 
 
 def hash_password(password: str) -> str:
