@@ -142,10 +142,8 @@ def _groups(person: Subquery, column: str) -> list[str]:
     return sorted(db.session.scalars(select(person.c[column]).distinct()))
 
 
-def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) -> dict[str, Any]:
-    """Entries, hours and people by kind of learning by profession (or by team)."""
-    person = people_in_scope(viewer=viewer, filters=filters)
-    conditions = _visible_entries(viewer, filters)
+def _entries_of(person: Subquery, conditions: list[Any]) -> Callable[..., Any]:
+    """A query builder over the counted entries of the people in scope, for _cube()."""
 
     def base(*columns: Any) -> Any:
         return (
@@ -155,15 +153,29 @@ def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: i
             .where(*conditions)
         )
 
+    return base
+
+
+def _entry_measures() -> dict[str, Any]:
+    """Entries, hours and distinct people: what the learning-mix and trends tables count."""
+    return {
+        "entries": func.count(Entry.id),
+        "hours": func.coalesce(func.sum(Entry.hours), 0),
+        "people": func.count(distinct(Entry.owner_id)),
+    }
+
+
+def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) -> dict[str, Any]:
+    """Entries, hours and people by kind of learning by profession (or by team)."""
+    person = people_in_scope(viewer=viewer, filters=filters)
+    conditions = _visible_entries(viewer, filters)
+
+    base = _entries_of(person, conditions)
     cells = _cube(
         base=base,
         row=Entry.kind,
         column=person.c[by],
-        aggregates={
-            "entries": func.count(Entry.id),
-            "hours": func.coalesce(func.sum(Entry.hours), 0),
-            "people": func.count(distinct(Entry.owner_id)),
-        },
+        aggregates=_entry_measures(),
     )
     table = Table(
         rows=list(KINDS), columns=_groups(person, by), measures=["entries", "hours", "people"], cells=cells
@@ -177,23 +189,12 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
     conditions = _visible_entries(viewer, filters)
     month = extract("year", Entry.start_date) * 100 + extract("month", Entry.start_date)
 
-    def base(*columns: Any) -> Any:
-        return (
-            select(*columns)
-            .select_from(Entry)
-            .join(person, person.c.user_id == Entry.owner_id)
-            .where(*conditions)
-        )
-
+    base = _entries_of(person, conditions)
     raw = _cube(
         base=base,
         row=month,
         column=Entry.kind,
-        aggregates={
-            "entries": func.count(Entry.id),
-            "hours": func.coalesce(func.sum(Entry.hours), 0),
-            "people": func.count(distinct(Entry.owner_id)),
-        },
+        aggregates=_entry_measures(),
     )
     label = {m: f"{int(m) // 100:04d}-{int(m) % 100:02d}" for m, _ in raw if m != TOTAL}
     cells = {(label.get(m, m), k): v for (m, k), v in raw.items()}
