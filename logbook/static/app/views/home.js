@@ -107,6 +107,8 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     }
   };
   document.addEventListener('sync-status', onStatus);
+  // A sync may have finished while this screen was loading, before the listener existed: check now.
+  onStatus();
 }
 
 /** What Home shows depends on these: how many entries, their versions and their sync state. */
