@@ -381,6 +381,31 @@ class RuleResult:
         }
 
 
+def _result(
+    rule: dict[str, Any],
+    status: str,
+    value: Decimal | float,
+    target: Decimal | float,
+    *,
+    unit: str,
+    missing: str,
+    detail: dict[str, Any] | None = None,
+) -> RuleResult:
+    """A rule's result, carrying the rule's own id, title and flags."""
+    return RuleResult(
+        rule["id"],
+        rule["title"],
+        status,
+        float(value),
+        float(target),
+        unit,
+        missing,
+        rule.get("advisory", False),
+        rule.get("unconfirmed", False),
+        detail or {},
+    )
+
+
 def _window_note(since: dt.date | None, cycle: Cycle) -> str:
     return f" between {_day(since)} and {_day(cycle.ends_on)}" if since else ""
 
@@ -410,16 +435,13 @@ def _measure_sum(rule: dict[str, Any], ctx: Context) -> RuleResult:
     missing = "" if status == MET else f"{_fmt(remaining)} more {describe}{_window_note(since, cycle)}"
     if status != MET and since and today < since:
         missing += f" (not due before {_day(since)})"
-    return RuleResult(
-        rule["id"],
-        rule["title"],
+    return _result(
+        rule,
         status,
         float(value),
         float(target),
-        unit,
-        missing,
-        rule.get("advisory", False),
-        rule.get("unconfirmed", False),
+        unit=unit,
+        missing=missing,
     )
 
 
@@ -438,17 +460,14 @@ def _measure_types(rule: dict[str, Any], ctx: Context) -> RuleResult:
         more = target - value
         so_far = f" (so far: {', '.join(titles)})" if titles else ""
         missing = f"CPD of {_fmt(more)} more {_plural(more, 'type', 'types')} of activity{so_far}"
-    return RuleResult(
-        rule["id"],
-        rule["title"],
+    return _result(
+        rule,
         status,
         float(value),
         float(target),
-        rule.get("unit") or "types",
-        missing,
-        rule.get("advisory", False),
-        rule.get("unconfirmed", False),
-        {"types": sorted(seen)},
+        unit=rule.get("unit") or "types",
+        missing=missing,
+        detail={"types": sorted(seen)},
     )
 
 
@@ -482,17 +501,14 @@ def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
     gaps = find_gaps(days, cycle.starts_on, last, rule["min_months"]) if last >= cycle.starts_on else []
     status = MET if not gaps else AT_RISK
     missing = "; ".join(f"explain the gap with no CPD from {_day(a)} to {_day(b)}" for a, b in gaps)
-    return RuleResult(
-        rule["id"],
-        rule["title"],
+    return _result(
+        rule,
         status,
         float(len(gaps)),
         0.0,
-        rule.get("unit") or "gaps",
-        missing[:1].upper() + missing[1:],
-        rule.get("advisory", False),
-        rule.get("unconfirmed", False),
-        {"gaps": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in gaps]},
+        unit=rule.get("unit") or "gaps",
+        missing=missing[:1].upper() + missing[1:],
+        detail={"gaps": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in gaps]},
     )
 
 
@@ -535,17 +551,17 @@ def _measure_periods(rule: dict[str, Any], ctx: Context) -> RuleResult:
         listed = ", ".join(f"{_day(a)} to {_day(b)}" for a, b in missed[:6])
         missing = f"No session{length} recorded in {len(missed)} {PERIOD_NAMES[period]}(s): {listed}"
         missing += "…" if len(missed) > 6 else ""
-    return RuleResult(
-        rule["id"],
-        rule["title"],
+    return _result(
+        rule,
         status,
         float(value),
         float(target),
-        rule.get("unit") or f"{period}s",
-        missing,
-        rule.get("advisory", False),
-        rule.get("unconfirmed", False),
-        {"period": period, "missed": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in missed]},
+        unit=rule.get("unit") or f"{period}s",
+        missing=missing,
+        detail={
+            "period": period,
+            "missed": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in missed],
+        },
     )
 
 
@@ -571,17 +587,14 @@ def _measure_standards(rule: dict[str, Any], ctx: Context) -> RuleResult:
     status = _status(value, target, ctx)
     left = [c for c in wanted if c not in covered]
     missing = f"Not yet covered: {', '.join(left)}" if left else ""
-    return RuleResult(
-        rule["id"],
-        rule["title"],
+    return _result(
+        rule,
         status,
         float(value),
         float(target),
-        rule.get("unit") or "standards",
-        missing,
-        rule.get("advisory", False),
-        rule.get("unconfirmed", False),
-        {"covered": have},
+        unit=rule.get("unit") or "standards",
+        missing=missing,
+        detail={"covered": have},
     )
 
 
