@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from logbook.config import build_config
@@ -20,6 +24,7 @@ def _sqlite_pragmas(app: Flask) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    retries = int(app.config["SQLITE_LOCK_RETRIES"])
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -39,7 +44,25 @@ def _sqlite_pragmas(app: Flask) -> None:
         # deferred transaction that reads and then writes fails at once with "database is locked"
         # when another writer committed in between. Reads stay deferred and never block.
         read_only = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        begin_with_retry(conn, "BEGIN" if read_only else "BEGIN IMMEDIATE", retries)
+
+
+def begin_with_retry(conn, statement: str, retries: int) -> None:
+    """BEGIN, retried a bounded number of times with growing pauses when SQLite says "database is
+    locked" (each try already waits busy_timeout inside SQLite). Nothing has happened yet in the
+    transaction, so trying again is always safe. The last failure propagates: the request then
+    gets 503 with Retry-After (logbook/errors.py), never a 500."""
+    for attempt in range(retries + 1):
+        try:
+            conn.exec_driver_sql(statement)
+            return
+        except OperationalError as err:
+            locked = isinstance(err.orig, sqlite3.OperationalError) and "locked" in str(err.orig)
+            if not locked or attempt == retries:
+                raise
+            # 0.1 s, 0.2 s, 0.4 s … with jitter, so waiting writers do not retry in step
+            time.sleep(0.1 * 2**attempt * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "SQLITE_LOCK_RETRIES": 3,  # after busy_timeout: this many more tries, 0.1 s, 0.2 s, 0.4 s apart
+    "DB_RETRY_AFTER_SECONDS": 2,  # Retry-After on a 503 when the database is busy or unreachable
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "SYNC_RATE_LIMIT": "600 per minute",
     "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
@@ -30,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
     "SUPERVISION_DEFAULT_FREQUENCY_DAYS": 42,  # when neither an agreement nor a policy says how often
     "INSIGHTS_MIN_CELL": 5,  # insight cells describing fewer people are suppressed (docs/insights.md)
+    "JOBS_RUNNER": "thread",  # thread (in-process pool) | rq (Redis queue) | inline (docs/portfolio.md)
+    "JOBS_WORKERS": 2,  # threads of the in-process runner
+    "JOBS_REDIS_URL": "redis://localhost:6379/0",  # JOBS_RUNNER=rq only
+    "JOBS_QUEUE": "logbook",  # JOBS_RUNNER=rq only
+    "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).
@@ -87,6 +94,9 @@ def build_config(
     secure = env == "production"
     cfg.update(
         SQLALCHEMY_DATABASE_URI=cfg["DATABASE_URL"],
+        # A pooled connection is checked before use, so a restarted database server costs the
+        # requests that were in flight (503) and nothing after: no app restart is needed.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, **cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {})},
         SESSION_COOKIE_NAME="logbook_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

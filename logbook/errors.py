@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 
@@ -15,6 +16,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (503, 507)
 
     def __init__(
         self,
@@ -142,12 +144,37 @@ def http_exception_response(err: HTTPException) -> ResponseReturnValue:
     return response
 
 
+def database_error_response(app: Flask, err: DBAPIError) -> ResponseReturnValue:
+    """A database that is busy (SQLite locked after the retries) or unreachable (PostgreSQL
+    restarting, connection dropped) gets 503 with Retry-After: the transaction is rolled back, so
+    nothing was saved, and the client tries again. Any other database error is a bug: 500."""
+    from logbook.extensions import db
+
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone; the pool replaces it on the next checkout
+        db.session.invalidate()
+    transient = isinstance(err, OperationalError | InterfaceError) or err.connection_invalidated
+    if not transient:
+        app.logger.error("unhandled database error %s", type(err.orig).__name__)
+        return error_body(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+    app.logger.warning("database unavailable: %s", type(err.orig).__name__)  # no SQL, no parameters
+    response = error_body(
+        503, "unavailable", "The database is busy or restarting; nothing was saved. Try again shortly."
+    )
+    response.headers["Retry-After"] = str(app.config.get("DB_RETRY_AFTER_SECONDS", 2))
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain exceptions and HTTP errors to the one error shape."""
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        return error_body(err.status, err.code, err.message, err.fields, **err.extra)
+        response = error_body(err.status, err.code, err.message, err.fields, **err.extra)
+        if err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
@@ -161,6 +188,10 @@ def register_error_handlers(app: Flask) -> None:
             "The security token is missing or out of date; reload the page and try again.",
             {"X-CSRFToken": [err.description]},
         )
+
+    @app.errorhandler(DBAPIError)
+    def _database(err: DBAPIError):
+        return database_error_response(app, err)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

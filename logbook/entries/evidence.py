@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryEvidence, Evidence, EvidenceUpload
 from logbook.entries.service import OWNER, SUPERVISOR, access_level
-from logbook.entries.storage import EvidenceStore
+from logbook.entries.storage import EvidenceStore, StorageError
 from logbook.errors import DomainError, NotFound, ValidationFailed
 from logbook.extensions import db
 
@@ -54,6 +54,29 @@ class UnsupportedType(DomainError):
 
     status = 415
     code = "unsupported_media_type"
+
+
+class StorageUnavailable(DomainError):
+    """The evidence store could not keep the file: 507 when out of space, 503 otherwise."""
+
+    status = 503
+    code = "storage_unavailable"
+    retry_after = 30
+
+    def __init__(self, err: StorageError) -> None:
+        if err.full:
+            self.status, self.code, self.retry_after = 507, "insufficient_storage", 300
+            message = "The server has no room for this file just now; nothing was saved. Try again later."
+        else:
+            message = "The file store is not available just now; nothing was saved. Try again shortly."
+        super().__init__(message, fields={"body": ["not stored"]})
+
+
+def _put(store: EvidenceStore, key: str, data: bytes) -> None:
+    try:
+        store.put(key, data)
+    except StorageError as err:
+        raise StorageUnavailable(err) from err
 
 
 @dataclass(frozen=True)
@@ -274,7 +297,7 @@ def upload_evidence(
         stored = strip_location(media_type, data)
         stored_sha256 = hashlib.sha256(stored).hexdigest()
         # Bytes first, row second: no row ever names a file that is not there.
-        store.put(stored_sha256, stored)
+        _put(store, stored_sha256, stored)
         evidence = Evidence(
             sha256=sha256,
             stored_sha256=stored_sha256,
@@ -288,7 +311,7 @@ def upload_evidence(
         except IntegrityError:  # the same file arrived through another request a moment ago
             evidence, is_new = db.session.get(Evidence, sha256), False
     elif not store.exists(evidence.stored_sha256):  # e.g. a folder restored from an older backup
-        store.put(evidence.stored_sha256, strip_location(evidence.media_type, data))
+        _put(store, evidence.stored_sha256, strip_location(evidence.media_type, data))
     if db.session.get(EvidenceUpload, (sha256, uploader.id)) is None:
         try:
             with db.session.begin_nested():

@@ -8,6 +8,7 @@ changes once written and writing the same key twice is harmless.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -19,6 +20,17 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StorageError(Exception):
+    """The store could not keep the bytes (disk full, permissions, S3 unreachable); nothing was kept."""
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full  # out of space or quota: 507 rather than 503
+
+
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class EvidenceStore(Protocol):
@@ -54,10 +66,19 @@ class LocalStore:
         return self.root / key[:2] / key
 
     def put(self, key: str, data: bytes) -> None:
-        """Write to a temporary file, fsync, then rename: a reader never sees half a file."""
+        """Write to a temporary file, fsync, then rename: a reader never sees half a file. A full
+        disk or any other OS error removes the temporary file and raises StorageError."""
         path = self._path(key)
         if path.exists():
             return
+        try:
+            self._write(path, data)
+        except OSError as err:
+            full = err.errno in FULL_ERRNOS
+            raise StorageError(f"evidence store: {err.strerror or err}", full=full) from err
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
@@ -139,7 +160,10 @@ class S3Store:
 
     def put(self, key: str, data: bytes) -> None:
         """Upload the object (S3 writes are atomic: readers see all of it or nothing)."""
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except Exception as err:  # botocore's errors have no common base that we import
+            raise StorageError(f"evidence store: {type(err).__name__}") from err
 
     def get(self, key: str) -> bytes:
         """Download the object."""
