@@ -64,11 +64,26 @@ def init_db() -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Instead: generate a large organisation of this many practitioners (insights, benchmarks).",
+)
+@click.option(
+    "--entries-each", type=click.IntRange(min=1), default=60, show_default=True, help="With --scale."
+)
+@click.option(
+    "--seed", type=int, default=9, show_default=True, help="With --scale: same seed, same organisation."
+)
+def demo(scale: int | None, entries_each: int, seed: int) -> None:
     """Create (or refresh) the demo organisation; safe to run more than once."""
     from logbook.demo import build_demo
     from logbook.extensions import db
 
+    if scale is not None:
+        _scale_demo(scale, entries_each, seed)
+        return
     app = _app()
     with app.app_context():
         logins = build_demo()
@@ -77,6 +92,54 @@ def demo() -> None:
     for email, label in logins["people"]:
         click.echo(f"  {email:42} {label}")
     click.echo(f"Password: {logins['password']}")
+
+
+def _scale_demo(people: int, entries_each: int, seed: int) -> None:
+    """`logbook demo --scale N`: bulk-generate a large organisation (see logbook/insights/scale_demo.py)."""
+    import datetime as dt
+    import time
+
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+    from logbook.insights.scale_demo import analyse, build_scale_demo
+
+    app = _app()
+    with app.app_context():
+        started = time.perf_counter()
+        try:
+            made = build_scale_demo(
+                people=people,
+                entries_each=entries_each,
+                seed=seed,
+                today=dt.date.today(),  # noqa: DTZ011 - the demo follows the local calendar
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+        analyse()
+        db.session.commit()
+    click.echo(
+        f"{made['organisation']}: {made['people']:,} practitioners in {made['teams']:,} teams "
+        f"across {made['job_roles']} job roles, {made['registrations']:,} registrations, "
+        f"{made['supervision_links']:,} supervision links with {made['supervision_sessions']:,} sessions, "
+        f"{made['entries']:,} entries ({time.perf_counter() - started:.1f} s)."
+    )
+    click.echo(f"Org admin: {made['admin_email']}   team manager: {made['manager_email']}")
+    click.echo(f"Password: {made['password']}")
+
+
+@main.command("insights-refresh")
+def insights_refresh() -> None:
+    """Work out every registrant's compliance status for the insights views (run daily)."""
+    from logbook.extensions import db
+    from logbook.insights.precompute import refresh_all
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        people = refresh_all(today=utcnow().date())  # the same day the API counts from
+        db.session.commit()
+    click.echo(f"Insights: compliance worked out for {people:,} registrants.")
 
 
 @main.command("create-user")

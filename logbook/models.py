@@ -18,6 +18,7 @@ from logbook.entries.models import (  # noqa: F401
     EvidenceUpload,
 )
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
+from logbook.insights.models import InsightCompliance, InsightRefresh  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401

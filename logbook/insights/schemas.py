@@ -44,4 +44,7 @@ class InsightViewSchema(Schema):
         fields.Dict(),
         metadata={"description": "compliance: named people at risk (their managers and org admins)"},
     )
-    as_of = fields.String()
+    as_of = fields.String(metadata={"description": "compliance, supervision: the day the statuses are for"})
+    computed_at = fields.String(
+        metadata={"description": "compliance: when the precomputed statuses were worked out (UTC)"}
+    )

@@ -9,10 +9,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, distinct, extract, func, literal, select, true
+from sqlalchemy import String, and_, case, cast, distinct, extract, func, literal, or_, select, true
 from sqlalchemy.sql import ColumnElement, Subquery
 
-from logbook.accounts.models import JobRole, Team, User
+from logbook.accounts.models import JobRole, Registration, Team, User
 from logbook.entries.models import Entry
 from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
@@ -362,99 +362,184 @@ def equity(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) ->
 
 
 COMPLIANCE_STATUSES = ("met", "on_track", "at_risk", "not_met", "no_framework")
-PROGRESS_PAGE = 500  # the largest page progress_for serves
+SUPERVISION_STATUSES = ("on_time", "overdue", "no_frequency")
 
 
-def _in_scope(person: Subquery) -> dict[Any, Any]:
-    """The people in scope by id, with their groups (one row each, for views built on per-person services)."""
-    return {rec.user_id: rec for rec in db.session.execute(select(person))}
+def _count_people(rows: list[tuple[Any, Any, Any]]) -> dict[tuple[Any, Any], dict[str, Any]]:
+    """Cells and true margins of distinct people from (row, column, person) triples."""
+    cells: dict[tuple[Any, Any], set[Any]] = {}
+    for row, column, person_id in rows:
+        for key in ((row, column), (row, TOTAL), (TOTAL, column), (TOTAL, TOTAL)):
+            cells.setdefault(key, set()).add(person_id)
+    return {key: {"people": len(ids)} for key, ids in cells.items()}
 
 
 def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
     """People per regulator by where their current registration cycle stands, and (for the org admins
-    and managers entitled to see them) the named people at risk before their renewal date."""
-    from logbook.frameworks.service import progress_for
+    and managers entitled to see them) the named people at risk before their renewal date.
 
-    people = _in_scope(people_in_scope(viewer=viewer, filters=filters))
-    scope = "organisation" if viewer.is_org_admin else "team"
-    cells: dict[tuple[Any, Any], set[Any]] = {}
-    at_risk: list[dict[str, Any]] = []
-    offset: int | None = 0
-    while offset is not None:
-        page = progress_for(viewer=viewer, today=today, scope=scope, offset=offset, limit=PROGRESS_PAGE)
-        offset = page["next_offset"]
-        for progress in page["people"]:
-            if progress["user_id"] not in people:
-                continue
-            for reg in progress["registrations"]:
-                current = next((c for c in reg.get("cycles") or [] if c["which"] == "current"), None)
-                status = current["status"] if current else "no_framework"
-                for key in (
-                    (reg["regulator"], status),
-                    (reg["regulator"], TOTAL),
-                    (TOTAL, status),
-                    (TOTAL, TOTAL),
-                ):
-                    cells.setdefault(key, set()).add(progress["user_id"])
-                if status == "at_risk":
-                    at_risk.append(
-                        {
-                            "user_id": str(progress["user_id"]),
-                            "name": progress["name"],
-                            "team": people[progress["user_id"]].team,
-                            "regulator": reg["regulator"],
-                            "cycle_ends_on": current["ends_on"],
-                        }
-                    )
+    Statuses are precomputed per registration (logbook/insights/precompute.py, refreshed by
+    `logbook insights-refresh`; worked out now the first time an organisation asks) from each
+    registrant's organisation-visible entries only; the view says for which day (`as_of`) and when
+    (`computed_at`) they were worked out."""
+    from logbook.insights.models import InsightCompliance
+    from logbook.insights.precompute import compliance_refresh, refresh_compliance
+
+    marker = compliance_refresh(organisation_id=viewer.organisation_id)
+    if marker is None:
+        refresh_compliance(organisation_id=viewer.organisation_id, today=today)
+        marker = compliance_refresh(organisation_id=viewer.organisation_id)
+    person = people_in_scope(viewer=viewer, filters=filters)
+    records = db.session.execute(
+        select(
+            person.c.user_id,
+            person.c.name,
+            person.c.team,
+            InsightCompliance.regulator,
+            InsightCompliance.status,
+            InsightCompliance.cycle_ends_on,
+        )
+        .join(InsightCompliance, InsightCompliance.user_id == person.c.user_id)
+        .where(InsightCompliance.organisation_id == viewer.organisation_id)
+    ).all()
+    at_risk = sorted(
+        (
+            {
+                "user_id": str(rec.user_id),
+                "name": rec.name,
+                "team": rec.team,
+                "regulator": rec.regulator,
+                "cycle_ends_on": rec.cycle_ends_on.isoformat() if rec.cycle_ends_on else None,
+            }
+            for rec in records
+            if rec.status == "at_risk"
+        ),
+        key=lambda p: (p["cycle_ends_on"] or "", p["name"]),
+    )
     table = Table(
-        rows=sorted({r for r, _ in cells if r != TOTAL}),
+        rows=sorted({rec.regulator for rec in records}),
         columns=list(COMPLIANCE_STATUSES),
         measures=["people"],
-        cells={key: {"people": len(ids)} for key, ids in cells.items()},
+        cells=_count_people([(rec.regulator, rec.status, rec.user_id) for rec in records]),
     )
-    at_risk.sort(key=lambda p: (p["cycle_ends_on"], p["name"]))
-    return _result("compliance", table, threshold, filters, at_risk=at_risk, as_of=today.isoformat())
+    return _result(
+        "compliance",
+        table,
+        threshold,
+        filters,
+        at_risk=at_risk,
+        as_of=marker.as_of.isoformat(),
+        computed_at=marker.computed_at.isoformat(),
+    )
+
+
+def _policy_people(ids: set[Any]) -> dict[Any, SimpleNamespace]:
+    """What the supervision policies look at, for these people, in two queries: registrations
+    (regulator, first registered) and the service areas of their team and job role."""
+    regs: dict[Any, list[Any]] = {i: [] for i in ids}
+    found = db.session.execute(
+        select(Registration.user_id, Registration.regulator, Registration.registered_since).where(
+            Registration.user_id.in_(ids)
+        )
+    )
+    for rec in found:
+        regs[rec.user_id].append(
+            SimpleNamespace(regulator=rec.regulator, registered_since=rec.registered_since)
+        )
+    out = {}
+    rows = db.session.execute(
+        select(User.id, User.organisation_id, Team.service_area.label("team_area"), JobRole.service_area)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(JobRole, JobRole.id == User.job_role_id)
+        .where(User.id.in_(ids))
+    )
+    for rec in rows:
+        out[rec.id] = SimpleNamespace(
+            id=rec.id,
+            organisation_id=rec.organisation_id,
+            registrations=regs[rec.id],
+            team=SimpleNamespace(service_area=rec.team_area),
+            job_role=SimpleNamespace(service_area=rec.service_area),
+        )
+    return out
 
 
 def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
     """Supervisees per job role whose supervision is on time or overdue against their agreement or
-    the policy for their role."""
+    the policy for their role: the same rule as supervision.sessions.supervision_due, in set-based SQL
+    over the people in the viewer's scope (a team manager: the members of their teams)."""
     from flask import current_app
 
-    from logbook.supervision.sessions import supervision_due
+    from logbook.frameworks.service import compiled_frameworks
+    from logbook.supervision.models import SupervisionAgreement, SupervisionLink, SupervisionSession
+    from logbook.supervision.sessions import _policy_days
 
-    people = _in_scope(people_in_scope(viewer=viewer, filters=filters))
-    # supervision_due has no "managed teams" scope: ask for the organisation as an admin would and keep
-    # only the people in this viewer's scope (computed above from their managed teams).
-    organisation_view = SimpleNamespace(
-        id=viewer.id, organisation_id=viewer.organisation_id, is_org_admin=True
-    )
-    dues = supervision_due(
-        viewer=organisation_view,  # type: ignore[arg-type]
-        scope="organisation",
-        today=today,
-        default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
-    )
-    state: dict[Any, str] = {}
-    for due in dues:
-        if due.supervisee_id not in people:
-            continue
-        status = (
-            "no_frequency" if due.frequency_days is None else ("overdue" if due.is_overdue else "on_time")
+    person = people_in_scope(viewer=viewer, filters=filters)
+    last = (
+        select(
+            SupervisionSession.supervisor_id,
+            SupervisionSession.supervisee_id,
+            func.max(SupervisionSession.starts_at).label("last"),
         )
+        .where(
+            SupervisionSession.is_cancelled.is_(False),
+            SupervisionSession.starts_at <= dt.datetime.combine(today, dt.time.max, dt.UTC),
+            SupervisionSession.supervisee_id.in_(select(person.c.user_id)),
+        )
+        .group_by(SupervisionSession.supervisor_id, SupervisionSession.supervisee_id)
+        .subquery("last_session")
+    )
+    links = db.session.execute(
+        select(
+            SupervisionLink.supervisee_id,
+            SupervisionLink.starts_on,
+            SupervisionAgreement.frequency_days,
+            last.c.last,
+            person.c.job_role,
+        )
+        .join(person, person.c.user_id == SupervisionLink.supervisee_id)
+        .outerjoin(SupervisionAgreement, SupervisionAgreement.link_id == SupervisionLink.id)
+        .outerjoin(
+            last,
+            and_(
+                last.c.supervisor_id == SupervisionLink.supervisor_id,
+                last.c.supervisee_id == SupervisionLink.supervisee_id,
+            ),
+        )
+        .where(
+            SupervisionLink.starts_on <= today,
+            or_(SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today),
+        )
+    ).all()
+    default_days = current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"]
+    needing_policy = _policy_people({rec.supervisee_id for rec in links if not rec.frequency_days})
+    try:
+        compiled = compiled_frameworks(organisation_id=viewer.organisation_id)
+    except Exception:  # noqa: BLE001 - as supervision_due: a broken framework must not hide overdue supervision
+        compiled = {}
+    policy: dict[Any, int | None] = {}
+    state: dict[Any, tuple[str, str]] = {}
+    for rec in links:
+        if rec.frequency_days:
+            days: int | None = rec.frequency_days
+        else:
+            if rec.supervisee_id not in policy:
+                stand_in = needing_policy[rec.supervisee_id]
+                policy[rec.supervisee_id] = _policy_days(stand_in, default_days, today, compiled)[0]  # type: ignore[arg-type]
+            days = policy[rec.supervisee_id]
+        start = rec.last.date() if rec.last else rec.starts_on
+        if days is None:
+            status = "no_frequency"
+        else:
+            status = "overdue" if start + dt.timedelta(days=days) < today else "on_time"
         # Someone with two supervisors is overdue if either supervision is.
-        if state.get(due.supervisee_id) != "overdue":
-            state[due.supervisee_id] = status
-    cells: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for person_id, status in state.items():
-        role = people[person_id].job_role
-        for key in ((role, status), (role, TOTAL), (TOTAL, status), (TOTAL, TOTAL)):
-            cells.setdefault(key, {"people": 0})["people"] += 1
+        if state.get(rec.supervisee_id, ("", ""))[0] != "overdue":
+            state[rec.supervisee_id] = (status, rec.job_role)
     table = Table(
-        rows=sorted({people[p].job_role for p in state}),
-        columns=["on_time", "overdue", "no_frequency"],
+        rows=sorted({role for _, role in state.values()}),
+        columns=list(SUPERVISION_STATUSES),
         measures=["people"],
-        cells=cells,
+        cells=_count_people([(role, status, pid) for pid, (status, role) in state.items()]),
     )
     return _result("supervision", table, threshold, filters, as_of=today.isoformat())
 

@@ -300,8 +300,11 @@ def set_agreement(
     return agreement
 
 
-def _policy_days(person: User, default_days: int | None, today: dt.date) -> tuple[int | None, str]:
-    """How often this person should have supervision under the organisation's supervision policies."""
+def _policy_days(
+    person: User, default_days: int | None, today: dt.date, compiled: dict[str, Any] | None = None
+) -> tuple[int | None, str]:
+    """How often this person should have supervision under the organisation's supervision policies
+    (`compiled`: the organisation's compiled frameworks, when the caller already has them)."""
     from logbook.frameworks import engine
     from logbook.frameworks import service as frameworks
 
@@ -312,10 +315,11 @@ def _policy_days(person: User, default_days: int | None, today: dt.date) -> tupl
         for a in (getattr(person.team, "service_area", None), getattr(person.job_role, "service_area", None))
         if a
     }
-    try:
-        compiled = frameworks.compiled_frameworks(organisation_id=person.organisation_id)
-    except Exception:  # noqa: BLE001 - a broken framework file must not hide overdue supervision
-        compiled = {}
+    if compiled is None:
+        try:
+            compiled = frameworks.compiled_frameworks(organisation_id=person.organisation_id)
+        except Exception:  # noqa: BLE001 - a broken framework file must not hide overdue supervision
+            compiled = {}
     found: list[tuple[int, str]] = []
     for versions in compiled.values():
         current = engine.version_for(versions, today) if versions else None
