@@ -17,6 +17,13 @@ from logbook.entries.models import (  # noqa: F401
     Evidence,
     EvidenceUpload,
 )
+from logbook.events.models import (  # noqa: F401
+    EventAttendance,
+    EventFacilitator,
+    EventFeedback,
+    LearningEvent,
+    LearningSet,
+)
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
 from logbook.insights.models import InsightCompliance, InsightRefresh  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401

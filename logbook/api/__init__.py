@@ -74,6 +74,9 @@ def init_api(app: Flask) -> LogbookApi:
     from logbook.api import frameworks
 
     api.register_blueprint(frameworks.blp)
+    from logbook.api import events
+
+    api.register_blueprint(events.blp)
     from logbook.api import supervision
 
     supervision.register(app, api)

@@ -21,6 +21,7 @@ from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
+from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
 from logbook.supervision import service as supervision
 from logbook.supervision.sync import apply_sign_off
@@ -90,6 +91,7 @@ def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_
 APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str, Any]]] = {
     "entry": _apply_entry,
     "sign_off": apply_sign_off,
+    "event_check_in": apply_event_check_in,
 }
 
 

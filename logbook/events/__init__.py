@@ -1,0 +1,1 @@
+"""The organisation's learning offer: events, QR check-in, registers, learning sets, feedback."""
