@@ -1,0 +1,489 @@
+"""The authorisation matrix: every endpoint of the OpenAPI document (and the pages reached without
+the API) by every kind of caller → the status code they get, as one explicit table.
+
+A new endpoint fails `test_every_endpoint_is_in_the_matrix` until a row for it is added here.
+
+Callers (tests/security/world.py): anon, practitioner A, practitioner B, A's supervisor (supA), a
+supervisor of nobody (supNone), the manager of A's team, the org admin, another organisation's admin
+(otherAdmin), and an external signer (an anonymous browser holding the emailed sign-off link).
+
+The objects named in a path are A's (A's entry shared with supervisors, A's evidence, A's
+sign-off by supA, a session of A with supA, A's notification...). A caller who may not see an object
+gets 404, as if it did not exist (no enumeration); 403 means "you may see this exists, but not do
+this" (role-gated endpoints). Secret-URL pages (/sign-off/<token>, /calendar/<token>.ics) are
+bearer credentials: only the holder (the external signer; A for A's feed) has the real URL, the others
+try a made-up one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from logbook import create_app
+from tests.security.world import ACTORS, World, entry_body, pdf, unique
+
+Prep = Callable[[World, str], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def body(data: dict[str, Any] | Callable[[World], dict[str, Any]]) -> Prep:
+    """Send this JSON body (or the body a function of the world returns)."""
+    return lambda w, _actor: ({}, {"json": data(w) if callable(data) else data})
+
+
+def fresh(**makers: Callable[[World], Any]) -> Prep:
+    """Path values made anew for each caller (the request may change or delete the object)."""
+
+    def prep(w: World, _actor: str):
+        values: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {}
+        for name, make in makers.items():
+            if name == "json":
+                kwargs["json"] = make(w)
+            else:
+                values[name] = make(w)
+        return values, kwargs
+
+    return prep
+
+
+def holder(name: str, *holders: str) -> Prep:
+    """A secret-URL token: the holders use the real one, everyone else a made-up one."""
+    return lambda w, actor: ({name: w.ids[name] if actor in holders else secrets.token_urlsafe(32)}, {})
+
+
+def _sign_off_decision(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    req = w.queued(w.new_request())
+    return {"entry_id": req["entry_id"]}, {
+        "json": {
+            "entry_version": req["entry_version"],
+            "content_sha256": req["content_sha256"],
+            "decision": "approved",
+        }
+    }
+
+
+def _session_confirm(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    session = w.new_session()
+    return {"session_id": session["id"]}, {"json": {"version": session["version"]}}
+
+
+def _session_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    session = w.new_session()
+    return {"session_id": session["id"]}, {"json": {"base_version": session["version"], "location": "Room 2"}}
+
+
+def _entry_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    entry = w.new_entry()
+    return {"entry_id": entry["id"]}, {"json": {"base_version": entry["version"], "title": "Changed"}}
+
+
+def _entry_delete(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    entry = w.new_entry()
+    return {"entry_id": entry["id"]}, {"query_string": {"base_version": entry["version"]}}
+
+
+def _request_sign_off(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    entry = w.new_entry()
+    return {"entry_id": entry["id"]}, {
+        "json": {"entry_version": entry["version"], "supervisor_id": str(w.users["supA"].id)}
+    }
+
+
+def _upload(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = pdf(unique("upload"))
+    return {"sha256": hashlib.sha256(data).hexdigest()}, {"data": data}
+
+
+FRAMEWORK = """\
+format: 1
+id: {id}
+version: 1
+name: Integrated working
+kind: registration
+sources:
+  - title: Our service's integrated working framework
+standards:
+  - {{code: "1", title: "Work together"}}
+cycle:
+  type: fixed_year
+  starts: "1 Apr"
+  length_months: 12
+requirements:
+  - id: learning_sets
+    title: Two reflective learning sets a year
+    measure: count
+    kinds: [reflective_learning_set]
+    target: 2
+"""
+
+
+def _framework(_w: World) -> dict[str, Any]:
+    return {"filename": "local.yaml", "text": FRAMEWORK.format(id="local-" + uuid.uuid4().hex[:8])}
+
+
+def _session_in(w: World) -> dict[str, Any]:
+    return {
+        "supervisor_id": str(w.users["supA"].id),
+        "supervisee_id": str(w.users["A"].id),
+        "starts_at": "2026-01-05T10:00:00+00:00",
+    }
+
+
+def same(prep_one: Callable[[World], tuple[dict[str, Any], dict[str, Any]]]) -> Prep:
+    """Adapt a one-argument prep."""
+    return lambda w, _actor: prep_one(w)
+
+
+CSV = "job_role,service_area,profession,registration_framework\n{name},health,nurse,NMC\n"
+
+# Expected statuses, in ACTORS order:
+#        anon  A    B    supA supNone manager admin otherAdmin external
+# One row per (method, path). Rows are grouped as the OpenAPI document lists them.
+MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
+    # --- sessions and the current user ---
+    ("GET", "/api/v1/auth/csrf", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    (
+        "POST",
+        "/api/v1/auth/login",
+        lambda _w, actor: ({}, {"json": {"email": f"nobody-{actor}@test.example", "password": "wrong"}}),
+        (401, 401, 401, 401, 401, 401, 401, 401, 401),
+    ),
+    ("POST", "/api/v1/auth/logout", None, (204, 204, 204, 204, 204, 204, 204, 204, 204)),
+    ("GET", "/api/v1/me", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # --- organisation administration: org admins only, and only their own organisation ---
+    ("GET", "/api/v1/admin/teams", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/teams",
+        body(lambda _w: {"name": unique("Team"), "service_area": "health"}),
+        (401, 403, 403, 403, 403, 403, 201, 201, 401),
+    ),
+    ("GET", "/api/v1/admin/teams/{team_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
+    (
+        "PATCH",
+        "/api/v1/admin/teams/{team_id}",
+        body({"service_area": "early_help"}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/teams/{team_id}",
+        fresh(team_id=lambda w: w.new_team()["id"]),
+        (401, 403, 403, 403, 403, 403, 204, 404, 401),
+    ),
+    ("GET", "/api/v1/admin/job-roles", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/job-roles",
+        body(lambda _w: {"name": unique("Role"), "service_area": "health", "profession": "nurse"}),
+        (401, 403, 403, 403, 403, 403, 201, 201, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/job-roles/import",
+        body(lambda _w: {"csv": CSV.format(name=unique("Imported role"))}),
+        (401, 403, 403, 403, 403, 403, 200, 200, 401),
+    ),
+    ("GET", "/api/v1/admin/job-roles/{job_role_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
+    (
+        "PATCH",
+        "/api/v1/admin/job-roles/{job_role_id}",
+        body({"profession": "health visitor"}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/job-roles/{job_role_id}",
+        fresh(job_role_id=lambda w: w.new_job_role()["id"]),
+        (401, 403, 403, 403, 403, 403, 204, 404, 401),
+    ),
+    ("GET", "/api/v1/admin/users", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/users",
+        body(
+            lambda _w: {
+                "email": f"new-{uuid.uuid4().hex[:10]}@test.example",
+                "name": "New Starter",
+                "password": "a long unguessable passphrase 7731",
+                "roles": ["practitioner"],
+            }
+        ),
+        (401, 403, 403, 403, 403, 403, 201, 201, 401),
+    ),
+    ("GET", "/api/v1/admin/users/{user_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
+    (
+        "PATCH",
+        "/api/v1/admin/users/{user_id}",
+        body({"name": "Alex Renamed"}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/users/{user_id}/registrations",
+        None,
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/users/{user_id}/registrations",
+        body({"regulator": "NMC", "profession": "nurse"}),
+        (401, 403, 403, 403, 403, 403, 201, 404, 401),
+    ),
+    (
+        "PATCH",
+        "/api/v1/admin/registrations/{registration_id}",
+        body({"registration_number": "PH123456"}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/registrations/{registration_id}",
+        fresh(registration_id=lambda w: w.new_registration()),
+        (401, 403, 403, 403, 403, 403, 204, 404, 401),
+    ),
+    # --- entries and evidence: A's entry is shared with supervisors ---
+    ("GET", "/api/v1/entries", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/entries",
+        body(lambda _w: entry_body(title="My own entry", reflection=None)),
+        (401, 201, 201, 201, 201, 201, 201, 201, 401),
+    ),
+    ("GET", "/api/v1/entries/{entry_id}", None, (401, 200, 404, 200, 404, 404, 404, 404, 401)),
+    (
+        "PATCH",
+        "/api/v1/entries/{entry_id}",
+        same(_entry_patch),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/entries/{entry_id}",
+        same(_entry_delete),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/privacy/check",
+        body({"text": "Mrs Smith"}),
+        (401, 200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    ("GET", "/api/v1/reflection-templates", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("GET", "/api/v1/evidence/{sha256}", None, (401, 200, 404, 200, 404, 404, 404, 404, 401)),
+    ("PUT", "/api/v1/evidence/{sha256}", same(_upload), (401, 201, 201, 201, 201, 201, 201, 201, 401)),
+    # --- sync: always the caller's own data ---
+    (
+        "POST",
+        "/api/v1/sync/push",
+        lambda _w, actor: ({}, {"json": {"client_id": f"device-{actor}", "mutations": []}}),
+        (401, 200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    ("GET", "/api/v1/sync/pull", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # --- insights: team managers (their teams) and org admins (their organisation) ---
+    ("GET", "/api/v1/insights/{view}.csv", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
+    ("GET", "/api/v1/insights/{view}", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
+    # --- frameworks and progress ---
+    ("GET", "/api/v1/frameworks", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("POST", "/api/v1/frameworks", body(_framework), (401, 403, 403, 403, 403, 403, 201, 201, 401)),
+    ("GET", "/api/v1/frameworks/{framework_id}", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("GET", "/api/v1/progress", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # --- sign-off ---
+    (
+        "POST",
+        "/api/v1/entries/{entry_id}/sign-off-requests",
+        same(_request_sign_off),
+        (401, 201, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    # the default scope is the supervisor's queue (always their own); ?scope=mine is the requester's
+    ("GET", "/api/v1/sign-off-requests", None, (401, 403, 403, 200, 200, 403, 403, 403, 401)),
+    (
+        "DELETE",
+        "/api/v1/sign-off-requests/{request_id}",
+        fresh(request_id=lambda w: w.new_request()["id"]),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    ("GET", "/api/v1/entries/{entry_id}/sign-offs", None, (401, 200, 404, 200, 404, 404, 404, 404, 401)),
+    (
+        "POST",
+        "/api/v1/entries/{entry_id}/sign-offs",
+        same(_sign_off_decision),
+        (401, 403, 404, 201, 404, 404, 404, 404, 401),
+    ),
+    ("GET", "/api/v1/sign-offs/{sign_off_id}", None, (401, 200, 404, 200, 404, 404, 404, 404, 401)),
+    # --- supervision sessions and actions ---
+    ("GET", "/api/v1/supervision/sessions", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/supervision/sessions",
+        body(_session_in),
+        (401, 201, 403, 201, 403, 403, 403, 403, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/supervision/sessions/{session_id}",
+        None,
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    (
+        "PATCH",
+        "/api/v1/supervision/sessions/{session_id}",
+        same(_session_patch),
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/supervision/sessions/{session_id}/confirm",
+        same(_session_confirm),
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/supervision/sessions/{session_id}/actions",
+        body(lambda w: {"description": "Shadow a health visitor", "owner_id": str(w.users["A"].id)}),
+        (401, 201, 404, 201, 404, 404, 404, 404, 401),
+    ),
+    ("GET", "/api/v1/supervision/actions", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/supervision/actions/{action_id}/close",
+        fresh(action_id=lambda w: w.new_action()["id"], json=lambda _w: {}),
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    (
+        "PUT",
+        "/api/v1/supervision/links/{link_id}/agreement",
+        body({"frequency_days": 30}),
+        (401, 200, 404, 200, 404, 404, 200, 404, 401),  # either party, or their org's admin
+    ),
+    ("GET", "/api/v1/supervision/due", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("POST", "/api/v1/supervision/calendar-feed", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("DELETE", "/api/v1/supervision/calendar-feed", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "GET",
+        "/api/v1/supervision/sessions/{session_id}/invite.ics",
+        None,
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    # --- notifications: always the caller's own ---
+    ("GET", "/api/v1/notifications", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/notifications/{notification_id}/read",
+        None,
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    ("GET", "/api/v1/notifications/preferences", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "PUT",
+        "/api/v1/notifications/preferences",
+        body({"items": [{"kind": "sign_off_requested", "is_email": False}]}),
+        (401, 200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    # --- portfolio: always the caller's own entries ---
+    ("POST", "/api/v1/portfolio", body({}), (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+]
+
+# Pages outside the API that matter for access: public, or reached through a secret URL.
+PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
+    ("GET", "/verify", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/verify/{code}", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    (
+        "GET",
+        "/sign-off/{signoff_token}",
+        holder("signoff_token", "external"),
+        (404, 404, 404, 404, 404, 404, 404, 404, 200),
+    ),
+    (
+        "GET",
+        "/calendar/{calendar_token}.ics",
+        holder("calendar_token", "A"),
+        (404, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("GET", "/api/docs", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/openapi.json", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/healthz", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+]
+
+
+# Who ever receives the text of A's reflections: A, A's supervisor, and the external signer on the
+# sign-off page of the one entry they were asked to sign (they review the whole entry).
+READERS_OF_REFLECTIONS = {"A", "supA", "external"}
+
+
+# The same endpoints with the options that widen what they show (other people's data).
+VARIANTS: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
+    ("GET", "/api/v1/entries?scope=supervisees", None, (401, 403, 403, 200, 200, 403, 403, 403, 401)),
+    ("GET", "/api/v1/entries?scope=organisation", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
+    ("GET", "/api/v1/progress?user_id={user_id}", None, (401, 200, 404, 200, 404, 200, 200, 404, 401)),
+    ("GET", "/api/v1/progress?scope=supervisees", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("GET", "/api/v1/progress?scope=team", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("GET", "/api/v1/progress?scope=organisation", None, (401, 404, 404, 404, 404, 404, 200, 200, 401)),
+    ("GET", "/api/v1/supervision/due?scope=supervisees", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "GET",
+        "/api/v1/supervision/due?scope=organisation",
+        None,
+        (401, 403, 403, 403, 403, 403, 200, 200, 401),
+    ),
+    ("GET", "/api/v1/sign-off-requests?scope=mine", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # another organisation's team id filters the caller's own organisation down to nobody
+    ("GET", "/api/v1/insights/{view}?team_id={team_id}", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
+    ("GET", "/api/v1/admin/users/{supA_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
+]
+
+
+def _spec_operations() -> set[tuple[str, str]]:
+    app = create_app({"ENV": "testing", "DATABASE_URL": "sqlite://"})
+    spec = app.extensions["logbook.api"].spec.to_dict()
+    return {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_every_endpoint_is_in_the_matrix():
+    listed = [(method, path) for method, path, _prep, _statuses in MATRIX]
+    assert len(listed) == len(set(listed)), "a (method, path) is listed twice"
+    spec = _spec_operations()
+    missing, gone = sorted(spec - set(listed)), sorted(set(listed) - spec)
+    assert not missing, f"endpoints missing from the matrix (add a row): {missing}"
+    assert not gone, f"rows for endpoints that no longer exist: {gone}"
+    assert all(len(statuses) == len(ACTORS) for *_rest, statuses in MATRIX + PAGES + VARIANTS)
+
+
+@pytest.fixture
+def world(app, make_user, make_client, org, other_org) -> World:
+    """The cast and their objects (built once per row: rows may change or delete things)."""
+    return World(app, make_user, make_client, org, other_org)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "prep", "statuses"),
+    [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX + PAGES + VARIANTS],
+)
+def test_matrix(world, method, path, prep, statuses):
+    mismatches = []
+    for actor, expected in zip(ACTORS, statuses, strict=True):
+        values, kwargs = prep(world, actor) if prep else ({}, {})
+        url = path.format(**(world.ids | values))
+        response = world.call(actor, method, url, **kwargs)
+        if response.status_code != expected:
+            mismatches.append((actor, expected, response.status_code, response.get_data(as_text=True)[:200]))
+        if response.status_code >= 400 and response.is_json:
+            assert set(response.get_json()["error"]) >= {"code", "message", "fields"}
+        if actor not in READERS_OF_REFLECTIONS:
+            assert b"secret reflection text" not in response.data, actor
+    got = tuple(
+        expected if not any(m[0] == a for m in mismatches) else next(m[2] for m in mismatches if m[0] == a)
+        for a, expected in zip(ACTORS, statuses, strict=True)
+    )
+    assert not mismatches, f"actual row: {got}\n" + "\n".join(map(str, mismatches))
