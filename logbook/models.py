@@ -24,8 +24,10 @@ from logbook.events.models import (  # noqa: F401
     LearningEvent,
     LearningSet,
 )
+from logbook.exports.models import EntryOrigin, RecordImport  # noqa: F401
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
 from logbook.insights.models import InsightCompliance, InsightRefresh  # noqa: F401
+from logbook.jobs.models import Job  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401

@@ -83,5 +83,9 @@ def init_api(app: Flask) -> LogbookApi:
     from logbook.api import portfolio
 
     portfolio.register(app, api)
+    from logbook.api import exports, jobs
+
+    api.register_blueprint(jobs.blp)
+    api.register_blueprint(exports.blp)
     app.extensions["logbook.api"] = api
     return api

@@ -7,9 +7,12 @@ from flask import Response, current_app, redirect, render_template, request, url
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
+from logbook.api.jobs import accepted
 from logbook.errors import NotFound
+from logbook.exports import portfolio_job as export_job
 from logbook.extensions import client_address, limiter
-from logbook.portfolio import render, service
+from logbook.jobs.schemas import JobSchema
+from logbook.portfolio import service
 from logbook.portfolio.schemas import PortfolioRequestSchema
 from logbook.timeutil import utcnow
 
@@ -26,14 +29,22 @@ def verify_base_url() -> str:
 @login_required
 @blp.arguments(PortfolioRequestSchema)
 @blp.response(200, content_type="application/pdf", description="The portfolio as a PDF/A-3b document")
+@blp.alt_response(202, schema=JobSchema, description="A large portfolio: rendered by a background job")
 def export_portfolio(data):
-    """The caller's own portfolio as a PDF (generic, or an HCPC CPD profile). Rendered inline: a
-    large record takes seconds (about 70 ms a page), see docs/portfolio.md."""
-    context = service.build_document(owner=current_user(), verify_url=verify_base_url(), now=utcnow(), **data)
-    pdf = render.render_pdf(context)
-    filename = f"{context['document']['format']}-portfolio-{context['document']['date_to']}.pdf"
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    """The caller's own portfolio as a PDF (generic, or an HCPC CPD profile). Up to
+    PORTFOLIO_INLINE_MAX_ENTRIES activities it is rendered in the request (200, the PDF); a larger one
+    is queued as a background job (202, Location: the job to poll), see docs/portfolio.md."""
+    result = export_job.export_portfolio(
+        owner=current_user(),
+        data=data,
+        verify_url=verify_base_url(),
+        now=utcnow(),
+        inline_max_entries=current_app.config["PORTFOLIO_INLINE_MAX_ENTRIES"],
+    )
+    if result.job is not None:
+        return accepted(result.job)
+    response = Response(result.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     return response
 
 

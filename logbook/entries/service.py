@@ -154,9 +154,23 @@ def wire_content(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def hash_identity(entry_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[str, str]:
+    """The entry id and owner id an entry's content hashes cover: its own, or for an entry imported
+    from another logbook the ids it had there, so its imported sign-offs still verify (and later
+    versions hash the same way). See logbook/exports/record.py."""
+    from logbook.exports.models import EntryOrigin
+
+    with db.session.no_autoflush:  # called mid-change: a lookup must not flush the half-made version
+        origin = db.session.get(EntryOrigin, entry_id)
+    if origin is None:
+        return str(entry_id), str(owner_id)
+    return str(origin.hashed_entry_id), str(origin.hashed_owner_id)
+
+
 def canonical_content(entry: Entry) -> bytes:
     """The bytes a sign-off hash covers: the owner, id, version and every editable field, canonically."""
-    content = {"id": str(entry.id), "owner_id": str(entry.owner_id), "version": entry.version}
+    entry_id, owner_id = hash_identity(entry.id, entry.owner_id)
+    content = {"id": entry_id, "owner_id": owner_id, "version": entry.version}
     content |= wire_content(entry_fields(entry))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -169,7 +183,8 @@ def content_hash(entry: Entry) -> str:
 def revision_content_hash(*, owner_id: uuid.UUID, revision: EntryRevision) -> str:
     """SHA-256 recomputed from a stored revision, exactly as content_hash() computed it when the
     version was made: a changed revision no longer matches its own hash or any sign-off of it."""
-    content = {"id": str(revision.entry_id), "owner_id": str(owner_id), "version": revision.version}
+    entry_id, owner = hash_identity(revision.entry_id, owner_id)
+    content = {"id": entry_id, "owner_id": owner, "version": revision.version}
     content |= {k: v for k, v in revision.content.items() if k != "is_deleted"}
     raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(raw).hexdigest()

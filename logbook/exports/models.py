@@ -1,0 +1,44 @@
+"""Records brought in from another logbook: the import itself, and where each imported entry came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from logbook.extensions import Base
+from logbook.timeutil import UTCDateTime, utcnow
+
+
+class RecordImport(Base):
+    """One practitioner's record imported from another organisation's logbook (docs/record-format.md)."""
+
+    __tablename__ = "record_import"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    source_organisation: Mapped[str] = mapped_column(String(200))
+    source_exported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    format_version: Mapped[int] = mapped_column(Integer)
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    # Supervision sessions the person was party to there: kept as exported (the other party is not a
+    # user here), and exported again with the rest of the record.
+    supervision_sessions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EntryOrigin(Base):
+    """An imported entry's identity in the logbook it was first written in. Its content hashes (and so
+    its sign-offs) were computed over that entry id and owner id; they are recomputed over the same
+    ids here, so imported sign-offs still verify, and so do later versions of the entry."""
+
+    __tablename__ = "entry_origin"
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    hashed_entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    hashed_owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    record_import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("record_import.id", ondelete="CASCADE"), index=True
+    )

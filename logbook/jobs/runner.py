@@ -1,0 +1,170 @@
+"""Where a job runs: a `JobRunner` chosen by JOBS_RUNNER.
+
+- `thread` (default): a small thread pool inside the app process. Nothing else to install or run.
+- `rq`: an RQ queue on Redis (JOBS_REDIS_URL); `rq worker logbook` processes run the jobs. The rq and
+  redis packages are imported only then, so nothing here needs Redis to run.
+- `inline`: the job runs at once in the submitting thread (the CLI and demos).
+
+A runner only ever receives a job id: the row in the database holds everything else, so a worker in
+another process (or on another machine) can run it, and any app server can report its state. Adding
+Celery is one more class whose `submit` calls `celery_app.send_task("logbook.run_job", [str(job_id)])`
+with a task that calls `run_in_worker`.
+
+Jobs are handed to the runner only once the transaction that created their row has committed (see
+`dispatch_after_commit`), so a fast worker never looks for a row it cannot see yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+PENDING = "logbook.jobs.pending"
+
+
+class JobRunner(Protocol):
+    """Something that runs jobs by id, now or later, here or elsewhere."""
+
+    def submit(self, job_id: uuid.UUID) -> None:
+        """Arrange for the job to run (the row is committed and queued)."""
+
+
+def _run_here(app: Flask, job_id: uuid.UUID) -> None:
+    from logbook.extensions import db
+    from logbook.jobs.service import run_job
+
+    with app.app_context():
+        try:
+            run_job(job_id=job_id)
+        finally:
+            db.session.remove()
+
+
+class ThreadRunner:
+    """A thread pool in this process (JOBS_WORKERS threads): the default, needs nothing else.
+
+    A job left "running" when the process stops stays so (the row says when it last moved);
+    deployments that restart often should use a real queue (`rq`)."""
+
+    def __init__(self, app: Flask, workers: int = 2) -> None:
+        self.app = app
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, job_id: uuid.UUID) -> None:
+        """Run the job on a pool thread."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="logbook-job")
+            future = self._pool.submit(_run_here, self.app, job_id)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def wait_idle(self, timeout: float = 60) -> bool:
+        """Wait until every submitted job has finished (tests, shutdown); False on timeout."""
+        with self._lock:
+            pending = set(self._futures)
+        _done, not_done = wait(pending, timeout=timeout)
+        return not not_done
+
+    def shutdown(self) -> None:
+        """Finish running jobs and stop the threads."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+class InlineRunner:
+    """Runs the job straight away in the caller's thread, in its own app context and session."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def submit(self, job_id: uuid.UUID) -> None:
+        """Run the job now."""
+        _run_here(self.app, job_id)
+
+
+class RQRunner:
+    """Enqueues `run_in_worker(job_id)` on an RQ queue; `rq worker <queue>` processes run it."""
+
+    def __init__(
+        self, queue: Any = None, *, redis_url: str = "", queue_name: str = "logbook", timeout: int = 3600
+    ):
+        if queue is None:
+            from redis import Redis  # optional: only RQ deployments need redis and rq
+            from rq import Queue
+
+            queue = Queue(queue_name, connection=Redis.from_url(redis_url))
+        self.queue = queue
+        self.timeout = timeout
+
+    def submit(self, job_id: uuid.UUID) -> None:
+        """Put the job id on the queue (the worker builds its own app from LOGBOOK_* settings)."""
+        self.queue.enqueue("logbook.jobs.runner.run_in_worker", str(job_id), job_timeout=self.timeout)
+
+
+_worker_app: Flask | None = None
+
+
+def run_in_worker(job_id: str) -> None:
+    """The entry point a queue worker calls: one app per worker process, then run the job."""
+    global _worker_app  # noqa: PLW0603 - one app per worker process, made on first use
+    if _worker_app is None:
+        from logbook import create_app
+
+        _worker_app = create_app()
+    _run_here(_worker_app, uuid.UUID(job_id))
+
+
+def make_runner(app: Flask) -> JobRunner:
+    """The runner JOBS_RUNNER names."""
+    kind = app.config["JOBS_RUNNER"]
+    if kind == "thread":
+        return ThreadRunner(app, workers=int(app.config["JOBS_WORKERS"]))
+    if kind == "inline":
+        return InlineRunner(app)
+    if kind == "rq":
+        return RQRunner(redis_url=app.config["JOBS_REDIS_URL"], queue_name=app.config["JOBS_QUEUE"])
+    raise ValueError(f"JOBS_RUNNER must be thread, inline or rq, not {kind!r}")
+
+
+def job_runner(app: Flask | None = None) -> JobRunner:
+    """The application's runner, made once per app."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = app.extensions.get("logbook.job_runner")
+    if runner is None:
+        runner = app.extensions.setdefault("logbook.job_runner", make_runner(app))
+    return runner
+
+
+def submit_after_commit(session: Session, job_id: uuid.UUID) -> None:
+    """Hand the job to the app's runner once this session's transaction commits (forgotten if it
+    rolls back: a job whose row never existed must not run)."""
+    session.info.setdefault(PENDING, []).append((job_runner(), job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch(session: Session) -> None:
+    pending = session.info.pop(PENDING, [])
+    for runner, job_id in pending:
+        runner.submit(job_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction: Any) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)

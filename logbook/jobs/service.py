@@ -1,0 +1,153 @@
+"""Job services: queue a job, report its state to the people allowed to see it, run it, and hand
+out its result.
+
+A job kind is a function `handler(*, job, progress) -> Result` named in HANDLERS. It reads what it
+needs from `job.params` (plain JSON saved when the job was queued) and calls `progress(done, total)`
+as it goes; each call commits, so the caller's transaction must hold nothing it still needs. On
+SQLite every transaction outside a request takes the write lock, so handlers keep transactions short
+and never render while one is open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+
+from logbook.accounts.models import User
+from logbook.entries.storage import evidence_store
+from logbook.errors import DomainError, NotFound
+from logbook.extensions import db
+from logbook.jobs.models import Job
+from logbook.jobs.runner import submit_after_commit
+from logbook.timeutil import utcnow
+
+# kind → "module:function" (imported when a job of that kind runs: no import cycles, no registry order).
+HANDLERS = {
+    "portfolio": "logbook.exports.portfolio_job:render_portfolio_job",
+    "staff_export": "logbook.exports.staff:run_staff_export",
+    "record_export": "logbook.exports.record:run_record_export",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a job made: a file name, its media type, and the bytes."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+Progress = Callable[[int, int], None]
+
+
+def enqueue(*, kind: str, owner: User, params: dict[str, Any], now: dt.datetime, total: int = 0) -> Job:
+    """Queue a job (flushes); it is handed to the runner when the caller's transaction commits."""
+    if kind not in HANDLERS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(
+        kind=kind,
+        owner_id=owner.id,
+        organisation_id=owner.organisation_id,
+        status="queued",
+        params=params,
+        progress_total=total,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(job)
+    db.session.flush()
+    submit_after_commit(db.session(), job.id)
+    return job
+
+
+def get_job(*, viewer: User, job_id: uuid.UUID) -> Job:
+    """A job's row for its owner, or for an org admin of its organisation (status only: see
+    `job_result`); anyone else gets NotFound, as for a job that does not exist."""
+    job = db.session.get(Job, job_id)
+    if job is None or not (
+        job.owner_id == viewer.id or (viewer.is_org_admin and job.organisation_id == viewer.organisation_id)
+    ):
+        raise NotFound("No such job.")
+    return job
+
+
+def job_result(*, viewer: User, job_id: uuid.UUID) -> tuple[Job, bytes]:
+    """The finished job's file, for its owner only: a practitioner's own portfolio may carry their
+    reflections, which an org admin must never read (an admin's staff export is the admin's own job)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.owner_id != viewer.id:
+        raise NotFound("No such job.")
+    if job.status != "done" or not job.result_sha256:
+        raise NotFound("This job has no file (yet).", code="not_ready")
+    try:
+        return job, evidence_store().get(job.result_sha256)
+    except KeyError as err:
+        raise NotFound("The job's file is missing from the store.") from err
+
+
+def _set(job_id: uuid.UUID, **values: Any) -> None:
+    """Write the job row in its own short transaction (so status and progress are visible at once)."""
+    db.session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
+    db.session.commit()
+
+
+def handler_for(kind: str) -> Callable[..., Result]:
+    """The function that runs jobs of this kind."""
+    module, name = HANDLERS[kind].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(*, job_id: uuid.UUID) -> None:
+    """Run one queued job to done or failed (needs an app context; called by every runner)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != "queued":
+        db.session.rollback()
+        return  # already taken by another worker, or gone
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", started_at=utcnow(), updated_at=utcnow())
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return
+
+    def progress(done: int, total: int) -> None:
+        _set(job_id, progress_done=done, progress_total=total)
+
+    try:
+        job = db.session.get(Job, job_id)
+        result = handler_for(job.kind)(job=job, progress=progress)
+        digest = hashlib.sha256(result.data).hexdigest()
+        evidence_store().put(digest, result.data)
+    except DomainError as err:
+        db.session.rollback()
+        _set(job_id, status="failed", error=err.message, finished_at=utcnow())
+        return
+    except Exception:
+        db.session.rollback()
+        # Only the id and the traceback: never the job's parameters (they may hold a person's text).
+        current_app.logger.exception("job %s failed", job_id)
+        _set(
+            job_id, status="failed", error="The export failed unexpectedly; try again.", finished_at=utcnow()
+        )
+        return
+    _set(
+        job_id,
+        status="done",
+        progress_done=Job.progress_total,  # done is all of it, whatever the handler last reported
+        result_sha256=digest,
+        result_name=result.name,
+        result_media_type=result.media_type,
+        result_size=len(result.data),
+        finished_at=utcnow(),
+    )

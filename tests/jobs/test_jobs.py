@@ -1,0 +1,167 @@
+"""Background jobs: rows any server can read, the in-process runner, the RQ seam, who sees what."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from logbook.extensions import db
+from logbook.jobs import service
+from logbook.jobs.models import Job
+from logbook.jobs.runner import RQRunner, make_runner, run_in_worker
+from logbook.timeutil import utcnow
+from tests.jobs.conftest import finish_jobs
+from tests.portfolio.conftest import export, pdf_text
+from tests.supervision.conftest import make_entry
+
+
+def test_a_large_portfolio_is_a_job_with_progress_and_a_download(app, me, practitioner, make_client, admin):
+    app.config["PORTFOLIO_INLINE_MAX_ENTRIES"] = 1
+    make_entry(me, title="First of two")
+    make_entry(me, title="Second of two")
+
+    response = export(me)
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/v1/jobs/{body['id']}")
+    assert body["kind"] == "portfolio"
+    assert body["status"] == "queued"
+    assert body["download_url"] is None
+
+    finish_jobs(app)
+    status = me.get(f"/api/v1/jobs/{body['id']}")
+    assert status.status_code == 200
+    done = status.get_json()
+    assert done["status"] == "done", done
+    assert done["progress"]["done"] == done["progress"]["total"] == 2
+    assert done["finished_at"] and done["started_at"]
+    pdf = me.get(done["download_url"])
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    text = pdf_text(pdf.data)
+    assert "First of two" in text and "Second of two" in text
+
+    # The org admin may follow the job, but never read the practitioner's document.
+    boss = make_client(admin)
+    seen = boss.get(f"/api/v1/jobs/{body['id']}")
+    assert seen.status_code == 200
+    assert seen.get_json()["download_url"] is None
+    assert boss.get(f"/api/v1/jobs/{body['id']}/download").status_code == 404
+
+
+def test_small_portfolios_stay_in_the_request(app, me):
+    make_entry(me, title="Only one")
+    response = export(me)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    with app.app_context():
+        assert db.session.query(Job).count() == 0
+
+
+def test_a_bad_request_is_refused_before_any_job_exists(app, me):
+    app.config["PORTFOLIO_INLINE_MAX_ENTRIES"] = 0
+    response = export(me, date_from="2026-01-02", date_to="2026-01-01")
+    assert response.status_code == 422
+    assert "date_from" in response.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.query(Job).count() == 0
+
+
+def test_jobs_are_private_to_their_owner_and_organisation(app, me, make_user, make_client, other_org):
+    app.config["PORTFOLIO_INLINE_MAX_ENTRIES"] = 0
+    make_entry(me)
+    job_id = export(me).get_json()["id"]
+    finish_jobs(app)
+    colleague = make_client(make_user("practitioner"))
+    outsider_admin = make_client(make_user("org_admin", organisation=other_org))
+    for other in (colleague, outsider_admin):
+        assert other.get(f"/api/v1/jobs/{job_id}").status_code == 404
+        assert other.get(f"/api/v1/jobs/{job_id}/download").status_code == 404
+    assert me.get(f"/api/v1/jobs/{uuid.uuid4()}").status_code == 404
+    assert me.get("/api/v1/jobs/not-a-uuid").status_code == 404
+
+
+def test_not_ready_yet_is_a_404_not_an_empty_file(app, practitioner, make_client):
+    with app.app_context():
+        user = db.session.get(type(practitioner), practitioner.id)
+        job = Job(kind="portfolio", owner_id=user.id, organisation_id=user.organisation_id, params={},
+                  created_at=utcnow(), updated_at=utcnow(), status="running", progress_done=1, progress_total=2,
+                  error="")
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    me = make_client(practitioner)
+    status = me.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert status["status"] == "running" and status["progress"] == {"done": 1, "total": 2}
+    response = me.get(f"/api/v1/jobs/{job_id}/download")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_ready"
+
+
+def test_a_failing_job_records_why_and_a_rolled_back_request_runs_nothing(app, practitioner, monkeypatch):
+    calls = []
+
+    def boom(*, job, progress):
+        calls.append(job.id)
+        raise RuntimeError("private text that must not reach the job row")
+
+    monkeypatch.setitem(service.HANDLERS, "portfolio", "tests.jobs.test_jobs:_boom")
+    monkeypatch.setattr("tests.jobs.test_jobs._boom", boom, raising=False)
+    with app.app_context():
+        user = db.session.get(type(practitioner), practitioner.id)
+        rolled_back = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow())
+        rolled_back_id = rolled_back.id
+        db.session.rollback()  # the request failed: its job must never run
+        user = db.session.get(type(practitioner), practitioner.id)
+        job_id = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow()).id
+        db.session.commit()
+    finish_jobs(app)
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.status == "failed"
+        assert "unexpectedly" in job.error
+        assert "private text" not in job.error
+        assert db.session.get(Job, rolled_back_id) is None
+    assert calls == [job_id]
+
+
+def _boom(*, job, progress):  # replaced per test
+    raise AssertionError
+
+
+class FakeQueue:
+    """Stands in for rq.Queue: records what would be enqueued on Redis."""
+
+    def __init__(self):
+        self.calls = []
+
+    def enqueue(self, func, *args, **kwargs):
+        self.calls.append((func, args, kwargs))
+
+
+def test_the_rq_seam_enqueues_the_job_id_and_the_worker_entry_point_runs_it(app, me, monkeypatch):
+    app.config["PORTFOLIO_INLINE_MAX_ENTRIES"] = 0
+    queue = FakeQueue()
+    app.extensions["logbook.job_runner"] = RQRunner(queue=queue)
+    make_entry(me, title="Rendered by a worker")
+    job_id = export(me).get_json()["id"]
+    assert queue.calls == [("logbook.jobs.runner.run_in_worker", (job_id,), {"job_timeout": 3600})]
+    assert me.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "queued"
+
+    # What an `rq worker` process does with it (its app is made from the same settings).
+    monkeypatch.setattr("logbook.jobs.runner._worker_app", app)
+    run_in_worker(job_id)
+    assert me.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "done"
+    assert "Rendered by a worker" in pdf_text(me.get(f"/api/v1/jobs/{job_id}/download").data)
+
+
+def test_the_runner_is_chosen_by_configuration(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_RUNNER", "inline")
+    assert type(make_runner(app)).__name__ == "InlineRunner"
+    monkeypatch.setitem(app.config, "JOBS_RUNNER", "thread")
+    assert type(make_runner(app)).__name__ == "ThreadRunner"
+    monkeypatch.setitem(app.config, "JOBS_RUNNER", "carrier-pigeon")
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        make_runner(app)
