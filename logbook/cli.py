@@ -369,3 +369,40 @@ def export_portfolio(
         out.write_bytes(pdf)
         db.session.commit()  # the verification codes printed in the file
     click.echo(f"Wrote {out} ({len(pdf):,} bytes, {len(context['entries'])} activities).")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+def backup(out: Path) -> None:
+    """Back up the database and every evidence file to one file, with checksums (safe while serving)."""
+    from logbook.backup import BackupError, create_backup
+
+    try:
+        report = create_backup(_app(), out)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"Wrote {out}: {report.manifest['engine']} database ({report.rows} rows), "
+        f"{report.evidence_files} evidence files, schema {report.manifest['schema_revision']}."
+    )
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that already holds data.")
+def restore(archive: Path, force: bool) -> None:
+    """Restore a backup into an empty instance (stop the app first); checks every checksum first."""
+    from logbook.backup import BackupError, restore_backup
+
+    try:
+        report = restore_backup(_app(), archive, force=force)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"Restored {archive}: {report.rows} rows, {report.evidence_files} evidence files, "
+        f"schema {report.manifest['schema_revision']}."
+    )
+    click.echo(
+        "Next: `logbook init-db` (brings an older backup up to this version's schema), then raise "
+        "LOGBOOK_SYNC_EPOCH by one so every device pulls again from the start."
+    )
