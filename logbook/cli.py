@@ -308,9 +308,45 @@ def notifications_run() -> None:
     click.echo(f"Reminders created: {made}. Emails sent: {sent}.")
 
 
+class _ProgressBar:
+    """`logbook export-portfolio`'s progress: one bar over every activity read, then the three
+    rendering stages (made on the first report, when the number of activities is known)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        """A progress report from the portfolio builder or renderer: (stage, done, total)."""
+        from logbook.portfolio.render import RENDER_STAGES
+
+        if not self.enabled:
+            return
+        if self.bar is None:
+            length = (0 if stage in RENDER_STAGES else total) + len(RENDER_STAGES)
+            self.bar = click.progressbar(length=length, label=stage, show_pos=True, file=sys.stderr)
+        self.bar.label = stage
+        self.bar.update(1)
+
+
 @main.command("export-portfolio")
 @click.option("--user", "email", required=True, help="Email of the person whose portfolio to print.")
-@click.option("--format", "fmt", type=click.Choice(["generic", "hcpc"]), default="generic", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["generic", "hcpc", "nmc", "swe", "teachers"]),
+    default="generic",
+    show_default=True,
+    help="generic, hcpc (CPD profile), nmc (revalidation pack), swe (CPD records), teachers (standards).",
+)
 @click.option(
     "--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: two years ago)."
 )
@@ -324,8 +360,10 @@ def notifications_run() -> None:
 )
 @click.option("--choose", "chosen", multiple=True, help="HCPC: an entry id to feature (4 to 6 times).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-progress", is_flag=True, help="No progress bar (for scripts).")
 def export_portfolio(
     *,
+    no_progress: bool,
     email: str,
     fmt: str,
     date_from,
@@ -345,7 +383,8 @@ def export_portfolio(
     from logbook.timeutil import utcnow
 
     app = _app()
-    with app.app_context():
+    bar = _ProgressBar(enabled=not no_progress)
+    with app.app_context(), bar:
         try:
             owner = service.get_user_by_email(email=email)
             context = service.build_document(
@@ -359,8 +398,9 @@ def export_portfolio(
                 summary=summary_file.read_text(encoding="utf-8") if summary_file else "",
                 statement=statement_file.read_text(encoding="utf-8") if statement_file else "",
                 chosen_entry_ids=[uuid.UUID(c) for c in chosen],
+                progress=bar.update,
             )
-            pdf = render.render_pdf(context)
+            pdf = render.render_pdf(context, progress=bar.update)
         except (DomainError, ValueError) as err:
             db.session.rollback()
             fields = getattr(err, "fields", {})

@@ -8,6 +8,7 @@ import io
 import json
 import mimetypes
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,19 @@ from flask import render_template
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+Progress = Callable[[str, int, int], None]
 ASSETS = Path(__file__).parent / "assets"
 # Not app/static: the service worker precaches everything there, and the PWA needs no fonts.
 ASSET_URL = "logbook-asset:"
-TEMPLATES = {"generic": "portfolio/generic.html", "hcpc": "portfolio/hcpc.html"}
+TEMPLATES = {
+    "generic": "portfolio/generic.html",
+    "hcpc": "portfolio/hcpc.html",
+    "nmc": "portfolio/nmc.html",
+    "swe": "portfolio/swe.html",
+    "teachers": "portfolio/teachers.html",
+}
+# Stages render_pdf reports to its progress callback, in order.
+RENDER_STAGES = ("Writing the pages", "Laying out pages", "Writing PDF/A")
 
 
 class RefusedFetch(ValueError):
@@ -52,11 +62,16 @@ def qr_data_uri(url: str) -> str:
 
 
 def render_html(context: dict[str, Any]) -> str:
-    """The document's HTML from its plain-data context."""
-    for entry in context["entries"]:
-        for so in entry["sign_offs"]:
-            so["qr"] = qr_data_uri(so["verify_url"])
-    return render_template(TEMPLATES[context["document"]["format"]], doc=context, asset=ASSET_URL)
+    """The document's HTML from its plain-data context. QR codes are made here (not stored in the
+    context, so the attached JSON stays plain data); `entry(id)` finds an activity by id."""
+    by_id = {e["id"]: e for e in context["entries"]}
+    return render_template(
+        TEMPLATES[context["document"]["format"]],
+        doc=context,
+        asset=ASSET_URL,
+        qr=qr_data_uri,
+        entry=by_id.__getitem__,
+    )
 
 
 def _clean_for_pdfa(raw: bytes) -> bytes:
@@ -74,9 +89,17 @@ def _clean_for_pdfa(raw: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_pdf(context: dict[str, Any]) -> bytes:
-    """A PDF/A-3b document from the context, with the context itself attached as portfolio.json."""
+def render_pdf(context: dict[str, Any], progress: Progress | None = None) -> bytes:
+    """A PDF/A-3b document from the context, with the context itself attached as portfolio.json.
+    `progress(stage, done, total)` hears each of RENDER_STAGES as it finishes."""
+    total = len(RENDER_STAGES)
+
+    def step(done: int) -> None:
+        if progress:
+            progress(RENDER_STAGES[done - 1], done, total)
+
     html = render_html(context)
+    step(1)
     data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
     attachment = Attachment(
         string=data,
@@ -87,8 +110,12 @@ def render_pdf(context: dict[str, Any]) -> bytes:
     with warnings.catch_warnings():
         # WeasyPrint 70 opens its sRGB profile for the PDF/A output intent and never closes it.
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
-        raw = HTML(string=html, url_fetcher=AssetFetcher(), base_url=ASSET_URL).write_pdf(
-            pdf_variant="pdf/a-3b", attachments=[attachment]
+        document = HTML(string=html, url_fetcher=AssetFetcher(), base_url=ASSET_URL).render(
+            pdf_variant="pdf/a-3b"
         )
+        step(2)
+        raw = document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
         gc.collect()  # let the unclosed file be finalised here, under the filter
-    return _clean_for_pdfa(raw)
+    pdf = _clean_for_pdfa(raw)
+    step(3)
+    return pdf

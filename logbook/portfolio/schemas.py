@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from logbook.portfolio.service import FORMATS
+
 
 class PortfolioRequestSchema(Schema):
-    """What to print: the format, the period, and (for HCPC) the practitioner's own text."""
+    """What to print: the format, the period, and (for HCPC) the practitioner's own text. Without
+    dates each format prints its own period: two years (generic, HCPC), three years to the renewal
+    date (NMC), the registration year from 1 December (SWE), the appraisal year (teachers)."""
 
-    format = fields.String(load_default="generic", validate=validate.OneOf(["generic", "hcpc"]))
+    format = fields.String(
+        load_default="generic",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "generic, hcpc, nmc (revalidation pack), swe (CPD records) or teachers"},
+    )
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
     include_reflections = fields.Boolean(load_default=False)

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,8 @@ SUMMARY_WORDS = 500
 STATEMENT_WORDS = 1500
 CHOSEN_MIN, CHOSEN_MAX = 4, 6
 GAP_MONTHS = 3
+# progress(stage, done, total): told after each step of a long export (the CLI's progress bar).
+Progress = Callable[[str, int, int], None]
 ROLE_LABELS = {
     "supervisor": "Supervisor",
     "reflective_discussion_partner": "Reflective discussion partner",
@@ -125,6 +128,16 @@ def _same_text(entry: Entry, signed_version: int) -> bool:
     }
 
 
+def _signer_email(sign_off: SignOff) -> str:
+    """The signer's email as the NMC forms ask for it (an external signer's, or the colleague's)."""
+    if sign_off.external_email:
+        return sign_off.external_email
+    if sign_off.signer_user_id:
+        user = db.session.get(User, sign_off.signer_user_id)
+        return user.email if user else ""
+    return ""
+
+
 def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SignOff)
@@ -137,7 +150,12 @@ def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "signer_name": sign_off.signer_name,
+                "role": sign_off.signer_role,
                 "signer_role": ROLE_LABELS.get(sign_off.signer_role, sign_off.signer_role),
+                "registration_body": sign_off.registration_body or "",
+                "registration_number": sign_off.registration_number or "",
+                "signer_email": _signer_email(sign_off),
+                "signed_on": sign_off.signed_at.date().isoformat(),
                 "external_role": sign_off.external_role or "",
                 "registration": " ".join(
                     p for p in (sign_off.registration_body, sign_off.registration_number) if p
@@ -159,6 +177,7 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
         "id": str(entry.id),
         "title": entry.title,
         "kind": KIND_LABELS.get(entry.kind, entry.kind),
+        "kind_code": entry.kind,
         "start_date": entry.start_date.isoformat(),
         "end_date": entry.end_date.isoformat() if entry.end_date else "",
         "hours": _hours(entry.hours),
@@ -252,12 +271,42 @@ def build_portfolio(
     include_reflections: bool,
     verify_url: str,
     now: dt.datetime,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The generic portfolio of the owner's own entries in the date range, as plain data."""
+    """The generic portfolio of the owner's own entries in the date range, as plain data.
+    `progress(stage, done, total)` is called after each activity (the CLI's progress bar)."""
     if date_from > date_to:
         raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
     rows = _entries(owner, date_from, date_to)
-    entries = [_entry(e, include_reflections=include_reflections, verify_url=verify_url) for e in rows]
+    return portfolio_context(
+        owner=owner,
+        rows=rows,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
+
+
+def portfolio_context(
+    *,
+    owner: User,
+    rows: list[Entry],
+    date_from: dt.date,
+    date_to: dt.date,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The generic context of these entry rows (every document starts from it)."""
+    entries = []
+    for done, row in enumerate(rows, start=1):
+        entries.append(_entry(row, include_reflections=include_reflections, verify_url=verify_url))
+        if progress:
+            progress("Reading activities", done, len(rows))
     return {
         "document": {
             "format": "generic",
@@ -304,6 +353,7 @@ def build_hcpc_profile(
     include_reflections: bool,
     verify_url: str,
     now: dt.datetime,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """An HCPC CPD profile: practice summary, dated CPD list, statement, numbered evidence, gaps."""
     problems = hcpc_problems(summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids)
@@ -319,6 +369,7 @@ def build_hcpc_profile(
         include_reflections=include_reflections,
         verify_url=verify_url,
         now=now,
+        progress=progress,
     )
     by_id = {e["id"]: e for e in context["entries"]}
     chosen_ids = list(dict.fromkeys(str(i) for i in chosen_entry_ids))
@@ -365,6 +416,7 @@ def build_hcpc_profile(
 
 
 DEFAULT_YEARS = 2  # an HCPC cycle; the generic portfolio uses the same default period
+FORMATS = ("generic", "hcpc", "nmc", "swe", "teachers")
 
 
 def build_document(
@@ -379,8 +431,22 @@ def build_document(
     summary: str = "",
     statement: str = "",
     chosen_entry_ids: list[uuid.UUID] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The context of the requested document (the API and the CLI both come here)."""
+    """The context of the requested document (the API, the CLI and background jobs all come here).
+    Each regulator's document picks its own default period (see logbook/portfolio/regulators.py)."""
+    from logbook.portfolio import regulators  # it builds on this module
+
+    if format in regulators.BUILDERS:
+        return regulators.BUILDERS[format](
+            owner=owner,
+            date_from=date_from,
+            date_to=date_to,
+            include_reflections=include_reflections,
+            verify_url=verify_url,
+            now=now,
+            progress=progress,
+        )
     date_to = date_to or now.date()
     date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
     common = {
@@ -390,6 +456,7 @@ def build_document(
         "include_reflections": include_reflections,
         "verify_url": verify_url,
         "now": now,
+        "progress": progress,
     }
     if format == "hcpc":
         return build_hcpc_profile(

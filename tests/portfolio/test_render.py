@@ -11,7 +11,7 @@ from pikepdf import pdfa
 from pypdf import PdfReader
 
 from logbook.portfolio.render import ASSET_URL, AssetFetcher, RefusedFetch
-from tests.portfolio.conftest import export
+from tests.portfolio.conftest import export, sign
 from tests.supervision.conftest import make_entry
 
 
@@ -32,6 +32,40 @@ def test_pdfa_metadata_and_attachment(me, practitioner, tmp_path):
     context = json.loads(attached)
     assert context["entries"][0]["title"] == "Safeguarding update"
     assert context["person"]["name"] == practitioner.name
+
+
+@pytest.mark.parametrize(("fmt", "regulator"), [("nmc", "NMC"), ("swe", "SWE"), ("teachers", "TEACHERS")])
+def test_regulator_documents_are_pdfa_with_their_data(
+    app, me, boss, supervisor, practitioner, tmp_path, fmt, regulator
+):
+    from logbook.accounts.models import Registration
+    from tests.conftest import persist
+
+    persist(
+        app,
+        Registration(user_id=practitioner.id, regulator=regulator, profession="x", registration_number="1"),
+    )
+    sign(me, boss, make_entry(me, title="Safeguarding update"), supervisor.id)
+    response = export(me, format=fmt)
+    assert response.status_code == 200, response.get_json()
+    path = tmp_path / f"{fmt}.pdf"
+    path.write_bytes(response.data)
+    report = pdfa.validate_written(path, "3b")
+    assert report.passed, report.summary()
+    reader = PdfReader(io.BytesIO(response.data))
+    assert reader.metadata.author == practitioner.name
+    with pikepdf.open(path) as pdf:
+        context = json.loads(pdf.attachments["portfolio.json"].get_file().read_bytes())
+    assert context["document"]["format"] == fmt
+    assert fmt in context
+    assert context["entries"][0]["sign_offs"][0]["code"]
+    assert "data:image" not in json.dumps(context)  # QR codes are drawn, not stored in the data
+
+
+def test_unknown_format_is_refused(me):
+    response = export(me, format="gmc")
+    assert response.status_code == 422
+    assert "format" in response.get_json()["error"]["fields"]
 
 
 @pytest.mark.parametrize(
