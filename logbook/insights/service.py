@@ -568,3 +568,4 @@ def insight_view(
         raise NotFound("No such insight view.")
     extra = {"today": today} if view in NEEDS_TODAY else {}
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
+from logbook.insights import reach  # noqa: E402, F401  (registers the learning-offer views: docs/events.md)
