@@ -12,6 +12,7 @@ from logbook.frameworks.schemas import (
     FrameworkQuerySchema,
     FrameworkSummarySchema,
     FrameworkUploadSchema,
+    ProgressInputsSchema,
     ProgressQuerySchema,
     ProgressSchema,
 )
@@ -69,3 +70,12 @@ def progress(args):
         offset=args["offset"],
         limit=args["limit"],
     )
+
+
+@blp.route("/progress/inputs")
+@login_required
+@blp.response(200, ProgressInputsSchema)
+def progress_inputs():
+    """What the phone needs to work out the caller's own progress while offline: their registrations,
+    service areas and the framework versions (rules, cycles, dates) that may apply to them."""
+    return service.progress_inputs(viewer=current_user())

@@ -173,3 +173,35 @@ class ProgressSchema(Schema):
     as_of = fields.Date()
     next_offset = fields.Integer(allow_none=True, metadata={"description": "offset of the next page, if any"})
     people = fields.List(fields.Nested(PersonProgressSchema))
+
+
+class InputRegistrationSchema(Schema):
+    """A registration as the engine reads it."""
+
+    registration_id = fields.UUID()
+    regulator = fields.String()
+    profession = fields.String()
+    registration_number = fields.String(allow_none=True)
+    framework_id = fields.String(allow_none=True)
+    registered_since = fields.Date(allow_none=True)
+    renewal_date = fields.Date(allow_none=True)
+    is_dual_registration = fields.Boolean()
+
+
+class InputFrameworkSchema(Schema):
+    """Every stored version of one framework, as the engine reads them (rules, cycle, dates)."""
+
+    id = fields.String()
+    versions = fields.List(fields.Dict())
+
+
+class ProgressInputsSchema(Schema):
+    """What the phone needs to work out the caller's progress itself when offline."""
+
+    user_id = fields.UUID()
+    registrations = fields.List(fields.Nested(InputRegistrationSchema))
+    service_areas = fields.List(fields.String())
+    kind_order = fields.List(
+        fields.String(), metadata={"description": "entry kinds in the order numbers.by_kind uses"}
+    )
+    frameworks = fields.List(fields.Nested(InputFrameworkSchema))

@@ -364,3 +364,61 @@ def person_progress(
         ],
         "policies": result["policies"],
     }
+
+
+# --- what the phone needs to work out progress offline ------------------------------------------
+
+ENGINE_KEYS = (  # the parts of a stored summary compile_framework reads (no standards, sources, profile)
+    "id",
+    "version",
+    "name",
+    "kind",
+    "effective_from",
+    "effective_to",
+    "cycle",
+    "dates",
+    "requirements",
+    "reminders",
+    "entry_kinds",
+    "activity_types",
+    "applies_to",
+)
+
+
+def progress_inputs(*, viewer: User) -> dict[str, Any]:
+    """The caller's own registrations, service areas and the framework versions that may apply to them,
+    as data: the PWA's copy of the engine (static/app/progress.js) works out progress from these and
+    the entries on the phone while offline. Only the caller's own registrations are included."""
+    from logbook.frameworks.kinds import KIND_LABELS
+
+    wanted = {r.framework_id for r in viewer.registrations if r.framework_id}
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for row in visible_versions(organisation_id=viewer.organisation_id):
+        kind = row.summary.get("kind", "registration")
+        if row.framework_id in wanted or kind == "supervision_policy":
+            summary = {key: row.summary.get(key) for key in ENGINE_KEYS}
+            by_id.setdefault(row.framework_id, []).append(summary)
+    areas = sorted(
+        a
+        for a in {getattr(viewer.team, "service_area", None), getattr(viewer.job_role, "service_area", None)}
+        if a
+    )
+    return {
+        "user_id": viewer.id,
+        "registrations": [
+            {
+                "registration_id": reg.id,
+                "regulator": reg.regulator,
+                "profession": reg.profession,
+                "registration_number": reg.registration_number,
+                "framework_id": reg.framework_id,
+                "registered_since": reg.registered_since,
+                "renewal_date": reg.renewal_date,
+                "is_dual_registration": bool(reg.is_dual_registration),
+            }
+            for reg in viewer.registrations
+        ],
+        "service_areas": areas,
+        "kind_order": list(KIND_LABELS),
+        "frameworks": [{"id": key, "versions": versions} for key, versions in by_id.items()],
+    }

@@ -74,6 +74,7 @@ export const api = {
   checkText: (text) => request('POST', '/api/v1/privacy/check', { text }),
   templates: () => request('GET', '/api/v1/reflection-templates'),
   progress: () => request('GET', '/api/v1/progress'),
+  progressInputs: () => request('GET', '/api/v1/progress/inputs'),
   frameworks: () => request('GET', '/api/v1/frameworks'),
   framework: (id, version) => request('GET', `/api/v1/frameworks/${encodeURIComponent(id)}?version=${version}`),
   evidence: (sha256) => `/api/v1/evidence/${sha256}`,

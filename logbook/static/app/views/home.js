@@ -1,8 +1,10 @@
-// Home: progress per registration (from the requirement engine, kept for offline use with its
-// "as of" date), what is due next, entries awaiting sign-off, work not yet sent.
+// Home: progress per registration (from the server's requirement engine; worked out on the phone
+// by progress.js while offline or while entries on the phone are not synced), what is due next,
+// entries awaiting sign-off, work not yet sent.
 
 import { api, request } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
+import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
@@ -28,8 +30,9 @@ let current = null; // the home screen on show; older listeners retire themselve
 export async function homeScreen(ctx, { redraw = false } = {}) {
   const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-  const [progress, due, actions] = await Promise.all([
+  const [progress, inputs, due, actions] = await Promise.all([
     cachedFetch(ctx.store, 'progress', api.progress),
+    cachedFetch(ctx.store, 'progress-inputs', api.progressInputs),
     cachedFetch(ctx.store, 'supervision-due', () => request('GET', '/api/v1/supervision/due?scope=me')),
     cachedFetch(ctx.store, 'supervision-actions', () => request('GET', '/api/v1/supervision/actions')),
   ]);
@@ -39,13 +42,32 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
   if (flash) ctx.flash = null;
 
   let progressBlock;
-  const person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
+  const unsent = entries.filter((r) => r.display !== 'synced').length;
+  let person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
+  let asOf = progress.value && progress.value.as_of;
+  let source = progress.fresh ? 'server' : 'saved';
+  // Offline, or with entries the server has not counted yet: work the progress out on this phone
+  // from the cached rules and the entries here (the same engine, ported: progress.js).
+  const ownInputs = inputs.value && inputs.value.user_id === ctx.user.id ? inputs.value : null;
+  if (ownInputs && (!progress.fresh || unsent)) {
+    try {
+      const today = localToday();
+      person = workOutProgress(ownInputs, entries.map((r) => entryFacts(r.data, r.is_deleted)), today);
+      asOf = isoDay(today);
+      source = 'phone';
+    } catch (err) {
+      console.warn('progress on the phone failed; showing the server copy', err);
+    }
+  }
   if (person && person.registrations.length) {
-    const asOf = progress.value.as_of;
-    const unsent = entries.filter((r) => r.display !== 'synced').length;
+    const note = {
+      server: `Progress as of ${formatDate(asOf)}.`,
+      phone: `Progress as of ${formatDate(asOf)}: worked out on this phone; confirmed when synced.`,
+      saved: `Progress as of ${formatDate(asOf)} (saved copy: you are offline).`,
+    }[source];
+    const pending = unsent ? ` ${unsent} entr${unsent === 1 ? 'y' : 'ies'} on this phone ${source === 'phone' ? 'not synced yet' : 'not counted yet'}.` : '';
     progressBlock = [
-      h('p', { class: 'muted', id: 'progress-as-of' }, `Progress as of ${formatDate(asOf)}${progress.fresh ? '' : ' (saved copy: you are offline)'}.`,
-        unsent ? ` ${unsent} entr${unsent === 1 ? 'y' : 'ies'} on this phone not counted yet.` : ''),
+      h('p', { class: 'muted', id: 'progress-as-of', 'data-source': source }, note, pending),
       person.registrations.map((reg) => (reg.cycles || []).filter((c) => c.which === 'current').map((c) => cycleCard(reg, c))),
     ];
   } else {

@@ -1,0 +1,545 @@
+// The requirement engine on the phone: a line-by-line port of logbook/frameworks/engine.py, so Home
+// can show progress when offline or while entries on this phone are not synced yet. It evaluates
+// every measure the server has (count, hours, distinct_activity_types, gaps, per_period,
+// standards_covered); tests/js/test_progress_parity.py runs both engines on the same fixtures and
+// asserts identical results. Inputs come from GET /api/v1/progress/inputs (the caller's
+// registrations and the framework versions that apply) and the entries in IndexedDB.
+//
+// Exactness: dates are whole day numbers (UTC, no time zones); hours are whole hundredths (the
+// server stores Numeric(7, 2)), so sums are exact as with Python's Decimal.
+
+export const MET = 'met';
+export const ON_TRACK = 'on_track';
+export const AT_RISK = 'at_risk';
+export const NOT_MET = 'not_met';
+const SEVERITY = { met: 0, on_track: 1, at_risk: 2, not_met: 3 };
+export const MEASURES = ['count', 'hours', 'distinct_activity_types', 'gaps', 'per_period', 'standards_covered'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY_MS = 86400000;
+
+// --- dates (day numbers) -----------------------------------------------------------------------
+
+export function toDay(iso) {
+  const [y, m, d] = String(iso).slice(0, 10).split('-').map(Number);
+  return Date.UTC(y, m - 1, d) / DAY_MS;
+}
+export function isoDay(day) { return new Date(day * DAY_MS).toISOString().slice(0, 10); }
+function ymd(day) {
+  const date = new Date(day * DAY_MS);
+  return { y: date.getUTCFullYear(), m: date.getUTCMonth() + 1, d: date.getUTCDate() };
+}
+function mk(y, m, d) { return Date.UTC(y, m - 1, d) / DAY_MS; }
+const isLeap = (y) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+export function daysInMonth(y, m) { return m === 2 && isLeap(y) ? 29 : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]; }
+const floorDiv = (a, b) => Math.floor(a / b);
+
+/** The same day `months` later; the last day of a month stays the last day. */
+export function shiftMonths(day, months) {
+  const { y, m, d } = ymd(day);
+  const index = y * 12 + m - 1 + months;
+  const year = floorDiv(index, 12);
+  const month = index - year * 12 + 1;
+  const last = daysInMonth(year, month);
+  return mk(year, month, d === daysInMonth(y, m) ? last : Math.min(d, last));
+}
+
+/** The same day-of-month `months` later, clamped to the month's length. */
+export function addMonthsClamped(day, months) {
+  const { y, m, d } = ymd(day);
+  const index = y * 12 + m - 1 + months;
+  const year = floorDiv(index, 12);
+  const month = index - year * 12 + 1;
+  return mk(year, month, Math.min(d, daysInMonth(year, month)));
+}
+
+function yearly(year, [month, d]) { return mk(year, month, Math.min(d, daysInMonth(year, month))); }
+function dayText(day) { const { y, m, d } = ymd(day); return `${d} ${MONTHS[m - 1]} ${y}`; }
+
+// --- numbers (whole hundredths) ----------------------------------------------------------------
+
+const centi = (x) => Math.round(Number(x || 0) * 100);
+function fmtCenti(n) { return String(n / 100); }
+/** A plain decimal number as an exact fraction num / den (0.25 → 25 / 100). */
+function parseDecimal(text) {
+  const [whole, frac = ''] = String(text).split('.');
+  return { num: Number(whole + frac), den: 10 ** frac.length };
+}
+
+// --- frameworks --------------------------------------------------------------------------------
+
+export function normaliseProfession(text) {
+  return String(text || '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/** The engine's view of a framework version (its stored JSON summary). */
+export function compileFramework(summary) {
+  const cycle = summary.cycle || { type: 'none' };
+  const byProfession = {};
+  for (const [key, window] of Object.entries(cycle.windows || {})) {
+    for (const name of [key, ...(window.names || [])]) byProfession[normaliseProfession(name)] = key;
+  }
+  const types = summary.activity_types || {};
+  const activityTypeOf = {};
+  const activityTypeTitles = {};
+  for (const [typeId, t] of Object.entries(types)) {
+    for (const kind of t.kinds) activityTypeOf[kind] = typeId;
+    activityTypeTitles[typeId] = t.title;
+  }
+  return {
+    id: summary.id,
+    version: summary.version,
+    name: summary.name,
+    kind: summary.kind || 'registration',
+    effectiveFrom: summary.effective_from ? toDay(summary.effective_from) : null,
+    effectiveTo: summary.effective_to ? toDay(summary.effective_to) : null,
+    cycle,
+    dates: summary.dates || [],
+    requirements: summary.requirements || [],
+    reminders: summary.reminders || [],
+    cpdKinds: new Set((summary.entry_kinds || {}).cpd || []),
+    activityTypeOf,
+    activityTypeTitles,
+    appliesTo: summary.applies_to || null,
+    windowsByProfession: byProfession,
+  };
+}
+
+function inForce(f, day) {
+  return (f.effectiveFrom === null || f.effectiveFrom <= day) && (f.effectiveTo === null || day <= f.effectiveTo);
+}
+
+/** The version in force on a day; before the first one, the first; after the last, the last. */
+export function versionFor(versions, day) {
+  const ordered = [...versions].sort((a, b) => a.version - b.version);
+  const now = ordered.filter((f) => inForce(f, day));
+  if (now.length) return now[now.length - 1];
+  const started = ordered.filter((f) => f.effectiveFrom === null || f.effectiveFrom <= day);
+  return started.length ? started[started.length - 1] : ordered[0];
+}
+
+// --- cycles ------------------------------------------------------------------------------------
+
+class NoCycle extends Error {}
+
+function endsForWindow(framework, registration) {
+  const key = framework.windowsByProfession[normaliseProfession(registration.profession)];
+  if (key === undefined) return null;
+  const window = framework.cycle.windows[key];
+  return [window.deadline, window];
+}
+
+function cycleEnds(framework, registration, today) {
+  const { cycle } = framework;
+  const kind = cycle.type;
+  const length = cycle.length_months || 12;
+  const t = ymd(today);
+  if (kind === 'fixed_year') {
+    let start = yearly(t.y, cycle.starts);
+    if (start > today) start = yearly(t.y - 1, cycle.starts);
+    const sy = ymd(start).y;
+    return [yearly(sy - 1, cycle.starts) - 1, start - 1, yearly(sy + 1, cycle.starts) - 1];
+  }
+  if (kind === 'renewal_window') {
+    const found = endsForWindow(framework, registration);
+    if (found) {
+      const [deadline, window] = found;
+      const step = floorDiv(length, 12) || 1;
+      const parity = window.deadline_years === 'even' ? 0 : 1;
+      let year = t.y - 1;
+      while (((year % 2) + 2) % 2 !== parity || yearly(year, deadline) < today) year += 1;
+      return [yearly(year - 2 * step, deadline), yearly(year - step, deadline), yearly(year, deadline)];
+    }
+    if (!((cycle.use_renewal_date ?? true) && registration.renewal_date)) {
+      throw new NoCycle(`No renewal window is known for the profession “${registration.profession}”: add the registration's renewal date.`);
+    }
+  } else if (kind === 'renewal_date' && !registration.renewal_date) {
+    throw new NoCycle("Add the registration's renewal date to see progress in this cycle.");
+  } else if (kind !== 'renewal_window' && kind !== 'renewal_date') {
+    throw new NoCycle('This framework has no registration cycle.');
+  }
+  const anchor = toDay(registration.renewal_date);
+  const a = ymd(anchor);
+  const months = (t.y - a.y) * 12 + t.m - a.m;
+  let k = floorDiv(months, length) - 1;
+  while (shiftMonths(anchor, k * length) < today) k += 1;
+  return [2, 1, 0].map((n) => shiftMonths(anchor, (k - n) * length));
+}
+
+function cyclesFor(framework, registration, today) {
+  const [before, previousEnd, currentEnd] = cycleEnds(framework, registration, today);
+  const since = registration.registered_since ? toDay(registration.registered_since) : null;
+  const out = [];
+  for (const [which, start, end] of [['current', previousEnd + 1, currentEnd], ['previous', before + 1, previousEnd]]) {
+    if (since !== null && since > end) continue;
+    out.push({ which, startsOn: since !== null ? Math.max(start, since) : start, endsOn: end, nominalStart: start });
+  }
+  return out;
+}
+
+/** The dates that matter in a cycle, in order of definition: [[id, label, day]]. */
+function cycleDates(framework, cycle, registration) {
+  const known = { starts_on: cycle.nominalStart, ends_on: cycle.endsOn };
+  const out = new Map();
+  if (framework.cycle.type === 'renewal_window') {
+    const found = endsForWindow(framework, registration);
+    let opens;
+    if (!found) opens = shiftMonths(cycle.endsOn, -3) + 1;
+    else {
+      const endYear = ymd(cycle.endsOn).y;
+      opens = yearly(endYear, found[1].opens);
+      if (opens > cycle.endsOn) opens = yearly(endYear - 1, found[1].opens);
+    }
+    known.window_opens = opens;
+    out.set('window_opens', ['Renewal window opens', opens]);
+  }
+  for (const rule of framework.dates) {
+    let day = shiftMonths(known[rule.from], rule.months) + rule.days;
+    const p = ymd(day);
+    if (rule.snap === 'month_start') day = mk(p.y, p.m, 1);
+    else if (rule.snap === 'month_end') day = mk(p.y, p.m, daysInMonth(p.y, p.m));
+    known[rule.id] = day;
+    out.set(rule.id, [rule.label, day]);
+  }
+  return out;
+}
+
+// --- counting ----------------------------------------------------------------------------------
+
+const NOT_PARTICIPATORY_BY_DEFAULT = new Set(['reading', 'reflective_account', 'practice_hours']);
+
+/** The facts the engine reads from an entry record's data (as pulled, or as saved on this phone). */
+export function entryFacts(data, isDeleted = false) {
+  return {
+    kind: data.kind,
+    title: data.title || '',
+    start: toDay(data.start_date),
+    end: data.end_date ? toDay(data.end_date) : null,
+    hours: centi(data.hours),
+    isParticipatory: data.is_participatory ?? !NOT_PARTICIPATORY_BY_DEFAULT.has(data.kind),
+    includesPeerReflection: data.includes_peer_reflection ?? data.kind === 'peer_reflection',
+    status: data.status || 'recorded',
+    isDeleted: Boolean(isDeleted || data.is_deleted),
+    standards: data.standards || [],
+    details: data.details || null,
+  };
+}
+
+const counts = (e) => !e.isDeleted && e.status !== 'draft';
+const activityDay = (e) => (e.end !== null ? e.end : e.start);
+
+function matches(rule, e, framework, since) {
+  if (rule.kinds != null) { if (!rule.kinds.includes(e.kind)) return false; } else if (!framework.cpdKinds.has(e.kind)) return false;
+  if (rule.participatory != null && Boolean(e.isParticipatory) !== rule.participatory) return false;
+  if (rule.peer_reflection != null && Boolean(e.includesPeerReflection) !== rule.peer_reflection) return false;
+  if (rule.signed_off_only && e.status !== 'signed_off') return false;
+  return since === null || activityDay(e) >= since;
+}
+
+/** value and target in hundredths. */
+function status(value, target, ctx) {
+  const { cycle, framework, today, since } = ctx;
+  if (value >= target) return MET;
+  if (today > cycle.endsOn) return NOT_MET;
+  const start = since !== null ? since : cycle.startsOn;
+  if (today < start) return ON_TRACK;
+  if (cycle.endsOn - today < (framework.cycle.at_risk_days ?? 90)) return AT_RISK;
+  // value < target × (elapsed − pace), elapsed = a / b, pace = pn / pd: compared exactly in integers.
+  const a = today - start + 1;
+  const b = cycle.endsOn - start + 1;
+  const { num: pn, den: pd } = parseDecimal(framework.cycle.pace ?? 0.25);
+  return value * b * pd < target * (a * pd - pn * b) ? AT_RISK : ON_TRACK;
+}
+
+function result(rule, st, value, target, { unit, missing, detail = {} }) {
+  return {
+    id: rule.id, title: rule.title, status: st, value, target, unit, missing,
+    advisory: rule.advisory || false, unconfirmed: rule.unconfirmed || false, ...detail,
+  };
+}
+
+const windowNote = (since, cycle) => (since !== null ? ` between ${dayText(since)} and ${dayText(cycle.endsOn)}` : '');
+
+function measureSum(rule, ctx) {
+  const { framework, cycle, today, since, registration } = ctx;
+  let matching = ctx.entries.filter((e) => matches(rule, e, framework, since));
+  if (rule.distinct_records) {
+    const byKey = new Map();
+    for (const e of matching) byKey.set(`${e.kind}\u0000${e.title.trim().toLowerCase()}\u0000${activityDay(e)}`, e);
+    matching = [...byKey.values()];
+  }
+  let value; let unit;
+  if (rule.measure === 'hours') {
+    value = matching.reduce((s, e) => s + e.hours, 0);
+    unit = rule.unit || 'hours';
+  } else {
+    value = matching.length * 100;
+    unit = rule.unit || 'records';
+  }
+  let target = centi(rule.target);
+  if (registration && registration.is_dual_registration && rule.dual_registration_target) target = centi(rule.dual_registration_target);
+  const st = status(value, target, ctx);
+  const remaining = Math.max(target - value, 0);
+  const describe = rule.describe || unit;
+  let missing = st === MET ? '' : `${fmtCenti(remaining)} more ${describe}${windowNote(since, cycle)}`;
+  if (st !== MET && since !== null && today < since) missing += ` (not due before ${dayText(since)})`;
+  return result(rule, st, value / 100, target / 100, { unit, missing });
+}
+
+function measureTypes(rule, ctx) {
+  const { framework, since } = ctx;
+  const seen = new Set(ctx.entries
+    .filter((e) => e.kind in framework.activityTypeOf && matches(rule, e, framework, since))
+    .map((e) => framework.activityTypeOf[e.kind]));
+  const value = seen.size * 100;
+  const target = centi(rule.target);
+  const st = status(value, target, ctx);
+  const titles = [...seen].map((t) => framework.activityTypeTitles[t]).sort(byCodePoint);
+  let missing = '';
+  if (st !== MET) {
+    const more = target - value;
+    const soFar = titles.length ? ` (so far: ${titles.join(', ')})` : '';
+    missing = `CPD of ${fmtCenti(more)} more ${more === 100 ? 'type' : 'types'} of activity${soFar}`;
+  }
+  return result(rule, st, value / 100, target / 100, { unit: rule.unit || 'types', missing, detail: { types: [...seen].sort(byCodePoint) } });
+}
+
+function byCodePoint(a, b) {
+  const x = Array.from(a); const y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i += 1) {
+    const d = x[i].codePointAt(0) - y[i].codePointAt(0);
+    if (d) return d;
+  }
+  return x.length - y.length;
+}
+
+/** Runs of days from start to last (inclusive) with no activity that last `months` months or more. */
+export function findGaps(days, start, last, months) {
+  const gaps = [];
+  let cursor = start;
+  for (const [first, final] of [...days].sort((p, q) => p[0] - q[0] || p[1] - q[1])) {
+    if (final < cursor) continue;
+    if (first > cursor) {
+      const gapEnd = Math.min(first - 1, last);
+      if (gapEnd >= cursor && addMonthsClamped(cursor, months) <= gapEnd + 1) gaps.push([cursor, gapEnd]);
+    }
+    cursor = Math.max(cursor, final + 1);
+    if (cursor > last) break;
+  }
+  if (cursor <= last && addMonthsClamped(cursor, months) <= last + 1) gaps.push([cursor, last]);
+  return gaps;
+}
+
+function measureGaps(rule, ctx) {
+  const { framework, cycle, today } = ctx;
+  const last = Math.min(today, cycle.endsOn);
+  const days = ctx.entries
+    .filter((e) => matches(rule, e, framework, null) && e.start <= cycle.endsOn)
+    .map((e) => [e.start, activityDay(e)]);
+  const gaps = last >= cycle.startsOn ? findGaps(days, cycle.startsOn, last, rule.min_months) : [];
+  const missing = gaps.map(([a, b]) => `explain the gap with no CPD from ${dayText(a)} to ${dayText(b)}`).join('; ');
+  return result(rule, gaps.length ? AT_RISK : MET, gaps.length, 0, {
+    unit: rule.unit || 'gaps',
+    missing: missing.slice(0, 1).toUpperCase() + missing.slice(1),
+    detail: { gaps: gaps.map(([a, b]) => ({ from: isoDay(a), to: isoDay(b) })) },
+  });
+}
+
+function periods(start, end, period) {
+  const out = [];
+  let cursor = start; let n = 0;
+  while (cursor <= end) {
+    n += 1;
+    const next = period === 'month' ? addMonthsClamped(start, n) : start + (period === 'week' ? 7 * n : 14 * n);
+    out.push([cursor, next - 1]);
+    cursor = next;
+  }
+  return out;
+}
+
+/** An entry's length in hundredths of a minute (details.duration_minutes, else its hours). */
+function minutesCenti(e) {
+  const details = e.details || {};
+  if (details.duration_minutes) return Math.round(Number(details.duration_minutes) * 100);
+  return e.hours * 60;
+}
+
+function measurePeriods(rule, ctx) {
+  const { framework, cycle, today, registration } = ctx;
+  let { period } = rule;
+  const nq = rule.newly_qualified;
+  const since = registration && registration.registered_since ? toDay(registration.registered_since) : null;
+  if (nq && since !== null && shiftMonths(since, nq.within_months) > Math.min(today, cycle.endsOn)) period = nq.period;
+  const minimum = rule.min_minutes;
+  const sessions = ctx.entries
+    .filter((e) => matches(rule, e, framework, null) && (minimum == null || minutesCenti(e) >= Math.round(minimum * 100)))
+    .map(activityDay);
+  const upTo = Math.min(today, cycle.endsOn);
+  const done = periods(cycle.startsOn, cycle.endsOn, period).filter((p) => p[1] <= upTo);
+  const metPeriods = done.filter((p) => sessions.some((d) => p[0] <= d && d <= p[1]));
+  const missed = done.filter((p) => !metPeriods.includes(p));
+  const st = !missed.length ? MET : today > cycle.endsOn ? NOT_MET : AT_RISK;
+  const length = minimum ? ` of at least ${minimum} minutes` : '';
+  let missing = '';
+  if (missed.length) {
+    const listed = missed.slice(0, 6).map(([a, b]) => `${dayText(a)} to ${dayText(b)}`).join(', ');
+    missing = `No session${length} recorded in ${missed.length} ${period}(s): ${listed}${missed.length > 6 ? '…' : ''}`;
+  }
+  return result(rule, st, metPeriods.length, done.length, {
+    unit: rule.unit || `${period}s`,
+    missing,
+    detail: { period, missed: missed.map(([a, b]) => ({ from: isoDay(a), to: isoDay(b) })) },
+  });
+}
+
+function measureStandards(rule, ctx) {
+  const { framework } = ctx;
+  const wanted = [...rule.codes];
+  const covered = new Set();
+  for (const e of ctx.entries) {
+    if (!matches(rule, e, framework, null)) continue;
+    for (const tag of e.standards || []) if (tag.framework === framework.id) covered.add(tag.code);
+  }
+  const have = wanted.filter((c) => covered.has(c));
+  const left = wanted.filter((c) => !covered.has(c));
+  const value = have.length * 100; const target = wanted.length * 100;
+  return result(rule, status(value, target, ctx), value / 100, target / 100, {
+    unit: rule.unit || 'standards',
+    missing: left.length ? `Not yet covered: ${left.join(', ')}` : '',
+    detail: { covered: have },
+  });
+}
+
+function evaluateRule(rule, ctx, dates) {
+  const since = rule.from_date ? dates.get(rule.from_date)[1] : null;
+  const c = { ...ctx, since };
+  switch (rule.measure) {
+    case 'count': case 'hours': return measureSum(rule, c);
+    case 'distinct_activity_types': return measureTypes(rule, c);
+    case 'gaps': return measureGaps(rule, c);
+    case 'per_period': return measurePeriods(rule, c);
+    default: return measureStandards(rule, c);
+  }
+}
+
+function numbers(framework, entries, kindOrder) {
+  const cpd = entries.filter((e) => framework.cpdKinds.has(e.kind));
+  const byKind = {};
+  for (const e of entries) byKind[e.kind] = (byKind[e.kind] || 0) + 1;
+  const types = [...new Set(cpd.filter((e) => e.kind in framework.activityTypeOf).map((e) => framework.activityTypeOf[e.kind]))].sort(byCodePoint);
+  const sum = (list) => list.reduce((s, e) => s + e.hours, 0) / 100;
+  const ordered = {};
+  for (const kind of kindOrder) if (byKind[kind]) ordered[kind] = byKind[kind];
+  return {
+    records: cpd.length,
+    hours: sum(cpd),
+    participatory_hours: sum(cpd.filter((e) => e.isParticipatory)),
+    practice_hours: sum(entries.filter((e) => e.kind === 'practice_hours')),
+    peer_reflections: cpd.filter((e) => e.includesPeerReflection).length,
+    signed_off: entries.filter((e) => e.status === 'signed_off').length,
+    by_kind: ordered,
+    distinct_activity_types: types.length,
+    activity_types: types,
+  };
+}
+
+const worst = (list) => list.reduce((w, s) => (SEVERITY[s] > SEVERITY[w] ? s : w));
+
+function overallStatus(rules, isOver) {
+  const binding = rules.filter((r) => !r.advisory).map((r) => r.status);
+  if (binding.length) return worst(binding);
+  if (rules.length) { const w = worst(rules.map((r) => r.status)); return SEVERITY[w] > SEVERITY[AT_RISK] ? AT_RISK : w; }
+  return isOver ? MET : ON_TRACK;
+}
+
+function evaluateCycle(framework, cycle, entries, today, registration, kindOrder) {
+  const inCycle = entries.filter((e) => counts(e) && cycle.startsOn <= activityDay(e) && activityDay(e) <= cycle.endsOn);
+  const dates = cycleDates(framework, cycle, registration);
+  const ctx = { framework, cycle, entries: inCycle, today, registration, since: null };
+  const rules = framework.requirements.map((r) => evaluateRule(r, ctx, dates));
+  const figures = numbers(framework, inCycle, kindOrder);
+  const withGaps = rules.find((r) => 'gaps' in r);
+  figures.gaps = withGaps ? withGaps.gaps : [];
+  const sortedDates = [...dates.entries()].map(([id, [label, day]]) => ({ id, label, day })).sort((p, q) => p.day - q.day);
+  return {
+    which: cycle.which,
+    starts_on: isoDay(cycle.startsOn),
+    ends_on: isoDay(cycle.endsOn),
+    framework: ref(framework),
+    status: overallStatus(rules, today > cycle.endsOn),
+    rules,
+    numbers: figures,
+    dates: [...sortedDates.map((d) => ({ id: d.id, label: d.label, date: isoDay(d.day) })),
+      { id: 'ends_on', label: 'Cycle ends', date: isoDay(cycle.endsOn) }],
+    reminders: framework.reminders.map((r) => ({
+      id: r.id, title: r.title, date: isoDay(dates.has(r.date) ? dates.get(r.date)[1] : cycle.endsOn),
+    })),
+  };
+}
+
+const ref = (f) => ({ id: f.id, version: f.version, name: f.name });
+
+function registrationProgress(registration, versions, entries, today, kindOrder) {
+  if (!versions.length) return { framework: null, cycles: [], note: 'No framework is linked to this registration.' };
+  const current = versionFor(versions, today);
+  let cycles;
+  try {
+    cycles = cyclesFor(current, registration, today);
+  } catch (err) {
+    if (err instanceof NoCycle) return { framework: ref(current), cycles: [], note: err.message };
+    throw err;
+  }
+  return {
+    framework: ref(current),
+    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder)),
+    note: '',
+  };
+}
+
+const NO_REGISTRATION = { regulator: '', profession: '', registered_since: null, renewal_date: null, is_dual_registration: false };
+
+function policyProgress(versions, entries, today, registration, kindOrder) {
+  const current = versionFor(versions, today);
+  const cycles = cyclesFor(current, NO_REGISTRATION, today);
+  return {
+    framework: ref(current),
+    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder)),
+    note: '',
+  };
+}
+
+/**
+ * Where one person stands, in the shape of GET /api/v1/progress's `people[i]` (registrations and
+ * policies). `inputs` is GET /api/v1/progress/inputs; `entries` are entry facts (entryFacts()).
+ */
+export function progress(inputs, entries, today) {
+  const day = typeof today === 'number' ? today : toDay(today);
+  const kindOrder = inputs.kind_order || [];
+  const frameworks = (inputs.frameworks || []).map((f) => [f.id, f.versions.map(compileFramework)]);
+  const byId = new Map(frameworks);
+  const counted = entries.filter(counts);
+  const registrations = inputs.registrations || [];
+  const regs = registrations.map((reg) => ({
+    registration_id: reg.registration_id,
+    regulator: reg.regulator,
+    profession: reg.profession,
+    registration_number: reg.registration_number,
+    ...registrationProgress(reg, byId.get(reg.framework_id || '') || [], counted, day, kindOrder),
+  }));
+  const regulators = new Set(registrations.map((r) => r.regulator));
+  const areas = new Set(inputs.service_areas || []);
+  const policies = [];
+  for (const [, versions] of frameworks) {
+    const current = versionFor(versions, day);
+    const applies = current.appliesTo || {};
+    if (current.kind !== 'supervision_policy') continue;
+    if (!((applies.regulators || []).some((r) => regulators.has(r)) || (applies.service_areas || []).some((a) => areas.has(a)))) continue;
+    const reg = registrations.find((r) => (applies.regulators || []).includes(r.regulator)) || null;
+    policies.push(policyProgress(versions, counted, day, reg, kindOrder));
+  }
+  return { user_id: inputs.user_id, registrations: regs, policies };
+}
+
+/** Today on this phone's calendar, as the engine's day number. */
+export function localToday(now = new Date()) {
+  return mk(now.getFullYear(), now.getMonth() + 1, now.getDate());
+}
