@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg lint system-deps bench clean
+.PHONY: run test test-pg lint system-deps bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,19 @@ test-pg:
 ## bench: print benchmark figures (not tests); record them in docs/benchmarks.md
 bench: $(VENV)/.test-installed
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## bench-load: gunicorn under locust (own virtualenv) on SQLite and PostgreSQL; LOAD_ARGS="--clients 10,50,200 --duration 60"
+LOCUST_VENV ?= build/locust-venv
+LOAD_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/logbook_load
+LOAD_ARGS ?= --clients 10,50,200 --duration 60
+
+$(LOCUST_VENV)/bin/locust:
+	$(PYTHON) -m venv $(LOCUST_VENV)
+	$(LOCUST_VENV)/bin/pip install -q locust==2.47.0
+
+bench-load: $(VENV)/.app-installed $(LOCUST_VENV)/bin/locust
+	$(BIN)/python bench/load/run_load.py --locust $(LOCUST_VENV)/bin/locust \
+	  --engine sqlite --engine postgresql --pg-url $(LOAD_PG_URL) $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .coverage .ruff_cache
