@@ -12,7 +12,8 @@ from marshmallow import ValidationError
 from logbook.accounts.auth import current_user, login_required
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
-from logbook.supervision import calendar, sessions, signoff
+from logbook.supervision import calendar, session_signoff, sessions, signoff
+from logbook.supervision import service as supervision
 from logbook.supervision.registration import FORMATS
 from logbook.supervision.schemas import (
     ActionCloseSchema,
@@ -26,12 +27,19 @@ from logbook.supervision.schemas import (
     DueListSchema,
     DueQuerySchema,
     ExternalDecisionFormSchema,
+    LinkedPeopleSchema,
     RequestListQuerySchema,
     RequestListSchema,
+    SessionDecisionInSchema,
     SessionInSchema,
     SessionListSchema,
     SessionPatchSchema,
+    SessionRequestListSchema,
     SessionSchema,
+    SessionSignOffListSchema,
+    SessionSignOffRequestInSchema,
+    SessionSignOffRequestSchema,
+    SessionSignOffSchema,
     SignOffListSchema,
     SignOffRequestInSchema,
     SignOffRequestSchema,
@@ -127,6 +135,15 @@ def get_sign_off(sign_off_id):
     return _present(
         signoff.get_sign_off(viewer=current_user(), sign_off_id=sign_off_id, today=utcnow().date())
     )
+
+
+@blp.route("/supervision/people")
+@login_required
+@blp.response(200, LinkedPeopleSchema)
+def linked_people():
+    """The caller's current supervisors (whom they may ask for sign-off) and supervisees; the app keeps
+    a copy so that a request or a session can be recorded offline."""
+    return supervision.linked_people(user=current_user(), today=utcnow().date())
 
 
 # --- supervision sessions, actions, agreements, due dates -------------------------------------
@@ -252,6 +269,59 @@ def supervision_due(args):
         default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
     )
     return {"items": [r.__dict__ for r in rows]}
+
+
+# --- sign-off of supervision session records -----------------------------------------------------
+
+
+def _session_request(row) -> dict:
+    return {**_columns(row), "requested_by_name": row.requested_by.name, "signer_name": row.signer.name}
+
+
+def _session_sign_off(row) -> dict:
+    result = session_signoff.verify(row)
+    return {**_columns(row), "verification": {"is_valid": result.is_valid, "problems": result.problems}}
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>/sign-off-requests", methods=["POST"])
+@login_required
+@blp.arguments(SessionSignOffRequestInSchema)
+@blp.response(201, SessionSignOffRequestSchema)
+@blp.alt_response(409, description="The record changed since the caller read it")
+def request_session_sign_off(data, session_id):
+    """Ask the other person in the session to sign off this version of the record."""
+    row = session_signoff.request_sign_off(actor=current_user(), session_id=session_id, now=utcnow(), **data)
+    return _session_request(row)
+
+
+@blp.route("/supervision/sign-off-requests")
+@login_required
+@blp.arguments(RequestListQuerySchema, location="query")
+@blp.response(200, SessionRequestListSchema)
+def list_session_requests(args):
+    """Session records waiting for the caller's sign-off (scope=queue) or the requests they sent (mine)."""
+    state = None if args["state"] == "all" else args["state"]
+    rows = session_signoff.list_requests(user=current_user(), scope=args["scope"], state=state)
+    return {"items": [_session_request(r) for r in rows]}
+
+
+@blp.route("/supervision/sessions/<uuid:session_id>/sign-offs")
+class SessionSignOffs(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SessionSignOffListSchema)
+    def get(self, session_id):
+        """Every sign-off of a session record, each verified."""
+        rows = session_signoff.sign_offs_for(viewer=current_user(), session_id=session_id)
+        return {"items": [_session_sign_off(r) for r in rows]}
+
+    @blp.arguments(SessionDecisionInSchema)
+    @blp.response(201, SessionSignOffSchema)
+    @blp.alt_response(409, description="The record changed after the signer read it, or nobody asked")
+    def post(self, data, session_id):
+        """Approve or return the version (and SHA-256) of the session record the signer read."""
+        row = session_signoff.decide(signer=current_user(), session_id=session_id, now=utcnow(), **data)
+        return _session_sign_off(row)
 
 
 # --- calendar ---------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logbook.extensions import Base
@@ -172,6 +172,55 @@ class SupervisionAction(Base):
         ForeignKey("supervision_session.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SessionSignOffRequest(Base):
+    """One party's request that the other sign off one version of a supervision session record."""
+
+    __tablename__ = "session_sign_off_request"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("supervision_session.id", ondelete="CASCADE"), index=True
+    )
+    session_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    signer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    message: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    signer: Mapped[User] = relationship(foreign_keys=[signer_id], lazy="joined")
+
+
+class SessionSignOff(Base):
+    """An immutable decision on one version of a session record. The signed record itself is kept
+    (`content`), because a session row holds only its latest version: an old sign-off stays
+    verifiable after the record is edited."""
+
+    __tablename__ = "session_sign_off"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # No cascade: signed evidence is not removed by accident.
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supervision_session.id"), index=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("session_sign_off_request.id", ondelete="SET NULL"), index=True
+    )
+    signer_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class CalendarFeed(Base):

@@ -28,6 +28,27 @@ class SignOffRequestInSchema(Schema):
     message = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class SignOffRequestMutationSchema(SignOffRequestInSchema):
+    """The fields of a sign-off request made on a phone, pushed through sync (entity "sign_off_request")."""
+
+    entry_id = fields.UUID(required=True)
+
+
+class LinkedPersonSchema(Schema):
+    """Someone the caller is linked to by supervision."""
+
+    id = fields.UUID()
+    name = fields.String()
+    kinds = fields.List(fields.String(), metadata={"description": "line, professional, clinical"})
+
+
+class LinkedPeopleSchema(Schema):
+    """The caller's current supervisors and supervisees."""
+
+    supervisors = fields.List(fields.Nested(LinkedPersonSchema))
+    supervisees = fields.List(fields.Nested(LinkedPersonSchema))
+
+
 class SignOffRequestSchema(Schema):
     """A sign-off request as its sender or its supervisor sees it."""
 
@@ -263,3 +284,66 @@ class CalendarFeedSchema(Schema):
     """A new secret calendar URL (shown once)."""
 
     url = fields.String()
+
+
+class SessionSignOffRequestInSchema(Schema):
+    """Ask the other person in a session to sign off the record at the version on show."""
+
+    session_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class SessionSignOffRequestSchema(Schema):
+    """A request to sign off a supervision session record."""
+
+    id = fields.UUID()
+    session_id = fields.UUID()
+    session_version = fields.Integer()
+    content_sha256 = fields.String()
+    requested_by_id = fields.UUID()
+    requested_by_name = fields.String(dump_only=True)
+    signer_id = fields.UUID()
+    signer_name = fields.String(dump_only=True)
+    message = fields.String()
+    state = fields.String()
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class SessionRequestListSchema(Schema):
+    """A list of session sign-off requests."""
+
+    items = fields.List(fields.Nested(SessionSignOffRequestSchema))
+
+
+class SessionDecisionInSchema(Schema):
+    """A decision on the version (and hash) of the session record the signer read."""
+
+    session_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    content_sha256 = fields.String(required=True, validate=SHA256)
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    request_id = fields.UUID(load_default=None)
+
+
+class SessionSignOffSchema(Schema):
+    """An immutable sign-off of a session record, with the record it signed and its verification."""
+
+    id = fields.UUID()
+    session_id = fields.UUID()
+    session_version = fields.Integer()
+    content_sha256 = fields.String()
+    content = fields.Dict()
+    decision = fields.String()
+    comment = fields.String()
+    request_id = fields.UUID(allow_none=True)
+    signer_user_id = fields.UUID(allow_none=True)
+    signer_name = fields.String()
+    signed_at = fields.DateTime()
+    verification = fields.Nested(VerificationSchema)
+
+
+class SessionSignOffListSchema(Schema):
+    """Every sign-off of a session record."""
+
+    items = fields.List(fields.Nested(SessionSignOffSchema))

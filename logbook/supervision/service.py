@@ -67,3 +67,33 @@ def link_supervisor(
     db.session.add(link)
     db.session.flush()
     return link
+
+
+def linked_people(*, user: User, today: dt.date) -> dict[str, list[dict[str, object]]]:
+    """The caller's current supervisors and supervisees (id, name, kinds of supervision): whom a
+    phone may ask for sign-off, or record a session with, while offline."""
+    out: dict[str, list[dict[str, object]]] = {"supervisors": [], "supervisees": []}
+    query = (
+        select(SupervisionLink, User)
+        .join(
+            User,
+            or_(
+                (SupervisionLink.supervisee_id == user.id) & (User.id == SupervisionLink.supervisor_id),
+                (SupervisionLink.supervisor_id == user.id) & (User.id == SupervisionLink.supervisee_id),
+            ),
+        )
+        .where(_active(today))
+        .order_by(User.name)
+    )
+    found: dict[tuple[str, uuid.UUID], dict[str, object]] = {}
+    for link, person in db.session.execute(query):
+        side = "supervisors" if link.supervisee_id == user.id else "supervisees"
+        if side == "supervisors" and not person.is_supervisor:
+            continue  # lost the supervisor role: cannot sign any more
+        row = found.get((side, person.id))
+        if row is None:
+            row = found[(side, person.id)] = {"id": person.id, "name": person.name, "kinds": []}
+            out[side].append(row)
+        if link.kind not in row["kinds"]:  # type: ignore[operator]
+            row["kinds"].append(link.kind)  # type: ignore[union-attr]
+    return out

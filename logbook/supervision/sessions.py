@@ -40,13 +40,22 @@ def _party_session(actor: User, session_id: uuid.UUID) -> SupervisionSession:
     return session
 
 
-def session_hash(session: SupervisionSession) -> str:
-    """SHA-256 of what both parties confirm: the session's record and its version."""
+def session_content(session: SupervisionSession) -> dict[str, Any]:
+    """What both parties confirm (and a signer signs): the session's record and its version, as JSON."""
     body = {name: getattr(session, name) for name in SESSION_TEXT}
     body["starts_at"] = session.starts_at.astimezone(dt.UTC).isoformat()
-    body |= {"id": str(session.id), "version": session.version}
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return body | {"id": str(session.id), "version": session.version}
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 of a session record's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def session_hash(session: SupervisionSession) -> str:
+    """SHA-256 of what both parties confirm: the session's record and its version."""
+    return content_sha256(session_content(session))
 
 
 def _check(data: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ from logbook.supervision.models import (
     SignOffRequest,
 )
 from logbook.supervision.registration import BODIES, normalise, number_problem
+from logbook.sync.changes import record_change
 
 # NMC revalidation: the reflective-discussion partner must be an NMC registrant and give their PIN;
 # the confirmer need not be NMC-registered but gives a PIN or other professional number.
@@ -103,12 +104,20 @@ def _supervises(supervisor: User, owner_id: uuid.UUID, today: dt.date) -> bool:
     )
 
 
+def request_changed(request: SignOffRequest) -> None:
+    """Put a request in the change feed of the practitioner who sent it and of the supervisor it is
+    addressed to, so each of their devices pulls its state (open, returned with comment, signed)."""
+    for person in {request.requested_by_id, request.supervisor_id} - {None}:
+        record_change(entity="sign_off_request", record_id=request.id, owner_id=person, is_shared=False)
+
+
 def _close_open_requests(entry_id: uuid.UUID, state: str, now: dt.datetime) -> None:
     for request in db.session.scalars(
         select(SignOffRequest).where(SignOffRequest.entry_id == entry_id, SignOffRequest.state == "open")
     ):
         request.state = state
         request.closed_at = now
+        request_changed(request)
         for link in _links(request.id):
             if link.used_at is None and link.revoked_at is None:
                 link.revoked_at = now
@@ -121,6 +130,35 @@ def _links(request_id: uuid.UUID) -> list[ExternalSignOffLink]:
 
 
 # --- requests --------------------------------------------------------------------------------
+
+
+def _check_signer(
+    *, owner: User, supervisor_id: uuid.UUID | None, external: dict[str, Any] | None, today: dt.date
+) -> None:
+    """The person asked must be one current supervisor of the owner, or one external signer."""
+    if (supervisor_id is None) == (external is None):
+        raise ValidationFailed(
+            "Name either a supervisor or an external signer.",
+            fields={"supervisor_id": ["give supervisor_id or external, not both"]},
+        )
+    if supervisor_id is not None:
+        supervisor = db.session.get(User, supervisor_id)
+        if supervisor is None or supervisor.id == owner.id or not _supervises(supervisor, owner.id, today):
+            raise ValidationFailed(
+                "That person is not one of your current supervisors.",
+                fields={"supervisor_id": ["is not one of your current supervisors"]},
+            )
+    else:
+        body = external.get("registration_body")
+        if body is not None and body not in BODIES:
+            raise ValidationFailed(
+                "Unknown registration body.",
+                fields={"external.registration_body": [f"must be one of {', '.join(BODIES)}"]},
+            )
+        if external["email"].lower() == owner.email.lower():
+            raise ValidationFailed(
+                "You cannot sign your own entry.", fields={"external.email": ["is your own address"]}
+            )
 
 
 @dataclass(frozen=True)
@@ -144,13 +182,16 @@ def request_sign_off(
     now: dt.datetime,
     link_days: int = 7,
     base_url: str = "",
+    request_id: uuid.UUID | None = None,
 ) -> NewRequest:
     """Ask a supervisor (or an external signer, by emailed link) to sign the entry's current version.
 
     The entry becomes "submitted" as a new version, shared with supervisors if it was private;
     earlier open requests for the entry are superseded. An external signer is emailed a link under
-    base_url whose token is never stored or returned.
+    base_url whose token is never stored or returned. request_id is the id a device made offline.
     """
+    if request_id is not None and db.session.get(SignOffRequest, request_id) is not None:
+        raise Conflict("A sign-off request with this id already exists.", code="duplicate_id")
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.owner_id != owner.id:
         raise NotFound("No such entry.")
@@ -170,33 +211,7 @@ def request_sign_off(
         raise ValidationFailed(
             "Unknown signer role.", fields={"signer_role": [f"must be one of {', '.join(SIGNER_ROLES)}"]}
         )
-    if (supervisor_id is None) == (external is None):
-        raise ValidationFailed(
-            "Name either a supervisor or an external signer.",
-            fields={"supervisor_id": ["give supervisor_id or external, not both"]},
-        )
-    if supervisor_id is not None:
-        supervisor = db.session.get(User, supervisor_id)
-        if (
-            supervisor is None
-            or supervisor.id == owner.id
-            or not _supervises(supervisor, owner.id, now.date())
-        ):
-            raise ValidationFailed(
-                "That person is not one of your current supervisors.",
-                fields={"supervisor_id": ["is not one of your current supervisors"]},
-            )
-    else:
-        body = external.get("registration_body")
-        if body is not None and body not in BODIES:
-            raise ValidationFailed(
-                "Unknown registration body.",
-                fields={"external.registration_body": [f"must be one of {', '.join(BODIES)}"]},
-            )
-        if external["email"].lower() == owner.email.lower():
-            raise ValidationFailed(
-                "You cannot sign your own entry.", fields={"external.email": ["is your own address"]}
-            )
+    _check_signer(owner=owner, supervisor_id=supervisor_id, external=external, today=now.date())
 
     _close_open_requests(entry.id, "superseded", now)
     entries.set_sign_off_status(
@@ -206,6 +221,7 @@ def request_sign_off(
         visibility="supervisors" if entry.visibility == "private" and supervisor_id else None,
     )
     request = SignOffRequest(
+        id=request_id or uuid.uuid4(),
         entry_id=entry.id,
         entry_version=entry.version,
         content_sha256=entries.content_hash(entry),
@@ -221,6 +237,7 @@ def request_sign_off(
     )
     db.session.add(request)
     db.session.flush()
+    request_changed(request)
     audit.append_event(
         kind="sign_off_request.created",
         actor=_user_actor(owner),
@@ -291,6 +308,7 @@ def revoke_request(*, owner: User, request_id: uuid.UUID, now: dt.datetime) -> S
         raise Conflict(f"This request is already {request.state}.", code="request_closed")
     request.state = "cancelled"
     request.closed_at = now
+    request_changed(request)
     for link in _links(request.id):
         if link.used_at is None and link.revoked_at is None:
             link.revoked_at = now
@@ -409,6 +427,7 @@ def _record_decision(
     db.session.add(sign_off)
     request.state = decision
     request.closed_at = now
+    request_changed(request)
     db.session.flush()
     entries.set_sign_off_status(
         entry=entry, status="signed_off" if decision == "approved" else "returned", now=now
@@ -702,6 +721,11 @@ def verify_everything() -> IntegrityReport:
                 "(changed outside the app)"
             )
     report.problems += _session_problems()
+    from logbook.supervision import session_signoff
+
+    checked, problems = session_signoff.problems()
+    report.sign_offs_checked += checked
+    report.problems += problems
     return report
 
 

@@ -12,7 +12,9 @@ class MutationSchema(Schema):
     """One change made on a device: what, to which record, against which version."""
 
     mutation_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**53))
-    entity = fields.String(required=True, validate=validate.OneOf(["entry", "sign_off", "event_check_in"]))
+    entity = fields.String(
+        required=True, validate=validate.OneOf(["entry", "sign_off", "sign_off_request", "event_check_in"])
+    )
     id = fields.UUID(required=True)
     op = fields.String(required=True, validate=validate.OneOf(["create", "update", "delete"]))
     base_version = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))

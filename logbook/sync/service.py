@@ -24,7 +24,7 @@ from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
 from logbook.supervision import service as supervision
-from logbook.supervision.sync import apply_sign_off
+from logbook.supervision.sync import apply_sign_off, apply_sign_off_request, pull_sign_off_requests
 from logbook.sync.models import Change, SyncClient, SyncMutation
 
 CURSOR_SALT = "logbook.sync.cursor.v1"
@@ -92,6 +92,13 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str,
     "entry": _apply_entry,
     "sign_off": apply_sign_off,
     "event_check_in": apply_event_check_in,
+    "sign_off_request": apply_sign_off_request,
+}
+
+# Entity → puller for records other than entries: (user, record ids in feed order, today) → items
+# ({"entity", "id", "op": "upsert" | "remove", "version", "record"?}), each checking the user may see it.
+PULLERS: dict[str, Callable[[User, list[uuid.UUID], dt.date], list[dict[str, Any]]]] = {
+    "sign_off_request": pull_sign_off_requests,
 }
 
 
@@ -338,6 +345,12 @@ def pull(
                     "record": _entry_record(row, level),
                 }
             )
+    others_by_entity: dict[str, dict[uuid.UUID, None]] = {}
+    for r in rows:
+        if r.entity in PULLERS:
+            others_by_entity.setdefault(r.entity, {})[r.record_id] = None
+    for entity, ids in others_by_entity.items():
+        items.extend(PULLERS[entity](user, list(ids), today))
     return {
         "reset": False,
         "items": items,

@@ -53,6 +53,8 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     tab(p, "Logbook")
     p.get_by_role("link", name="Contextual safeguarding study day").click()
     p.get_by_role("button", name="Request sign-off").click()
+    p.get_by_role("radio", name=f"{supervisor.name} (line supervisor)").check()
+    p.get_by_role("button", name="Send request").click()
     p.get_by_text("Sign-off requested").wait_for()
     p.locator(".entry-badges").get_by_text("Awaiting sign-off").wait_for()
 
@@ -82,3 +84,80 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     p.locator(".entry-badges").get_by_text("Signed off").wait_for(timeout=20_000)
     p.get_by_text("Signed off by your supervisor").wait_for()
     check_accessible(p, "entry-signed-off")
+
+
+def test_practitioner_asks_for_sign_off_offline_and_the_request_reaches_the_queue(
+    app, live_server, phone, make_user, make_client
+):
+    practitioner = make_user("practitioner", name="Amara Okafor")
+    supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
+    persist(
+        app,
+        SupervisionLink(
+            supervisor_id=supervisor.id,
+            supervisee_id=practitioner.id,
+            kind="clinical",
+            starts_on=dt.date.today() - dt.timedelta(days=30),  # noqa: DTZ011
+        ),
+    )
+    api = make_client(practitioner)
+    entry = api.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "course",
+            "title": "Trauma-informed practice course",
+            "description": "Two days on regulation and relationships.",
+            "start_date": (dt.date.today() - dt.timedelta(days=5)).isoformat(),  # noqa: DTZ011
+            "hours": 12,
+            "visibility": "supervisors",
+        },
+    ).get_json()
+    p = phone.new_page()
+    log_in(p, live_server, practitioner, PASSWORD)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(p, "Logbook")
+    p.get_by_role("link", name="Trauma-informed practice course").click()
+    p.get_by_role("button", name="Request sign-off").wait_for()  # the phone now knows whom it may ask
+
+    phone.set_offline(True)
+    p.reload()  # served from the service worker's cache
+    p.get_by_role("button", name="Request sign-off").click()
+    p.get_by_role("radio", name="Priya Shah (clinical supervisor)").wait_for()
+    p.get_by_role("radio", name="Someone else, by email (no account needed)").check()
+    p.get_by_label("Their name").wait_for()  # an external signer's details appear
+    check_accessible(p, "signoff-request-form", from_top=False)
+    p.get_by_role("radio", name="Priya Shah (clinical supervisor)").check()
+    p.get_by_label("Message (optional)").fill("For my clinical supervision file")
+    p.get_by_role("button", name="Send request").click()
+    p.locator("#signoff-request-state").get_by_text("saved on this phone").wait_for()
+    sync_status(p).get_by_text("Offline · 1 change waiting").wait_for()
+    assert api.get(f"/api/v1/entries/{entry['id']}").get_json()["status"] == "recorded"
+    assert not p.get_by_role("button", name="Request sign-off").is_visible()  # one request at a time
+
+    phone.set_offline(False)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    boss = make_client(supervisor)
+    [queued] = boss.get("/api/v1/sign-off-requests").get_json()["items"]
+    assert queued["entry_id"] == entry["id"]
+    assert queued["message"] == "For my clinical supervision file"
+    # The request's state came back with the pull: the phone shows whom it waits for.
+    p.locator("#signoff-request-state").get_by_text("Waiting for Priya Shah").wait_for(timeout=20_000)
+    p.locator(".entry-badges").get_by_text("Awaiting sign-off").wait_for()
+    check_accessible(p, "signoff-request-waiting")
+
+    # Returned with a comment: seen on the phone, and it can be asked again.
+    decided = boss.api(
+        "POST",
+        f"/api/v1/entries/{entry['id']}/sign-offs",
+        json={
+            "entry_version": queued["entry_version"],
+            "content_sha256": queued["content_sha256"],
+            "decision": "returned",
+            "comment": "Say how you will use it with the Smith family's worker.",
+        },
+    )
+    assert decided.status_code == 201
+    p.reload()
+    p.locator("#signoff-request-state").get_by_text("Say how you will use it").wait_for(timeout=20_000)
+    p.get_by_role("button", name="Request sign-off").wait_for()

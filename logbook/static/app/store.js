@@ -24,6 +24,11 @@ export const MIGRATIONS = [
   (db) => {
     db.createObjectStore('cache');
   },
+  // 4: pulled records other than entries (sign-off requests, supervision sessions), keyed
+  //    "entity:id" and listed by entity.
+  (db) => {
+    db.createObjectStore('records', { keyPath: 'key' }).createIndex('by_entity', 'entity');
+  },
 ];
 export const VERSION = MIGRATIONS.length;
 const LOG_KEEP = 200;
@@ -172,8 +177,16 @@ export class Store {
    * to keep, or null to delete it.
    */
   applyPull(items, cursor, merge) {
-    return this.run(['entries', 'outbox', 'meta'], 'readwrite', async (t) => {
+    return this.run(['entries', 'outbox', 'meta', 'records'], 'readwrite', async (t) => {
+      const tag = (await t.get('meta', 'resync')) || null;
       for (const item of items) {
+        if (item.entity && item.entity !== 'entry') {
+          // Records this phone only reads (their changes go through the outbox as mutations).
+          const key = `${item.entity}:${item.id}`;
+          if (item.op === 'remove') await t.delete('records', key);
+          else await t.put('records', { key, entity: item.entity, id: item.id, version: item.version, data: item.record, seen: tag });
+          continue;
+        }
         const record = await t.get('entries', item.id);
         const pending = await t.getAllByIndex('outbox', 'by_record', item.id);
         const kept = merge(record, item, pending);
@@ -186,7 +199,8 @@ export class Store {
 
   /** After a full re-pull (cursor reset): forget synced records the server did not send again. */
   pruneUnseenTagged(tag) {
-    return this.run(['entries', 'outbox'], 'readwrite', async (t) => {
+    return this.run(['entries', 'outbox', 'records'], 'readwrite', async (t) => {
+      for (const record of await t.getAll('records')) if (record.seen !== tag) await t.delete('records', record.key);
       for (const record of await t.getAll('entries')) {
         if (record.seen === tag) continue;
         const pending = await t.getAllByIndex('outbox', 'by_record', record.id);
@@ -194,6 +208,10 @@ export class Store {
       }
     });
   }
+
+  // --- other pulled records (sign-off requests, supervision sessions) ---------------------
+  records(entity) { return this.run(['records'], 'readonly', async (t) => (await t.getAllByIndex('records', 'by_entity', entity)).map((r) => r.data)); }
+  getRecord(entity, id) { return this.run(['records'], 'readonly', async (t) => { const r = await t.get('records', `${entity}:${id}`); return r ? r.data : null; }); }
 
   // --- evidence ----------------------------------------------------------------------------
   putEvidence(item) { return this.run(['evidence'], 'readwrite', (t) => t.put('evidence', item)); }

@@ -5,6 +5,7 @@ import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../do
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
 import { cachedFetch } from './common.js';
+import { linkedPeople, requestPanel, requestState, requestStatus } from './signoff-request.js';
 
 /** Sign-offs of this entry (decisions and comments), kept for offline reading. */
 async function signOffs(ctx, id, version) {
@@ -72,27 +73,23 @@ export async function entryScreen(ctx, id) {
   const evidence = await Promise.all((d.evidence || []).map((ref) => evidenceItem(ctx, ref)));
   const decisions = ['submitted', 'signed_off', 'returned'].includes(d.status) || (d.status === 'recorded' && record.version > 1)
     ? await signOffs(ctx, id, record.version).catch(() => []) : [];
-  const canAsk = mine && display === 'synced' && record.version && ['recorded', 'returned', 'draft'].includes(d.status || 'recorded');
-  const askStatus = h('p', { class: 'muted', role: 'status' });
-  const ask = canAsk ? h('button', { type: 'button', class: 'secondary', id: 'request-signoff' }, 'Request sign-off') : null;
-  if (ask) {
-    ask.addEventListener('click', async () => {
-      if (!navigator.onLine) { askStatus.textContent = 'Connect to the internet to ask for sign-off.'; return; }
-      ask.disabled = true;
-      try {
-        const due = await request('GET', '/api/v1/supervision/due?scope=me');
-        const supervisors = [...new Set((due.items || []).map((i) => i.supervisor_id))];
-        if (!supervisors.length) { askStatus.textContent = 'No supervisor is linked to you yet; ask your team manager.'; ask.disabled = false; return; }
-        await request('POST', `/api/v1/entries/${id}/sign-off-requests`, { entry_version: record.version, supervisor_id: supervisors[0] });
-        ctx.flash = 'Sign-off requested. Your supervisor will see it in their queue.';
-        await ctx.engine.sync('request');
-        entryScreen(ctx, id);
-      } catch (err) {
-        askStatus.textContent = err.status === 0 ? 'Connect to the internet to ask for sign-off.' : err.message;
-        ask.disabled = false;
-      }
-    });
-  }
+  // Sign-off: ask (online or offline) and see where the latest request stands, from the pull.
+  const asked = await requestState(ctx.store, id);
+  const waiting = asked.local && asked.local.state === 'pending';
+  const canAsk = mine && !record.pending && record.state === 'synced' && record.version
+    && ['recorded', 'returned'].includes(d.status || 'recorded') && !waiting;
+  const people = canAsk ? await linkedPeople(ctx.store) : null;
+  const ask = canAsk ? requestPanel(ctx, { id, version: record.version }, people, {
+    onQueued: (to) => {
+      // Offline, the request's own status line says it waits on this phone.
+      ctx.flash = navigator.onLine ? `Sign-off requested from ${to}. They will see it in their queue.` : null;
+      ctx.changed();
+      entryScreen(ctx, id);
+    },
+  }) : null;
+  const askStatus = requestStatus(asked, record.version);
+  const needsSync = mine && !canAsk && !waiting && ['recorded', 'returned'].includes(d.status || 'recorded') && (record.pending || !record.version)
+    ? h('p', { class: 'hint' }, 'You can ask for sign-off once your latest changes have reached the server.') : null;
   const del = h('button', { type: 'button', class: 'danger', id: 'delete' }, 'Delete entry');
   const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Confirm delete' },
     h('p', {}, 'Delete this entry on every device?'),
@@ -122,7 +119,7 @@ export async function entryScreen(ctx, id) {
       item('Standards', (d.standards || []).map((s) => `${s.framework} ${s.code}`).join(', ')),
       item('Visible to', VISIBILITY_LABELS[d.visibility] || d.visibility)),
     evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list' }, evidence)] : null,
-    d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null,
+    askStatus || (d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null),
     decisions.length ? [h('h2', {}, 'Sign-off'), h('ul', { class: 'list plain signoffs' }, decisions.map((so) => h('li', {},
       h('p', {}, h('strong', {}, so.decision === 'approved' ? 'Signed off' : 'Returned'),
         ` by ${so.signer_name || 'your supervisor'} on ${formatDate(so.signed_at)} (version ${so.entry_version})`,
@@ -131,7 +128,7 @@ export async function entryScreen(ctx, id) {
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
-      ask, askStatus, del, confirmBox) : null,
+      ask, needsSync, del, confirmBox) : null,
     h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))), { nav });
 
   if (!drawn) return;
