@@ -14,6 +14,7 @@ import { conflictScreen } from './views/conflict.js';
 import { settingsScreen } from './views/settings.js';
 import { visibleEntries } from './views/common.js';
 import { decisionScreen, superviseScreen } from './views/supervise.js';
+import { checkinScreen, eventScreen, eventsScreen, qrScreen } from './views/events.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -28,6 +29,10 @@ const ROUTES = [
   [/^\/app\/settings$/, () => settingsScreen(ctx)],
   [/^\/app\/supervise$/, () => superviseScreen(ctx)],
   [/^\/app\/supervise\/([0-9a-f-]{36})$/, (id) => decisionScreen(ctx, id)],
+  [/^\/app\/events$/, () => eventsScreen(ctx)],
+  [/^\/app\/events\/([0-9a-f-]{36})$/, (id) => eventScreen(ctx, id)],
+  [/^\/app\/events\/([0-9a-f-]{36})\/qr$/, (id) => qrScreen(ctx, id)],
+  [/^\/app\/checkin\/([^/]{1,200})$/, (code) => checkinScreen(ctx, code)],
 ];
 
 function route() {

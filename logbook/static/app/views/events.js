@@ -1,0 +1,289 @@
+// The organisation's learning offer: upcoming events (a saved copy for reading offline), an event's
+// details with its calendar invite, the facilitator's rotating check-in QR, and the attendee's
+// check-in screen (/app/checkin/<code>, what the QR opens). A check-in made offline is an outbox
+// mutation (entity "event_check_in") carrying the code and the time of the scan; the server checks
+// the code against that time when it arrives (docs/events.md). Either way the attendee gets one
+// entry, pre-filled from the event, to complete with their own reflection.
+
+import { ApiError, request } from '../api.js';
+import { field, formatDate, formatHours, h, mount, navigation } from '../dom.js';
+import { COMMON_CORE, KIND_LABELS } from '../kinds.js';
+import { newId } from '../outbox.js';
+import { cachedFetch, emptyState } from './common.js';
+
+const view = () => document.getElementById('view');
+
+function when(event) {
+  const start = new Date(event.starts_at);
+  const end = new Date(event.ends_at);
+  const time = (d) => d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return `${formatDate(event.starts_at)}, ${time(start)} to ${time(end)}`;
+}
+
+function savedNote(got, what) {
+  if (got.fresh) return null;
+  return h('p', { class: 'notice' }, got.fetched_at
+    ? `Saved copy from ${formatDate(got.fetched_at)}: you are offline.`
+    : `${what} show once the app has been online.`);
+}
+
+function eventRow(event) {
+  return h('li', { class: 'entry-row' },
+    h('a', { href: `/app/events/${event.id}` },
+      h('span', { class: 'entry-title' }, event.title),
+      h('span', { class: 'entry-meta' }, [when(event), KIND_LABELS[event.kind] || event.kind, formatHours(event.hours)].join(' · ')),
+      event.attended ? h('span', { class: 'entry-badges' }, h('span', { class: 'badge badge-synced' }, 'You checked in')) : null));
+}
+
+export async function eventsScreen(ctx) {
+  const nav = navigation.id;
+  const upcoming = await cachedFetch(ctx.store, 'events:upcoming', () => request('GET', '/api/v1/events'));
+  const running = await cachedFetch(ctx.store, 'events:facilitating', () => request('GET', '/api/v1/events?scope=facilitating'));
+  const items = (upcoming.value && upcoming.value.items) || [];
+  const mine = ((running.value && running.value.items) || []).filter((e) => new Date(e.ends_at) >= new Date(Date.now() - 864e5));
+  const code = field('Check-in code', h('input', { name: 'code', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' }),
+    { hint: 'If you cannot scan the QR code, type the code shown under it.' });
+  const form = h('form', { class: 'card', id: 'code-form', 'aria-labelledby': 'code-title' },
+    h('h2', { id: 'code-title' }, 'Check in'),
+    code.wrap,
+    h('button', { type: 'submit', class: 'secondary' }, 'Check in with this code'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = code.input.value.trim().toLowerCase();
+    if (!value) { code.errorEl.textContent = 'Type the code shown under the QR code.'; code.input.focus(); return; }
+    ctx.go(`/app/checkin/${encodeURIComponent(value)}`);
+  });
+  mount(view(), h('section', { 'aria-labelledby': 'events-title' },
+    h('h1', { id: 'events-title' }, 'Events'),
+    h('p', { class: 'muted' }, 'Workshops, study days and learning sets meant for your profession or team.'),
+    savedNote(upcoming, 'Events'),
+    items.length ? h('ul', { class: 'entry-list', id: 'event-list' }, items.map(eventRow)) : emptyState('No upcoming events for you yet.'),
+    mine.length ? [h('h2', {}, 'Events you run'), h('ul', { class: 'entry-list', id: 'running-list' }, mine.map(eventRow))] : null,
+    form), { nav });
+}
+
+async function loadEvent(ctx, id) {
+  const got = await cachedFetch(ctx.store, `event:${id}`, () => request('GET', `/api/v1/events/${id}`));
+  if (got.value) return got;
+  // Offline and never opened: it may be in a saved list.
+  for (const key of ['events:upcoming', 'events:facilitating']) {
+    const list = await ctx.store.getCached(key);
+    const hit = list && list.value && list.value.items.find((e) => e.id === id);
+    if (hit) return { value: hit, fresh: false, fetched_at: list.fetched_at };
+  }
+  return got;
+}
+
+function facts(event) {
+  const item = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
+  return h('dl', { class: 'facts' },
+    item('When', when(event)),
+    item('Where', event.location),
+    item('Kind', KIND_LABELS[event.kind] || event.kind),
+    item('CPD hours', formatHours(event.hours)),
+    item('Participatory', event.is_participatory ? 'Yes' : 'No'),
+    item('Facilitators', (event.facilitators || []).map((f) => f.name).join(', ')),
+    item('For', (event.target_professions || []).join(', ') || (event.learning_set ? `Members of ${event.learning_set.name}` : 'Everyone')),
+    item('Common Core', (event.common_core || []).map((c) => COMMON_CORE[c] || c).join(', ')),
+    item('Standards', (event.standards || []).map((s) => `${s.framework} ${s.code}`).join(', ')),
+    item('Places', event.capacity ? String(event.capacity) : null),
+    item('Materials', (event.materials || []).map((m) => m.name || 'file').join(', ')),
+    item('About', event.description));
+}
+
+function feedbackForm(ctx, event) {
+  const rating = h('fieldset', { class: 'choices' }, h('legend', {}, 'How useful was it? (1 = not at all, 5 = very)'),
+    [1, 2, 3, 4, 5].map((n) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'rating', value: String(n) }), String(n))));
+  const comment = field('Comment (optional)', h('textarea', { name: 'comment', rows: 3, maxlength: 1000 }),
+    { hint: 'Facilitators see comments only when enough people have answered, never who wrote them.' });
+  const status = h('p', { class: 'error', role: 'status' });
+  const form = h('form', { class: 'card', id: 'feedback-form', 'aria-labelledby': 'feedback-title' },
+    h('h2', { id: 'feedback-title' }, 'Your feedback'), rating, comment.wrap, status,
+    h('button', { type: 'submit', class: 'secondary' }, 'Send feedback'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const chosen = form.querySelector('input[name=rating]:checked');
+    if (!chosen) { status.textContent = 'Choose a rating from 1 to 5.'; return; }
+    try {
+      await request('POST', `/api/v1/events/${event.id}/feedback`, { rating: Number(chosen.value), comment: comment.input.value });
+      status.className = 'notice ok';
+      status.textContent = 'Thank you: your feedback was sent.';
+    } catch (err) {
+      status.textContent = err.status === 0 ? 'You are offline: send your feedback when you are back online.' : err.message;
+    }
+  });
+  return form;
+}
+
+function registerForm(ctx, event, rows) {
+  const status = h('p', { class: 'error', role: 'status' });
+  const boxes = rows.map((r) => h('label', { class: 'choice' },
+    h('input', { type: 'checkbox', name: 'present', value: r.user_id, checked: r.present, disabled: r.present }),
+    `${r.name}${r.profession ? ` (${r.profession})` : ''}${r.present ? ' · present' : ''}`));
+  const form = h('form', { class: 'card', id: 'register-form', 'aria-labelledby': 'register-title' },
+    h('h2', { id: 'register-title' }, 'Register'),
+    rows.length ? h('fieldset', { class: 'choices' }, h('legend', {}, 'Mark who was there'), boxes) : h('p', {}, 'Nobody is expected yet.'),
+    status,
+    rows.length ? h('button', { type: 'submit', class: 'secondary' }, 'Mark present') : null);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const ids = [...form.querySelectorAll('input[name=present]:checked:not(:disabled)')].map((i) => i.value);
+    if (!ids.length) { status.textContent = 'Tick the people who were there.'; return; }
+    try {
+      const out = await request('POST', `/api/v1/events/${event.id}/register`, { user_ids: ids });
+      status.className = 'notice ok';
+      status.textContent = `Marked ${out.marked.length} present: each has an entry to complete.`;
+      for (const input of form.querySelectorAll('input[name=present]:checked')) input.disabled = true;
+    } catch (err) {
+      status.textContent = err.status === 0 ? 'You are offline: marking the register needs a connection.' : err.message;
+    }
+  });
+  return form;
+}
+
+export async function eventScreen(ctx, id) {
+  const nav = navigation.id;
+  const got = await loadEvent(ctx, id);
+  const event = got.value;
+  if (!event) {
+    mount(view(), h('section', { class: 'card' }, h('h1', {}, 'Event not available'),
+      h('p', {}, got.error && got.error.status === 0 ? 'You are offline and this event is not saved on this phone.' : 'This event does not exist or is not for you.'),
+      h('a', { href: '/app/events' }, 'Back to events')), { nav });
+    return;
+  }
+  let register = null;
+  if (event.is_facilitator && got.fresh) {
+    register = await request('GET', `/api/v1/events/${id}/register`).catch(() => null);
+  }
+  mount(view(), h('article', { 'aria-labelledby': 'event-title' },
+    h('h1', { id: 'event-title' }, event.title),
+    savedNote(got, 'Events'),
+    event.is_cancelled ? h('p', { class: 'alert' }, 'This event was cancelled.') : null,
+    event.attended ? h('p', { class: 'notice ok' }, 'You checked in. Your entry is in your logbook.') : null,
+    facts(event),
+    h('div', { class: 'actions' },
+      event.attended && event.my_entry_id ? h('a', { class: 'button primary', href: `/app/entry/${event.my_entry_id}`, id: 'my-entry' }, 'Open your entry') : null,
+      event.is_facilitator ? h('a', { class: 'button primary', href: `/app/events/${id}/qr`, id: 'show-qr' }, 'Show the check-in QR code') : null,
+      h('a', { class: 'button secondary', href: event.ics_url, download: 'event.ics', id: 'ics' }, 'Add to my calendar')),
+    register ? registerForm(ctx, event, register.items) : null,
+    event.attended && got.fresh ? feedbackForm(ctx, event) : null,
+    h('p', {}, h('a', { href: '/app/events' }, 'Back to events'))), { nav });
+}
+
+export async function qrScreen(ctx, id) {
+  const nav = navigation.id;
+  const img = h('img', { id: 'qr', width: 260, height: 260, alt: 'Check-in QR code' });
+  const codeText = h('p', { class: 'pre', id: 'qr-code-text' });
+  const countdown = h('p', { class: 'muted', 'aria-live': 'off' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const title = h('h1', { id: 'qr-title' }, 'Check-in QR code');
+  const drawn = mount(view(), h('section', { 'aria-labelledby': 'qr-title' },
+    title,
+    h('p', {}, 'Attendees scan this with their phone camera. It changes every two minutes, so a photo of it stops working.'),
+    h('div', { class: 'card qr-card' }, img, h('p', { class: 'muted' }, 'Code to type instead:'), codeText, countdown),
+    error,
+    h('p', {}, h('a', { href: `/app/events/${id}` }, 'Back to the event'))), { nav });
+  if (!drawn) return;
+  let next = 0;
+  const refresh = async () => {
+    if (nav !== navigation.id) return; // the facilitator left the screen: stop refreshing
+    try {
+      const shown = await request('GET', `/api/v1/events/${id}/check-in-code`);
+      img.src = shown.qr_url;
+      codeText.textContent = shown.code;
+      error.textContent = '';
+      next = Date.now() + shown.refresh_seconds * 1000;
+      setTimeout(refresh, shown.refresh_seconds * 1000);
+    } catch (err) {
+      error.textContent = err.status === 0 ? 'No connection: the code cannot change until you are back online.' : err.message;
+      if (err.status === 0 || err.status >= 500) setTimeout(refresh, 10000);
+    }
+  };
+  const tick = () => {
+    if (nav !== navigation.id) return;
+    if (next) countdown.textContent = `New code in ${Math.max(0, Math.round((next - Date.now()) / 1000))} s`;
+    setTimeout(tick, 1000);
+  };
+  await refresh();
+  tick();
+}
+
+async function storeEntry(ctx, entryId) {
+  const entry = await request('GET', `/api/v1/entries/${entryId}`);
+  const existing = await ctx.store.getEntry(entryId);
+  if (!existing || (existing.state === 'synced' && (existing.version || 0) <= entry.version)) {
+    await ctx.store.putEntries([{ id: entry.id, data: entry, version: entry.version, state: 'synced', pending: 0, conflict: null, errors: null, is_deleted: Boolean(entry.is_deleted) }]);
+  }
+  return ctx.store.getEntry(entryId);
+}
+
+function prefilled(record, result) {
+  const d = record.data;
+  return h('section', { class: 'card', 'aria-labelledby': 'prefilled-title', id: 'prefilled' },
+    h('h2', { id: 'prefilled-title' }, 'Your entry, filled in for you'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Title'), h('dd', {}, d.title),
+      h('dt', {}, 'Date'), h('dd', {}, formatDate(d.start_date)),
+      h('dt', {}, 'Kind'), h('dd', {}, KIND_LABELS[d.kind] || d.kind),
+      h('dt', {}, 'CPD hours'), h('dd', {}, formatHours(d.hours)),
+      (d.common_core || []).length ? [h('dt', {}, 'Common Core'), h('dd', {}, d.common_core.map((c) => COMMON_CORE[c] || c).join(', '))] : null,
+      (d.standards || []).length ? [h('dt', {}, 'Standards'), h('dd', {}, d.standards.map((s) => `${s.framework} ${s.code}`).join(', '))] : null,
+      (d.evidence || []).length ? [h('dt', {}, 'Evidence'), h('dd', {}, d.evidence.map((e) => e.name || 'file').join(', '))] : null),
+    h('p', {}, 'Add what you learnt and what you will do differently: that makes it your CPD.'),
+    h('a', { class: 'button primary', href: `/app/entry/${record.id}/edit`, id: 'add-reflection' }, 'Add your reflection'),
+    h('a', { class: 'button secondary', href: `/app/events/${result.event_id}` }, 'See the event'));
+}
+
+export async function checkinScreen(ctx, rawCode) {
+  const nav = navigation.id;
+  const code = decodeURIComponent(rawCode).trim().toLowerCase();
+  const key = `checkin:${code.split('-')[0]}`; // one queued check-in per event on this phone
+  const draw = (...body) => mount(view(), h('section', { 'aria-labelledby': 'checkin-title' },
+    h('h1', { id: 'checkin-title' }, 'Check in'), ...body,
+    h('p', {}, h('a', { href: '/app/events' }, 'Back to events'))), { nav });
+
+  const showQueued = async () => {
+    const note = await ctx.store.getCached(key);
+    if (note && note.state === 'applied' && note.result && note.result.entry_id) {
+      const record = await ctx.store.getEntry(note.result.entry_id);
+      if (record) return draw(h('p', { class: 'notice ok', role: 'status' }, `You are checked in to ${note.result.title}.`), prefilled(record, note.result));
+      return draw(h('p', { class: 'notice ok', role: 'status' }, `You are checked in to ${note.result.title}. Your entry arrives with the next sync.`));
+    }
+    if (note && note.state === 'rejected') {
+      return draw(h('p', { class: 'alert', role: 'alert' }, `The check-in was not accepted: ${(note.result && note.result.message) || 'ask the facilitator to mark you present.'}`));
+    }
+    return draw(h('p', { class: 'notice', role: 'status', id: 'queued' },
+      'You are offline. Your check-in is saved on this phone with the time you scanned and is sent when you are back online; your entry then appears in your logbook.'));
+  };
+
+  try {
+    const result = await request('POST', '/api/v1/events/check-in', { code });
+    const record = await storeEntry(ctx, result.entry_id);
+    await ctx.store.setCached(`event:${result.event_id}`, null);
+    draw(h('p', { class: 'notice ok', role: 'status', id: 'checked-in' },
+      result.created ? `You are checked in to ${result.title}.` : `You were already checked in to ${result.title}: this is the same entry.`),
+    prefilled(record, result));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 0) {
+      draw(h('p', { class: 'alert', role: 'alert', id: 'checkin-error' }, err.message || 'The check-in did not work.'),
+        h('p', {}, 'Ask the facilitator for the code on the screen now, or to mark you on the register.'));
+      return;
+    }
+    // No connection: queue it with the scan time (once per event on this phone).
+    const note = await ctx.store.getCached(key);
+    if (!note || note.state === 'rejected') {
+      await ctx.store.queueMutation({
+        entity: 'event_check_in', op: 'create', id: newId(), base_version: null,
+        fields: { code, scanned_at: new Date().toISOString() },
+      }, key, { code, at: new Date().toISOString() });
+      ctx.changed();
+    }
+    await showQueued();
+    const onStatus = async () => {
+      if (nav !== navigation.id) { document.removeEventListener('sync-status', onStatus); return; }
+      const latest = await ctx.store.getCached(key);
+      if (latest && latest.state !== 'pending') { document.removeEventListener('sync-status', onStatus); await showQueued(); }
+    };
+    document.addEventListener('sync-status', onStatus);
+  }
+}
