@@ -35,13 +35,15 @@ def test_a_large_portfolio_is_a_job_with_progress_and_a_download(app, me, practi
     done = status.get_json()
     assert done["status"] == "done", done
     assert done["progress"]["done"] == done["progress"]["total"] == 2
-    assert done["finished_at"] and done["started_at"]
+    assert done["finished_at"]
+    assert done["started_at"]
     pdf = me.get(done["download_url"])
     assert pdf.status_code == 200
     assert pdf.mimetype == "application/pdf"
     assert "attachment" in pdf.headers["Content-Disposition"]
     text = pdf_text(pdf.data)
-    assert "First of two" in text and "Second of two" in text
+    assert "First of two" in text
+    assert "Second of two" in text
 
     # The org admin may follow the job, but never read the practitioner's document.
     boss = make_client(admin)
@@ -86,15 +88,25 @@ def test_jobs_are_private_to_their_owner_and_organisation(app, me, make_user, ma
 def test_not_ready_yet_is_a_404_not_an_empty_file(app, practitioner, make_client):
     with app.app_context():
         user = db.session.get(type(practitioner), practitioner.id)
-        job = Job(kind="portfolio", owner_id=user.id, organisation_id=user.organisation_id, params={},
-                  created_at=utcnow(), updated_at=utcnow(), status="running", progress_done=1, progress_total=2,
-                  error="")
+        job = Job(
+            kind="portfolio",
+            owner_id=user.id,
+            organisation_id=user.organisation_id,
+            params={},
+            created_at=utcnow(),
+            updated_at=utcnow(),
+            status="running",
+            progress_done=1,
+            progress_total=2,
+            error="",
+        )
         db.session.add(job)
         db.session.commit()
         job_id = job.id
     me = make_client(practitioner)
     status = me.get(f"/api/v1/jobs/{job_id}").get_json()
-    assert status["status"] == "running" and status["progress"] == {"done": 1, "total": 2}
+    assert status["status"] == "running"
+    assert status["progress"] == {"done": 1, "total": 2}
     response = me.get(f"/api/v1/jobs/{job_id}/download")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_ready"
