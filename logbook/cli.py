@@ -446,3 +446,9 @@ def restore(archive: Path, force: bool) -> None:
         "Next: `logbook init-db` (brings an older backup up to this version's schema), then raise "
         "LOGBOOK_SYNC_EPOCH by one so every device pulls again from the start."
     )
+
+
+from logbook.exports.commands import export_record_command, import_record_command  # noqa: E402
+
+main.add_command(export_record_command)
+main.add_command(import_record_command)
