@@ -3,7 +3,8 @@
 Each simulated client logs in as one of the demo practitioners, then with 0.5-1.5 s of think time
 between requests: pulls the sync feed after its cursor (the first pull starts from nothing), pushes
 small batches of creates and updates, lists entries, reads progress, and now and then prints a
-month's portfolio PDF. Runs in its own virtualenv (locust brings gevent); started by run_load.py.
+month's portfolio PDF. Figures are counted from the moment the last client has logged in, for
+LOAD_MEASURE_SECONDS. Runs in its own virtualenv (locust brings gevent); started by run_load.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import os
 import random
 import uuid
 
+import gevent
 from locust import HttpUser, between, task
 
 USERS: list[str] = json.loads(open(os.environ["LOAD_USERS"], encoding="utf-8").read())  # noqa: SIM115
 PASSWORD = os.environ["LOAD_PASSWORD"]
+MEASURE_SECONDS = float(os.environ.get("LOAD_MEASURE_SECONDS", "0"))
 _next_user = itertools.count()
+_logged_in = 0
 
 
 class Practitioner(HttpUser):
@@ -42,6 +46,19 @@ class Practitioner(HttpUser):
         self.mutation_id = 0
         self.cursor: str | None = None
         self.mine: dict[str, int] = {}  # entry id → version, for updates
+        self._count_in()
+
+    def _count_in(self) -> None:
+        """When the last client has logged in, start measuring: logins (argon2, on purpose slow, and
+        once a month on a real phone) and the ramp are not in the figures."""
+        global _logged_in  # noqa: PLW0603 - one counter for all clients of this process
+        _logged_in += 1
+        runner = self.environment.runner
+        if runner is not None and _logged_in == runner.target_user_count:
+            self.environment.stats.reset_all()
+            print(f"all {_logged_in} clients logged in: measuring for {MEASURE_SECONDS:.0f} s", flush=True)
+            if MEASURE_SECONDS:
+                gevent.spawn_later(MEASURE_SECONDS, runner.quit)
 
     @task(20)
     def sync_pull(self) -> None:
