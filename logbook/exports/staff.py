@@ -207,7 +207,8 @@ def _registrations(progress: dict[str, Any]) -> list[dict[str, Any]]:
         cycle = next((c for c in reg.get("cycles", []) if c.get("which") == "current"), None)
         cycle = cycle or (reg.get("cycles") or [None])[0]
         rules = [
-            {k: r[k] for k in ("title", "status", "value", "target", "unit", "missing", "advisory")}
+            {k: r[k] for k in ("title", "status", "unit", "missing", "advisory")}
+            | {"value": _hours(r["value"]), "target": _hours(r["target"])}
             for r in (cycle or {}).get("rules", [])
         ]
         numbers = (cycle or {}).get("numbers", {})
