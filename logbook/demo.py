@@ -11,6 +11,7 @@ from sqlalchemy import select
 from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
 from logbook.entries.demo import build_demo_entries
+from logbook.events.demo import build_demo_events
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 
@@ -289,6 +290,7 @@ def build_demo(today: dt.date | None = None) -> dict[str, Any]:
         people.append(user)
     db.session.flush()
     entries_made = build_demo_entries(organisation_id=org.id, people=people, today=today)
+    build_demo_events(organisation_id=org.id, people=people, today=today)  # the learning offer (#10)
     ordered = sorted(
         people,
         key=lambda u: (
