@@ -391,17 +391,34 @@ def _checked_entry(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _checked_evidence(record: dict[str, Any], archive: zipfile.ZipFile) -> list[tuple[dict[str, Any], bytes]]:
+    """Each evidence file, checked as an upload is: its bytes match the record, its type is decided by
+    its content (JPEG, PNG, HEIC, PDF, DOCX only), photos lose any location data, and a SHA-256 already
+    stored here must name the same bytes (claiming someone else's file by its hash gets nothing)."""
+    from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
+
     out = []
     for item in record["evidence"]:
         if not (SHA256.match(item["sha256"]) and SHA256.match(item["stored_sha256"])):
             raise _bad("an evidence file has no valid SHA-256")
+        path = str(item["path"])
         try:
-            blob = archive.read(item["path"])
+            blob = archive.read(path)
         except KeyError as err:
-            raise _bad(f"evidence file {item['path']} is missing from the archive") from err
+            raise _bad(f"evidence file {path} is missing from the archive") from err
         if hashlib.sha256(blob).hexdigest() != item["stored_sha256"]:
-            raise _bad(f"evidence file {item['path']} does not match its SHA-256")
-        out.append((item, blob))
+            raise _bad(f"evidence file {path} does not match its SHA-256")
+        media_type = sniff_media_type(blob)
+        if media_type is None:
+            raise _bad(f"evidence file {path} is not a JPEG, PNG, HEIC, PDF or DOCX file")
+        try:
+            kept = strip_location(media_type, blob)
+        except UnsupportedType as err:
+            raise _bad(f"evidence file {path} could not be read as {media_type}") from err
+        kept_sha256 = hashlib.sha256(kept).hexdigest()
+        existing = db.session.get(Evidence, item["sha256"])
+        if existing is not None and existing.stored_sha256 != kept_sha256:
+            raise _bad(f"evidence file {path} is not the file this logbook holds under its SHA-256")
+        out.append(({**item, "stored_sha256": kept_sha256, "media_type": media_type}, kept))
     return out
 
 

@@ -285,3 +285,52 @@ def test_cli_export_and_import(app, rich_record, practitioner, make_user, other_
     )
     assert result.exit_code != 0
     assert "No account" in result.output
+
+
+def test_a_record_cannot_claim_someone_elses_file_by_its_hash(
+    app, me, rich_record, make_user, make_client, other_org
+):
+    victim = make_client(make_user("practitioner", organisation=other_org))
+    out = io.BytesIO()
+    Image.new("RGB", (5, 5), (0, 90, 200)).save(out, format="PNG")
+    secret_file = out.getvalue()
+    secret_sha = hashlib.sha256(secret_file).hexdigest()
+    assert victim.api("PUT", f"/api/v1/evidence/{secret_sha}", data=secret_file).status_code == 201
+
+    def claim(record):
+        record["evidence"][0]["sha256"] = secret_sha
+
+    first = run_job(app, me, me.api("POST", "/api/v1/record/export"))
+    attacker = make_client(make_user("practitioner", organisation=other_org))
+    response = attacker.api(
+        "POST", "/api/v1/record/import", data=_rezip(first, claim), content_type="application/zip"
+    )
+    assert response.status_code == 422
+    assert "not the file this logbook holds" in response.get_json()["error"]["fields"]["file"][0]
+    assert attacker.get(f"/api/v1/evidence/{secret_sha}").status_code == 404
+
+
+def test_evidence_that_is_not_an_accepted_type_is_refused(
+    app, me, rich_record, make_user, make_client, other_org
+):
+    first = run_job(app, me, me.api("POST", "/api/v1/record/export"))
+    files = unzip(first)
+    record = json.loads(files["record.json"])
+    script = b"<script>alert(1)</script>"
+    item = record["evidence"][0]
+    del files[item["path"]]
+    item["stored_sha256"] = hashlib.sha256(script).hexdigest()
+    item["path"] = f"evidence/{item['stored_sha256']}"
+    item["media_type"] = "image/png"
+    files[item["path"]] = script
+    files["record.json"] = json.dumps(record).encode()
+    body = io.BytesIO()
+    with zipfile.ZipFile(body, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    there = make_client(make_user("practitioner", organisation=other_org))
+    response = there.api(
+        "POST", "/api/v1/record/import", data=body.getvalue(), content_type="application/zip"
+    )
+    assert response.status_code == 422
+    assert "is not a JPEG, PNG" in response.get_json()["error"]["fields"]["file"][0]
