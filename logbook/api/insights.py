@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.insights import export, service
-from logbook.insights.schemas import InsightFilterSchema, InsightViewSchema
+from logbook.insights.schemas import InsightFilterSchema, InsightOptionsSchema, InsightViewSchema
 from logbook.timeutil import utcnow
 
 blp = Blueprint("insights", __name__, url_prefix="/api/v1", description="Organisation insights")
@@ -21,6 +21,14 @@ def _compute(view: str, filters: dict) -> dict:
         threshold=current_app.config["INSIGHTS_MIN_CELL"],
         today=utcnow().date(),
     )
+
+
+@blp.route("/insights")
+@login_required
+@blp.response(200, InsightOptionsSchema)
+def options():
+    """The insight views and the filters the caller may use (org admins and team managers only)."""
+    return service.filter_options(viewer=current_user())
 
 
 @blp.route("/insights/<string:view>.csv")

@@ -48,3 +48,13 @@ class InsightViewSchema(Schema):
     computed_at = fields.String(
         metadata={"description": "compliance: when the precomputed statuses were worked out (UTC)"}
     )
+
+
+class InsightOptionsSchema(Schema):
+    """The views, and the filters the caller may use (only their own teams for a team manager)."""
+
+    views = fields.List(fields.Dict(), metadata={"description": "id, title, description"})
+    teams = fields.List(fields.Dict(), metadata={"description": "id, name"})
+    job_roles = fields.List(fields.Dict(), metadata={"description": "id, name"})
+    professions = fields.List(fields.String())
+    service_areas = fields.List(fields.String())

@@ -433,17 +433,17 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
     )
 
 
-def _policy_people(ids: set[Any]) -> dict[Any, SimpleNamespace]:
-    """What the supervision policies look at, for these people, in two queries: registrations
+def _policy_people(person: Subquery) -> dict[Any, SimpleNamespace]:
+    """What the supervision policies look at, for the people in scope, in two queries: registrations
     (regulator, first registered) and the service areas of their team and job role."""
-    regs: dict[Any, list[Any]] = {i: [] for i in ids}
+    regs: dict[Any, list[Any]] = {}
     found = db.session.execute(
         select(Registration.user_id, Registration.regulator, Registration.registered_since).where(
-            Registration.user_id.in_(ids)
+            Registration.user_id.in_(select(person.c.user_id))
         )
     )
     for rec in found:
-        regs[rec.user_id].append(
+        regs.setdefault(rec.user_id, []).append(
             SimpleNamespace(regulator=rec.regulator, registered_since=rec.registered_since)
         )
     out = {}
@@ -451,13 +451,13 @@ def _policy_people(ids: set[Any]) -> dict[Any, SimpleNamespace]:
         select(User.id, User.organisation_id, Team.service_area.label("team_area"), JobRole.service_area)
         .outerjoin(Team, Team.id == User.team_id)
         .outerjoin(JobRole, JobRole.id == User.job_role_id)
-        .where(User.id.in_(ids))
+        .where(User.id.in_(select(person.c.user_id)))
     )
     for rec in rows:
         out[rec.id] = SimpleNamespace(
             id=rec.id,
             organisation_id=rec.organisation_id,
-            registrations=regs[rec.id],
+            registrations=regs.get(rec.id, []),
             team=SimpleNamespace(service_area=rec.team_area),
             job_role=SimpleNamespace(service_area=rec.service_area),
         )
@@ -512,7 +512,7 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
         )
     ).all()
     default_days = current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"]
-    needing_policy = _policy_people({rec.supervisee_id for rec in links if not rec.frequency_days})
+    needing_policy = _policy_people(person) if any(not rec.frequency_days for rec in links) else {}
     try:
         compiled = compiled_frameworks(organisation_id=viewer.organisation_id)
     except Exception:  # noqa: BLE001 - as supervision_due: a broken framework must not hide overdue supervision
@@ -557,6 +557,59 @@ VIEWS: dict[str, Callable[..., dict[str, Any]]] = {
     "supervision": supervision,
 }
 NEEDS_TODAY = {"compliance", "supervision"}
+# Titles for the PWA's view picker (a view registered without one is listed under its name).
+VIEW_TITLES: dict[str, tuple[str, str]] = {
+    "learning-mix-profession": (
+        "Learning mix by profession",
+        "Entries, hours and people by kind of learning.",
+    ),
+    "learning-mix-team": ("Learning mix by team", "Entries, hours and people by kind of learning."),
+    "equity-profession": ("CPD hours per person by profession", "How hours are spread, not just the mean."),
+    "equity-service-area": (
+        "CPD hours per person by service area",
+        "How hours are spread, not just the mean.",
+    ),
+    "common-core": ("Common Core coverage", "People whose learning touched each of the six areas."),
+    "cross-professional-shadowing": (
+        "Shadowing across professions",
+        "Own profession by profession shadowed.",
+    ),
+    "cross-professional-joint": ("Joint learning across professions", "Own profession by other profession."),
+    "trends": ("Trends by month", "Entries, hours and people by month and kind of learning."),
+    "compliance": ("Registration compliance", "Registrants by where their current cycle stands."),
+    "supervision": ("Supervision against policy", "Supervisees on time or overdue, by job role."),
+}
+
+
+def filter_options(*, viewer: User) -> dict[str, Any]:
+    """The views and what the viewer may filter them by: their own teams (all for org admins), the job
+    roles and professions held in that scope, and the service areas."""
+    from logbook.accounts.models import SERVICE_AREAS
+
+    check_viewer(viewer)
+    teams = select(Team.id, Team.name).where(Team.organisation_id == viewer.organisation_id)
+    roles = select(JobRole.id, JobRole.name, JobRole.profession).where(
+        JobRole.organisation_id == viewer.organisation_id
+    )
+    if not viewer.is_org_admin:
+        managed = [t.id for t in viewer.managed_teams]
+        teams = teams.where(Team.id.in_(managed))
+        roles = roles.where(JobRole.id.in_(select(User.job_role_id).where(User.team_id.in_(managed))))
+    role_rows = db.session.execute(roles.order_by(JobRole.name)).all()
+    return {
+        "views": [
+            {
+                "id": key,
+                "title": VIEW_TITLES.get(key, (key, ""))[0],
+                "description": VIEW_TITLES.get(key, ("", ""))[1],
+            }
+            for key in VIEWS
+        ],
+        "teams": [{"id": str(r.id), "name": r.name} for r in db.session.execute(teams.order_by(Team.name))],
+        "job_roles": [{"id": str(r.id), "name": r.name} for r in role_rows],
+        "professions": sorted({r.profession for r in role_rows}),
+        "service_areas": [*SERVICE_AREAS, UNSPECIFIED],
+    }
 
 
 def insight_view(

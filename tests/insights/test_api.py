@@ -132,3 +132,26 @@ def test_every_view_answers_json_and_csv_without_free_text(make_client, admin, k
         response = browser.get(f"/api/v1/insights/{view}{suffix}")
         assert response.status_code == 200
         assert SECRET not in response.get_data(as_text=True)
+
+
+def test_options_list_the_views_and_the_callers_own_filters(make_client, make_user, admin, known_org, app):
+    body = make_client(admin).get("/api/v1/insights").get_json()
+    assert [v["id"] for v in body["views"]][:2] == ["learning-mix-profession", "learning-mix-team"]
+    assert all(v["title"] for v in body["views"])
+    assert [t["name"] for t in body["teams"]] == ["Team A", "Team B"]
+    assert [r["name"] for r in body["job_roles"]] == ["School Nurse", "Social Worker"]
+    assert body["professions"] == ["nurse", "social worker"]
+    assert "social_care" in body["service_areas"]
+    manager = make_user("team_manager")
+    _manage(app, manager, known_org.team_b)
+    mine = make_client(manager).get("/api/v1/insights").get_json()
+    assert mine["teams"] == [{"id": str(known_org.team_b), "name": "Team B"}]
+    assert [r["name"] for r in mine["job_roles"]] == ["School Nurse"]
+    assert mine["professions"] == ["nurse"]
+
+
+@pytest.mark.parametrize("role", ["practitioner", "supervisor", "team_manager"])
+def test_options_refuse_everyone_else(make_client, make_user, role):
+    response = make_client(make_user(role)).get("/api/v1/insights")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"

@@ -289,6 +289,7 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     # --- insights: team managers (their teams) and org admins (their organisation) ---
     ("GET", "/api/v1/insights/{view}.csv", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
     ("GET", "/api/v1/insights/{view}", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
+    ("GET", "/api/v1/insights", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
     # --- frameworks and progress ---
     ("GET", "/api/v1/frameworks", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     ("POST", "/api/v1/frameworks", body(_framework), (401, 403, 403, 403, 403, 403, 201, 201, 401)),

@@ -15,6 +15,7 @@ import { settingsScreen } from './views/settings.js';
 import { visibleEntries } from './views/common.js';
 import { decisionScreen, superviseScreen } from './views/supervise.js';
 import { checkinScreen, eventScreen, eventsScreen, qrScreen } from './views/events.js';
+import { insightsScreen } from './views/insights.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -33,6 +34,7 @@ const ROUTES = [
   [/^\/app\/events\/([0-9a-f-]{36})$/, (id) => eventScreen(ctx, id)],
   [/^\/app\/events\/([0-9a-f-]{36})\/qr$/, (id) => qrScreen(ctx, id)],
   [/^\/app\/checkin\/([^/]{1,200})$/, (code) => checkinScreen(ctx, code)],
+  [/^\/app\/insights$/, () => insightsScreen(ctx)],
 ];
 
 function route() {
@@ -135,6 +137,7 @@ async function startApp(user) {
   await ctx.store.setMeta('user', user);
   document.getElementById('tabbar').hidden = false;
   document.querySelector('[data-tab="supervise"]').hidden = !(user.roles || []).includes('supervisor');
+  document.querySelector('[data-tab="insights"]').hidden = !(user.roles || []).some((r) => r === 'org_admin' || r === 'team_manager');
   if (!ctx.engine) {
     ctx.engine = new SyncEngine({ store: ctx.store, transport, isOnline: () => navigator.onLine });
     ctx.engine.addEventListener('change', renderStatus);
