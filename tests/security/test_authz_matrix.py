@@ -140,6 +140,55 @@ def same(prep_one: Callable[[World], tuple[dict[str, Any], dict[str, Any]]]) -> 
     return lambda w, _actor: prep_one(w)
 
 
+def _new_event(w: World, **extra: Any) -> str:
+    """An event of the organisation, for everyone, starting now, published by the org admin."""
+    from logbook.timeutil import utcnow
+
+    body = {"title": unique("Workshop"), "kind": "bite_size_workshop", "duration_minutes": 60}
+    event = w.call(
+        "admin", "POST", "/api/v1/events", json={**body, "starts_at": utcnow().isoformat(), **extra}
+    )
+    assert event.status_code == 201, event.get_data(as_text=True)
+    return event.get_json()["id"]
+
+
+def _event_code(w: World, event_id: str) -> str:
+    return w.call("admin", "GET", f"/api/v1/events/{event_id}/check-in-code").get_json()["code"]
+
+
+def _qr(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    event_id = _new_event(w)
+    return {"event_id": event_id}, {"query_string": {"code": _event_code(w, event_id)}}
+
+
+def _check_in(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {}, {"json": {"code": _event_code(w, _new_event(w))}}
+
+
+def _attended(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An event A checked in to (only attendees give feedback)."""
+    event_id = _new_event(w)
+    checked_in = w.call("A", "POST", "/api/v1/events/check-in", json={"code": _event_code(w, event_id)})
+    assert checked_in.status_code == 200
+    return {"event_id": event_id}, {"json": {"rating": 4, "comment": "Useful"}}
+
+
+def _facilitator(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    user_id = str(w.users["B"].id)
+    granted = w.call("admin", "POST", "/api/v1/events/facilitators", json={"user_id": user_id})
+    assert granted.status_code == 200
+    return {"user_id": user_id}, {}
+
+
+def _learning_set(w: World) -> str:
+    members = [str(w.users["A"].id)]
+    made = w.call(
+        "admin", "POST", "/api/v1/learning-sets", json={"name": unique("Set"), "member_ids": members}
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    return made.get_json()["id"]
+
+
 CSV = "job_role,service_area,profession,registration_framework\n{name},health,nurse,NMC\n"
 
 # Expected statuses, in ACTORS order:
@@ -389,6 +438,104 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ),
     # --- portfolio: always the caller's own entries ---
     ("POST", "/api/v1/portfolio", body({}), (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # --- the learning offer: events of the caller's organisation; publishing by org admins (and
+    # facilitators they allow); codes, registers and feedback summaries for the event's facilitators ---
+    ("GET", "/api/v1/events", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/events",
+        body(
+            lambda _w: {
+                "title": unique("Workshop"),
+                "kind": "course",
+                "starts_at": "2026-12-01T10:00:00+00:00",
+                "duration_minutes": 60,
+            }
+        ),
+        (401, 403, 403, 403, 403, 403, 201, 201, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{event_id}",
+        fresh(event_id=_new_event),
+        (401, 200, 200, 200, 200, 200, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{event_id}/invite.ics",
+        fresh(event_id=_new_event),
+        (401, 200, 200, 200, 200, 200, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{event_id}/check-in-code",
+        fresh(event_id=_new_event),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{event_id}/check-in-qr.svg",
+        same(_qr),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    ("POST", "/api/v1/events/check-in", same(_check_in), (401, 200, 200, 200, 200, 200, 200, 404, 401)),
+    (
+        "GET",
+        "/api/v1/events/{event_id}/register",
+        fresh(event_id=_new_event),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/events/{event_id}/register",
+        fresh(event_id=_new_event, json=lambda w: {"user_ids": [str(w.users["A"].id)]}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{event_id}/feedback",
+        fresh(event_id=_new_event),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/events/{event_id}/feedback",
+        same(_attended),
+        (401, 200, 403, 403, 403, 403, 403, 404, 401),  # attendees only
+    ),
+    ("GET", "/api/v1/events/facilitators", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/events/facilitators",
+        body(lambda w: {"user_id": str(w.users["A"].id)}),
+        (401, 403, 403, 403, 403, 403, 200, 422, 401),  # another organisation's person: not found as one
+    ),
+    (
+        "DELETE",
+        "/api/v1/events/facilitators/{user_id}",
+        same(_facilitator),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    ("GET", "/api/v1/learning-sets", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/learning-sets",
+        body(lambda w: {"name": unique("Set"), "member_ids": [str(w.users["A"].id)]}),
+        (401, 403, 403, 403, 403, 403, 201, 422, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/learning-sets/{set_id}/meetings",
+        fresh(
+            set_id=_learning_set,
+            json=lambda w: {
+                "starts_at": "2026-11-20T10:00:00+00:00",
+                "duration_minutes": 60,
+                "present": [str(w.users["A"].id)],
+            },
+        ),
+        (401, 403, 403, 403, 403, 403, 201, 404, 401),
+    ),
 ]
 
 # Pages outside the API that matter for access: public, or reached through a secret URL.
