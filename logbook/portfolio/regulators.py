@@ -117,14 +117,19 @@ def _dates(entry: dict[str, Any]) -> str:
     return entry["start_date"]
 
 
-def _check(label: str, have: Decimal | int, target: Decimal | int, unit: str) -> dict[str, Any]:
+def _check(label: str, have: Decimal | int, target: Decimal | int, unit: tuple[str, str]) -> dict[str, Any]:
+    """One requirement: what is recorded against what is needed; unit is (one, many)."""
     return {
         "label": label,
         "have": _hours(have) if isinstance(have, Decimal) else str(have),
         "target": _hours(target) if isinstance(target, Decimal) else str(target),
-        "unit": unit,
+        "unit": unit[0] if have == 1 else unit[1],
+        "target_unit": unit[0] if target == 1 else unit[1],
         "met": have >= target,
     }
+
+
+HOURS = ("hour", "hours")
 
 
 def _valid_current(sign_off: dict[str, Any]) -> bool:
@@ -191,28 +196,38 @@ def _nmc_checks(
         return int(rules.get(rule, {}).get("target", default))
 
     checks = [
-        _check("Practice hours", practice_hours, hours_target, "hours"),
-        _check("CPD", cpd_hours, Decimal(target("cpd_hours", 35)), "hours"),
-        _check("of which participatory", participatory, Decimal(target("participatory_hours", 20)), "hours"),
-        _check("Practice-related feedback", counts["feedback"], target("practice_feedback", 5), "pieces"),
+        _check("Practice hours", practice_hours, hours_target, HOURS),
+        _check("CPD", cpd_hours, Decimal(target("cpd_hours", 35)), HOURS),
+        _check("of which participatory", participatory, Decimal(target("participatory_hours", 20)), HOURS),
         _check(
-            "Written reflective accounts", counts["accounts"], target("reflective_accounts", 5), "accounts"
+            "Practice-related feedback",
+            counts["feedback"],
+            target("practice_feedback", 5),
+            ("piece", "pieces"),
+        ),
+        _check(
+            "Written reflective accounts",
+            counts["accounts"],
+            target("reflective_accounts", 5),
+            ("account", "accounts"),
         ),
         _check(
             "Reflective discussion signed by an NMC registrant",
             counts["signed_discussions"],
             target("reflective_discussion", 1),
-            "discussion",
+            ("discussion", "discussions"),
         ),
         _check(
             "Confirmation signed by a confirmer in the final 12 months",
             counts["signed_confirmations"],
             target("confirmation", 1),
-            "confirmation",
+            ("confirmation", "confirmations"),
         ),
     ]
     missing = [
-        f"{c['label']}: {c['have']} of {c['target']} {c['unit']} recorded." for c in checks if not c["met"]
+        f"{c['label']}: {c['have']} of {c['target']} {c['target_unit']} recorded."
+        for c in checks
+        if not c["met"]
     ]
     totals = {
         "practice_hours": _hours(practice_hours),
@@ -220,6 +235,40 @@ def _nmc_checks(
         "participatory_hours": _hours(participatory),
     }
     return totals, checks, missing
+
+
+def _nmc_form_gaps(
+    discussions: list[dict[str, Any]],
+    confirmations: list[dict[str, Any]],
+    accounts: list[dict[str, Any]],
+    confirm_from: dt.date,
+) -> list[str]:
+    """What the forms still lack: the partner's signature, a confirmation meeting, accounts written
+    after the discussion (it must cover them all), accounts with no Code theme ticked."""
+    missing = []
+    if discussions and not any(d["is_signed"] for d in discussions):
+        missing.append(
+            "The reflective discussion is recorded but not signed off by your partner with their NMC PIN "
+            "(ask for a sign-off as reflective discussion partner)."
+        )
+    if not confirmations:
+        missing.append(
+            f"No confirmation meeting is recorded on or after {confirm_from.isoformat()}: record it as an "
+            "appraisal entry and ask your confirmer to sign it off as confirmer."
+        )
+    for d in discussions:
+        d["accounts_discussed"] = [a["number"] for a in accounts if a["date"] <= d["date"]]
+    signed = [d for d in discussions if d["is_signed"]]
+    later = sorted({a["number"] for a in accounts} - set(signed[-1]["accounts_discussed"])) if signed else []
+    if later:
+        missing.append(
+            "The reflective discussion must cover all your reflective accounts; "
+            f"account(s) {', '.join(map(str, later))} were written after it."
+        )
+    unthemed = [a["number"] for a in accounts if not any(t["ticked"] for t in a["themes"])]
+    if unthemed:
+        missing.append(f"Reflective accounts without a Code theme: {', '.join(map(str, unthemed))}.")
+    return missing
 
 
 def build_nmc_pack(
@@ -276,7 +325,11 @@ def build_nmc_pack(
                 }
             )
         elif row.kind in cpd_kinds:
-            parts = [theme_titles.get(t["code"], t["code"]) for t in row.standards if t["framework"] == "nmc"]
+            parts = [
+                theme_titles.get(t["code"], t["code"]).split(" (")[0]
+                for t in row.standards
+                if t["framework"] == "nmc"
+            ]
             cpd_log.append(
                 {
                     "entry_id": e["id"],
@@ -374,19 +427,7 @@ def build_nmc_pack(
             "signed_confirmations": sum(1 for c in confirmations if c["is_signed"]),
         },
     )
-    if discussions and not any(d["is_signed"] for d in discussions):
-        missing.append(
-            "The reflective discussion is recorded but not signed off by your partner with their NMC PIN "
-            "(ask for a sign-off as reflective discussion partner)."
-        )
-    if not confirmations:
-        missing.append(
-            f"No confirmation meeting is recorded on or after {confirm_from.isoformat()}: record it as an "
-            "appraisal entry and ask your confirmer to sign it off as confirmer."
-        )
-    unthemed = [a["number"] for a in accounts if not any(t["ticked"] for t in a["themes"])]
-    if unthemed:
-        missing.append(f"Reflective accounts without a Code theme: {', '.join(map(str, unthemed))}.")
+    missing += _nmc_form_gaps(discussions, confirmations, accounts, confirm_from)
     by_hand = [
         (
             "Professional address and postcode of your reflective discussion partner and of your confirmer "
@@ -492,17 +533,27 @@ def build_swe_records(
     distinct = len(records) - len(duplicates)
     checks = [
         _check(
-            "Different CPD records", distinct, int(reqs.get("cpd_records", {}).get("target", 2)), "records"
+            "Different CPD records",
+            distinct,
+            int(reqs.get("cpd_records", {}).get("target", 2)),
+            ("record", "records"),
         ),
         _check(
             "Records with a peer reflection",
             sum(1 for r in records if r["is_peer_reflection"]),
             int(reqs.get("peer_reflection", {}).get("target", 1)),
-            "record",
+            ("record", "records"),
         ),
-        _check("Records that describe their impact", sum(1 for r in records if r["impact"]), 1, "record"),
+        _check(
+            "Records that describe their impact",
+            sum(1 for r in records if r["impact"]),
+            1,
+            ("record", "records"),
+        ),
     ]
-    missing = [f"{c['label']}: {c['have']} of {c['target']} {c['unit']}." for c in checks if not c["met"]]
+    missing = [
+        f"{c['label']}: {c['have']} of {c['target']} {c['target_unit']}." for c in checks if not c["met"]
+    ]
     missing += [f"Records {a} and {b} look identical; SWE refuses identical records." for a, b in duplicates]
     missing += [
         f"Record {r['number']} ({r['title']}) does not describe its impact."

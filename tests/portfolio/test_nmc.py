@@ -232,3 +232,25 @@ def test_needs_an_nmc_registration(me):
     response = export(me, format="nmc")
     assert response.status_code == 422
     assert "NMC" in response.get_json()["error"]["fields"]["format"][0]
+
+
+def test_the_discussion_covers_only_accounts_written_before_it(me, boss, supervisor, nmc):
+    account(me, 1)  # 21 days ago
+    talk = discussion(me)  # 3 days ago
+    sign_as(me, boss, talk, supervisor.id, "reflective_discussion_partner", "NMC", PIN)
+    make_entry(
+        me,
+        kind="reflective_account",
+        title="Written after the discussion",
+        start_date=day(1),
+        hours=1,
+        details={
+            "nature_of_activity": "x",
+            "what_did_you_learn": "y",
+            "how_did_you_change_or_improve": "z",
+            "code_themes": ["preserve_safety"],
+        },
+    )
+    context = attached(export(me, format="nmc").data)
+    assert context["nmc"]["discussions"][0]["accounts_discussed"] == [1]
+    assert any("account(s) 2 were written after it" in m for m in context["nmc"]["missing"])
