@@ -15,6 +15,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis://… when several app servers run
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOCKOUT_AFTER_FAILURES": 10,  # failed logins in a row (any time apart) that lock an email address
+    "LOCKOUT_MINUTES": 30,  # how long the lock lasts (a password reset ends it at once)
+    "PASSWORD_RESET_MINUTES": 60,  # how long a password-reset link works (once)
+    "PASSWORD_RESET_LIMIT": "5 per hour",  # reset emails per address asked for, and per caller address
     "PROXY_FIX": False,  # trust one X-Forwarded-* hop (behind a load balancer)
     "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder
     "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
@@ -36,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_WORKERS": 2,  # threads of the in-process runner
     "JOBS_REDIS_URL": "redis://localhost:6379/0",  # JOBS_RUNNER=rq only
     "JOBS_QUEUE": "logbook",  # JOBS_RUNNER=rq only
+    "JOBS_STALE_SECONDS": 900,  # a running job whose row has not moved for this long is reported failed
     "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
 }
 

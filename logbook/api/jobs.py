@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.jobs import service
 from logbook.jobs.schemas import JobSchema, present_job
+from logbook.timeutil import utcnow
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Background jobs")
 
@@ -28,7 +29,9 @@ def accepted(job) -> Response:
 def job_status(job_id: uuid.UUID):
     """A job's status and progress (its owner, or an org admin of its organisation)."""
     user = current_user()
-    return present_job(service.get_job(viewer=user, job_id=job_id), viewer_id=user.id)
+    job = service.get_job(viewer=user, job_id=job_id)
+    status, error = service.job_state(job, now=utcnow(), stale_after=current_app.config["JOBS_STALE_SECONDS"])
+    return present_job(job, viewer_id=user.id, status=status, error=error)
 
 
 @blp.route("/jobs/<uuid:job_id>/download", methods=["GET"])

@@ -31,15 +31,16 @@ class JobSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
-def present_job(job, *, viewer_id) -> dict:
-    """Plain data for JobSchema (the download link only for the owner, who alone may fetch it)."""
+def present_job(job, *, viewer_id, status: str | None = None, error: str | None = None) -> dict:
+    """Plain data for JobSchema (the download link only for the owner, who alone may fetch it);
+    status and error as jobs.service.job_state reports them, when given."""
     url = f"/api/v1/jobs/{job.id}"
     return {
         "id": job.id,
         "kind": job.kind,
-        "status": job.status,
+        "status": status or job.status,
         "progress": {"done": job.progress_done, "total": job.progress_total},
-        "error": job.error or "",
+        "error": job.error or "" if error is None else error,
         "url": url,
         "download_url": f"{url}/download" if job.status == "done" and job.owner_id == viewer_id else None,
         "result_name": job.result_name,

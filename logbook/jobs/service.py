@@ -80,6 +80,18 @@ def get_job(*, viewer: User, job_id: uuid.UUID) -> Job:
     return job
 
 
+STOPPED = "The export stopped before it finished (its worker went away); please start it again."
+
+
+def job_state(job: Job, *, now: dt.datetime, stale_after: int) -> tuple[str, str]:
+    """The status and error to report. A job still "running" whose row has not moved for stale_after
+    seconds lost its worker (a restart, a crash): it is reported as failed, without writing, so a
+    status request never needs the write lock; a worker that does come back still finishes it."""
+    if job.status == "running" and (now - job.updated_at).total_seconds() > stale_after:
+        return "failed", STOPPED
+    return job.status, job.error or ""
+
+
 def job_result(*, viewer: User, job_id: uuid.UUID) -> tuple[Job, bytes]:
     """The finished job's file, for its owner only: a practitioner's own portfolio may carry their
     reflections, which an org admin must never read (an admin's staff export is the admin's own job)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -177,3 +178,28 @@ def test_the_runner_is_chosen_by_configuration(app, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_RUNNER", "carrier-pigeon")
     with pytest.raises(ValueError, match="carrier-pigeon"):
         make_runner(app)
+
+
+def test_a_running_job_that_stopped_moving_is_reported_failed(app, practitioner, make_client):
+    with app.app_context():
+        long_ago = utcnow() - dt.timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 60)
+        job = Job(
+            kind="record_export",
+            owner_id=practitioner.id,
+            organisation_id=practitioner.organisation_id,
+            params={},
+            created_at=long_ago,
+            updated_at=long_ago,
+            status="running",
+            progress_done=1,
+            progress_total=2,
+            error="",
+        )
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    status = make_client(practitioner).get(f"/api/v1/jobs/{job_id}").get_json()
+    assert status["status"] == "failed"
+    assert status["error"] == service.STOPPED
+    with app.app_context():
+        assert db.session.get(Job, job_id).status == "running"  # reported, not written
