@@ -62,6 +62,21 @@ def shell_assets() -> list[str]:
     return ["/", "/manifest.webmanifest", *files]
 
 
+def classic_service_worker() -> str:
+    """sw.js without its module-only lines (the import of the no-page Background Sync push)."""
+    lines = (STATIC / "sw.js").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.rstrip().endswith("// module-only")]
+    return "const pushWithoutPage = null;\n" + "".join(kept)
+
+
+def _service_worker(body: str) -> Response:
+    """A service worker script: never cached by HTTP, allowed to control the whole site."""
+    response = Response(body + f"\n// assets {asset_version()}\n", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
 def register_web(app: Flask) -> None:
     """Shell routes, security headers and the one transaction boundary per request."""
 
@@ -117,15 +132,16 @@ def register_web(app: Flask) -> None:
 
     @app.get("/sw.js")
     def service_worker():
-        """The service worker, from the site root so that it controls the whole app. It carries the
-        assets' version, so the browser's byte-for-byte update check sees every asset change."""
-        response = Response(
-            (STATIC / "sw.js").read_text(encoding="utf-8") + f"\n// assets {asset_version()}\n",
-            mimetype="text/javascript",
-        )
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["Service-Worker-Allowed"] = "/"
-        return response
+        """The service worker (a module worker), from the site root so that it controls the whole app.
+        It carries the assets' version, so the browser's byte-for-byte update check sees every asset
+        change."""
+        return _service_worker((STATIC / "sw.js").read_text(encoding="utf-8"))
+
+    @app.get("/sw-classic.js")
+    def service_worker_classic():
+        """The same service worker for browsers without module service workers: without its import
+        (Background Sync then only wakes open pages; such browsers have none anyway)."""
+        return _service_worker(classic_service_worker())
 
     @app.get("/sw-assets.json")
     def service_worker_assets():

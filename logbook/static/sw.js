@@ -1,5 +1,11 @@
 // Service worker: precache the app shell under a cache named by the assets' version hash; serve
-// the shell offline; wait for the user before switching to a new version; wake the page to sync.
+// the shell offline; wait for the user before switching to a new version; on Background Sync, wake
+// an open page to sync, or push the outbox itself when no page is open.
+//
+// A module worker (main.js registers it with type 'module'). Browsers without module service
+// workers get /sw-classic.js: this file without the line marked module-only (web.py), where
+// pushWithoutPage is null and Background Sync only wakes open pages.
+import { pushWithoutPage } from '/static/app/background-sync.js'; // module-only
 
 const ASSETS_URL = '/sw-assets.json';
 const SHELL_PREFIX = 'logbook-shell-';
@@ -15,11 +21,17 @@ async function metaPut(key, value) {
   await (await caches.open(META)).put(key, new Response(value));
 }
 
+/** Fetch the asset list and store every asset under the cache named by its version. */
+async function precache() {
+  const { version, assets } = await (await fetch(ASSETS_URL, { cache: 'no-store' })).json();
+  const cache = await caches.open(SHELL_PREFIX + version);
+  await cache.addAll(assets.map((url) => new Request(url, { cache: 'reload' })));
+  return version;
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    const { version, assets } = await (await fetch(ASSETS_URL, { cache: 'no-store' })).json();
-    const cache = await caches.open(SHELL_PREFIX + version);
-    await cache.addAll(assets.map((url) => new Request(url, { cache: 'reload' })));
+    const version = await precache();
     // The running version stays in charge until this one activates (after the user agrees).
     await metaPut('/pending-version', version);
     if (!(await metaGet('/current-version'))) await self.skipWaiting(); // first install: nothing to replace
@@ -39,6 +51,15 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+  if (event.data && event.data.type === 'ENSURE_SHELL') {
+    // A logout wiped the caches while this worker stayed registered (the page logged in again):
+    // precache the shell again so the next person's app still opens offline.
+    event.waitUntil((async () => {
+      const current = await metaGet('/current-version');
+      if (current && (await caches.has(SHELL_PREFIX + current))) return;
+      await metaPut('/current-version', await precache());
+    })());
+  }
 });
 
 async function fromShell(path) {
@@ -53,6 +74,8 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/')) return; // data goes through the app's own store and sync
   if (request.mode === 'navigate') {
+    // Server-rendered pages (password reset, external sign-off, /verify) are not app screens.
+    if (url.pathname !== '/' && !url.pathname.startsWith('/app/')) return;
     // The shell is the same for every screen: serve it from the cache (fast on a slow network,
     // identical to what the precache holds); the network copy is only a fallback.
     event.respondWith((async () => (await fromShell('/')) || fetch(request))());
@@ -63,11 +86,14 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
-// Background Sync (Chromium): the network is back; ask any open page to run its sync engine.
-// Pages sync on their own when they start, come online or become visible (iOS has no Background Sync).
+// Background Sync (Chromium): the network is back. An open page runs its own sync engine (asked
+// here); with no page open, this worker pushes the outbox itself with the same modules. Pages also
+// sync on their own when they start, come online or become visible (iOS has no Background Sync).
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'logbook-sync') return;
   event.waitUntil((async () => {
-    for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'sync' });
+    const pages = await self.clients.matchAll({ type: 'window' });
+    for (const client of pages) client.postMessage({ type: 'sync' });
+    if (!pages.length && pushWithoutPage) await pushWithoutPage({ lastChance: event.lastChance });
   })());
 });

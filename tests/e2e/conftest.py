@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,9 +100,19 @@ def log_in(page, base: str, user, password: str) -> None:
     page.get_by_role("heading", name=f"Hello, {user.name}").wait_for()
 
 
+def wait_until(page, expression: str, timeout: float = 15) -> None:
+    """Poll a JavaScript expression (awaited when it is a promise) until it is truthy. The app's CSP
+    forbids the eval that page.wait_for_function polls with, and wait_for_function would take a
+    promise itself for a truthy answer."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def wait_for_service_worker(page) -> None:
     """The service worker controls the page (so the shell is precached)."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def sync_status(page):

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     sync_status,
     tab,
     wait_for_service_worker,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -148,7 +149,7 @@ def test_logout_warns_about_unsent_work_then_wipes_the_phone(live_server, phone,
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Hello, Amara Okafor").wait_for()
-    page.wait_for_function(
-        "navigator.serviceWorker.getRegistrations().then((r) => r.length === 1 && !!r[0].active)"
+    wait_until(
+        page, "navigator.serviceWorker.getRegistrations().then((r) => r.length === 1 && !!r[0].active)"
     )
-    page.wait_for_function("caches.keys().then((k) => k.some((n) => n.startsWith('logbook-shell-')))")
+    wait_until(page, "caches.keys().then((k) => k.some((n) => n.startsWith('logbook-shell-')))")

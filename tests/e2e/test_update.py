@@ -4,7 +4,7 @@ import pytest
 
 from logbook import web
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, wait_for_service_worker
+from tests.e2e.conftest import check_accessible, log_in, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,10 @@ def test_new_version_is_offered_then_activated_and_old_cache_removed(
     with page.expect_navigation():
         page.get_by_role("button", name="Update now").click()
     page.get_by_role("heading", name="Hello, Amara Okafor").wait_for()
-    page.wait_for_function(
+    wait_until(
+        page,
         "caches.keys().then((keys) => keys.filter((n) => n.startsWith('logbook-shell-')))"
-        ".then((shells) => shells.length === 1)"
+        ".then((shells) => shells.length === 1)",
     )
     assert "logbook-shell-feedfacefeedface" in page.evaluate("caches.keys()")
     assert page.locator("#update-banner").is_hidden()

@@ -4,6 +4,7 @@
 import { api, ApiError, transport } from './api.js';
 import { h, mount, navigation } from './dom.js';
 import { openStore } from './store.js';
+import { endServerSession, isLogoutPending, markLogoutPending, clearLogoutPending } from './logout.js';
 import { SyncEngine, startAutoSync } from './sync.js';
 import { loginScreen } from './views/login.js';
 import { homeScreen } from './views/home.js';
@@ -165,6 +166,7 @@ function showLogin(message) {
       await wipeLocal();
       ctx.store = await openStore();
     }
+    clearLogoutPending(); // logging in replaced (and ended) any session left from an offline logout
     if (location.pathname === '/app/login') history.replaceState(null, '', '/');
     await startApp(user);
   });
@@ -185,20 +187,47 @@ export async function wipeLocal() {
 }
 
 ctx.logout = async () => {
-  await api.logout().catch(() => null);
+  markLogoutPending(); // first: if the tab dies mid-logout, the next start still ends the session
+  const ended = await endServerSession(api.logout);
   await wipeLocal();
   ctx.user = null;
   ctx.store = await openStore();
   renderStatus();
   history.replaceState(null, '', '/');
-  showLogin('You have logged out. Nothing of yours is left on this phone.');
+  if (!ended) endSessionWhenOnline();
+  showLogin(ended ? 'You have logged out. Nothing of yours is left on this phone.'
+    : 'You have logged out. Nothing of yours is left on this phone. You are offline: your session on the server ends as soon as the app next has a connection.');
 };
+
+/** Keep trying to end a session left by an offline logout each time the network comes back. */
+function endSessionWhenOnline() {
+  const retry = async () => {
+    if (!isLogoutPending() || (await endServerSession(api.logout))) window.removeEventListener('online', retry);
+  };
+  window.addEventListener('online', retry);
+}
+
+/**
+ * The app starts after a logout that could not reach the server: end that session before anything
+ * else (finish the wipe too, in case the tab closed half way), then ask to log in.
+ */
+async function finishOfflineLogout() {
+  const ended = await endServerSession(api.logout);
+  if (!ended) endSessionWhenOnline();
+  await wipeLocal();
+  ctx.store = await openStore();
+  showLogin('');
+}
 
 async function start() {
   try {
     ctx.store = await openStore();
   } catch (err) {
     showCrash(err);
+    return;
+  }
+  if (isLogoutPending()) {
+    await finishOfflineLogout();
     return;
   }
   const cached = await ctx.store.getMeta('user');
@@ -237,7 +266,10 @@ function offerUpdate(worker) {
 /** Register (or re-register after a logout removed it) the service worker; offer updates. */
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {
+  // A module worker can push the outbox itself when no page is open (background-sync.js);
+  // browsers without module service workers get the same worker without that part.
+  navigator.serviceWorker.register('/sw.js', { scope: '/', type: 'module' })
+    .catch(() => navigator.serviceWorker.register('/sw-classic.js', { scope: '/' })).then((reg) => {
     if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
     reg.addEventListener('updatefound', () => {
       const worker = reg.installing;
@@ -245,6 +277,9 @@ function registerServiceWorker() {
         if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker);
       });
     });
+    // After a logout on this page the browser may revive the old registration instead of
+    // installing again, so the wiped shell cache would stay empty: ask the worker to refill it.
+    return navigator.serviceWorker.ready.then((ready) => ready.active && ready.active.postMessage({ type: 'ENSURE_SHELL' }));
   }).catch(() => null);
 }
 
