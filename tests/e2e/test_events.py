@@ -95,6 +95,14 @@ def test_facilitator_shows_the_qr_and_an_attendee_checks_in(
     # Scanning again: the same entry, not a second one.
     p.goto(f"{live_server}/app/checkin/{code}")
     p.get_by_text("You were already checked in to Trauma-informed practice").wait_for()
+    # No signal: the events list still reads from the phone's saved copy.
+    attendee_phone.set_offline(True)
+    tab(p, "Events")
+    p.get_by_text("Saved copy from").wait_for()
+    p.locator("#event-list").get_by_role("link", name="Trauma-informed practice").get_by_text(
+        "You checked in"
+    ).wait_for()
+    attendee_phone.set_offline(False)
 
     # A second attendee with no signal: the check-in waits on the phone, then arrives.
     context = browser.new_context(**PHONE)

@@ -217,6 +217,17 @@ async function storeEntry(ctx, entryId) {
   return ctx.store.getEntry(entryId);
 }
 
+/** The saved copies say so too, so the lists read right offline. */
+async function markAttended(ctx, result) {
+  await ctx.store.setCached(`event:${result.event_id}`, null);
+  for (const key of ['events:upcoming', 'events:facilitating']) {
+    const saved = await ctx.store.getCached(key);
+    if (!saved || !saved.value) continue;
+    const items = saved.value.items.map((e) => (e.id === result.event_id ? { ...e, attended: true, my_entry_id: result.entry_id } : e));
+    await ctx.store.setCached(key, { ...saved, value: { ...saved.value, items } });
+  }
+}
+
 function prefilled(record, result) {
   const d = record.data;
   return h('section', { class: 'card', 'aria-labelledby': 'prefilled-title', id: 'prefilled' },
@@ -245,6 +256,7 @@ export async function checkinScreen(ctx, rawCode) {
   const showQueued = async () => {
     const note = await ctx.store.getCached(key);
     if (note && note.state === 'applied' && note.result && note.result.entry_id) {
+      await markAttended(ctx, note.result);
       const record = await ctx.store.getEntry(note.result.entry_id);
       if (record) return draw(h('p', { class: 'notice ok', role: 'status' }, `You are checked in to ${note.result.title}.`), prefilled(record, note.result));
       return draw(h('p', { class: 'notice ok', role: 'status' }, `You are checked in to ${note.result.title}. Your entry arrives with the next sync.`));
@@ -259,7 +271,7 @@ export async function checkinScreen(ctx, rawCode) {
   try {
     const result = await request('POST', '/api/v1/events/check-in', { code });
     const record = await storeEntry(ctx, result.entry_id);
-    await ctx.store.setCached(`event:${result.event_id}`, null);
+    await markAttended(ctx, result);
     draw(h('p', { class: 'notice ok', role: 'status', id: 'checked-in' },
       result.created ? `You are checked in to ${result.title}.` : `You were already checked in to ${result.title}: this is the same entry.`),
     prefilled(record, result));
