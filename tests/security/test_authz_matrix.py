@@ -344,6 +344,8 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/frameworks", body(_framework), (401, 403, 403, 403, 403, 403, 201, 201, 401)),
     ("GET", "/api/v1/frameworks/{framework_id}", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     ("GET", "/api/v1/progress", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # the caller's own registrations and rules, for the phone's engine (no parameters: nobody else's)
+    ("GET", "/api/v1/progress/inputs", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # --- sign-off ---
     (
         "POST",
