@@ -152,7 +152,7 @@ def _sessions(user: User) -> list[dict[str, Any]]:
         )
     for imported in db.session.scalars(select(RecordImport).where(RecordImport.user_id == user.id)):
         out += imported.supervision_sessions
-    return sorted(out, key=lambda s: (s["starts_at"] or "", s["id"]))
+    return sorted(out, key=lambda s: (str(s.get("starts_at") or ""), str(s.get("id") or "")))
 
 
 def build_record(*, user: User, now: dt.datetime) -> dict[str, Any]:

@@ -96,7 +96,9 @@ def _people(admin: User, team_id: uuid.UUID | None, user_ids: list[uuid.UUID]) -
     found = {
         u.id: u
         for u in db.session.scalars(
-            select(User).where(User.id.in_(wanted), User.organisation_id == admin.organisation_id)
+            select(User).where(
+                User.id.in_(wanted), User.organisation_id == admin.organisation_id, User.is_active.is_(True)
+            )
         )
     }
     missing = [str(i) for i in wanted if i not in found]
@@ -104,7 +106,7 @@ def _people(admin: User, team_id: uuid.UUID | None, user_ids: list[uuid.UUID]) -
         # Someone in another organisation looks exactly like nobody.
         raise ValidationFailed(
             "Some people are not in your organisation.",
-            fields={"user_ids": [f"not people of your organisation: {', '.join(missing)}"]},
+            fields={"user_ids": [f"not active people of your organisation: {', '.join(missing)}"]},
         )
     return sorted(found.values(), key=lambda u: (u.name, str(u.id)))
 
@@ -318,9 +320,9 @@ def run_staff_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
             admin = db.session.get(User, admin_id)
             _check_admin(admin)
             person = db.session.get(User, person_id)
-            if person is None or person.organisation_id != admin.organisation_id:
+            if person is None or person.organisation_id != admin.organisation_id or not person.is_active:
                 progress(done + 1, len(ids))
-                continue  # left the organisation since the export was asked for
+                continue  # left the organisation (or was deactivated) since the export was asked for
             context = person_evidence(
                 admin=admin,
                 person=person,

@@ -166,3 +166,10 @@ def test_the_job_reports_progress_per_person(app, admin_client, staff, team):
     assert response.get_json()["progress"] == {"done": 0, "total": 2}
     run_job(app, admin_client, response)
     assert admin_client.get(response.headers["Location"]).get_json()["progress"] == {"done": 2, "total": 2}
+
+
+def test_a_deactivated_person_is_refused_like_a_stranger(app, admin_client, make_user):
+    gone = make_user("practitioner", is_active=False)
+    response = admin_client.api("POST", "/api/v1/exports/staff", json={"user_ids": [str(gone.id)]})
+    assert response.status_code == 422
+    assert str(gone.id) in response.get_json()["error"]["fields"]["user_ids"][0]
