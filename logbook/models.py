@@ -3,7 +3,9 @@
 from logbook.accounts.models import (  # noqa: F401
     AuthSession,
     JobRole,
+    LoginThrottle,
     Organisation,
+    PasswordReset,
     Registration,
     Team,
     User,

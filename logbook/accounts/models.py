@@ -1,11 +1,12 @@
-"""Accounts models: Organisation → Team → User, JobRole, Registration, AuthSession."""
+"""Accounts models: Organisation → Team → User, JobRole, Registration, AuthSession, PasswordReset,
+LoginThrottle."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, String, Table, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logbook.extensions import Base
@@ -131,3 +132,25 @@ class AuthSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class PasswordReset(Base):
+    """A password-reset link: single use, expiring; the email carries the token, the table its SHA-256."""
+
+    __tablename__ = "password_reset"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins for one email address (whether or not it has an account, so that a lockout
+    reveals nothing), keyed by the SHA-256 of the normalised address; the row goes on success."""
+
+    __tablename__ = "login_throttle"
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -9,9 +9,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -22,6 +24,7 @@ from logbook.accounts.models import (
     SERVICE_AREAS,
     AuthSession,
     JobRole,
+    LoginThrottle,
     Organisation,
     Registration,
     Team,
@@ -34,7 +37,7 @@ from logbook.accounts.passwords import (
     password_problems,
     verify_password,
 )
-from logbook.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from logbook.errors import Conflict, DomainError, NotAuthenticated, NotFound, ValidationFailed
 from logbook.extensions import db
 
 # Framework a registration follows unless told otherwise (framework files use these ids).
@@ -53,17 +56,89 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(*, email: str, password: str) -> User:
-    """Return the active user with these credentials, or raise NotAuthenticated (same for all causes)."""
+class AccountLocked(DomainError):
+    """Too many failed logins in a row for this email address: refused until the lock ends."""
+
+    status = 429
+    code = "account_locked"
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many failed logins in a row lock an email address, and for how long."""
+
+    max_failures: int = 10
+    minutes: int = 30
+
+
+def _email_hash(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return (
+        f"This account is locked for {minutes} more minute{'s' if minutes != 1 else ''} after too many "
+        f"failed logins (until {until:%H:%M} UTC). Wait, or use “Forgot password?” to set a new "
+        "password, which unlocks it at once."
+    )
+
+
+def _record_failure(email: str, now: dt.datetime, policy: LockoutPolicy) -> LoginThrottle:
+    row = db.session.get(LoginThrottle, _email_hash(email))
+    if row is None:
+        row = LoginThrottle(email_hash=_email_hash(email), failures=0, last_failure_at=now)
+        db.session.add(row)
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= policy.max_failures:
+        row.locked_until = now + dt.timedelta(minutes=policy.minutes)
+        row.failures = 0  # after the lock ends, a full set of attempts again
+    db.session.flush()
+    return row
+
+
+def clear_lockout(*, email: str) -> None:
+    """Forget failed logins for this address (after a successful login or a password reset)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash == _email_hash(email)))
+
+
+def authenticate(
+    *, email: str, password: str, now: dt.datetime, policy: LockoutPolicy | None = None
+) -> User:
+    """Return the active user with these credentials, or raise NotAuthenticated (same for all causes).
+
+    Failed attempts are counted per email address, whether or not it has an account, so that the
+    lockout (AccountLocked) reveals nothing either. The failure count must outlive the request's
+    rollback: callers persist it (see logbook/api/auth.py). Every path verifies one argon2 hash, so
+    unknown, inactive, locked and wrong-password attempts take the same time.
+    """
+    policy = policy or LockoutPolicy()
+    throttle = db.session.get(LoginThrottle, _email_hash(email))
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        verify_password(DUMMY_HASH, password)  # same work as any other attempt
+        raise AccountLocked(
+            _locked_message(throttle.locked_until, now),
+            extra={"locked_until": throttle.locked_until.isoformat()},
+        )
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, password)  # same work either way: no account enumeration by timing
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok or user is None:
+        row = _record_failure(email, now, policy)
+        if row.locked_until is not None and row.locked_until > now:
+            raise AccountLocked(
+                _locked_message(row.locked_until, now), extra={"locked_until": row.locked_until.isoformat()}
+            )
         raise NotAuthenticated("That email and password do not match an account.", code="login_failed")
-    if not verify_password(user.password_hash, password):
-        raise NotAuthenticated("That email and password do not match an account.", code="login_failed")
+    if throttle is not None:
+        clear_lockout(email=email)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        db.session.flush()
+    db.session.flush()
     return user
 
 

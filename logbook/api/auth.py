@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from logbook.accounts import service
 from logbook.accounts.auth import current_user, log_in, log_out
 from logbook.accounts.schemas import CsrfSchema, LoginResultSchema, LoginSchema, MeSchema
-from logbook.extensions import limiter
+from logbook.extensions import db, limiter
+from logbook.timeutil import utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sessions and the current user")
 
@@ -47,15 +48,38 @@ def get_csrf():
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, description="Email and password do not match")
-@blp.alt_response(429, description="Too many failed attempts")
+@blp.alt_response(
+    429, description="Too many failed attempts (rate limit), or the account is locked (code account_locked)"
+)
 def login(credentials):
     """Log in with email and password; starts a new session (the old one is discarded).
 
-    Login is CSRF-protected too (login CSRF): get a token from GET /auth/csrf first.
+    Login is CSRF-protected too (login CSRF): get a token from GET /auth/csrf first. After
+    LOCKOUT_AFTER_FAILURES failed logins in a row an email address is locked for LOCKOUT_MINUTES
+    (429, code account_locked, with locked_until); a password reset ends the lock at once.
     """
-    user = service.authenticate(email=credentials["email"], password=credentials["password"])
+    config = current_app.config
+    g.login_attempt_counted = True
+    user = service.authenticate(
+        email=credentials["email"],
+        password=credentials["password"],
+        now=utcnow(),
+        policy=service.LockoutPolicy(
+            max_failures=config["LOCKOUT_AFTER_FAILURES"], minutes=config["LOCKOUT_MINUTES"]
+        ),
+    )
     token = log_in(user)
     return {"user": user, "csrf_token": token}
+
+
+@blp.after_request
+def _keep_failed_login_count(response):
+    """A refused login is an error response, which the request pipeline rolls back (logbook/web.py);
+    the failed-attempt count must survive it, or the lockout would never trigger. This runs before
+    the app-wide hook and commits only what authenticate() flushed: the count."""
+    if g.get("login_attempt_counted") and response.status_code in {401, 429}:
+        db.session.commit()
+    return response
 
 
 @blp.route("/auth/logout", methods=["POST"])

@@ -13,7 +13,9 @@ export function loginScreen(ctx, message, onLoggedIn) {
     message ? h('p', { class: 'notice', id: 'login-message' }, message) : null,
     h('label', { for: 'email' }, 'Email'), email,
     h('label', { for: 'password' }, 'Password'), password,
-    error, button);
+    error, button,
+    // The reset pages are server-rendered (they work without the app and without a session).
+    h('p', { class: 'login-help' }, h('a', { href: '/forgot-password' }, 'Forgot password?')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!email.value || !password.value) {
