@@ -2,17 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from flask_smorest.arguments import ArgumentsMixin
+from marshmallow import INCLUDE, Schema, ValidationError, fields
+from webargs.flaskparser import FlaskParser
 
 from logbook.errors import http_exception_response
 
 
+def _lone_surrogates(value: Any, path: str = "") -> list[str]:
+    """Paths of the strings holding a lone UTF-16 surrogate (JSON allows "\\ud800"; UTF-8 cannot
+    store it, so the database would fail on it with a 500: schemathesis found this)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [path or "_schema"]
+        return []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += _lone_surrogates(key, child) or _lone_surrogates(item, child)
+        return found
+    if isinstance(value, list):
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _lone_surrogates(item, f"{path}.{i}" if path else str(i))
+        ]
+    return []
+
+
+class LogbookParser(FlaskParser):
+    """webargs' Flask parser, refusing JSON text that is not valid Unicode (422 naming the field)."""
+
+    def _raw_load_json(self, req):
+        data = super()._raw_load_json(req)
+        bad = _lone_surrogates(data)
+        if bad:
+            raise ValidationError({p: ["Contains a character that is not valid text."] for p in bad})
+        return data
+
+
+# Every blueprint parses with it (set before any route module is imported and decorated).
+ArgumentsMixin.ARGUMENTS_PARSER = LogbookParser()
+
+
 class ErrorDetailSchema(Schema):
-    """Inside every error response."""
+    """Inside every error response (some errors add details, e.g. a 409's current version)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open (additionalProperties), so the extra details conform
 
     code = fields.String(metadata={"description": "machine-readable error code"})
     message = fields.String(metadata={"description": "what went wrong, in plain words"})
@@ -87,5 +133,8 @@ def init_api(app: Flask) -> LogbookApi:
 
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
+    from logbook.api import password_reset
+
+    password_reset.register(app)
     app.extensions["logbook.api"] = api
     return api

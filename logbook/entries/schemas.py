@@ -223,7 +223,13 @@ class EntryInSchema(Schema):
     start_date = fields.Date(required=True)
     end_date = fields.Date(allow_none=True)
     hours = fields.Decimal(
-        required=True, places=2, allow_nan=False, validate=validate.Range(min=Decimal("0.25"))
+        required=True,
+        places=2,
+        allow_nan=False,
+        validate=validate.Range(min=Decimal("0.25")),
+        # apispec writes the bound through the Decimal field, i.e. as the string "0.25", which is not
+        # a valid JSON Schema minimum (schemathesis found it): state the number for the document.
+        metadata={"minimum": 0.25},
     )
     is_participatory = fields.Boolean()
     includes_peer_reflection = fields.Boolean()
