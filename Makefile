@@ -48,6 +48,7 @@ system-deps:
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r logbook
 
 ## test: install everything and run the whole suite (SQLite; set LOGBOOK_TEST_DATABASE_URL for PostgreSQL)
 test: system-deps $(VENV)/.test-installed node_modules/.installed lint

@@ -61,7 +61,7 @@ def begin_with_retry(conn, statement: str, retries: int) -> None:
             if not locked or attempt == retries:
                 raise
             # 0.1 s, 0.2 s, 0.4 s … with jitter, so waiting writers do not retry in step
-            time.sleep(0.1 * 2**attempt * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+            time.sleep(0.1 * 2**attempt * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto  # nosec B311
     raise AssertionError("unreachable")  # pragma: no cover
 
 

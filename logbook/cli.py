@@ -40,7 +40,7 @@ def serve(host: str, port: int, prod: bool, workers: int) -> None:
             "-",
             "logbook.wsgi:app",
         ]
-        os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn, fixed arguments
+        os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn, fixed arguments  # nosec B606
     app = _app()
     click.echo(f"CPD Logbook on http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

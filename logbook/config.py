@@ -9,7 +9,7 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",  # development | testing | production
-    "SECRET_KEY": None,
+    "SECRET_KEY": None,  # the secret comes from the environment; None is refused in production  # nosec B105
     "DATABASE_URL": None,  # None → SQLite file in the instance folder
     "SESSION_LIFETIME_DAYS": 30,  # offline phones may stay away for weeks; queued work must survive
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis://… when several app servers run
@@ -17,8 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOCKOUT_AFTER_FAILURES": 10,  # failed logins in a row (any time apart) that lock an email address
     "LOCKOUT_MINUTES": 30,  # how long the lock lasts (a password reset ends it at once)
-    "PASSWORD_RESET_MINUTES": 60,  # how long a password-reset link works (once)
-    "PASSWORD_RESET_LIMIT": "5 per hour",  # reset emails per address asked for, and per caller address
+    "PASSWORD_RESET_MINUTES": 60,  # how long a password-reset link works (once)  # nosec B105
+    "PASSWORD_RESET_LIMIT": "5 per hour",  # reset emails per address asked for, and per caller address  # nosec B105
     "PROXY_FIX": False,  # trust one X-Forwarded-* hop (behind a load balancer)
     "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder
     "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
 # Keys whose environment value is parsed as JSON (numbers, booleans).
 _TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int)}
 
-INSECURE_SECRET = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development/testing
+INSECURE_SECRET = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development/testing  # nosec B105
 
 
 class ConfigError(RuntimeError):

@@ -16,7 +16,7 @@ from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 
 DEMO_ORG = ("Northshire Children's Services", "northshire")
-DEMO_PASSWORD = "northshire-demo-2026"  # noqa: S105 - published demo login, printed by the command
+DEMO_PASSWORD = "northshire-demo-2026"  # noqa: S105 - published demo login, printed by the command  # nosec B105
 DOMAIN = "northshire.example"  # .example never resolves: demo emails cannot reach real people
 
 TEAMS = [

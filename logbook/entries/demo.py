@@ -429,7 +429,7 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
     existing = set(db.session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
     made = 0
     for user in practitioners:
-        rng = random.Random(user.email)  # noqa: S311 - demo data, not security
+        rng = random.Random(user.email)  # noqa: S311 - demo data, not security  # nosec B311
         kinds = _plan(regulators[user.id])
         rng.shuffle(kinds)
         topics = TOPICS.get(user.team.service_area if user.team else "", TOPICS["early_help"])

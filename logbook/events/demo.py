@@ -251,7 +251,7 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
             core=core,
             facilitator=facilitator,
         )
-        made += _attend(event, practitioners, random.Random(f"{event.id}"), facilitator)  # noqa: S311 - demo
+        made += _attend(event, practitioners, random.Random(f"{event.id}"), facilitator)  # noqa: S311 - demo  # nosec B311
     # The social work learning set meets monthly.
     set_name, fac_name = LEARNING_SET
     learning_set = db.session.get(LearningSet, _id(organisation_id, "set"))
@@ -284,7 +284,7 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
             facilitator=facilitator,
             learning_set=learning_set,
         )
-        made += _attend(event, learning_set.members, random.Random(f"{event.id}"), facilitator)  # noqa: S311
+        made += _attend(event, learning_set.members, random.Random(f"{event.id}"), facilitator)  # noqa: S311 - demo  # nosec B311
     # What is coming up.
     for n, (title, kind, minutes, audience, core, fac_name, ahead) in enumerate(UPCOMING):
         professions, team_ids = _targets(audience, teams)

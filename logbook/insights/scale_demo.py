@@ -36,7 +36,7 @@ from logbook.timeutil import utcnow
 
 BATCH = 5_000
 DOMAIN = "scale.example"  # .example never resolves
-PASSWORD = "northshire-scale-2026"  # noqa: S105 - published demo login, printed by the command
+PASSWORD = "northshire-scale-2026"  # noqa: S105 - published demo login, printed by the command  # nosec B105
 TEAM_SIZE = 20
 HISTORY_DAYS = 3 * 365  # entries spread over the last three years
 
@@ -256,7 +256,7 @@ def build_scale_demo(
     slug = slug or f"scale-{people}"
     if db.session.scalar(select(Organisation).where(Organisation.slug == slug)) is not None:
         raise Conflict(f"An organisation '{slug}' already exists: use another --slug or a fresh database.")
-    ctx = _Context(rng=random.Random(seed), today=today, now=utcnow(), slug=slug)  # noqa: S311 - not secret
+    ctx = _Context(rng=random.Random(seed), today=today, now=utcnow(), slug=slug)  # noqa: S311 - not secret  # nosec B311
     load_shipped_frameworks()
     org = Organisation(name=f"Northshire at scale ({people:,} practitioners)", slug=slug)
     db.session.add(org)
