@@ -1,0 +1,48 @@
+"""The Exports screen on a phone: a practitioner prepares their full record; an org admin exports a
+team's registration evidence; both follow the background job to a download link. Accessible (axe)."""
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import check_accessible, log_in, screenshot
+from tests.jobs.conftest import finish_jobs
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _drain(app):
+    yield
+    finish_jobs(app)
+
+
+def test_full_record_export_from_settings(app, live_server, phone, make_user):
+    practitioner = make_user("practitioner", name="Amara Okafor")
+    page = phone.new_page()
+    log_in(page, live_server, practitioner, PASSWORD)
+    page.goto(live_server + "/app/settings")
+    page.get_by_role("link", name="Open exports").click()
+    page.get_by_role("heading", name="Exports", exact=True).wait_for()
+    assert page.get_by_role("heading", name="Staff registration evidence").count() == 0  # not an admin
+    check_accessible(page, "exports-practitioner")
+    page.get_by_role("button", name="Prepare my full record").click()
+    link = page.locator("#record-status").get_by_role("link", name="Download cpd-record-")
+    link.wait_for(timeout=30_000)
+    assert link.get_attribute("href").endswith("/download")
+
+
+def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
+    admin = make_user("practitioner", "org_admin", name="Olu Admin", team_id=team.id)
+    page = phone.new_page()
+    log_in(page, live_server, admin, PASSWORD)
+    page.goto(live_server + "/app/exports")
+    page.get_by_role("heading", name="Staff registration evidence").wait_for()
+    page.get_by_label("Team").select_option(label=team.name)
+    page.get_by_role("button", name="Export the team\u2019s registration evidence").click()
+    link = page.locator("#staff-status").get_by_role("link", name="Download staff-evidence-")
+    link.wait_for(timeout=60_000)
+    check_accessible(page, "exports-staff-ready")
+    response = page.request.get(live_server + link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/zip"
+    screenshot(page, "exports-staff-ready", full_page=True)
