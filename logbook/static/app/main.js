@@ -17,6 +17,7 @@ import { visibleEntries } from './views/common.js';
 import { decisionScreen, superviseScreen } from './views/supervise.js';
 import { checkinScreen, eventScreen, eventsScreen, qrScreen } from './views/events.js';
 import { insightsScreen } from './views/insights.js';
+import { exportsScreen } from './views/exports.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -36,6 +37,7 @@ const ROUTES = [
   [/^\/app\/events\/([0-9a-f-]{36})\/qr$/, (id) => qrScreen(ctx, id)],
   [/^\/app\/checkin\/([^/]{1,200})$/, (code) => checkinScreen(ctx, code)],
   [/^\/app\/insights$/, () => insightsScreen(ctx)],
+  [/^\/app\/exports$/, () => exportsScreen(ctx)],
 ];
 
 function route() {
