@@ -347,3 +347,58 @@ class SessionSignOffListSchema(Schema):
     """Every sign-off of a session record."""
 
     items = fields.List(fields.Nested(SessionSignOffSchema))
+
+
+class ActionMutationSchema(Schema):
+    """An action agreed in a session recorded on a phone (its id made on the phone)."""
+
+    id = fields.UUID(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    owner_id = fields.UUID(required=True)
+    due_on = fields.Date(load_default=None)
+
+
+class SessionMutationSchema(SessionInSchema):
+    """The fields of a session recorded on a phone (entity "supervision_session", op create)."""
+
+    class Meta:
+        exclude = ("id",)
+
+    actions = fields.List(
+        fields.Nested(ActionMutationSchema), load_default=list, validate=validate.Length(max=50)
+    )
+
+
+class SessionChangesSchema(Schema):
+    """The fields of a session changed on a phone (op update, against the mutation's base_version)."""
+
+    starts_at = fields.AwareDateTime()
+    duration_minutes = fields.Integer(validate=validate.Range(min=5, max=600))
+    format = fields.String(validate=validate.OneOf(SESSION_FORMATS))
+    location = fields.String(validate=validate.Length(max=200))
+    agenda = fields.String(validate=validate.Length(max=20000))
+    summary = fields.String(validate=validate.Length(max=50000))
+    is_cancelled = fields.Boolean()
+    actions = fields.List(
+        fields.Nested(ActionMutationSchema), load_default=list, validate=validate.Length(max=50)
+    )
+    close_actions = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=100))
+
+
+class SessionConfirmMutationSchema(Schema):
+    """A party confirms a session record at a version (entity "supervision_session_confirm")."""
+
+    session_id = fields.UUID(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class SessionRequestMutationSchema(SessionSignOffRequestInSchema):
+    """Ask the other party to sign off a session record (entity "session_sign_off_request")."""
+
+    session_id = fields.UUID(required=True)
+
+
+class SessionDecisionMutationSchema(SessionDecisionInSchema):
+    """A decision on a session record made on a phone (entity "session_sign_off")."""
+
+    session_id = fields.UUID(required=True)

@@ -33,10 +33,10 @@ def _other_party(session: SupervisionSession, user_id: uuid.UUID) -> uuid.UUID:
 
 
 def request_changed(request: SessionSignOffRequest) -> None:
-    """Both people's devices pull the request's state."""
+    """Both people's devices pull the request's state, as part of the session record they pull."""
     for person in (request.requested_by_id, request.signer_id):
         record_change(
-            entity="session_sign_off_request", record_id=request.id, owner_id=person, is_shared=False
+            entity="supervision_session", record_id=request.session_id, owner_id=person, is_shared=False
         )
 
 

@@ -24,6 +24,7 @@ from logbook.supervision.models import (
     SupervisionLink,
     SupervisionSession,
 )
+from logbook.sync.changes import record_change
 
 SESSION_TEXT = ("starts_at", "duration_minutes", "format", "location", "agenda", "summary", "is_cancelled")
 # A policy "period" in days, generously rounded so that "monthly" is not overdue on the 29th.
@@ -31,6 +32,25 @@ PERIOD_DAYS = {"week": 7, "fortnight": 14, "month": 31, "quarter": 92, "year": 3
 
 
 # --- sessions --------------------------------------------------------------------------------
+
+
+def session_changed(session: SupervisionSession, *, with_later: bool = False) -> None:
+    """Put a session in both people's change feeds (their devices pull it); with_later also the pair's
+    later sessions, whose carried-forward actions an action change alters."""
+    ids = [session.id]
+    if with_later:
+        ids += list(
+            db.session.scalars(
+                select(SupervisionSession.id).where(
+                    SupervisionSession.supervisor_id == session.supervisor_id,
+                    SupervisionSession.supervisee_id == session.supervisee_id,
+                    SupervisionSession.starts_at > session.starts_at,
+                )
+            )
+        )
+    for record_id in ids:
+        for person in (session.supervisor_id, session.supervisee_id):
+            record_change(entity="supervision_session", record_id=record_id, owner_id=person, is_shared=False)
 
 
 def _party_session(actor: User, session_id: uuid.UUID) -> SupervisionSession:
@@ -106,6 +126,7 @@ def create_session(
     )
     db.session.add(session)
     db.session.flush()
+    session_changed(session)
     return session
 
 
@@ -129,6 +150,7 @@ def update_session(
         session.updated_at = now
         session.supervisor_confirmed_at = None
         session.supervisee_confirmed_at = None
+        session_changed(session, with_later="starts_at" in changes)
     db.session.flush()
     return session
 
@@ -156,6 +178,7 @@ def confirm_session(
         data={"version": session.version, "content_sha256": session_hash(session)},
         now=now,
     )
+    session_changed(session)
     db.session.flush()
     return session
 
@@ -216,6 +239,7 @@ def add_action(
     )
     db.session.add(action)
     db.session.flush()
+    session_changed(session, with_later=True)
     return action
 
 
@@ -226,12 +250,13 @@ def close_action(
     action = db.session.get(SupervisionAction, action_id)
     if action is None:
         raise NotFound("No such action.")
-    _party_session(actor, action.session_id)
+    session = _party_session(actor, action.session_id)
     if in_session_id is not None:
         _party_session(actor, in_session_id)
     if action.closed_at is None:
         action.closed_at = now
         action.closed_in_session_id = in_session_id
+        session_changed(session, with_later=True)
     db.session.flush()
     return action
 

@@ -25,12 +25,28 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from logbook.accounts.models import User
-from logbook.errors import ValidationFailed, flatten_messages
+from logbook.errors import Conflict, ValidationFailed, flatten_messages
 from logbook.extensions import db
 from logbook.supervision import service as supervision
-from logbook.supervision import signoff
-from logbook.supervision.models import SignOff, SignOffRequest
-from logbook.supervision.schemas import SignOffMutationSchema, SignOffRequestMutationSchema
+from logbook.supervision import session_signoff, sessions, signoff
+from logbook.supervision.models import (
+    SessionSignOff,
+    SessionSignOffRequest,
+    SignOff,
+    SignOffRequest,
+    SupervisionAction,
+    SupervisionSession,
+)
+from logbook.supervision.schemas import (
+    SessionChangesSchema,
+    SessionConfirmMutationSchema,
+    SessionDecisionMutationSchema,
+    SessionMutationSchema,
+    SessionRequestMutationSchema,
+    SessionSchema,
+    SignOffMutationSchema,
+    SignOffRequestMutationSchema,
+)
 
 _REQUEST_IN = SignOffRequestMutationSchema()
 
@@ -162,3 +178,187 @@ def apply_sign_off(user: User, mutation: dict[str, Any], now: dt.datetime, clien
         "entry_version": sign_off.entry_version,
         "decision": sign_off.decision,
     }
+
+
+# --- supervision sessions ---------------------------------------------------------------------
+
+_SESSION_IN = SessionMutationSchema()
+_SESSION_CHANGES = SessionChangesSchema()
+_CONFIRM_IN = SessionConfirmMutationSchema()
+_SESSION_REQUEST_IN = SessionRequestMutationSchema()
+_SESSION_DECISION_IN = SessionDecisionMutationSchema()
+
+
+def _load(schema: Any, mutation: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(mutation.get("fields") or {})
+    except ValidationError as err:
+        raise ValidationFailed("Some fields are not valid.", fields=flatten_messages(err.messages)) from err
+
+
+def _add_actions(user: User, session_id: uuid.UUID, actions: list[dict[str, Any]], now: dt.datetime) -> None:
+    for action in actions:
+        if db.session.get(SupervisionAction, action["id"]) is not None:
+            continue  # made by an earlier push of the same change
+        made = sessions.add_action(
+            actor=user,
+            session_id=session_id,
+            description=action["description"],
+            owner_id=action["owner_id"],
+            due_on=action["due_on"],
+            now=now,
+        )
+        made.id = action["id"]
+    db.session.flush()
+
+
+def apply_session(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+    """A session recorded or changed on a phone: create (with its agreed actions) or update (fields
+    changed against base_version, new actions, actions closed). Sessions are cancelled, not deleted."""
+    if mutation["op"] == "create":
+        data = _load(_SESSION_IN, mutation)
+        if db.session.get(SupervisionSession, mutation["id"]) is not None:
+            raise Conflict("A session with this id already exists.", code="duplicate_id")
+        actions = data.pop("actions")
+        session = sessions.create_session(
+            actor=user,
+            supervisor_id=data.pop("supervisor_id"),
+            supervisee_id=data.pop("supervisee_id"),
+            data=data,
+            now=now,
+            session_id=mutation["id"],
+        )
+        _add_actions(user, session.id, actions, now)
+    elif mutation["op"] == "update":
+        data = _load(_SESSION_CHANGES, mutation)
+        actions, closing = data.pop("actions"), data.pop("close_actions")
+        session = sessions.get_session(viewer=user, session_id=mutation["id"])
+        if data:
+            session = sessions.update_session(
+                actor=user,
+                session_id=session.id,
+                base_version=mutation["base_version"],
+                changes=data,
+                now=now,
+            )
+        _add_actions(user, session.id, actions, now)
+        for action_id in closing:
+            sessions.close_action(actor=user, action_id=action_id, now=now, in_session_id=session.id)
+    else:
+        raise ValidationFailed(
+            "A session record is not deleted; mark it cancelled instead.",
+            fields={"op": ["must be create or update"]},
+        )
+    return {"status": "applied", "version": session.version}
+
+
+def apply_session_confirm(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+) -> dict[str, Any]:
+    """One party confirms a session record at the version they read (made on a phone)."""
+    _only_create(mutation, "confirmation")
+    data = _load(_CONFIRM_IN, mutation)
+    session = sessions.confirm_session(
+        actor=user, session_id=data["session_id"], version=data["version"], now=now
+    )
+    return {"status": "applied", "session_id": str(session.id), "version": session.version}
+
+
+def apply_session_sign_off_request(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+) -> dict[str, Any]:
+    """Ask the other party to sign off a session record (made on a phone)."""
+    _only_create(mutation, "sign-off request")
+    data = _load(_SESSION_REQUEST_IN, mutation)
+    request = session_signoff.request_sign_off(actor=user, now=now, request_id=mutation["id"], **data)
+    return {"status": "applied", "session_id": str(request.session_id), "state": request.state}
+
+
+def apply_session_sign_off(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+) -> dict[str, Any]:
+    """A decision on a session record made on a phone, naming the version and hash the signer read."""
+    _only_create(mutation, "sign-off")
+    data = _load(_SESSION_DECISION_IN, mutation)
+    sign_off = session_signoff.decide(signer=user, now=now, sign_off_id=mutation["id"], **data)
+    return {"status": "applied", "session_id": str(sign_off.session_id), "decision": sign_off.decision}
+
+
+def session_record(session: SupervisionSession, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """A session as both parties' devices keep it: the record, confirmations, actions (own and carried
+    forward) and the latest sign-off request with its decision."""
+    found = sessions.actions_for(session)
+    row = {c.name: getattr(session, c.name) for c in session.__table__.columns}
+    row |= {
+        "is_confirmed": sessions.is_confirmed(session),
+        "content_sha256": sessions.session_hash(session),
+        "actions": [{c.name: getattr(a, c.name) for c in a.__table__.columns} for a in found["actions"]],
+        "carried_forward": [
+            {c.name: getattr(a, c.name) for c in a.__table__.columns} for a in found["carried_forward"]
+        ],
+    }
+    out = SessionSchema().dump(row)
+    out["supervisor_name"] = names.get(session.supervisor_id, "")
+    out["supervisee_name"] = names.get(session.supervisee_id, "")
+    request = db.session.scalars(
+        select(SessionSignOffRequest)
+        .where(SessionSignOffRequest.session_id == session.id)
+        .order_by(SessionSignOffRequest.created_at.desc())
+    ).first()
+    decision = (
+        db.session.scalars(select(SessionSignOff).where(SessionSignOff.request_id == request.id)).first()
+        if request
+        else None
+    )
+    out["sign_off_request"] = (
+        None
+        if request is None
+        else {
+            "id": str(request.id),
+            "session_version": request.session_version,
+            "content_sha256": request.content_sha256,
+            "requested_by_id": str(request.requested_by_id),
+            "signer_id": str(request.signer_id),
+            "message": request.message,
+            "state": request.state,
+            "created_at": request.created_at.isoformat(),
+            "decision": None
+            if decision is None
+            else {
+                "decision": decision.decision,
+                "comment": decision.comment,
+                "signer_name": decision.signer_name,
+                "signed_at": decision.signed_at.isoformat(),
+            },
+        }
+    )
+    return out
+
+
+def pull_sessions(user: User, ids: list[uuid.UUID], today: dt.date) -> list[dict[str, Any]]:
+    """Pull items for sessions in this user's feed (they are one of the two people in each)."""
+    rows = {
+        s.id: s for s in db.session.scalars(select(SupervisionSession).where(SupervisionSession.id.in_(ids)))
+    }
+    people = {p for s in rows.values() for p in (s.supervisor_id, s.supervisee_id)}
+    names = (
+        {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(people)))} if people else {}
+    )
+    items = []
+    for record_id in ids:
+        session = rows.get(record_id)
+        if session is None or user.id not in (session.supervisor_id, session.supervisee_id):
+            items.append(
+                {"entity": "supervision_session", "id": str(record_id), "op": "remove", "version": 0}
+            )
+            continue
+        items.append(
+            {
+                "entity": "supervision_session",
+                "id": str(record_id),
+                "op": "upsert",
+                "version": session.version,
+                "record": session_record(session, names),
+            }
+        )
+    return items

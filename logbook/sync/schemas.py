@@ -13,7 +13,19 @@ class MutationSchema(Schema):
 
     mutation_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**53))
     entity = fields.String(
-        required=True, validate=validate.OneOf(["entry", "sign_off", "sign_off_request", "event_check_in"])
+        required=True,
+        validate=validate.OneOf(
+            [
+                "entry",
+                "sign_off",
+                "sign_off_request",
+                "event_check_in",
+                "supervision_session",
+                "supervision_session_confirm",
+                "session_sign_off_request",
+                "session_sign_off",
+            ]
+        ),
     )
     id = fields.UUID(required=True)
     op = fields.String(required=True, validate=validate.OneOf(["create", "update", "delete"]))

@@ -24,7 +24,16 @@ from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
 from logbook.supervision import service as supervision
-from logbook.supervision.sync import apply_sign_off, apply_sign_off_request, pull_sign_off_requests
+from logbook.supervision.sync import (
+    apply_session,
+    apply_session_confirm,
+    apply_session_sign_off,
+    apply_session_sign_off_request,
+    apply_sign_off,
+    apply_sign_off_request,
+    pull_sessions,
+    pull_sign_off_requests,
+)
 from logbook.sync.models import Change, SyncClient, SyncMutation
 
 CURSOR_SALT = "logbook.sync.cursor.v1"
@@ -93,12 +102,17 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str,
     "sign_off": apply_sign_off,
     "event_check_in": apply_event_check_in,
     "sign_off_request": apply_sign_off_request,
+    "supervision_session": apply_session,
+    "supervision_session_confirm": apply_session_confirm,
+    "session_sign_off_request": apply_session_sign_off_request,
+    "session_sign_off": apply_session_sign_off,
 }
 
 # Entity → puller for records other than entries: (user, record ids in feed order, today) → items
 # ({"entity", "id", "op": "upsert" | "remove", "version", "record"?}), each checking the user may see it.
 PULLERS: dict[str, Callable[[User, list[uuid.UUID], dt.date], list[dict[str, Any]]]] = {
     "sign_off_request": pull_sign_off_requests,
+    "supervision_session": pull_sessions,
 }
 
 

@@ -18,6 +18,7 @@ import { decisionScreen, superviseScreen } from './views/supervise.js';
 import { checkinScreen, eventScreen, eventsScreen, qrScreen } from './views/events.js';
 import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
+import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -38,6 +39,9 @@ const ROUTES = [
   [/^\/app\/checkin\/([^/]{1,200})$/, (code) => checkinScreen(ctx, code)],
   [/^\/app\/insights$/, () => insightsScreen(ctx)],
   [/^\/app\/exports$/, () => exportsScreen(ctx)],
+  [/^\/app\/sessions$/, () => sessionsScreen(ctx)],
+  [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
+  [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
 ];
 
 function route() {

@@ -213,6 +213,26 @@ export class Store {
   records(entity) { return this.run(['records'], 'readonly', async (t) => (await t.getAllByIndex('records', 'by_entity', entity)).map((r) => r.data)); }
   getRecord(entity, id) { return this.run(['records'], 'readonly', async (t) => { const r = await t.get('records', `${entity}:${id}`); return r ? r.data : null; }); }
 
+  /**
+   * Queue a mutation of a pulled kind of record (a supervision session) and show its effect on this
+   * phone at once: `change(data)` gives the local copy, stored marked `pending` in the same
+   * transaction as the mutation. The next pull of the record replaces it with the server's copy.
+   */
+  queueRecordChange(mutation, entity, id, change, note) {
+    return this.run(['outbox', 'meta', 'cache', 'records'], 'readwrite', async (t) => {
+      const key = `${entity}:${id}`;
+      const before = await t.get('records', key);
+      const next = (await t.get('meta', 'next_mutation_id')) || 1;
+      const noteKey = `${entity}:${id}`;
+      await t.put('meta', next + 1, 'next_mutation_id');
+      await t.add('outbox', { ...mutation, mutation_id: next, note_key: noteKey, queued_at: new Date().toISOString() });
+      await t.put('cache', { ...note, state: 'pending', mutation_id: next }, noteKey);
+      const data = { ...change(before ? before.data : null), pending: true };
+      await t.put('records', { ...(before || { key, entity, id, version: null }), data });
+      return data;
+    });
+  }
+
   // --- evidence ----------------------------------------------------------------------------
   putEvidence(item) { return this.run(['evidence'], 'readwrite', (t) => t.put('evidence', item)); }
   getEvidence(sha256) { return this.run(['evidence'], 'readonly', (t) => t.get('evidence', sha256)); }

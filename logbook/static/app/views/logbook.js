@@ -86,6 +86,7 @@ export async function logbookScreen(ctx) {
 
   const shown_ = mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'logbook-title' },
     h('h1', { id: 'logbook-title' }, 'Logbook'),
+    h('p', {}, h('a', { href: '/app/sessions', id: 'sessions-link' }, 'Supervision sessions')),
     h('div', { class: 'filters' },
       h('div', { class: 'field' }, h('label', { for: 'q' }, 'Search'), q),
       h('div', { class: 'filter-row' },

@@ -29,8 +29,16 @@ export async function superviseScreen(ctx) {
   const rows = await Promise.all(q.items.map(async (item) => ({
     item, record: await ctx.store.getEntry(item.entry_id), note: await ctx.store.getCached(`decision:${item.id}`),
   })));
+  // Supervision session records someone asked this supervisor to sign (pulled, so shown offline too).
+  const records = (await ctx.store.records('supervision_session')).filter((s) => s.sign_off_request
+    && s.sign_off_request.state === 'open' && s.sign_off_request.signer_id === ctx.user.id && s.sign_off_request.session_version === s.version);
   mount(document.getElementById('view'), h('section', { 'aria-labelledby': 'supervise-title' },
     h('h1', { id: 'supervise-title' }, 'Sign-offs'),
+    h('p', {}, h('a', { href: '/app/sessions' }, 'Supervision sessions')),
+    records.length ? [h('h2', {}, 'Supervision records to sign'), h('ul', { class: 'entry-list', id: 'session-signoff-queue' }, records.map((s) => h('li', { class: 'entry-row' },
+      h('a', { href: `/app/sessions/${s.id}` },
+        h('span', { class: 'entry-title' }, `Supervision with ${s.supervisor_id === ctx.user.id ? s.supervisee_name : s.supervisor_name}`),
+        h('span', { class: 'entry-meta' }, formatDate(s.starts_at))))))] : null,
     h('p', { class: 'muted' }, q.fresh ? 'Entries the people you supervise have asked you to sign off.'
       : q.fetchedAt ? `Saved copy from ${formatDate(q.fetchedAt)} (you are offline). Decisions are sent when you are back online.`
         : 'Your queue shows once the app has been online.'),
