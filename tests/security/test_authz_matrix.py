@@ -189,6 +189,22 @@ def _learning_set(w: World) -> str:
     return made.get_json()["id"]
 
 
+def _inline_jobs(w: World, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Jobs queued by this row run at once, in the request's commit (no thread outlives the test)."""
+    from logbook.jobs.runner import InlineRunner
+
+    w.app.extensions["logbook.job_runner"] = InlineRunner(w.app)
+    return {}, kwargs
+
+
+def _a_job(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A's finished record export."""
+    _inline_jobs(w, {})
+    job = w.call("A", "POST", "/api/v1/record/export")
+    assert job.status_code == 202, job.get_data(as_text=True)
+    return {"job_id": job.get_json()["id"]}, {}
+
+
 CSV = "job_role,service_area,profession,registration_framework\n{name},health,nurse,NMC\n"
 
 # Expected statuses, in ACTORS order:
@@ -440,6 +456,29 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ),
     # --- portfolio: always the caller's own entries ---
     ("POST", "/api/v1/portfolio", body({}), (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # --- background jobs (A's record export): status for the owner and their org's admins, the file
+    # for the owner only; the staff export for org admins and their own people; the full record is
+    # always the caller's own (an import of bad bytes: 422 for anyone signed in) ---
+    ("GET", "/api/v1/jobs/{job_id}", same(_a_job), (401, 200, 404, 404, 404, 404, 200, 404, 401)),
+    ("GET", "/api/v1/jobs/{job_id}/download", same(_a_job), (401, 200, 404, 404, 404, 404, 404, 404, 401)),
+    (
+        "POST",
+        "/api/v1/exports/staff",
+        lambda w, _actor: _inline_jobs(w, {"json": {"user_ids": [str(w.users["A"].id)]}}),
+        (401, 403, 403, 403, 403, 403, 202, 422, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/record/export",
+        lambda w, _actor: _inline_jobs(w, {}),
+        (401, 202, 202, 202, 202, 202, 202, 202, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/record/import",
+        lambda _w, _a: ({}, {"data": b"not a zip", "content_type": "application/zip"}),
+        (401, 422, 422, 422, 422, 422, 422, 422, 401),
+    ),
     # --- the learning offer: events of the caller's organisation; publishing by org admins (and
     # facilitators they allow); codes, registers and feedback summaries for the event's facilitators ---
     ("GET", "/api/v1/events", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
