@@ -98,9 +98,15 @@ def _cube(
     row: ColumnElement[Any],
     column: ColumnElement[Any],
     aggregates: dict[str, ColumnElement[Any]],
+    rows_disjoint: bool = False,
+    columns_disjoint: bool = False,
 ) -> dict[tuple[Any, Any], dict[str, Any]]:
-    """Cells and true margins of row by column: one GROUP BY CUBE scan on PostgreSQL, four GROUP BY
-    queries on SQLite (which has neither CUBE nor GROUPING SETS)."""
+    """Cells and true margins of row by column: one GROUP BY CUBE scan on PostgreSQL; on SQLite (which
+    has neither CUBE nor GROUPING SETS) up to four GROUP BY queries.
+
+    `columns_disjoint` (or `rows_disjoint`) says that each person and each entry falls in only one
+    column (row), e.g. columns are professions: then every measure of a row's margin is the sum of its
+    cells (distinct people in different columns are different people), and SQLite skips that scan."""
     out: dict[tuple[Any, Any], dict[str, Any]] = {}
     labelled = [agg.label(name) for name, agg in aggregates.items()]
     if db.session.get_bind().dialect.name == "postgresql":
@@ -115,7 +121,11 @@ def _cube(
             key = (TOTAL if rec.gr else rec.r, TOTAL if rec.gc else rec.c)
             out[key] = {name: _number(getattr(rec, name)) for name in aggregates}
         return out
-    for by_row, by_column in ((True, True), (True, False), (False, True), (False, False)):
+    scans = [(True, True)]
+    scans += [] if columns_disjoint else [(True, False)]
+    scans += [] if rows_disjoint else [(False, True)]
+    scans += [] if rows_disjoint or columns_disjoint else [(False, False)]
+    for by_row, by_column in scans:
         keys = [row.label("r")] if by_row else [literal(TOTAL).label("r")]
         keys.append(column.label("c") if by_column else literal(TOTAL).label("c"))
         q = base(*keys, *labelled)
@@ -124,7 +134,27 @@ def _cube(
             q = q.group_by(*group)
         for rec in db.session.execute(q):
             out[(rec.r, rec.c)] = {name: _number(getattr(rec, name)) for name in aggregates}
+    cells = [(key, cell) for key, cell in out.items() if TOTAL not in key]
+    if columns_disjoint:
+        _add_margins(out, [((r, TOTAL), cell) for (r, _c), cell in cells])
+    if rows_disjoint:
+        _add_margins(out, [((TOTAL, c), cell) for (_r, c), cell in cells])
+    if rows_disjoint or columns_disjoint:
+        side = [(key, cell) for key, cell in out.items() if (key[1] == TOTAL) != (key[0] == TOTAL)]
+        # Disjoint columns: the grand total is the sum of the column margins (else of the row margins).
+        wanted = (lambda k: k[0] == TOTAL) if columns_disjoint else (lambda k: k[1] == TOTAL)
+        _add_margins(out, [((TOTAL, TOTAL), cell) for key, cell in side if wanted(key)])
     return out
+
+
+def _add_margins(out: dict[tuple[Any, Any], dict[str, Any]], parts: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Sum cells into the margins they belong to (only where their groups are disjoint)."""
+    for key, cell in parts:
+        margin = out.setdefault(key, {})
+        for name, value in cell.items():
+            margin[name] = margin.get(name, 0) + value
+    for key, _cell in parts:
+        out[key] = {name: round(v, 2) if isinstance(v, float) else v for name, v in out[key].items()}
 
 
 def _result(view: str, table: Table, threshold: int, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -176,6 +206,7 @@ def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: i
         row=Entry.kind,
         column=person.c[by],
         aggregates=_entry_measures(),
+        columns_disjoint=True,  # each person has one profession (team), each entry one owner
     )
     table = Table(
         rows=list(KINDS), columns=_groups(person, by), measures=["entries", "hours", "people"], cells=cells
@@ -289,6 +320,7 @@ def cross_professional(
             "entries": func.count(distinct(Entry.id)),
             "people": func.count(distinct(Entry.owner_id)),
         },
+        rows_disjoint=True,  # rows are the owner's profession; columns are not (an entry names several)
     )
     rows = sorted({r for r, _ in cells if r != TOTAL} | set(_groups(person, "profession")))
     columns = sorted({c for _, c in cells if c != TOTAL})
