@@ -101,7 +101,9 @@ def _scale_demo(people: int, entries_each: int, seed: int) -> None:
 
     from logbook.errors import DomainError
     from logbook.extensions import db
+    from logbook.insights.precompute import refresh_compliance
     from logbook.insights.scale_demo import analyse, build_scale_demo
+    from logbook.timeutil import utcnow
 
     app = _app()
     with app.app_context():
@@ -117,6 +119,9 @@ def _scale_demo(people: int, entries_each: int, seed: int) -> None:
             raise click.ClickException(exc.message) from exc
         db.session.commit()
         analyse()
+        db.session.commit()
+        # The compliance view reads precomputed statuses: work them out now, as the daily refresh would.
+        refresh_compliance(organisation_id=made["organisation_id"], today=utcnow().date())
         db.session.commit()
     click.echo(
         f"{made['organisation']}: {made['people']:,} practitioners in {made['teams']:,} teams "

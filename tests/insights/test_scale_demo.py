@@ -15,6 +15,7 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
 from logbook.insights import service
+from logbook.insights.models import InsightRefresh
 from logbook.insights.scale_demo import PASSWORD
 from logbook.supervision.models import SupervisionLink, SupervisionSession
 from logbook.timeutil import utcnow
@@ -55,6 +56,8 @@ def test_scale_demo_makes_what_it_says(app, scaled):
         assert _count(Registration) == said["registrations"] > 0
         assert _count(SupervisionLink) == said["supervision links"] == 60 - 3  # all but the 3 team managers
         assert _count(SupervisionSession) == said["sessions"] > 0
+        # The compliance figures are worked out straight away (as the daily refresh would).
+        assert db.session.get(InsightRefresh, (org.id, "compliance")).people == said["registrations"]
         # Every team has a manager who is one of its members.
         managed = db.session.execute(select(team_manager.c.user_id, team_manager.c.team_id)).all()
         assert len(managed) == 3
