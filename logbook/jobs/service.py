@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from logbook.accounts.models import User
 from logbook.entries.storage import evidence_store
-from logbook.errors import DomainError, NotFound
+from logbook.errors import Conflict, DomainError, NotFound
 from logbook.extensions import db
 from logbook.jobs.models import Job
 from logbook.jobs.runner import submit_after_commit
@@ -49,10 +49,36 @@ class Result:
 Progress = Callable[[int, int], None]
 
 
-def enqueue(*, kind: str, owner: User, params: dict[str, Any], now: dt.datetime, total: int = 0) -> Job:
-    """Queue a job (flushes); it is handed to the runner when the caller's transaction commits."""
+def enqueue(
+    *,
+    kind: str,
+    owner: User,
+    params: dict[str, Any],
+    now: dt.datetime,
+    total: int = 0,
+    stale_after: int = 900,
+) -> Job:
+    """Queue a job (flushes); it is handed to the runner when the caller's transaction commits. One job
+    of a kind per person at a time: a second while the first is queued or running (and still moving)
+    is a 409 naming the first, so repeated taps cannot fill the workers."""
     if kind not in HANDLERS:
         raise ValueError(f"unknown job kind {kind!r}")
+    waiting = db.session.scalar(
+        select(Job)
+        .where(
+            Job.owner_id == owner.id,
+            Job.kind == kind,
+            Job.status.in_(("queued", "running")),
+            Job.updated_at > now - dt.timedelta(seconds=stale_after),
+        )
+        .limit(1)
+    )
+    if waiting is not None:
+        raise Conflict(
+            "You already have this export under way; wait for it to finish.",
+            code="job_in_progress",
+            extra={"job": f"/api/v1/jobs/{waiting.id}"},
+        )
     job = Job(
         kind=kind,
         owner_id=owner.id,

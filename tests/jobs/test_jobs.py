@@ -203,3 +203,26 @@ def test_a_running_job_that_stopped_moving_is_reported_failed(app, practitioner,
     assert status["error"] == service.STOPPED
     with app.app_context():
         assert db.session.get(Job, job_id).status == "running"  # reported, not written
+
+
+def test_one_export_of_a_kind_at_a_time(app, me, admin_client, admin):
+    app.extensions["logbook.job_runner"] = RQRunner(queue=FakeQueue())  # jobs stay queued
+    first = me.api("POST", "/api/v1/record/export")
+    assert first.status_code == 202
+    again = me.api("POST", "/api/v1/record/export")
+    assert again.status_code == 409
+    body = again.get_json()
+    assert body["error"]["code"] == "job_in_progress"
+    assert body["error"]["job"] == f"/api/v1/jobs/{first.get_json()['id']}"
+    # Someone else's job, or another kind, does not count.
+    assert admin_client.api("POST", "/api/v1/record/export").status_code == 202
+    staff = admin_client.api("POST", "/api/v1/exports/staff", json={"user_ids": [str(admin.id)]})
+    assert staff.status_code == 202
+    with app.app_context():
+        db.session.execute(
+            Job.__table__.update()
+            .where(Job.id == uuid.UUID(first.get_json()["id"]))
+            .values(updated_at=utcnow() - dt.timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 60))
+        )
+        db.session.commit()
+    assert me.api("POST", "/api/v1/record/export").status_code == 202  # the stuck one no longer blocks
