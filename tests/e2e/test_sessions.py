@@ -7,7 +7,7 @@ import pytest
 
 from logbook.supervision.models import SupervisionLink
 from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, tab
+from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, tab, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,7 @@ def test_session_recorded_offline_is_confirmed_and_signed_off(
     )
     p = phone.new_page()
     log_in(p, live_server, practitioner, PASSWORD)
+    wait_for_service_worker(p)  # the offline reload below needs the shell precached
     sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
     tab(p, "Logbook")
     p.get_by_role("link", name="Supervision sessions").click()
