@@ -24,6 +24,7 @@ PASSWORD = os.environ["LOAD_PASSWORD"]
 MEASURE_SECONDS = float(os.environ.get("LOAD_MEASURE_SECONDS", "0"))
 _next_user = itertools.count()
 _logged_in = 0
+_login_retries = 0
 
 
 class Practitioner(HttpUser):
@@ -34,12 +35,18 @@ class Practitioner(HttpUser):
     def on_start(self) -> None:
         self.email = USERS[next(_next_user) % len(USERS)]
         token = self.client.get("/api/v1/auth/csrf", name="login").json()["csrf_token"]
-        r = self.client.post(
-            "/api/v1/auth/login",
-            json={"email": self.email, "password": PASSWORD},
-            headers={"X-CSRFToken": token},
-            name="login",
-        )
+        for _attempt in range(5):  # as the app does: a 503 is tried again after Retry-After
+            r = self.client.post(
+                "/api/v1/auth/login",
+                json={"email": self.email, "password": PASSWORD},
+                headers={"X-CSRFToken": token},
+                name="login",
+            )
+            if r.status_code != 503:
+                break
+            global _login_retries  # noqa: PLW0603
+            _login_retries += 1
+            gevent.sleep(float(r.headers.get("Retry-After", "2")))
         r.raise_for_status()
         self.csrf = r.json()["csrf_token"]
         self.device = "load-" + uuid.uuid4().hex[:16]
@@ -56,7 +63,11 @@ class Practitioner(HttpUser):
         runner = self.environment.runner
         if runner is not None and _logged_in == runner.target_user_count:
             self.environment.stats.reset_all()
-            print(f"all {_logged_in} clients logged in: measuring for {MEASURE_SECONDS:.0f} s", flush=True)
+            print(
+                f"all {_logged_in} clients logged in ({_login_retries} logins answered 503 and retried): "
+                f"measuring for {MEASURE_SECONDS:.0f} s",
+                flush=True,
+            )
             if MEASURE_SECONDS:
                 gevent.spawn_later(MEASURE_SECONDS, runner.quit)
 

@@ -145,36 +145,38 @@ def main() -> None:
                     f"== {engine}, {clients} clients, {args.duration} s (load before {load[0]:.2f})",
                     flush=True,
                 )
-                subprocess.run(  # noqa: S603
-                    [
-                        args.locust,
-                        "-f",
-                        str(Path(__file__).with_name("locustfile.py")),
-                        "--headless",
-                        "-u",
-                        str(clients),
-                        "-r",
-                        str(max(1, clients // 5)),
-                        "--run-time",
-                        f"{args.duration + 300}s",  # a bound: the locustfile stops after the measured time
-                        "--csv",
-                        str(prefix),
-                        "--only-summary",
-                        "-H",
-                        base,
-                        "--stop-timeout",
-                        "10",
-                    ],
-                    env={
-                        **os.environ,
-                        "LOAD_USERS": str(users_file),
-                        "LOAD_PASSWORD": DEMO_PASSWORD,
-                        "LOAD_MEASURE_SECONDS": str(args.duration),
-                    },
-                    check=False,
-                    capture_output=True,
-                    cwd=ROOT,
-                )
+                with (out / f"{engine}-{clients}.log").open("wb") as locust_log:
+                    subprocess.run(  # noqa: S603
+                        [
+                            args.locust,
+                            "-f",
+                            str(Path(__file__).with_name("locustfile.py")),
+                            "--headless",
+                            "-u",
+                            str(clients),
+                            "-r",
+                            str(max(1, clients // 5)),
+                            "--run-time",
+                            f"{args.duration + 300}s",  # a bound: the locustfile stops when measured
+                            "--csv",
+                            str(prefix),
+                            "--only-summary",
+                            "-H",
+                            base,
+                            "--stop-timeout",
+                            "10",
+                        ],
+                        env={
+                            **os.environ,
+                            "LOAD_USERS": str(users_file),
+                            "LOAD_PASSWORD": DEMO_PASSWORD,
+                            "LOAD_MEASURE_SECONDS": str(args.duration),
+                        },
+                        check=False,
+                        stdout=locust_log,
+                        stderr=subprocess.STDOUT,
+                        cwd=ROOT,
+                    )
                 for row in summarise(prefix):
                     rows.append({"engine": engine, "clients": clients, "load": f"{load[0]:.1f}", **row})
         finally:

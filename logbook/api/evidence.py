@@ -46,6 +46,8 @@ class EvidenceItem(MethodView):
     @blp.alt_response(413, description="Larger than EVIDENCE_MAX_BYTES")
     @blp.alt_response(415, description="Not a JPEG, PNG, HEIC, PDF or DOCX file")
     @blp.alt_response(422, description="The bytes do not match the SHA-256 in the address")
+    @blp.alt_response(503, description="The evidence store failed; nothing was kept (Retry-After)")
+    @blp.alt_response(507, description="The evidence store is full; nothing was kept (Retry-After)")
     def put(self, args, sha256):
         """Upload a file as the raw request body (any Content-Type); the SHA-256 must match the bytes."""
         max_bytes = current_app.config["EVIDENCE_MAX_BYTES"]

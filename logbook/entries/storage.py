@@ -22,7 +22,7 @@ from flask import Flask, current_app
 KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
-class StorageError(Exception):
+class StorageError(OSError):
     """The store could not keep the bytes (disk full, permissions, S3 unreachable); nothing was kept."""
 
     def __init__(self, message: str, *, full: bool = False) -> None:
@@ -160,8 +160,9 @@ class S3Store:
 
     def put(self, key: str, data: bytes) -> None:
         """Upload the object (S3 writes are atomic: readers see all of it or nothing)."""
+        name = self._key(key)
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
         except Exception as err:  # botocore's errors have no common base that we import
             raise StorageError(f"evidence store: {type(err).__name__}") from err
 

@@ -61,6 +61,11 @@ def export_portfolio(
     render it now if it has at most inline_max_entries activities, else queue a job to render it."""
     context = portfolio.build_document(owner=owner, verify_url=verify_url, now=now, **data)
     if len(context["entries"]) <= inline_max_entries:
+        # Keep the verification codes and end the transaction before rendering (as the job does):
+        # on SQLite a POST holds the database's only write lock until it commits, and a render of
+        # a second or more would make every other writer wait (the load test saw logins time out
+        # with 503 behind PDFs at 200 clients; docs/benchmarks.md).
+        db.session.commit()
         return Portfolio(pdf=render.render_pdf(context), filename=_filename(context))
     job = jobs.enqueue(kind="portfolio", owner=owner, params=_params(data, verify_url, now), now=now, total=2)
     return Portfolio(job=job)

@@ -121,3 +121,30 @@ def test_without_retries_the_same_lock_fails_fast_but_cleanly(
     assert _entries(application) == 0
     with application.app_context():
         db.engine.dispose()
+
+
+def test_a_portfolio_pdf_is_rendered_without_holding_the_write_lock(
+    app, make_client, practitioner, locker, monkeypatch
+):
+    """A PDF takes a second or more to lay out: other writers must not wait for it."""
+    from logbook.portfolio import render
+
+    real_render = render.render_pdf
+    seen = {}
+
+    def render_and_try_to_write(context, *args, **kwargs):
+        try:
+            locker.execute("BEGIN IMMEDIATE")  # timeout=0: fails at once if the request holds the lock
+            locker.execute("ROLLBACK")
+            seen["other_writer"] = "got the lock"
+        except sqlite3.OperationalError as err:
+            seen["other_writer"] = str(err)
+        return real_render(context, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_pdf", render_and_try_to_write)
+    client = make_client(practitioner)
+    assert client.api("POST", "/api/v1/entries", json=base(title="Printed")).status_code == 201
+    response = client.api("POST", "/api/v1/portfolio", json={"format": "generic"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/pdf"
+    assert seen["other_writer"] == "got the lock"
