@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from logbook.accounts.models import (
     APP_ROLES,
@@ -220,8 +220,12 @@ def get_team(*, organisation_id: uuid.UUID, team_id: uuid.UUID) -> Team:
 
 
 def _check_unique_name(model: Any, organisation_id: uuid.UUID, name: str, exclude: Any = None) -> None:
+    # SQLite's lower() folds only ASCII, Python's folds everything: "ÒX" would pass a case-insensitive
+    # check against a stored "ÒX" there and then break the unique constraint (a 500, found by
+    # schemathesis). The exact comparison closes that gap on every engine.
     query = select(model.id).where(
-        model.organisation_id == organisation_id, func.lower(model.name) == name.lower()
+        model.organisation_id == organisation_id,
+        or_(func.lower(model.name) == name.lower(), model.name == name),
     )
     if exclude is not None:
         query = query.where(model.id != exclude)

@@ -39,14 +39,45 @@ def _lone_surrogates(value: Any, path: str = "") -> list[str]:
     return []
 
 
+# The largest integer the API takes anywhere (JavaScript's safe integers; mutation ids go up to 2^53).
+# Larger ones overflow the database's 64-bit integers (a 500 on SQLite: schemathesis found it).
+MAX_INTEGER = 2**53
+
+
+def _huge_integers(value: Any, path: str = "") -> list[str]:
+    """Paths of the integers beyond ±MAX_INTEGER in loaded arguments (booleans are not counted)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [path or "_schema"] if abs(value) > MAX_INTEGER else []
+    if isinstance(value, dict):
+        return [
+            p
+            for key, item in value.items()
+            for p in _huge_integers(item, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(value, list | tuple):
+        return [
+            p for i, item in enumerate(value) for p in _huge_integers(item, f"{path}.{i}" if path else str(i))
+        ]
+    return []
+
+
 class LogbookParser(FlaskParser):
-    """webargs' Flask parser, refusing JSON text that is not valid Unicode (422 naming the field)."""
+    """webargs' Flask parser, refusing JSON text that is not valid Unicode and integers too large to
+    store (422 naming the field), in the body, the query string and the path alike."""
 
     def _raw_load_json(self, req):
         data = super()._raw_load_json(req)
         bad = _lone_surrogates(data)
         if bad:
             raise ValidationError({p: ["Contains a character that is not valid text."] for p in bad})
+        return data
+
+    # webargs' own signature: it passes these positionally
+    def _process_location_data(self, location_data, schema, req, location, unknown, validators):  # noqa: PLR0917
+        data = super()._process_location_data(location_data, schema, req, location, unknown, validators)
+        huge = _huge_integers(data)
+        if huge:
+            raise ValidationError({p: [f"Must be at most {MAX_INTEGER} in size."] for p in huge})
         return data
 
 

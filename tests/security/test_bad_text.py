@@ -33,3 +33,29 @@ def test_valid_surrogate_pairs_are_fine(admin_client):
     response = admin_client.api("POST", "/api/v1/admin/teams", data=body, content_type="application/json")
     assert response.status_code == 201
     assert response.get_json()["name"] == "Team \U0001f600"
+
+
+def test_integers_too_large_to_store_are_a_422_naming_the_field(admin_client):
+    """Beyond 2^53 (JavaScript's safe integers) is refused: such numbers overflowed the database's
+    integers (a 500 on SQLite before). Checked once for every endpoint (LogbookParser)."""
+    today = dt.date.today().isoformat()  # noqa: DTZ011 - the plausibility window is relative to today
+    entry = {"kind": "study_day", "title": "ok", "hours": 1, "start_date": today}
+    entry["standards"] = [{"framework": "hcpc", "version": 96859203132264137069583925248, "code": "1"}]
+    response = admin_client.api("POST", "/api/v1/entries", json=entry)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert fields == {"standards.0.version": ["Must be at most 9007199254740992 in size."]}
+    entry["standards"][0]["version"] = 2**53  # the largest accepted: refused for other reasons only
+    response = admin_client.api("POST", "/api/v1/entries", json=entry)
+    assert "standards.0.version" not in response.get_json().get("error", {}).get("fields", {})
+
+
+def test_names_differing_only_by_a_non_ascii_case_are_refused_not_a_500(admin_client):
+    """SQLite's lower() folds only ASCII: a repeated "ÒX" got past the duplicate check and hit the
+    unique constraint (a 500, found by schemathesis)."""
+    team = {"name": "ÒX team", "service_area": "health"}
+    first = admin_client.api("POST", "/api/v1/admin/teams", json=team)
+    assert first.status_code == 201
+    again = admin_client.api("POST", "/api/v1/admin/teams", json=team)
+    assert again.status_code == 422
+    assert "name" in again.get_json()["error"]["fields"]
