@@ -53,5 +53,9 @@ def import_record(**_kwargs):
     and sign-offs are kept (sign-offs marked as imported and still verifiable)."""
     request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"]
     return record.import_record(
-        user=current_user(), data=request.get_data(cache=False), store=evidence_store(), now=utcnow()
+        user=current_user(),
+        data=request.get_data(cache=False),
+        store=evidence_store(),
+        now=utcnow(),
+        max_file_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
     )

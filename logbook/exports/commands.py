@@ -66,7 +66,11 @@ def import_record_command(archive: Path, org_slug: str, email: str) -> None:
             raise click.ClickException(f"No account {email!r} in {org_slug}; create it first (create-user).")
         try:
             summary = record.import_record(
-                user=user, data=archive.read_bytes(), store=evidence_store(), now=utcnow()
+                user=user,
+                data=archive.read_bytes(),
+                store=evidence_store(),
+                now=utcnow(),
+                max_file_bytes=app.config["EVIDENCE_MAX_BYTES"],
             )
         except DomainError as err:
             db.session.rollback()

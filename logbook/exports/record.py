@@ -45,7 +45,7 @@ from logbook.sync.changes import record_change
 FORMAT = "cpd-logbook-record"
 FORMAT_VERSION = 1
 RECORD_NAME = "record.json"
-MAX_RECORD_JSON = 200 * 1024 * 1024
+MAX_RECORD_JSON = 50 * 1024 * 1024  # uncompressed: a ZIP of a few MB must not inflate to gigabytes
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SIGN_OFF_FIELDS = (
     "entry_version",
@@ -390,7 +390,9 @@ def _checked_entry(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _checked_evidence(record: dict[str, Any], archive: zipfile.ZipFile) -> list[tuple[dict[str, Any], bytes]]:
+def _checked_evidence(
+    record: dict[str, Any], archive: zipfile.ZipFile, max_file_bytes: int
+) -> list[tuple[dict[str, Any], bytes]]:
     """Each evidence file, checked as an upload is: its bytes match the record, its type is decided by
     its content (JPEG, PNG, HEIC, PDF, DOCX only), photos lose any location data, and a SHA-256 already
     stored here must name the same bytes (claiming someone else's file by its hash gets nothing)."""
@@ -402,6 +404,8 @@ def _checked_evidence(record: dict[str, Any], archive: zipfile.ZipFile) -> list[
             raise _bad("an evidence file has no valid SHA-256")
         path = str(item["path"])
         try:
+            if archive.getinfo(path).file_size > max_file_bytes:
+                raise _bad(f"evidence file {path} is larger than {max_file_bytes:,} bytes")
             blob = archive.read(path)
         except KeyError as err:
             raise _bad(f"evidence file {path} is missing from the archive") from err
@@ -436,7 +440,9 @@ def _registration(reg: dict[str, Any], now: dt.datetime) -> Registration:
     )
 
 
-def _parse(record: dict[str, Any], archive: zipfile.ZipFile, now: dt.datetime) -> dict[str, Any]:
+def _parse(
+    record: dict[str, Any], archive: zipfile.ZipFile, now: dt.datetime, max_file_bytes: int
+) -> dict[str, Any]:
     """Everything the import will write, checked, before anything is written."""
     try:
         sessions = record.get("supervision_sessions") or []
@@ -444,7 +450,7 @@ def _parse(record: dict[str, Any], archive: zipfile.ZipFile, now: dt.datetime) -
             raise _bad("supervision_sessions is not a list of objects")
         return {
             "entries": [_checked_entry(item) for item in record["entries"]],
-            "evidence": _checked_evidence(record, archive),
+            "evidence": _checked_evidence(record, archive, max_file_bytes),
             "sessions": sessions,
             "source": str(record["source"]["organisation"])[:200],
             "exported_at": _datetime(record["exported_at"]),
@@ -565,11 +571,13 @@ def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.
     return len(c["sign_offs"])
 
 
-def import_record(*, user: User, data: bytes, store: EvidenceStore, now: dt.datetime) -> dict[str, Any]:
+def import_record(
+    *, user: User, data: bytes, store: EvidenceStore, now: dt.datetime, max_file_bytes: int = 10 * 1024 * 1024
+) -> dict[str, Any]:
     """Import a record archive into the user's own logbook (flushes); returns what came in. Everything
     is checked before anything is written; a record already imported into this account is refused (409)."""
     record, archive = read_archive(data)
-    parsed = _parse(record, archive, now)
+    parsed = _parse(record, archive, now, max_file_bytes)
     if _already_here(user, [uuid.UUID(c["hashed_as"]["entry_id"]) for c in parsed["entries"]]):
         raise Conflict("This record (or part of it) is already in your logbook.", code="already_imported")
     _write_evidence(user, parsed["evidence"], store, now)

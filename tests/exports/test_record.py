@@ -334,3 +334,14 @@ def test_evidence_that_is_not_an_accepted_type_is_refused(
     )
     assert response.status_code == 422
     assert "is not a JPEG, PNG" in response.get_json()["error"]["fields"]["file"][0]
+
+
+def test_evidence_larger_than_the_upload_limit_is_refused(
+    app, me, rich_record, make_user, make_client, other_org
+):
+    first = run_job(app, me, me.api("POST", "/api/v1/record/export"))
+    app.config["EVIDENCE_MAX_BYTES"] = 20
+    there = make_client(make_user("practitioner", organisation=other_org))
+    response = there.api("POST", "/api/v1/record/import", data=first, content_type="application/zip")
+    assert response.status_code == 422
+    assert "larger than 20 bytes" in response.get_json()["error"]["fields"]["file"][0]
