@@ -145,10 +145,19 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
         ).all()
         assert [s.is_imported for s in sign_offs] == [True]
         assert verify_sign_off(sign_offs[0]).is_valid
+        from logbook.portfolio.service import verification_code_for
+
+        code = verification_code_for(sign_offs[0])
+        db.session.commit()
         report = verify_everything()
         assert report.is_ok, report.problems
         kinds = [e.kind for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
         assert kinds[-2:] == ["sign_off.imported", "record.imported"]
+
+    # The public check a printed portfolio points to says the imported sign-off is valid.
+    page = there.get(f"/verify/{code}")
+    assert page.status_code == 200
+    assert "Valid." in page.get_data(as_text=True)
 
     # The imported evidence is the newcomer's to download.
     assert there.get(f"/api/v1/evidence/{rich_record}").status_code == 200
