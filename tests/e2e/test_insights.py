@@ -61,6 +61,14 @@ def test_org_admin_sees_insights_as_charts_and_tables(app, live_server, phone, s
         "/api/v1/insights/compliance.csv?service_area=social_care"
     )
     check_accessible(page, "insights-compliance")
+    # Equity: quartiles and mean in their own table; dark mode passes too.
+    page.emulate_media(color_scheme="dark")
+    page.get_by_label("View").select_option("equity-profession")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("heading", name="CPD hours per person by profession").wait_for()
+    expect(page.get_by_text("Hours per person: quartiles and mean")).to_be_visible()
+    assert "undefined" not in page.locator("#view").text_content()
+    check_accessible(page, "insights-equity-dark")
 
 
 def test_a_practitioner_has_no_insights_tab_and_is_refused(live_server, phone, make_user):

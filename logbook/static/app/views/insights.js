@@ -111,15 +111,21 @@ export function numbersTable(view, data, measure, caption) {
         h('td', { class: 'total' }, cellText(data.total, measure, t))))));
 }
 
+const STAT_LABELS = { q1: 'Lower quartile', median: 'Median', q3: 'Upper quartile', mean: 'Mean', mean_rating: 'Mean rating' };
+
+/** Per-row statistics (equity: quartiles and mean; other views may add their own, e.g. a mean rating). */
 function statisticsTable(view, data) {
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Hours per person (table)' },
+  const rows = [...data.rows.map((r, i) => [r, data.statistics[i] || {}]), ['__total__', data.overall_statistics || {}]];
+  const keys = [...new Set(rows.flatMap(([, st]) => Object.keys(st)))].filter((k) => k !== 'row' && k !== 'suppressed');
+  if (!keys.length) return null;
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Statistics (table)' },
     h('table', { class: 'numbers' },
-      h('caption', {}, 'Hours per person: quartiles and mean'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ROW_HEADINGS[view] || 'Group'), ['Lower quartile', 'Median', 'Upper quartile', 'Mean'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, [...data.rows.map((r, i) => [r, data.statistics[i]]), ['__total__', data.overall_statistics]].map(([r, st]) => h('tr', {},
+      h('caption', {}, view.startsWith('equity') ? 'Hours per person: quartiles and mean' : 'Statistics'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ROW_HEADINGS[view] || 'Group'), keys.map((k) => h('th', { scope: 'col' }, STAT_LABELS[k] || k)))),
+      h('tbody', {}, rows.map(([r, st]) => h('tr', {},
         h('th', { scope: 'row' }, labelFor(view, r)),
-        st.suppressed ? h('td', { colspan: '4', class: 'hidden-cell' }, `fewer than ${data.threshold} people`)
-          : ['q1', 'median', 'q3', 'mean'].map((k) => h('td', {}, String(st[k]))))))));
+        st.suppressed ? h('td', { colspan: String(keys.length), class: 'hidden-cell' }, `fewer than ${data.threshold} people`)
+          : keys.map((k) => h('td', {}, st[k] === null || st[k] === undefined ? 'not shown' : String(st[k]))))))));
 }
 
 function atRiskList(data) {
