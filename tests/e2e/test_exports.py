@@ -46,3 +46,28 @@ def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
     assert response.status == 200
     assert response.headers["content-type"] == "application/zip"
     screenshot(page, "exports-staff-ready", full_page=True)
+
+
+def test_importing_a_record_from_a_previous_employer(
+    app, live_server, phone, make_user, make_client, other_org
+):
+    from tests.exports.conftest import run_job
+    from tests.supervision.conftest import make_entry
+
+    before = make_user("practitioner", name="Amara Okafor")
+    old_job = make_client(before)
+    make_entry(old_job, title="Court skills course")
+    archive = run_job(app, old_job, old_job.api("POST", "/api/v1/record/export"))
+
+    after = make_user("practitioner", organisation=other_org, name="Amara Okafor")
+    page = phone.new_page()
+    log_in(page, live_server, after, PASSWORD)
+    page.goto(live_server + "/app/exports")
+    page.get_by_label("Record file (ZIP) from your previous logbook").set_input_files(
+        files=[{"name": "record.zip", "mimeType": "application/zip", "buffer": archive}]
+    )
+    page.get_by_role("button", name="Import this record").click()
+    page.locator("#import-status").get_by_text("Imported from Northshire Test: 1 entry, 0 sign-offs").wait_for(
+        timeout=20_000
+    )
+    check_accessible(page, "exports-imported")

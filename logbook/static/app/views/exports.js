@@ -7,6 +7,8 @@ import { field, h, mount, navigation } from '../dom.js';
 
 const POLL_MS = 1500;
 
+function plural(n, one, many) { return `${n} ${n === 1 ? one : many}`; }
+
 function kb(bytes) { return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`; }
 
 /** Follow a job until it is done or failed, drawing its state into `box` (a live region). */
@@ -65,8 +67,9 @@ function recordCard(nav) {
     try {
       const out = await request('POST', '/api/v1/record/import', undefined, { raw: chosen, contentType: 'application/zip' });
       importStatus.replaceChildren(h('p', {},
-        `Imported from ${out.source_organisation}: ${out.entries} entries, ${out.sign_offs} sign-offs (marked as imported), `
-        + `${out.evidence_files} evidence files, ${out.supervision_sessions} supervision sessions. They appear in your logbook after the next sync.`));
+        `Imported from ${out.source_organisation}: ${plural(out.entries, 'entry', 'entries')}, `
+        + `${plural(out.sign_offs, 'sign-off', 'sign-offs')} (marked as imported), ${plural(out.evidence_files, 'evidence file', 'evidence files')}, `
+        + `${plural(out.supervision_sessions, 'supervision session', 'supervision sessions')}. They appear in your logbook after the next sync.`));
     } catch (err) { failure(importStatus, err); }
     importButton.disabled = false;
   });
