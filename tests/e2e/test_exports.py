@@ -67,7 +67,7 @@ def test_importing_a_record_from_a_previous_employer(
         files=[{"name": "record.zip", "mimeType": "application/zip", "buffer": archive}]
     )
     page.get_by_role("button", name="Import this record").click()
-    page.locator("#import-status").get_by_text("Imported from Northshire Test: 1 entry, 0 sign-offs").wait_for(
-        timeout=20_000
-    )
+    page.locator("#import-status").get_by_text(
+        "Imported from Northshire Test: 1 entry, 0 sign-offs"
+    ).wait_for(timeout=20_000)
     check_accessible(page, "exports-imported")
