@@ -78,6 +78,30 @@ def _session_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"session_id": session["id"]}, {"json": {"base_version": session["version"], "location": "Room 2"}}
 
 
+def _session_sign_off_request(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    session = w.new_session()
+    return {"session_id": session["id"]}, {"json": {"session_version": session["version"]}}
+
+
+def _session_sign_off(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A session record A asked A's supervisor to sign (A cannot sign their own request: 409)."""
+    session = w.new_session()
+    asked = w.call(
+        "A",
+        "POST",
+        f"/api/v1/supervision/sessions/{session['id']}/sign-off-requests",
+        json={"session_version": session["version"]},
+    )
+    assert asked.status_code == 201, asked.get_data(as_text=True)
+    return {"session_id": session["id"]}, {
+        "json": {
+            "session_version": session["version"],
+            "content_sha256": session["content_sha256"],
+            "decision": "approved",
+        }
+    }
+
+
 def _entry_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     entry = w.new_entry()
     return {"entry_id": entry["id"]}, {"json": {"base_version": entry["version"], "title": "Changed"}}
@@ -439,6 +463,31 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         None,
         (401, 200, 404, 200, 404, 404, 404, 404, 401),
     ),
+    ("GET", "/api/v1/supervision/people", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/supervision/sessions/{session_id}/sign-off-requests",
+        same(_session_sign_off_request),
+        (401, 201, 404, 201, 404, 404, 404, 404, 401),  # either party asks the other
+    ),
+    (
+        "GET",
+        "/api/v1/supervision/sign-off-requests",
+        None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 401),  # always the caller's own queue / requests
+    ),
+    (
+        "GET",
+        "/api/v1/supervision/sessions/{session_id}/sign-offs",
+        None,
+        (401, 200, 404, 200, 404, 404, 404, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/supervision/sessions/{session_id}/sign-offs",
+        same(_session_sign_off),
+        (401, 409, 404, 201, 404, 404, 404, 404, 401),
+    ),
     # --- notifications: always the caller's own ---
     ("GET", "/api/v1/notifications", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     (
@@ -593,6 +642,13 @@ PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         "GET",
         "/calendar/{calendar_token}.ics",
         holder("calendar_token", "A"),
+        (404, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("GET", "/forgot-password", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    (
+        "GET",
+        "/reset-password/{reset_token}",
+        holder("reset_token", "A"),  # the link emailed to A
         (404, 200, 404, 404, 404, 404, 404, 404, 404),
     ),
     ("GET", "/api/docs", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),

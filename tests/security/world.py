@@ -11,12 +11,14 @@ import datetime as dt
 import hashlib
 import itertools
 import re
+import secrets
 import uuid
 from typing import Any
 
 from sqlalchemy import select
 
-from logbook.accounts.models import Registration, Team, User
+from logbook.accounts.models import PasswordReset, Registration, Team, User
+from logbook.accounts.reset import token_hash as reset_token_hash
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.notifications.models import Notification
@@ -58,6 +60,8 @@ class World:
     def __init__(self, app, make_user, make_client, org, other_org) -> None:
         self.app = app
         app.config["MAIL_URL"] = "memory://"
+        # every caller comes from 127.0.0.1: the per-address limit on refused reset links is not tested here
+        app.config["PASSWORD_RESET_LIMIT"] = "100 per hour"
         with app.app_context():
             load_shipped_frameworks()
             db.session.commit()
@@ -239,6 +243,16 @@ class World:
             code = verification_code_for(db.session.get(SignOff, uuid.UUID(sign_off["id"])))
             db.session.commit()
         assert notification is not None, "signing off A's entry should notify A"
+        reset_token = secrets.token_urlsafe(32)
+        with self.app.app_context():
+            db.session.add(
+                PasswordReset(
+                    token_hash=reset_token_hash(reset_token),
+                    user_id=self.users["A"].id,
+                    expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+                )
+            )
+            db.session.commit()
         self.ids.update(
             entry_id=entry["id"],
             sha256=sha,
@@ -255,5 +269,6 @@ class World:
             view="learning-mix-profession",
             signoff_token=token.group(1),
             code=code,
+            reset_token=reset_token,
             calendar_token=feed["url"].rsplit("/", 1)[-1].removesuffix(".ics"),
         )
