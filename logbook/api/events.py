@@ -98,7 +98,7 @@ class Events(MethodView):
         they facilitate, or those they attended."""
         viewer = current_user()
         events = service.list_events(viewer=viewer, scope=args["scope"], now=utcnow(), limit=args["limit"])
-        return {"items": present_events(viewer, events)}
+        return {"items": present_events(viewer, events), "may_publish": service.may_publish(viewer)}
 
     @blp.arguments(EventInSchema)
     @blp.response(201, EventSchema)

@@ -91,6 +91,7 @@ class EventListSchema(Schema):
     """A list of events."""
 
     items = fields.List(fields.Nested(EventSchema))
+    may_publish = fields.Boolean(metadata={"description": "the caller may publish events"})
 
 
 class CheckInCodeSchema(Schema):

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from logbook.accounts.models import User
 from logbook.events.models import EventAttendance, EventFeedback, LearningEvent, learning_set_member
@@ -47,8 +48,10 @@ def _people(viewer: User, filters: dict[str, Any]) -> dict[uuid.UUID, dict[str, 
 
 def _events(viewer: User, filters: dict[str, Any], today: dt.date) -> list[LearningEvent]:
     """The organisation's events that took place in the period (up to today), not cancelled."""
-    q = select(LearningEvent).where(
-        LearningEvent.organisation_id == viewer.organisation_id, LearningEvent.is_cancelled.is_(False)
+    q = (
+        select(LearningEvent)
+        .options(lazyload(LearningEvent.facilitators), lazyload(LearningEvent.learning_set))
+        .where(LearningEvent.organisation_id == viewer.organisation_id, LearningEvent.is_cancelled.is_(False))
     )
     start = filters.get("date_from")
     end = min(filters.get("date_to") or today, today)
@@ -58,10 +61,15 @@ def _events(viewer: User, filters: dict[str, Any], today: dt.date) -> list[Learn
     return list(db.session.scalars(q))
 
 
-def _attendance(event_ids: list[uuid.UUID], people: dict[uuid.UUID, Any]) -> list[EventAttendance]:
+def _attendance(event_ids: list[uuid.UUID], people: dict[uuid.UUID, Any]) -> list[Any]:
+    """(event_id, user_id) of every attendance at these events by people in scope."""
     if not event_ids:
         return []
-    rows = db.session.scalars(select(EventAttendance).where(EventAttendance.event_id.in_(event_ids)))
+    rows = db.session.execute(
+        select(EventAttendance.event_id, EventAttendance.user_id).where(
+            EventAttendance.event_id.in_(event_ids)
+        )
+    )
     return [a for a in rows if a.user_id in people]
 
 

@@ -126,3 +126,32 @@ def test_facilitator_shows_the_qr_and_an_attendee_checks_in(
 
         for person in (attendee, second):
             assert db.session.query(Entry).filter_by(owner_id=person.id).count() == 1
+
+
+def test_an_org_admin_publishes_an_event_from_the_phone(app, live_server, phone, make_user):
+    admin = make_user("org_admin", name="Helen Carter")
+    p = phone.new_page()
+    log_in(p, live_server, admin, PASSWORD)
+    tab(p, "Events")
+    p.get_by_role("link", name="Publish an event").click()
+    p.get_by_role("heading", name="Publish an event").wait_for()
+    check_accessible(p, "events-publish-form")
+    p.get_by_label("Title").fill("Working with fathers")
+    p.get_by_label("Kind").select_option("team_study_day")
+    p.get_by_label("Length in minutes").fill("120")
+    p.get_by_label("Where").fill("Civic Centre")
+    p.get_by_label("For which professions (optional)").fill("Social worker, health visitor")
+    p.locator("input[name=common_core][value='3']").check()
+    p.get_by_role("button", name="Publish").click()
+    p.get_by_role("heading", name="Working with fathers").wait_for()
+    p.get_by_text("health visitor, social worker").wait_for()
+    p.get_by_text("2 h").wait_for()
+    check_accessible(p, "events-published")
+    # A bad length is named on the form, nothing published.
+    tab(p, "Events")
+    p.get_by_role("link", name="Publish an event").click()
+    p.get_by_label("Title").fill("Too short")
+    p.get_by_label("Length in minutes").fill("1")
+    p.get_by_role("button", name="Publish").click()
+    p.locator("[aria-invalid=true]").first.wait_for()
+    assert p.get_by_label("Length in minutes").get_attribute("aria-invalid") == "true"

@@ -46,6 +46,8 @@ def count(app, model, **where):
 
 
 def test_only_org_admins_and_facilitators_they_allow_publish(make_client, cast):
+    assert make_client(cast.social_worker).api("GET", "/api/v1/events").get_json()["may_publish"] is False
+    assert make_client(cast.facilitator).api("GET", "/api/v1/events").get_json()["may_publish"] is True
     assert (
         make_client(cast.social_worker)
         .api("POST", "/api/v1/events", json=event_body(materials=[]))

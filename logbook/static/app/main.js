@@ -15,7 +15,7 @@ import { conflictScreen } from './views/conflict.js';
 import { settingsScreen } from './views/settings.js';
 import { visibleEntries } from './views/common.js';
 import { decisionScreen, superviseScreen } from './views/supervise.js';
-import { checkinScreen, eventScreen, eventsScreen, qrScreen } from './views/events.js';
+import { checkinScreen, eventScreen, eventsScreen, newEventScreen, qrScreen } from './views/events.js';
 import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
@@ -34,6 +34,7 @@ const ROUTES = [
   [/^\/app\/supervise$/, () => superviseScreen(ctx)],
   [/^\/app\/supervise\/([0-9a-f-]{36})$/, (id) => decisionScreen(ctx, id)],
   [/^\/app\/events$/, () => eventsScreen(ctx)],
+  [/^\/app\/events\/new$/, () => newEventScreen(ctx)],
   [/^\/app\/events\/([0-9a-f-]{36})$/, (id) => eventScreen(ctx, id)],
   [/^\/app\/events\/([0-9a-f-]{36})\/qr$/, (id) => qrScreen(ctx, id)],
   [/^\/app\/checkin\/([^/]{1,200})$/, (code) => checkinScreen(ctx, code)],

@@ -6,7 +6,7 @@
 // entry, pre-filled from the event, to complete with their own reflection.
 
 import { ApiError, request } from '../api.js';
-import { field, formatDate, formatHours, h, mount, navigation } from '../dom.js';
+import { field, formatDate, formatHours, h, mount, navigation, todayIso } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS } from '../kinds.js';
 import { newId } from '../outbox.js';
 import { cachedFetch, emptyState } from './common.js';
@@ -57,9 +57,72 @@ export async function eventsScreen(ctx) {
     h('h1', { id: 'events-title' }, 'Events'),
     h('p', { class: 'muted' }, 'Workshops, study days and learning sets meant for your profession or team.'),
     savedNote(upcoming, 'Events'),
+    upcoming.value && upcoming.value.may_publish ? h('a', { class: 'button secondary', href: '/app/events/new', id: 'publish' }, 'Publish an event') : null,
     items.length ? h('ul', { class: 'entry-list', id: 'event-list' }, items.map(eventRow)) : emptyState('No upcoming events for you yet.'),
     mine.length ? [h('h2', {}, 'Events you run'), h('ul', { class: 'entry-list', id: 'running-list' }, mine.map(eventRow))] : null,
     form), { nav });
+}
+
+const EVENT_KINDS = ['bite_size_workshop', 'team_study_day', 'study_day', 'course', 'conference', 'reflective_learning_set', 'other'];
+
+/** Publishing an event (org admins and the facilitators they allowed; needs a connection). */
+export async function newEventScreen(ctx) {
+  const nav = navigation.id;
+  const title = field('Title', h('input', { name: 'title', required: true, maxlength: 200 }));
+  const kind = field('Kind', h('select', { name: 'kind' }, EVENT_KINDS.map((k) => h('option', { value: k }, KIND_LABELS[k] || k))));
+  const date = field('Date', h('input', { type: 'date', name: 'date', required: true, value: todayIso() }));
+  const time = field('Start time', h('input', { type: 'time', name: 'time', required: true, value: '13:00' }));
+  const minutes = field('Length in minutes', h('input', { type: 'number', name: 'duration_minutes', inputmode: 'numeric', min: 5, max: 1440, value: 90, required: true }),
+    { hint: 'Each attendee gets this as CPD hours, to the nearest quarter hour.' });
+  const location = field('Where', h('input', { name: 'location', maxlength: 200 }));
+  const professions = field('For which professions (optional)', h('input', { name: 'target_professions', autocomplete: 'off' }),
+    { hint: 'Separate with commas, for example: social worker, health visitor. Leave empty for everyone.' });
+  const description = field('About (optional)', h('textarea', { name: 'description', rows: 3, maxlength: 5000 }));
+  const core = h('fieldset', { class: 'choices' }, h('legend', {}, 'Common Core areas it addresses'),
+    Object.entries(COMMON_CORE).map(([value, label]) => h('label', { class: 'choice' }, h('input', { type: 'checkbox', name: 'common_core', value }), label)));
+  const participatory = h('label', { class: 'choice' }, h('input', { type: 'checkbox', name: 'is_participatory', checked: true }), 'Participatory (learning with others)');
+  const status = h('p', { class: 'error', role: 'alert' });
+  const byName = { title, duration_minutes: minutes, location, description, target_professions: professions, kind, starts_at: date };
+  const form = h('form', { id: 'event-form', novalidate: true },
+    title.wrap, kind.wrap, date.wrap, time.wrap, minutes.wrap, location.wrap, professions.wrap, description.wrap,
+    core, h('div', { class: 'choices' }, participatory), status,
+    h('button', { type: 'submit', class: 'primary' }, 'Publish'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    for (const f of Object.values(byName)) { f.errorEl.textContent = ''; f.input.removeAttribute('aria-invalid'); }
+    status.textContent = '';
+    const startsAt = new Date(`${date.input.value}T${time.input.value || '00:00'}`);
+    if (!title.input.value.trim() || Number.isNaN(startsAt.getTime())) {
+      status.textContent = 'Give the event a title, a date and a start time.';
+      return;
+    }
+    const body = {
+      title: title.input.value.trim(),
+      kind: kind.input.value,
+      starts_at: startsAt.toISOString(),
+      duration_minutes: Number(minutes.input.value),
+      location: location.input.value.trim(),
+      description: description.input.value,
+      is_participatory: form.querySelector('input[name=is_participatory]').checked,
+      target_professions: professions.input.value.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
+      common_core: [...form.querySelectorAll('input[name=common_core]:checked')].map((i) => i.value),
+    };
+    try {
+      const event = await request('POST', '/api/v1/events', body);
+      ctx.go(`/app/events/${event.id}`, { replace: true });
+    } catch (err) {
+      status.textContent = err.status === 0 ? 'You are offline: publishing an event needs a connection.' : err.message;
+      for (const [name, reasons] of Object.entries(err.fields || {})) {
+        const f = byName[name.split('.')[0]];
+        if (f) { f.errorEl.textContent = reasons.join(' '); f.input.setAttribute('aria-invalid', 'true'); }
+      }
+    }
+  });
+  mount(view(), h('section', { 'aria-labelledby': 'new-event-title' },
+    h('h1', { id: 'new-event-title' }, 'Publish an event'),
+    h('p', { class: 'muted' }, 'People it is for see it in their Events list and can add it to their calendar.'),
+    form,
+    h('p', {}, h('a', { href: '/app/events' }, 'Back to events'))), { nav });
 }
 
 async function loadEvent(ctx, id) {
