@@ -2,8 +2,10 @@
 and each person's preferences over the default schedule.
 
 Events (sign-off requested, returned, signed) are recorded in the same transaction as the change
-that caused them; emails go out afterwards from `deliver_email()` (run by `logbook notifications
-run`, e.g. every few minutes from cron), so a rolled-back change never sends an email.
+that caused them, and emailed (if the person wants email for that kind) as soon as that transaction
+has committed (`send_after_commit`), so a rolled-back change never sends an email. Reminders, and any
+event email that could not be sent at once, go out from `deliver_email()` (run by `logbook
+notifications run` from cron).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app, has_app_context, has_request_context, request
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from logbook.accounts.models import User
 from logbook.errors import NotFound, ValidationFailed
@@ -42,6 +46,9 @@ DEFAULTS: dict[str, Default] = {
     "renewal_window": Default("A renewal window or registration date is coming", True, True, 14),
 }
 KINDS = tuple(DEFAULTS)
+# Emailed when the change that caused them commits, not when the cron next runs.
+IMMEDIATE = frozenset({"sign_off_requested", "sign_off_returned", "sign_off_signed"})
+_AT_COMMIT = "logbook.notifications.email_at_commit"
 
 
 def preference(user_id: uuid.UUID, kind: str) -> Default:
@@ -129,7 +136,65 @@ def notify(
     )
     db.session.add(row)
     db.session.flush()
+    if row.wants_email and kind in IMMEDIATE:
+        db.session.info.setdefault(_AT_COMMIT, []).append(row.id)
     return row
+
+
+def _email_body(row: Any, base_url: str) -> str:
+    link = f"\n\n{base_url}{row.link}" if row.link else ""
+    return f"{row.body}{link}\n\nChange which emails you get under Settings → Notifications in CPD Logbook.\n"
+
+
+@event.listens_for(Session, "after_commit")
+def send_after_commit(session: Session) -> None:
+    """Email the event notifications the just-committed transaction made. Each is claimed first
+    (emailed_at set where still empty, in its own transaction), so the cron never sends it again; one
+    that fails to send is released for the cron to retry."""
+    if session.in_nested_transaction():
+        return  # a savepoint released (sync applies each mutation in one): the real commit is later
+    ids = session.info.pop(_AT_COMMIT, None)
+    if not ids or not has_app_context():
+        return
+    from logbook.timeutil import utcnow
+
+    now = utcnow()
+    base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
+    table = Notification.__table__
+    with db.engine.begin() as conn:
+        claimed = conn.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .returning(table.c.id, table.c.user_id, table.c.title, table.c.body, table.c.link)
+        ).all()
+        people = {
+            u.id: u
+            for u in conn.execute(
+                select(User.__table__.c.id, User.__table__.c.email, User.__table__.c.is_active).where(
+                    User.__table__.c.id.in_({r.user_id for r in claimed})
+                )
+            )
+        }
+    failed = []
+    for row in claimed:
+        person = people.get(row.user_id)
+        if person is None or not person.is_active:
+            continue
+        try:
+            mail.send(mail.Mail(to=person.email, subject=row.title, body=_email_body(row, base.rstrip("/"))))
+        except Exception:  # a mail server being down must not fail the request that committed
+            current_app.logger.exception("notification email failed; the next `notifications run` retries it")
+            failed.append(row.id)
+    if failed:
+        with db.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id.in_(failed)).values(emailed_at=None))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_AT_COMMIT, None)
 
 
 def list_notifications(*, user: User, unread_only: bool = False, limit: int = 100) -> list[Notification]:
@@ -165,15 +230,7 @@ def deliver_email(*, now: dt.datetime, base_url: str = "") -> int:
         if user is None or not user.is_active:
             row.emailed_at = now
             continue
-        link = f"\n\n{base_url}{row.link}" if row.link else ""
-        mail.send(
-            mail.Mail(
-                to=user.email,
-                subject=row.title,
-                body=f"{row.body}{link}\n\n"
-                "Change which emails you get under Settings → Notifications in CPD Logbook.\n",
-            )
-        )
+        mail.send(mail.Mail(to=user.email, subject=row.title, body=_email_body(row, base_url)))
         row.emailed_at = now
         sent += 1
     db.session.flush()

@@ -33,7 +33,7 @@ def requests_in(items):
 
 
 def test_request_made_offline_reaches_the_supervisors_queue_and_both_devices(
-    device, practitioner, supervisor, supervised
+    device, practitioner, supervisor, supervised, outbox
 ):
     phone = device(practitioner)
     entry = make_entry(phone.client)
@@ -42,6 +42,7 @@ def test_request_made_offline_reaches_the_supervisors_queue_and_both_devices(
     assert result["status"] == "applied", result
     assert result["entry_version"] == entry["version"] + 1  # "submitted" is a new version
     assert phone.client.get(f"/api/v1/entries/{entry['id']}").get_json()["status"] == "submitted"
+    assert [m.to for m in outbox] == [supervisor.email]  # emailed once the push committed
 
     boss = device(supervisor)
     [queued] = boss.client.get("/api/v1/sign-off-requests").get_json()["items"]
