@@ -77,14 +77,14 @@ def server(app, database_url, tmp_path):
         log.close()
 
 
-def _wait_up(base: str, timeout: float = 30) -> None:
+def _wait_up(base: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+            if requests.get(base + "/healthz", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or the worker is still importing the app on a busy machine
         time.sleep(0.1)
     raise AssertionError("gunicorn did not come up")
 
