@@ -404,18 +404,22 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
+# libyaml's safe loader when PyYAML has it (about ten times faster; same nodes, marks and errors).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(filename: str, text: str) -> tuple[Any, dict[str, int]]:
     problems: list[Problem] = []
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise FrameworkFileError(filename, [Problem(None, "", f"is larger than {MAX_BYTES // 1024} KB")])
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
         if len(nodes) != 1 or nodes[0] is None:
             raise FrameworkFileError(
                 filename,
                 [Problem(1, "", "must hold exactly one YAML document (a mapping of framework fields)")],
             )
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when built in)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         reason = " ".join(str(x) for x in (err.context, err.problem) if x)
