@@ -1,7 +1,11 @@
 """Shell, service worker, manifest, health check, API docs and security headers."""
 
 import json
+import re
+import threading
 
+import pytest
+from flask_smorest import Blueprint
 from sqlalchemy.exc import OperationalError
 
 from logbook.extensions import db
@@ -128,3 +132,44 @@ def test_unexpected_errors_are_500_in_error_shape_without_details(app, client):
     err = response.get_json()["error"]
     assert err["code"] == "internal_error"
     assert "secret" not in err["message"]
+
+
+def test_openapi_document_is_built_on_first_read_complete_and_once(app):
+    """create_app registers routes at once but documents them when the spec is first read; readers
+    racing on a fresh app all get the whole document, the same one, built once."""
+    api = app.extensions["logbook.api"]
+    assert api.__dict__["_pending_docs"], "documented eagerly in create_app again"
+    calls = []
+    real = Blueprint.register_views_in_doc
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.name)
+        return real(self, *args, **kwargs)
+
+    documents = []
+    barrier = threading.Barrier(6)
+
+    def read():
+        barrier.wait()
+        documents.append(api.spec.to_dict())
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Blueprint, "register_views_in_doc", counted)
+        threads = [threading.Thread(target=read) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(documents) == 6
+    assert all(d == documents[0] for d in documents)
+    assert len(calls) == len(set(calls))  # each blueprint documented once
+    smorest = set(app.extensions["flask-smorest"]["blp_name_to_api"])
+    assert set(calls) == smorest
+    routes = {
+        re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in smorest
+    }
+    assert routes
+    assert routes <= set(documents[0]["paths"])  # every route of every API blueprint
+    assert [t["name"] for t in documents[0]["tags"]] == list(dict.fromkeys(calls))
