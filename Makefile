@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg lint system-deps bench bench-load clean
+.PHONY: run test test-deps test-pg lint system-deps bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ system-deps:
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r logbook
+
+## test-deps: everything `make test` installs, without running the tests (CI installs once, then runs two suites)
+test-deps: system-deps $(VENV)/.test-installed node_modules/.installed
 
 ## test: install everything and run the whole suite (SQLite; set LOGBOOK_TEST_DATABASE_URL for PostgreSQL)
 test: system-deps $(VENV)/.test-installed node_modules/.installed lint

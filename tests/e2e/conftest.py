@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,10 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+# LOGBOOK_SCREENSHOTS: another folder (CI runs the SQLite and PostgreSQL suites side by side).
+SCREENSHOTS = Path(
+    os.environ.get("LOGBOOK_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "is_mobile": True,
