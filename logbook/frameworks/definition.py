@@ -419,7 +419,7 @@ def _read_yaml(filename: str, text: str) -> tuple[Any, dict[str, int]]:
                 filename,
                 [Problem(1, "", "must hold exactly one YAML document (a mapping of framework fields)")],
             )
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when built in)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - _LOADER is libyaml's or PyYAML's safe loader  # nosec B506
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         reason = " ".join(str(x) for x in (err.context, err.problem) if x)
