@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "DB_RETRY_AFTER_SECONDS": 2,  # Retry-After on a 503 when the database is busy or unreachable
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "SYNC_RATE_LIMIT": "600 per minute",
+    "CHECK_IN_FAILURE_LIMIT": "30 per 10 minutes",  # refused check-ins (wrong or expired codes) per person
     "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
     "MAIL_URL": None,  # None → .eml files in instance/outbox; console://, memory://, smtp://user:pw@host:587?starttls=1
     "MAIL_FROM": "CPD Logbook <no-reply@localhost>",

@@ -37,6 +37,7 @@ from logbook.events.schemas import (
     RegisterMarkSchema,
     RegisterSchema,
 )
+from logbook.extensions import limiter
 from logbook.timeutil import utcnow
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Learning offer: events and check-in")
@@ -139,6 +140,7 @@ def check_in_code(event_id):
     return {
         "event_id": event.id,
         "code": code.code,
+        "short_code": code.short,
         "url": f"/app/checkin/{code.code}",
         "qr_url": f"/api/v1/events/{event.id}/check-in-qr.svg?code={code.code}",
         "valid_from": code.valid_from,
@@ -178,14 +180,25 @@ def check_in_qr(args, event_id):
     return response
 
 
+def _refused(response) -> bool:
+    return response.status_code in (404, 422)
+
+
 @blp.route("/events/check-in", methods=["POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["CHECK_IN_FAILURE_LIMIT"],
+    key_func=lambda: f"check-in:{current_user().id}",
+    deduct_when=_refused,
+)
 @blp.arguments(CheckInSchema)
 @blp.response(200, CheckInResultSchema)
 @blp.alt_response(404, description="Not an event of your organisation")
 @blp.alt_response(422, description="Invalid or expired code")
+@blp.alt_response(429, description="Too many refused check-ins: wait, or ask to be marked present")
 def check_in(data):
-    """Check in with a scanned code: makes the caller's pre-filled entry once (a second scan answers
+    """Check in with a scanned code, or the short code typed from the facilitator's screen (e.g.
+    K7PD-3QXM): makes the caller's pre-filled entry once (a second scan answers
     with the same entry, created false)."""
     event, attended = service.check_in(attendee=current_user(), code=data["code"], now=utcnow())
     return _result(event, attended)

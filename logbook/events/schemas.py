@@ -99,6 +99,9 @@ class CheckInCodeSchema(Schema):
 
     event_id = fields.UUID()
     code = fields.String()
+    short_code = fields.String(
+        metadata={"description": "the same window's code to type by hand, e.g. K7PD-3QXM (8 characters)"}
+    )
     url = fields.String(metadata={"description": "what the QR encodes"})
     qr_url = fields.String(metadata={"description": "the QR as SVG"})
     valid_from = fields.DateTime()
@@ -114,7 +117,7 @@ class QrQuerySchema(Schema):
 
 
 class CheckInSchema(Schema):
-    """A scanned code (online check-in: the scan time is the server's)."""
+    """A scanned code, or a typed short code (online check-in: the scan time is the server's)."""
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=100))
 

@@ -9,6 +9,7 @@ someone who already scanned answers with the same entry and counts nothing twice
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -442,38 +443,26 @@ def current_code(
 def check_in(
     *, attendee: User, code: str, now: dt.datetime, scanned_at: dt.datetime | None = None
 ) -> tuple[LearningEvent, Attended]:
-    """Check in with a scanned code. Online, the scan time is now. Offline (scanned_at given), the
-    device's scan time must be no later than now + CLOCK_SKEW and no earlier than now -
-    OFFLINE_MAX_DELAY; the code must be valid at that time and the time inside the event's
-    check-in period."""
-    parsed = checkin.parse(code)
-    event = db.session.get(LearningEvent, parsed.event_id)
-    if event is None or event.organisation_id != attendee.organisation_id:
-        raise NotFound("No such event: this code is not for an event of your organisation.")
-    at = now
-    method = "qr"
-    if scanned_at is not None:
-        method = "qr_offline"
-        if scanned_at > now + checkin.CLOCK_SKEW:
-            raise ValidationFailed(
-                "The phone's clock is ahead of the server's; check-in refused.",
-                code="clock_ahead",
-                fields={"scanned_at": ["is in the future"]},
-            )
-        if scanned_at < now - checkin.OFFLINE_MAX_DELAY:
-            raise ValidationFailed(
-                "This check-in was sent too long after the scan to be trusted; ask the facilitator to "
-                "mark you on the register.",
-                code="too_late",
-                fields={"scanned_at": ["is more than 72 hours before the check-in arrived"]},
-            )
-        at = scanned_at
-    checkin.verify(
-        parsed=parsed,
-        secret_key=current_app.config["SECRET_KEY"],
-        event_secret=event.check_in_secret,
-        scanned_at=at,
-    )
+    """Check in with a scanned code, or the short code typed from the facilitator's screen. Online,
+    the scan time is now. Offline (scanned_at given), the device's scan time must be no later than
+    now + CLOCK_SKEW and no earlier than now - OFFLINE_MAX_DELAY; the code must be valid at that time
+    and the time inside the event's check-in period."""
+    short = None if checkin.CODE.match((code or "").strip().lower()) else checkin.normalise_short(code)
+    if short is not None:
+        at, method = _scan_time(now, scanned_at)
+        event = _event_for_short_code(attendee=attendee, short=short, at=at)
+    else:
+        parsed = checkin.parse(code)
+        event = db.session.get(LearningEvent, parsed.event_id)
+        if event is None or event.organisation_id != attendee.organisation_id:
+            raise NotFound("No such event: this code is not for an event of your organisation.")
+        at, method = _scan_time(now, scanned_at)
+        checkin.verify(
+            parsed=parsed,
+            secret_key=current_app.config["SECRET_KEY"],
+            event_secret=event.check_in_secret,
+            scanned_at=at,
+        )
     if event.is_cancelled or not _check_in_period(event, at):
         raise ValidationFailed(
             "This event is not open for check-in at that time.",
@@ -483,6 +472,75 @@ def check_in(
     if event.learning_set_id and attendee.id not in _members(event):
         raise Forbidden("Only members of this learning set can check in to its meetings.")
     return event, attend(event=event, attendee=attendee, method=method, now=now, scanned_at=at)
+
+
+def _scan_time(now: dt.datetime, scanned_at: dt.datetime | None) -> tuple[dt.datetime, str]:
+    """(when the scan counts as made, how): now online; the phone's claim offline, within bounds."""
+    if scanned_at is None:
+        return now, "qr"
+    if scanned_at > now + checkin.CLOCK_SKEW:
+        raise ValidationFailed(
+            "The phone's clock is ahead of the server's; check-in refused.",
+            code="clock_ahead",
+            fields={"scanned_at": ["is in the future"]},
+        )
+    if scanned_at < now - checkin.OFFLINE_MAX_DELAY:
+        raise ValidationFailed(
+            "This check-in was sent too long after the scan to be trusted; ask the facilitator to "
+            "mark you on the register.",
+            code="too_late",
+            fields={"scanned_at": ["is more than 72 hours before the check-in arrived"]},
+        )
+    return scanned_at, "qr_offline"
+
+
+# The longest event (the schemas' limit on duration_minutes): bounds the search for a typed code.
+_LONGEST_EVENT = dt.timedelta(hours=24)
+
+
+def _event_for_short_code(*, attendee: User, short: str, at: dt.datetime) -> LearningEvent:
+    """The attendee's organisation's event whose short code for the scan time (or the window before)
+    is `short`. A code of an older window is "expired"; anything else is "not valid"; another
+    organisation's codes are never looked at."""
+    lookback = checkin.ROTATE_SECONDS * (checkin.GRACE_WINDOWS + checkin.SHORT_EXPIRED_LOOKBACK)
+    earliest = at - dt.timedelta(seconds=lookback)
+    candidates = db.session.scalars(
+        select(LearningEvent).where(
+            LearningEvent.organisation_id == attendee.organisation_id,
+            LearningEvent.is_cancelled.is_(False),
+            LearningEvent.starts_at <= at + checkin.OPENS_BEFORE,
+            LearningEvent.starts_at >= earliest - checkin.CLOSES_AFTER - _LONGEST_EVENT,
+        )
+    ).all()
+    secret = current_app.config["SECRET_KEY"]
+
+    def matches(event: LearningEvent, windows) -> bool:
+        return any(
+            hmac.compare_digest(
+                checkin.short_code(
+                    secret_key=secret, event_secret=event.check_in_secret, event_id=event.id, window=w
+                ),
+                short,
+            )
+            for w in windows
+        )
+
+    current = checkin.short_windows(at)
+    for event in candidates:
+        if _check_in_period(event, at) and matches(event, current):
+            return event
+    older = range(current[-1] - 1, current[-1] - 1 - checkin.SHORT_EXPIRED_LOOKBACK, -1)
+    if any(matches(event, older) for event in candidates):
+        raise ValidationFailed(
+            "This check-in code has expired: type the code the facilitator is showing now.",
+            code="code_expired",
+            fields={"code": ["has expired"]},
+        )
+    raise ValidationFailed(
+        "This check-in code is not valid: check it against the facilitator's screen.",
+        code="invalid_code",
+        fields={"code": ["is not a check-in code of an event open now"]},
+    )
 
 
 def mark_register(

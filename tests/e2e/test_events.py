@@ -2,6 +2,9 @@
 attendee's phone (another browser context) opens the check-in link and sees the pre-filled entry,
 online and, for a second attendee, offline (queued, sent when back online)."""
 
+import re
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 
 from logbook.accounts.models import JobRole
@@ -72,8 +75,11 @@ def test_facilitator_shows_the_qr_and_an_attendee_checks_in(
         "() => { const i = document.getElementById('qr'); return i && i.complete && i.naturalWidth > 0; }"
     )
     fac.get_by_text("New code in").wait_for()
-    code = fac.locator("#qr-code-text").inner_text().strip()
+    # The QR opens /app/checkin/<code> (the long code names the event); under it, a short code to type.
+    code = parse_qs(urlparse(fac.locator("#qr").get_attribute("src")).query)["code"][0]
     assert code.startswith(event["id"].replace("-", ""))
+    short = fac.locator("#qr-code-text").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", short), short
     check_accessible(fac, "events-facilitator-qr")
 
     # The attendee's phone: the event is listed for them; the QR's link checks them in.
@@ -104,15 +110,19 @@ def test_facilitator_shows_the_qr_and_an_attendee_checks_in(
     ).wait_for()
     attendee_phone.set_offline(False)
 
-    # A second attendee with no signal: the check-in waits on the phone, then arrives.
+    # A second attendee with no signal, who cannot scan: types the short code; the check-in waits on
+    # the phone, then arrives.
     context = browser.new_context(**PHONE)
     try:
         q = context.new_page()
         log_in(q, live_server, second, PASSWORD)
         wait_for_service_worker(q)
         sync_status(q).get_by_text("All synced").wait_for(timeout=20_000)
+        tab(q, "Events")
+        q.get_by_role("heading", name="Events", exact=True).wait_for()
         context.set_offline(True)
-        q.goto(f"{live_server}/app/checkin/{code}")
+        q.get_by_label("Check-in code").fill(short.lower().replace("-", " "))
+        q.get_by_role("button", name="Check in with this code").click()
         q.locator("#queued").wait_for()
         check_accessible(q, "events-checkin-offline")
         context.set_offline(False)

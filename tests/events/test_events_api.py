@@ -512,3 +512,123 @@ def test_code_windows():
             event_secret="s",
             scanned_at=issued.valid_from - dt.timedelta(seconds=1),
         )
+
+
+def test_the_short_code_is_typed_instead_of_scanning(app, make_client, cast, clock):
+    """What the facilitator's screen shows under the QR: eight characters, typed with or without the
+    dash, in either case, with O for 0 or I/L for 1; the same one entry as a scan."""
+    start = utcnow().replace(microsecond=0)
+    fac = make_client(cast.facilitator)
+    event = publish(fac, starts_at=start)
+    clock(start)
+    shown = code_for(fac, event["id"])
+    short = shown["short_code"]
+    assert len(short) == 9
+    assert short[4] == "-"
+    assert checkin.normalise_short(short) == short.replace("-", "")
+    typed = short.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+    sw = make_client(cast.social_worker)
+    first = sw.api("POST", "/api/v1/events/check-in", json={"code": typed})
+    assert first.status_code == 200, first.get_json()
+    result = first.get_json()
+    assert result["created"] is True
+    assert result["event_id"] == event["id"]
+    assert result["method"] == "qr"
+    # The scanned long code afterwards: the same entry.
+    again = sw.api("POST", "/api/v1/events/check-in", json={"code": shown["code"]}).get_json()
+    assert again == {**result, "created": False}
+    # Good in the next window too (the grace window), like the QR; then expired.
+    window_end = dt.datetime.fromisoformat(shown["expires_at"])
+    clock(window_end - dt.timedelta(seconds=1))
+    teacher = make_client(cast.teacher)
+    late = teacher.api("POST", "/api/v1/events/check-in", json={"code": short})
+    assert late.status_code == 200, late.get_json()
+    assert count(app, Entry, owner_id=cast.teacher.id) == 1
+    clock(window_end)
+    admin = make_client(cast.admin)
+    expired = admin.api("POST", "/api/v1/events/check-in", json={"code": short})
+    assert expired.status_code == 422
+    assert expired.get_json()["error"]["code"] == "code_expired"
+    assert count(app, Entry, owner_id=cast.admin.id) == 0
+
+
+def test_a_wrong_or_foreign_short_code_is_not_valid_and_repeated_refusals_are_limited(
+    app, make_client, cast, other_org, make_user
+):
+    fac = make_client(cast.facilitator)
+    event = publish(fac)
+    short = code_for(fac, event["id"])["short_code"]
+    sw = make_client(cast.social_worker)
+    wrong = ("A" if short[0] != "A" else "B") + short[1:]
+    answer = sw.api("POST", "/api/v1/events/check-in", json={"code": wrong})
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["code"] == "invalid_code"
+    assert "code" in answer.get_json()["error"]["fields"]
+    # Another organisation's person typing this organisation's live code: not valid (nothing found).
+    foreign = make_client(cast.other_org_user).api("POST", "/api/v1/events/check-in", json={"code": short})
+    assert foreign.status_code == 422
+    assert foreign.get_json()["error"]["code"] == "invalid_code"
+    assert count(app, EventAttendance) == 0
+    # Refusals are limited per person (guessing); the person's own good code still works before that.
+    app.config["CHECK_IN_FAILURE_LIMIT"] = "3 per 10 minutes"
+    guesser = make_client(cast.teacher)
+    statuses = [
+        guesser.api("POST", "/api/v1/events/check-in", json={"code": "ZZZZ-ZZZZ"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [422, 422, 422, 429]
+    assert sw.api("POST", "/api/v1/events/check-in", json={"code": short}).status_code == 200
+
+
+def test_a_short_code_typed_offline_is_checked_at_the_scan_time(app, make_client, cast, clock):
+    start = utcnow().replace(microsecond=0)
+    fac = make_client(cast.facilitator)
+    event = publish(fac, starts_at=start)
+    clock(start + dt.timedelta(minutes=10))
+    short = code_for(fac, event["id"])["short_code"]
+    clock(start + dt.timedelta(hours=3))  # back online long after
+    phone = make_client(cast.social_worker)
+
+    def push(mutation_id, scanned):
+        mutation = {
+            "mutation_id": mutation_id,
+            "entity": "event_check_in",
+            "id": str(uuid.uuid4()),
+            "op": "create",
+            "fields": {"code": short, "scanned_at": scanned.isoformat()},
+        }
+        body = {"client_id": "phone-shortcode", "mutations": [mutation]}
+        [result] = phone.api("POST", "/api/v1/sync/push", json=body).get_json()["results"]
+        return result
+
+    late = push(1, start + dt.timedelta(minutes=30))  # typed twenty minutes after it was shown
+    assert late["status"] == "rejected"
+    assert late["code"] == "code_expired"
+    result = push(2, start + dt.timedelta(minutes=10, seconds=20))
+    assert result["status"] == "applied", result
+    assert result["event_id"] == event["id"]
+    with app.app_context():
+        row = db.session.get(EventAttendance, (uuid.UUID(event["id"]), cast.social_worker.id))
+        assert row.method == "qr_offline"
+
+
+def test_short_codes():
+    at = dt.datetime(2026, 11, 25, 10, 0, 30, tzinfo=dt.UTC)
+    event_id = uuid.uuid4()
+    issued = checkin.issue(secret_key="k", event_secret="s", event_id=event_id, now=at)
+    short = issued.short.replace("-", "")
+    assert short == checkin.short_code(
+        secret_key="k", event_secret="s", event_id=event_id, window=issued.window
+    )
+    assert set(short) <= set(checkin.CROCKFORD)
+    assert short != checkin.short_code(
+        secret_key="k", event_secret="t", event_id=event_id, window=issued.window
+    )
+    assert short != checkin.short_code(
+        secret_key="k", event_secret="s", event_id=event_id, window=issued.window + 1
+    )
+    assert checkin.short_windows(at) == (issued.window, issued.window - 1)
+    assert checkin.normalise_short(" k7pd-3qxm ") == "K7PD3QXM"
+    assert checkin.normalise_short("ilo0 abcd") == "1100ABCD"
+    for bad in ("", "K7PD-3QX", "K7PD-3QXMM", "K7PD-3QXU", "hello"):
+        assert checkin.normalise_short(bad) is None

@@ -41,8 +41,8 @@ export async function eventsScreen(ctx) {
   const running = await cachedFetch(ctx.store, 'events:facilitating', () => request('GET', '/api/v1/events?scope=facilitating'));
   const items = (upcoming.value && upcoming.value.items) || [];
   const mine = ((running.value && running.value.items) || []).filter((e) => new Date(e.ends_at) >= new Date(Date.now() - 864e5));
-  const code = field('Check-in code', h('input', { name: 'code', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' }),
-    { hint: 'If you cannot scan the QR code, type the code shown under it.' });
+  const code = field('Check-in code', h('input', { name: 'code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: '100' }),
+    { hint: 'If you cannot scan the QR code, type the 8-character code shown under it, like K7PD-3QXM.' });
   const form = h('form', { class: 'card', id: 'code-form', 'aria-labelledby': 'code-title' },
     h('h2', { id: 'code-title' }, 'Check in'),
     code.wrap,
@@ -51,7 +51,10 @@ export async function eventsScreen(ctx) {
     e.preventDefault();
     const value = code.input.value.trim().toLowerCase();
     if (!value) { code.errorEl.textContent = 'Type the code shown under the QR code.'; code.input.focus(); return; }
-    ctx.go(`/app/checkin/${encodeURIComponent(value)}`);
+    const compact = value.replace(/[\s-]/g, '');
+    if (compact.length < 8) { code.errorEl.textContent = 'The code has 8 characters, like K7PD-3QXM.'; code.input.focus(); return; }
+    const typed = compact.length === 8 ? `${compact.slice(0, 4)}-${compact.slice(4)}` : value;
+    ctx.go(`/app/checkin/${encodeURIComponent(typed)}`);
   });
   mount(view(), h('section', { 'aria-labelledby': 'events-title' },
     h('h1', { id: 'events-title' }, 'Events'),
@@ -236,7 +239,7 @@ export async function eventScreen(ctx, id) {
 export async function qrScreen(ctx, id) {
   const nav = navigation.id;
   const img = h('img', { id: 'qr', width: 260, height: 260, alt: 'Check-in QR code' });
-  const codeText = h('p', { class: 'pre', id: 'qr-code-text' });
+  const codeText = h('p', { class: 'typed-code', id: 'qr-code-text' });
   const countdown = h('p', { class: 'muted', 'aria-live': 'off' });
   const error = h('p', { class: 'error', role: 'alert' });
   const title = h('h1', { id: 'qr-title' }, 'Check-in QR code');
@@ -253,7 +256,7 @@ export async function qrScreen(ctx, id) {
     try {
       const shown = await request('GET', `/api/v1/events/${id}/check-in-code`);
       img.src = shown.qr_url;
-      codeText.textContent = shown.code;
+      codeText.textContent = shown.short_code;
       error.textContent = '';
       next = Date.now() + shown.refresh_seconds * 1000;
       setTimeout(refresh, shown.refresh_seconds * 1000);
