@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deps test-pg lint system-deps bench bench-load clean
+.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test-deps: system-deps $(VENV)/.test-installed node_modules/.installed
 ## test: install everything and run the whole suite (SQLite; set LOGBOOK_TEST_DATABASE_URL for PostgreSQL)
 test: system-deps $(VENV)/.test-installed node_modules/.installed lint
 	$(BIN)/python -m pytest
+
+## coverage: the whole suite (SQLite) with branch coverage of logbook/, printed as a table
+coverage: system-deps $(VENV)/.test-installed node_modules/.installed
+	$(BIN)/python -m pytest --cov=logbook --cov-branch --cov-report=term:skip-covered
 
 ## test-pg: the whole suite on the local PostgreSQL
 test-pg:
