@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from logbook.extensions import db
 from logbook.notifications import service as notifications
 from logbook.supervision import sessions
 from logbook.supervision.models import DECISIONS, SessionSignOff, SessionSignOffRequest, SupervisionSession
+from logbook.supervision.signoff import Verification  # the same shape: a sign-off id and its problems
 from logbook.sync.changes import record_change
 
 SUBJECT = "session_sign_off"
@@ -238,19 +238,6 @@ def decide(
         now=now,
     )
     return sign_off
-
-
-@dataclass
-class Verification:
-    """Whether a session sign-off still proves what it claims, and if not, why."""
-
-    sign_off_id: uuid.UUID
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def is_valid(self) -> bool:
-        """True when the kept record, the live record (if still that version) and the audit trail agree."""
-        return not self.problems
 
 
 def verify(sign_off: SessionSignOff) -> Verification:
