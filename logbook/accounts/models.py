@@ -91,9 +91,11 @@ class User(Base):
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     team: Mapped[Team | None] = relationship(lazy="joined")
     job_role: Mapped[JobRole | None] = relationship(lazy="joined")
-    managed_teams: Mapped[list[Team]] = relationship(secondary=team_manager, lazy="selectin")
+    # Loaded when first used, not with every user: each API request loads its caller, and most
+    # requests need neither list (two queries a request saved).
+    managed_teams: Mapped[list[Team]] = relationship(secondary=team_manager)
     registrations: Mapped[list[Registration]] = relationship(
-        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     @property
