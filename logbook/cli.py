@@ -25,10 +25,16 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--prod", is_flag=True, help="Run under gunicorn (production-grade server).")
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers (--prod).")
-def serve(host: str, port: int, prod: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="gunicorn workers (--prod); default: two per CPU core (docs/operations.md).",
+)
+def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
     """Serve the app (development server, or gunicorn with --prod)."""
     if prod:
+        workers = workers or 2 * (os.cpu_count() or 1)
         gunicorn = Path(sys.executable).with_name("gunicorn")
         args = [
             str(gunicorn),

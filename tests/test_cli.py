@@ -184,3 +184,25 @@ def test_import_roles_reports_lines(runner, tmp_path):
     assert "roles.csv line 2: service_area" in result.output
     missing = runner.invoke(cli.main, ["import-roles", str(bad), "--organisation", "nope"])
     assert "No organisation" in missing.output
+
+
+def test_serve_prod_runs_gunicorn_with_two_workers_per_core(runner, monkeypatch):
+    started = []
+
+    def execv(_path, args):  # the real one never returns: this process becomes gunicorn
+        started.append(args)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execv", execv)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 3)
+    assert runner.invoke(cli.main, ["serve", "--prod"]).exit_code == 0
+    assert runner.invoke(cli.main, ["serve", "--prod", "--workers", "5", "--port", "8080"]).exit_code == 0
+    (default, chosen) = started
+    assert default[0].endswith("gunicorn")
+    assert default[default.index("--workers") + 1] == "6"
+    assert default[-1] == "logbook.wsgi:app"
+    assert chosen[chosen.index("--workers") + 1] == "5"
+    assert chosen[chosen.index("--bind") + 1] == "127.0.0.1:8080"
+    refused = runner.invoke(cli.main, ["serve", "--prod", "--workers", "0"])
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output
