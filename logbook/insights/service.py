@@ -9,7 +9,19 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, distinct, extract, func, literal, or_, select, true
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from logbook.accounts.models import JobRole, Registration, Team, User
@@ -100,6 +112,7 @@ def _cube(
     aggregates: dict[str, ColumnElement[Any]],
     rows_disjoint: bool = False,
     columns_disjoint: bool = False,
+    entry_measures: bool = False,
 ) -> dict[tuple[Any, Any], dict[str, Any]]:
     """Cells and true margins of row by column: one GROUP BY CUBE scan on PostgreSQL; on SQLite (which
     has neither CUBE nor GROUPING SETS) up to four GROUP BY queries.
@@ -107,6 +120,10 @@ def _cube(
     `columns_disjoint` (or `rows_disjoint`) says that each person and each entry falls in only one
     column (row), e.g. columns are professions: then every measure of a row's margin is the sum of its
     cells (distinct people in different columns are different people), and SQLite skips that scan."""
+    # `entry_measures`: the aggregates are _entry_measures() (entries, hours, distinct people). On
+    # SQLite the entries are then read once, grouped by row, column and person, and every scan
+    # groups those partial sums (one statement, the partial sums materialised once) instead of
+    # reading the entries again.
     out: dict[tuple[Any, Any], dict[str, Any]] = {}
     labelled = [agg.label(name) for name, agg in aggregates.items()]
     if db.session.get_bind().dialect.name == "postgresql":
@@ -125,6 +142,9 @@ def _cube(
     scans += [] if columns_disjoint else [(True, False)]
     scans += [] if rows_disjoint else [(False, True)]
     scans += [] if rows_disjoint or columns_disjoint else [(False, False)]
+    if entry_measures:
+        out.update(_entry_cube_sqlite(base=base, row=row, column=column, scans=scans))
+        scans = []
     for by_row, by_column in scans:
         keys = [row.label("r")] if by_row else [literal(TOTAL).label("r")]
         keys.append(column.label("c") if by_column else literal(TOTAL).label("c"))
@@ -144,6 +164,50 @@ def _cube(
         # Disjoint columns: the grand total is the sum of the column margins (else of the row margins).
         wanted = (lambda k: k[0] == TOTAL) if columns_disjoint else (lambda k: k[1] == TOTAL)
         _add_margins(out, [((TOTAL, TOTAL), cell) for key, cell in side if wanted(key)])
+    return out
+
+
+def _entry_cube_sqlite(
+    *,
+    base: Callable[..., Any],
+    row: ColumnElement[Any],
+    column: ColumnElement[Any],
+    scans: list[tuple[bool, bool]],
+) -> dict[tuple[Any, Any], dict[str, Any]]:
+    """Entries, hours and distinct people for each (row, column) scan, from one read of the entries:
+    partial sums per row, column and person (a CTE SQLite materialises once, as it is used by every
+    scan), then one GROUP BY over them per scan, all in one UNION ALL."""
+    partial = (
+        base(
+            row.label("r"),
+            column.label("c"),
+            Entry.owner_id.label("o"),
+            func.count(Entry.id).label("n"),
+            func.coalesce(func.sum(Entry.hours), 0).label("h"),
+        )
+        .group_by(row, column, Entry.owner_id)
+        .cte("partial")
+    )
+    parts = []
+    for by_row, by_column in scans:
+        r = partial.c.r if by_row else literal(TOTAL)
+        c = partial.c.c if by_column else literal(TOTAL)
+        q = select(
+            r.label("r"),
+            c.label("c"),
+            func.sum(partial.c.n).label("entries"),
+            func.sum(partial.c.h).label("hours"),
+            func.count(distinct(partial.c.o)).label("people"),
+        )
+        group = [k for k, on in ((partial.c.r, by_row), (partial.c.c, by_column)) if on]
+        parts.append(q.group_by(*group) if group else q)
+    out = {}
+    for rec in db.session.execute(union_all(*parts)):
+        out[(rec.r, rec.c)] = {
+            "entries": _number(rec.entries),
+            "hours": float(round(Decimal(str(rec.hours or 0)), 2)),
+            "people": _number(rec.people),
+        }
     return out
 
 
@@ -207,6 +271,7 @@ def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: i
         column=person.c[by],
         aggregates=_entry_measures(),
         columns_disjoint=True,  # each person has one profession (team), each entry one owner
+        entry_measures=True,
     )
     table = Table(
         rows=list(KINDS), columns=_groups(person, by), measures=["entries", "hours", "people"], cells=cells
@@ -218,7 +283,12 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
     """Entries, hours and people by month by kind of learning."""
     person = people_in_scope(viewer=viewer, filters=filters)
     conditions = _visible_entries(viewer, filters)
-    month = extract("year", Entry.start_date) * 100 + extract("month", Entry.start_date)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # dates are stored as 'YYYY-MM-DD' text: the month is its first seven characters (a third
+        # of the view's time went on two strftime() calls a row)
+        month = func.substr(Entry.start_date, 1, 7)
+    else:
+        month = func.to_char(Entry.start_date, "YYYY-MM")
 
     base = _entries_of(person, conditions)
     raw = _cube(
@@ -226,12 +296,15 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
         row=month,
         column=Entry.kind,
         aggregates=_entry_measures(),
+        entry_measures=True,
     )
-    label = {m: f"{int(m) // 100:04d}-{int(m) % 100:02d}" for m, _ in raw if m != TOTAL}
-    cells = {(label.get(m, m), k): v for (m, k), v in raw.items()}
+    cells = raw
     kinds = [k for k in KINDS if (TOTAL, k) in cells]
     table = Table(
-        rows=sorted(set(label.values())), columns=kinds, measures=["entries", "hours", "people"], cells=cells
+        rows=sorted({m for m, _ in raw if m != TOTAL}),
+        columns=kinds,
+        measures=["entries", "hours", "people"],
+        cells=cells,
     )
     return _result("trends", table, threshold, filters)
 
@@ -653,4 +726,6 @@ def insight_view(
         raise NotFound("No such insight view.")
     extra = {"today": today} if view in NEEDS_TODAY else {}
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
+
+
 from logbook.insights import reach  # noqa: E402, F401  (registers the learning-offer views: docs/events.md)
