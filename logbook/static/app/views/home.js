@@ -108,7 +108,7 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
           a.due_on ? h('span', { class: 'muted' }, ` · due ${formatDate(a.due_on)}`) : null)))] : null) : null,
     entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
       h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
-        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted' }, ` · ${formatDate(r.data.start_date)}`))))) : null), { nav, focus: !redraw });
+        h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted line' }, formatDate(r.data.start_date)))))) : null), { nav, focus: !redraw });
   if (!drawn) return;
   if (redraw) window.scrollTo(0, scrolled);
 
