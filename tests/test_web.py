@@ -3,6 +3,7 @@
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from flask_smorest import Blueprint
@@ -173,3 +174,15 @@ def test_openapi_document_is_built_on_first_read_complete_and_once(app):
     assert routes
     assert routes <= set(documents[0]["paths"])  # every route of every API blueprint
     assert [t["name"] for t in documents[0]["tags"]] == list(dict.fromkeys(calls))
+
+
+def test_shell_preloads_every_page_module(client):
+    """The browser fetches the whole module graph at once instead of one import level per round trip."""
+    html = client.get("/").get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    static = Path(__file__).resolve().parents[1] / "logbook" / "static"
+    modules = {"/static/" + str(p.relative_to(static)) for p in (static / "app").rglob("*.js")}
+    assert preloaded == modules - {"/static/app/main.js", "/static/app/background-sync.js"}
+    assert "/static/app/views/home.js" in preloaded
+    for url in preloaded:
+        assert client.get(url).status_code == 200
