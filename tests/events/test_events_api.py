@@ -40,6 +40,17 @@ def code_for(client, event_id):
     return response.get_json()
 
 
+def check_in_mutation(mutation_id: int, code: str, scanned: dt.datetime) -> dict:
+    """An offline check-in as the phone's outbox sends it."""
+    return {
+        "mutation_id": mutation_id,
+        "entity": "event_check_in",
+        "id": str(uuid.uuid4()),
+        "op": "create",
+        "fields": {"code": code, "scanned_at": scanned.isoformat()},
+    }
+
+
 def count(app, model, **where):
     with app.app_context():
         return db.session.query(model).filter_by(**where).count()
@@ -377,13 +388,7 @@ def test_offline_check_in_synced_later_inside_the_window(app, make_client, cast,
     scanned = start + dt.timedelta(minutes=10, seconds=30)
     clock(start + dt.timedelta(hours=5))  # back online five hours later, long after the code rotated
     phone = make_client(cast.social_worker)
-    mutation = {
-        "mutation_id": 1,
-        "entity": "event_check_in",
-        "id": str(uuid.uuid4()),
-        "op": "create",
-        "fields": {"code": code, "scanned_at": scanned.isoformat()},
-    }
+    mutation = check_in_mutation(1, code, scanned)
     body = {"client_id": "phone-abcdefgh", "mutations": [mutation]}
     [result] = phone.api("POST", "/api/v1/sync/push", json=body).get_json()["results"]
     assert result["status"] == "applied", result
@@ -590,14 +595,7 @@ def test_a_short_code_typed_offline_is_checked_at_the_scan_time(app, make_client
     phone = make_client(cast.social_worker)
 
     def push(mutation_id, scanned):
-        mutation = {
-            "mutation_id": mutation_id,
-            "entity": "event_check_in",
-            "id": str(uuid.uuid4()),
-            "op": "create",
-            "fields": {"code": short, "scanned_at": scanned.isoformat()},
-        }
-        body = {"client_id": "phone-shortcode", "mutations": [mutation]}
+        body = {"client_id": "phone-shortcode", "mutations": [check_in_mutation(mutation_id, short, scanned)]}
         [result] = phone.api("POST", "/api/v1/sync/push", json=body).get_json()["results"]
         return result
 
