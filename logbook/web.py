@@ -62,16 +62,17 @@ def shell_assets() -> list[str]:
     return ["/", "/manifest.webmanifest", *files]
 
 
-def page_modules() -> list[str]:
+@lru_cache(maxsize=1)
+def page_modules() -> tuple[str, ...]:
     """Every ES module the page loads (main.js imports them all, a few levels deep), so the shell can
     name them for the browser to fetch at once (modulepreload) instead of level by level, a round
-    trip each; background-sync.js is the service worker's alone."""
-    app_dir = STATIC / "app"
-    return [
-        "/static/" + str(p.relative_to(STATIC))
-        for p in sorted(app_dir.rglob("*.js"))
-        if p.name not in {"main.js", "background-sync.js"}
-    ]
+    trip each; background-sync.js is the service worker's alone. Read once, like asset_version()."""
+    skip = {"/static/app/main.js", "/static/app/background-sync.js"}
+    return tuple(
+        url
+        for url in shell_assets()
+        if url.startswith("/static/app/") and url.endswith(".js") and url not in skip
+    )
 
 
 def classic_service_worker() -> str:

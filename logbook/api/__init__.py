@@ -135,7 +135,7 @@ class LogbookApi(Api):
                     blp, name, parameters = state["_pending_docs"][0]
                     spec = state["_spec"]
                     blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
-                    state["_spec"].tag({"name": name, "description": blp.description})
+                    spec.tag({"name": name, "description": blp.description})
                     state["_pending_docs"].pop(0)
         return state.get("_spec")
 

@@ -119,11 +119,11 @@ def _cube(
 
     `columns_disjoint` (or `rows_disjoint`) says that each person and each entry falls in only one
     column (row), e.g. columns are professions: then every measure of a row's margin is the sum of its
-    cells (distinct people in different columns are different people), and SQLite skips that scan."""
-    # `entry_measures`: the aggregates are _entry_measures() (entries, hours, distinct people). On
-    # SQLite the entries are then read once, grouped by row, column and person, and every scan
-    # groups those partial sums (one statement, the partial sums materialised once) instead of
-    # reading the entries again.
+    cells (distinct people in different columns are different people), and SQLite skips that scan.
+
+    `entry_measures` says the aggregates are _entry_measures() (entries, hours, distinct people): on
+    SQLite the entries are then read once, into partial sums per row, column and person, and every
+    scan groups those (_entry_cube_sqlite) instead of reading the entries again."""
     out: dict[tuple[Any, Any], dict[str, Any]] = {}
     labelled = [agg.label(name) for name, agg in aggregates.items()]
     if db.session.get_bind().dialect.name == "postgresql":
@@ -144,16 +144,16 @@ def _cube(
     scans += [] if rows_disjoint or columns_disjoint else [(False, False)]
     if entry_measures:
         out.update(_entry_cube_sqlite(base=base, row=row, column=column, scans=scans))
-        scans = []
-    for by_row, by_column in scans:
-        keys = [row.label("r")] if by_row else [literal(TOTAL).label("r")]
-        keys.append(column.label("c") if by_column else literal(TOTAL).label("c"))
-        q = base(*keys, *labelled)
-        group = [k for k, on in ((row, by_row), (column, by_column)) if on]
-        if group:
-            q = q.group_by(*group)
-        for rec in db.session.execute(q):
-            out[(rec.r, rec.c)] = {name: _number(getattr(rec, name)) for name in aggregates}
+    else:
+        for by_row, by_column in scans:
+            keys = [row.label("r")] if by_row else [literal(TOTAL).label("r")]
+            keys.append(column.label("c") if by_column else literal(TOTAL).label("c"))
+            q = base(*keys, *labelled)
+            group = [k for k, on in ((row, by_row), (column, by_column)) if on]
+            if group:
+                q = q.group_by(*group)
+            for rec in db.session.execute(q):
+                out[(rec.r, rec.c)] = {name: _number(getattr(rec, name)) for name in aggregates}
     cells = [(key, cell) for key, cell in out.items() if TOTAL not in key]
     if columns_disjoint:
         _add_margins(out, [((r, TOTAL), cell) for (r, _c), cell in cells])
@@ -205,7 +205,7 @@ def _entry_cube_sqlite(
     for rec in db.session.execute(union_all(*parts)):
         out[(rec.r, rec.c)] = {
             "entries": _number(rec.entries),
-            "hours": float(round(Decimal(str(rec.hours or 0)), 2)),
+            "hours": round(float(rec.hours or 0), 2),
             "people": _number(rec.people),
         }
     return out
@@ -284,9 +284,7 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
     person = people_in_scope(viewer=viewer, filters=filters)
     conditions = _visible_entries(viewer, filters)
     if db.session.get_bind().dialect.name == "sqlite":
-        # dates are stored as 'YYYY-MM-DD' text: the month is its first seven characters (a third
-        # of the view's time went on two strftime() calls a row)
-        month = func.substr(Entry.start_date, 1, 7)
+        month = func.substr(Entry.start_date, 1, 7)  # dates are stored as 'YYYY-MM-DD' text
     else:
         month = func.to_char(Entry.start_date, "YYYY-MM")
 
@@ -298,13 +296,12 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
         aggregates=_entry_measures(),
         entry_measures=True,
     )
-    cells = raw
-    kinds = [k for k in KINDS if (TOTAL, k) in cells]
+    kinds = [k for k in KINDS if (TOTAL, k) in raw]
     table = Table(
         rows=sorted({m for m, _ in raw if m != TOTAL}),
         columns=kinds,
         measures=["entries", "hours", "people"],
-        cells=cells,
+        cells=raw,
     )
     return _result("trends", table, threshold, filters)
 

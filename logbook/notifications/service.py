@@ -24,6 +24,7 @@ from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import mail
 from logbook.notifications.models import Notification, NotificationPreference
+from logbook.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,6 @@ def send_after_commit(session: Session) -> None:
     ids = session.info.pop(_AT_COMMIT, None)
     if not ids or not has_app_context():
         return
-    from logbook.timeutil import utcnow
-
     now = utcnow()
     base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
     table = Notification.__table__

@@ -146,7 +146,7 @@ async function startApp(user) {
   document.getElementById('tabbar').hidden = false;
   document.querySelector('[data-tab="supervise"]').hidden = !(user.roles || []).includes('supervisor');
   document.querySelector('[data-tab="insights"]').hidden = !(user.roles || []).some((r) => r === 'org_admin' || r === 'team_manager');
-  // six or seven tabs on a 360-px screen: the CSS tightens the labels so none wraps
+  // six or seven tabs on a phone: the CSS shortens 'Log CPD' so no label wraps
   document.getElementById('tabbar').dataset.tabs = String(document.querySelectorAll('#tabbar a:not([hidden])').length);
   if (!ctx.engine) {
     ctx.engine = new SyncEngine({ store: ctx.store, transport, isOnline: () => navigator.onLine });
