@@ -62,6 +62,12 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
     # (a shared one would share `g` and the database session between requests).
     application = create_app(_config(database_url, tmp_path))
     yield application
+    # A job a test started (an export, a portfolio) may still be running on the in-process runner's
+    # threads with a connection checked out: let it finish before the tables are emptied and the pool
+    # is disposed, or its connection outlives the pool and is closed by the garbage collector.
+    runner = application.extensions.get("logbook.job_runner")
+    if runner is not None and hasattr(runner, "shutdown"):
+        runner.shutdown()
     with application.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

@@ -1,8 +1,6 @@
-"""Fixtures for job tests: wait for the in-process runner before a test's data is wiped."""
+"""Fixtures for job tests (the `app` fixture stops the in-process runner before a test's data is wiped)."""
 
 from __future__ import annotations
-
-import pytest
 
 from logbook.jobs.runner import job_runner
 from tests.portfolio.conftest import boss, me  # noqa: F401
@@ -15,9 +13,3 @@ def finish_jobs(app) -> None:
     if not hasattr(runner, "wait_idle"):
         return  # a queue runner (RQ): nothing runs in this process
     assert runner.wait_idle(timeout=120), "a background job did not finish in time"
-
-
-@pytest.fixture(autouse=True)
-def _drain_jobs(app):
-    yield
-    finish_jobs(app)

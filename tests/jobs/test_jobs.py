@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from logbook.extensions import db
 from logbook.jobs import service
 from logbook.jobs.models import Job
-from logbook.jobs.runner import RQRunner, make_runner, run_in_worker
+from logbook.jobs.runner import RQRunner, job_runner, make_runner, run_in_worker
 from logbook.timeutil import utcnow
 from tests.jobs.conftest import finish_jobs
 from tests.portfolio.conftest import export, pdf_text
@@ -142,6 +144,32 @@ def test_a_failing_job_records_why_and_a_rolled_back_request_runs_nothing(app, p
 
 def _boom(*, job, progress):  # replaced per test
     raise AssertionError
+
+
+def test_stopping_the_thread_runner_lets_a_running_job_finish(app, practitioner, monkeypatch):
+    """Shutdown (and every test's teardown, which calls it) waits for a job mid-run: the job's
+    connection is handed back before the pool goes, and its row ends done, not stuck running."""
+    started, finished = threading.Event(), threading.Event()
+
+    def slow(*, job, progress):
+        started.set()
+        time.sleep(0.5)
+        progress(1, 1)
+        finished.set()
+        return service.Result(name="late.txt", media_type="text/plain", data=b"late")
+
+    monkeypatch.setitem(service.HANDLERS, "portfolio", "tests.jobs.test_jobs:_boom")
+    monkeypatch.setattr("tests.jobs.test_jobs._boom", slow, raising=False)
+    runner = job_runner(app)
+    with app.app_context():
+        user = db.session.get(type(practitioner), practitioner.id)
+        job_id = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow()).id
+        db.session.commit()
+    assert started.wait(10), "the job never started"
+    runner.shutdown()
+    assert finished.is_set(), "shutdown returned while the job was still running"
+    with app.app_context():
+        assert db.session.get(Job, job_id).status == "done"
 
 
 class FakeQueue:
