@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.jobs.conftest import _drain_jobs, finish_jobs  # noqa: F401
+from tests.jobs.conftest import finish_jobs
 from tests.portfolio.conftest import boss, me, pdf_text  # noqa: F401
 from tests.supervision.conftest import outbox, supervised, supervisor  # noqa: F401
 
