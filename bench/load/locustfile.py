@@ -153,5 +153,17 @@ class Practitioner(HttpUser):
             name="portfolio PDF (a month)",
             catch_response=True,
         ) as r:
-            if r.status_code not in (200, 202):
+            if r.status_code == 409 and _code(r) == "job_in_progress":
+                # Two simulated devices of one person: the first's portfolio is still being made and
+                # the answer names it (the app then follows that job). Expected, not a failure.
+                r.success()
+            elif r.status_code not in (200, 202):
                 r.failure(f"status {r.status_code}")
+
+
+def _code(response) -> str:
+    """The error code of a JSON error response ('' when there is none)."""
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return ""

@@ -63,6 +63,28 @@ export async function request(method, url, body, { raw = null, contentType = nul
   return data;
 }
 
+/**
+ * A change whose answer may be a file (a portfolio PDF): {file: Blob, filename} when the server sent
+ * one, else the JSON body (e.g. a background job, 202). Errors as request() throws them.
+ */
+export async function requestFile(method, url, body, { retried = false } = {}) {
+  const headers = { 'X-CSRFToken': await ensureCsrf(), 'Content-Type': 'application/json', Accept: 'application/pdf, application/json' };
+  const res = await send(method, url, { headers, body: JSON.stringify(body) });
+  const type = res.headers.get('Content-Type') || '';
+  if (res.ok && !type.startsWith('application/json')) {
+    const named = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+    return { file: await res.blob(), filename: named ? named[1] : 'download' };
+  }
+  const data = await res.json().catch(() => null);
+  if (res.ok) return data;
+  const code = data && data.error && data.error.code;
+  if ((res.status === 400 || res.status === 403) && code && code.startsWith('csrf') && !retried) {
+    csrfToken = null;
+    return requestFile(method, url, body, { retried: true });
+  }
+  throw new ApiError(res.status, data);
+}
+
 export const api = {
   me: () => request('GET', '/api/v1/me'),
   login: async (email, password) => {

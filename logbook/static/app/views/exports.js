@@ -1,9 +1,11 @@
-// Exports (online only): the practitioner's full record (prepare and download a ZIP, or import one from a
-// previous employer) and, for org admins, the staff evidence export of a team. Both run as background
-// jobs on the server: this screen polls the job's status and shows its progress, then a download link.
+// Exports (online only): the practitioner's portfolio PDF (generic or shaped for their regulator), their
+// full record (prepare and download a ZIP, or import one from a previous employer) and, for org admins,
+// the staff evidence export of a team. Long ones run as background jobs on the server: this screen polls
+// the job's status and shows its progress, then a download link.
 
-import { ApiError, request } from '../api.js';
-import { field, h, mount, navigation } from '../dom.js';
+import { ApiError, request, requestFile } from '../api.js';
+import { field, formatDate, h, mount, navigation } from '../dom.js';
+import { visibleEntries } from './common.js';
 
 const POLL_MS = 1500;
 
@@ -38,9 +40,173 @@ export async function followJob(job, box, nav) {
   }
 }
 
+/** A message and its details as one sentence: "Cannot export: the team is empty". */
+export function joined(message, details) {
+  return details.length ? `${String(message).replace(/[.:]\s*$/, '')}: ${details.join('; ')}` : message;
+}
+
 function failure(box, err) {
   const fields = err instanceof ApiError ? Object.values(err.fields).flat() : [];
-  box.replaceChildren(h('p', { class: 'error' }, err.message, fields.length ? `: ${fields.join('; ')}` : ''));
+  box.replaceChildren(h('p', { class: 'error' }, joined(err.message, fields)));
+}
+
+export const DOCUMENTS = {
+  generic: 'CPD portfolio (any period)',
+  hcpc: 'HCPC CPD profile',
+  nmc: 'NMC revalidation pack',
+  swe: 'Social Work England CPD records',
+  teachers: 'Teachers\u2019 Standards evidence',
+};
+const FOR_REGULATOR = { HCPC: 'hcpc', NMC: 'nmc', SWE: 'swe', TEACHERS: 'teachers' };
+// The HCPC's limits (logbook/portfolio/service.py checks them again and names what is wrong).
+const SUMMARY_WORDS = 500;
+const STATEMENT_WORDS = 1500;
+const CHOSEN_MIN = 4;
+const CHOSEN_MAX = 6;
+const DRAFT_KEY = 'portfolio_draft';
+
+export function wordCount(text) { return (String(text).match(/\S+/g) || []).length; }
+
+/** The document a person most likely wants: their first registration's regulator, else generic. */
+export function defaultDocument(user) {
+  const reg = (user.registrations || []).find((r) => FOR_REGULATOR[r.regulator]);
+  return reg ? FOR_REGULATOR[reg.regulator] : 'generic';
+}
+
+/** What the server is asked for: only what the chosen document uses, dates only when given. */
+export function portfolioRequest(draft) {
+  const body = { format: draft.format, include_reflections: Boolean(draft.include_reflections) };
+  if (draft.date_from) body.date_from = draft.date_from;
+  if (draft.date_to) body.date_to = draft.date_to;
+  if (draft.format === 'hcpc') {
+    body.summary = draft.summary || '';
+    body.statement = draft.statement || '';
+    body.chosen_entry_ids = draft.chosen || [];
+  }
+  return body;
+}
+
+let downloadUrl = null; // the last PDF made on this screen, freed when the next one replaces it
+
+function offerFile(box, { file, filename }) {
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(file);
+  box.replaceChildren(h('p', {}, 'Ready.'),
+    h('a', { class: 'button primary', href: downloadUrl, download: filename }, `Download ${filename} (${kb(file.size)})`));
+}
+
+async function portfolioCard(ctx, nav) {
+  const saved = (await ctx.store.getMeta(DRAFT_KEY)) || {};
+  const draft = { format: defaultDocument(ctx.user), chosen: [], ...saved };
+  const mine = (await visibleEntries(ctx.store))
+    .filter((r) => (!r.data.owner_id || r.data.owner_id === ctx.user.id) && !r.pending)
+    .sort((a, b) => (b.data.start_date || '').localeCompare(a.data.start_date || ''));
+
+  let saving = null;
+  const keep = () => { // every keystroke is kept on the phone: leaving the screen loses nothing
+    clearTimeout(saving);
+    saving = setTimeout(() => { ctx.store.setMeta(DRAFT_KEY, { ...draft }).catch(() => {}); }, 300);
+  };
+
+  const format = h('select', { name: 'format' },
+    Object.entries(DOCUMENTS).map(([v, label]) => h('option', { value: v, selected: v === draft.format }, label)));
+  const formatField = field('Document', format);
+  const from = h('input', { type: 'date', name: 'date_from', value: draft.date_from || '' });
+  const to = h('input', { type: 'date', name: 'date_to', value: draft.date_to || '' });
+  const fromField = field('From', from);
+  const toField = field('To', to);
+  const periodHint = h('p', { class: 'hint', id: 'period-hint' }, 'Leave both dates empty for the document\u2019s own period: '
+    + 'two years for a portfolio or HCPC profile, the three years to your NMC renewal, the SWE registration year, the appraisal year.');
+  for (const input of [from, to]) input.setAttribute('aria-describedby', `period-hint ${input.getAttribute('aria-describedby')}`);
+  const reflections = h('input', { type: 'checkbox', name: 'include_reflections', checked: Boolean(draft.include_reflections) });
+  const reflectionsBox = h('fieldset', { class: 'choices' }, h('legend', {}, 'Reflections'),
+    h('label', { class: 'choice' }, reflections, h('span', {}, 'Include my reflections')),
+    h('p', { class: 'hint' }, 'They may mention children and families: include them only in a copy you keep safe.'));
+
+  const summary = h('textarea', { name: 'summary', rows: '6', value: draft.summary || '' });
+  const statement = h('textarea', { name: 'statement', rows: '10', value: draft.statement || '' });
+  const summaryField = field('Summary of your practice', summary);
+  const statementField = field('Statement: how your CPD meets standards 1\u20135', statement,
+    { hint: 'Refer to the activities you choose below by their numbers (1 to 6) as printed in the profile.' });
+  const summaryCount = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const statementCount = h('p', { class: 'hint', 'aria-live': 'polite' });
+  summaryField.wrap.append(summaryCount);
+  statementField.wrap.append(statementCount);
+  const chosenError = h('p', { class: 'field-error', id: 'chosen-error' });
+  const chosenCount = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const chosenBoxes = mine.map((r) => h('label', { class: 'choice' },
+    h('input', { type: 'checkbox', name: 'chosen', value: r.id, checked: draft.chosen.includes(r.id) }),
+    h('span', {}, `${r.data.title || '(untitled)'} \u00b7 ${formatDate(r.data.start_date)}`)));
+  const chosen = h('fieldset', { class: 'choices', 'aria-describedby': 'chosen-error' },
+    h('legend', {}, `Activities your statement refers to (choose ${CHOSEN_MIN} to ${CHOSEN_MAX})`),
+    mine.length ? chosenBoxes : h('p', { class: 'muted' }, 'Nothing synced yet: activities appear here once they reach the server.'),
+    chosenCount, chosenError);
+  const hcpc = h('div', { id: 'hcpc-fields' }, summaryField.wrap, statementField.wrap, chosen);
+
+  const status = h('div', { id: 'portfolio-status', role: 'status', 'aria-live': 'polite' });
+  const make = h('button', { type: 'button', class: 'primary', id: 'portfolio-make' }, 'Make the PDF');
+
+  function counts() {
+    const words = (el, limit, out) => {
+      const n = wordCount(el.value);
+      out.textContent = `${n} of ${limit.toLocaleString('en-GB')} words${n > limit ? ' \u2014 too long' : ''}`;
+      out.classList.toggle('field-error', n > limit);
+    };
+    words(summary, SUMMARY_WORDS, summaryCount);
+    words(statement, STATEMENT_WORDS, statementCount);
+    chosenCount.textContent = `${draft.chosen.length} chosen`;
+  }
+  function show() { hcpc.hidden = draft.format !== 'hcpc'; }
+  const errors = { format: formatField, date_from: fromField, date_to: toField, summary: summaryField, statement: statementField };
+  function clearErrors() {
+    for (const f of Object.values(errors)) { f.errorEl.textContent = ''; f.input.removeAttribute('aria-invalid'); }
+    chosenError.textContent = '';
+  }
+
+  format.addEventListener('change', () => { draft.format = format.value; show(); keep(); });
+  from.addEventListener('change', () => { draft.date_from = from.value; keep(); });
+  to.addEventListener('change', () => { draft.date_to = to.value; keep(); });
+  reflections.addEventListener('change', () => { draft.include_reflections = reflections.checked; keep(); });
+  summary.addEventListener('input', () => { draft.summary = summary.value; counts(); keep(); });
+  statement.addEventListener('input', () => { draft.statement = statement.value; counts(); keep(); });
+  chosen.addEventListener('change', () => {
+    draft.chosen = [...chosen.querySelectorAll('input[name=chosen]:checked')].map((i) => i.value);
+    counts(); keep();
+  });
+  make.addEventListener('click', async () => {
+    clearErrors();
+    make.disabled = true;
+    status.replaceChildren(h('p', {}, 'Making your PDF\u2026'));
+    try {
+      const out = await requestFile('POST', '/api/v1/portfolio', portfolioRequest(draft));
+      if (out && out.file) offerFile(status, out);
+      else await followJob(out, status, nav);
+    } catch (err) {
+      const running = err instanceof ApiError && err.code === 'job_in_progress' && err.body.error.job;
+      if (running) {
+        try { await followJob(await request('GET', running), status, nav); } catch (again) { failure(status, again); }
+      } else {
+        // Each field's reason goes beside the field; the status line says what happened.
+        const elsewhere = [];
+        for (const [name, messages] of Object.entries(err instanceof ApiError ? err.fields : {})) {
+          const target = name === 'chosen_entry_ids' ? { errorEl: chosenError } : errors[name];
+          if (!target) { elsewhere.push(...[].concat(messages)); continue; }
+          target.errorEl.textContent = [].concat(messages).join('; ');
+          if (target.input) target.input.setAttribute('aria-invalid', 'true');
+        }
+        status.replaceChildren(h('p', { class: 'error' }, joined(err.message, elsewhere)));
+      }
+    }
+    make.disabled = false;
+  });
+  counts();
+  show();
+
+  return h('div', { class: 'card' },
+    h('h2', { id: 'portfolio-title' }, 'Your portfolio (PDF)'),
+    h('p', {}, 'A document for your regulator, an audit or your appraisal, printed from what has reached the server. '
+      + 'Signed activities carry a code anyone can check.'),
+    formatField.wrap, fromField.wrap, toField.wrap, periodHint, reflectionsBox, hcpc, make, status);
 }
 
 function recordCard(nav) {
@@ -109,7 +275,7 @@ export async function exportsScreen(ctx) {
   const nav = navigation.id;
   const view = document.getElementById('view');
   const isAdmin = (ctx.user.roles || []).includes('org_admin');
-  const cards = [recordCard(nav)];
+  const cards = [await portfolioCard(ctx, nav), recordCard(nav)];
   if (isAdmin) cards.push(await staffCard(nav));
   mount(view, h('section', { 'aria-labelledby': 'exports-title' },
     h('h1', { id: 'exports-title' }, 'Exports'),

@@ -69,7 +69,7 @@ export async function settingsScreen(ctx) {
         h('time', { datetime: l.at }, `${formatDate(l.at)} ${new Date(l.at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`), ' ', l.message)))
         : h('p', { class: 'muted' }, 'Nothing yet.')),
     h('div', { class: 'card' }, h('h2', {}, 'Exports'),
-      h('p', {}, 'Take your full record to a new employer, or bring one with you',
+      h('p', {}, 'Print your portfolio for your regulator or appraisal, take your full record to a new employer or bring one with you',
         (ctx.user.roles || []).includes('org_admin') ? '; export your staff’s registration evidence' : '', '.'),
       h('a', { class: 'button secondary', href: '/app/exports', id: 'open-exports' }, 'Open exports')),
     h('div', { class: 'card' }, h('h2', {}, 'Log out'),
