@@ -54,7 +54,7 @@ export const DOCUMENTS = {
   generic: 'CPD portfolio (any period)',
   hcpc: 'HCPC CPD profile',
   nmc: 'NMC revalidation pack',
-  swe: 'Social Work England CPD records',
+  swe: 'SWE CPD records (Social Work England)',
   teachers: 'Teachers\u2019 Standards evidence',
 };
 const FOR_REGULATOR = { HCPC: 'hcpc', NMC: 'nmc', SWE: 'swe', TEACHERS: 'teachers' };
