@@ -55,6 +55,10 @@ self.addEventListener('message', (event) => {
     // A logout wiped the caches while this worker stayed registered (the page logged in again):
     // precache the shell again so the next person's app still opens offline.
     event.waitUntil((async () => {
+      // The page asking is running, so it can be claimed now. The claim in 'activate' misses a page
+      // whose document was still loading then (one that navigated, e.g. to log in, during the first
+      // install), which would stay uncontrolled until its next reload.
+      await self.clients.claim().catch(() => {});
       const current = await metaGet('/current-version');
       if (current && (await caches.has(SHELL_PREFIX + current))) return;
       await metaPut('/current-version', await precache());
