@@ -96,7 +96,10 @@ self.addEventListener('fetch', (event) => {
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'logbook-sync') return;
   event.waitUntil((async () => {
-    const pages = await self.clients.matchAll({ type: 'window' });
+    // Every open page of the app, controlled or not (one opened during the first install may not be
+    // yet): an open page syncs itself, so the worker never pushes behind its back.
+    const pages = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+      .filter((client) => { const path = new URL(client.url).pathname; return path === '/' || path.startsWith('/app'); });
     for (const client of pages) client.postMessage({ type: 'sync' });
     if (!pages.length && pushWithoutPage) await pushWithoutPage({ lastChance: event.lastChance });
   })());
