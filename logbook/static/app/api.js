@@ -40,49 +40,34 @@ async function send(method, url, { headers = {}, body } = {}) {
   }
 }
 
-/** A JSON request; a change carries the CSRF token and is retried once with a fresh one. */
-export async function request(method, url, body, { raw = null, contentType = null, retried = false } = {}) {
-  const headers = {};
+/**
+ * A JSON request; a change carries the CSRF token and is retried once with a fresh one. With `file`,
+ * the answer may also be a file (a portfolio PDF): then {file: Blob, filename} comes back.
+ */
+export async function request(method, url, body, { raw = null, contentType = null, file = false, retried = false } = {}) {
+  const headers = file ? { Accept: 'application/pdf, application/json' } : {};
   if (method !== 'GET') headers['X-CSRFToken'] = await ensureCsrf();
   let payload;
   if (raw !== null) { payload = raw; headers['Content-Type'] = contentType || 'application/octet-stream'; }
   else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = 'application/json'; }
   const res = await send(method, url, { headers, body: payload });
   if (res.status === 204) return null;
+  if (file && res.ok && !(res.headers.get('Content-Type') || '').startsWith('application/json')) {
+    const named = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+    return { file: await res.blob(), filename: named ? named[1] : 'download' };
+  }
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     if (res.status === 400 || res.status === 403) {
       const code = data && data.error && data.error.code;
       if (code && code.startsWith('csrf') && !retried) {
         csrfToken = null;
-        return request(method, url, body, { raw, contentType, retried: true });
+        return request(method, url, body, { raw, contentType, file, retried: true });
       }
     }
     throw new ApiError(res.status, data);
   }
   return data;
-}
-
-/**
- * A change whose answer may be a file (a portfolio PDF): {file: Blob, filename} when the server sent
- * one, else the JSON body (e.g. a background job, 202). Errors as request() throws them.
- */
-export async function requestFile(method, url, body, { retried = false } = {}) {
-  const headers = { 'X-CSRFToken': await ensureCsrf(), 'Content-Type': 'application/json', Accept: 'application/pdf, application/json' };
-  const res = await send(method, url, { headers, body: JSON.stringify(body) });
-  const type = res.headers.get('Content-Type') || '';
-  if (res.ok && !type.startsWith('application/json')) {
-    const named = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
-    return { file: await res.blob(), filename: named ? named[1] : 'download' };
-  }
-  const data = await res.json().catch(() => null);
-  if (res.ok) return data;
-  const code = data && data.error && data.error.code;
-  if ((res.status === 400 || res.status === 403) && code && code.startsWith('csrf') && !retried) {
-    csrfToken = null;
-    return requestFile(method, url, body, { retried: true });
-  }
-  throw new ApiError(res.status, data);
 }
 
 export const api = {

@@ -3,7 +3,7 @@
 // the staff evidence export of a team. Long ones run as background jobs on the server: this screen polls
 // the job's status and shows its progress, then a download link.
 
-import { ApiError, request, requestFile } from '../api.js';
+import { ApiError, request } from '../api.js';
 import { field, formatDate, h, mount, navigation } from '../dom.js';
 import { visibleEntries } from './common.js';
 
@@ -157,10 +157,23 @@ async function portfolioCard(ctx, nav) {
     chosenCount.textContent = `${draft.chosen.length} chosen`;
   }
   function show() { hcpc.hidden = draft.format !== 'hcpc'; }
-  const errors = { format: formatField, date_from: fromField, date_to: toField, summary: summaryField, statement: statementField };
+  const errors = {
+    format: formatField, date_from: fromField, date_to: toField, summary: summaryField, statement: statementField,
+    chosen_entry_ids: { errorEl: chosenError },
+  };
   function clearErrors() {
-    for (const f of Object.values(errors)) { f.errorEl.textContent = ''; f.input.removeAttribute('aria-invalid'); }
-    chosenError.textContent = '';
+    for (const f of Object.values(errors)) { f.errorEl.textContent = ''; if (f.input) f.input.removeAttribute('aria-invalid'); }
+  }
+  /** Each field's reason beside its field; the reasons for fields not on this card come back. */
+  function placeErrors(fields) {
+    const elsewhere = [];
+    for (const [name, messages] of Object.entries(fields)) {
+      const target = errors[name];
+      if (!target) { elsewhere.push(...[].concat(messages)); continue; }
+      target.errorEl.textContent = [].concat(messages).join('; ');
+      if (target.input) target.input.setAttribute('aria-invalid', 'true');
+    }
+    return elsewhere;
   }
 
   format.addEventListener('change', () => { draft.format = format.value; show(); keep(); });
@@ -178,24 +191,13 @@ async function portfolioCard(ctx, nav) {
     make.disabled = true;
     status.replaceChildren(h('p', {}, 'Making your PDF\u2026'));
     try {
-      const out = await requestFile('POST', '/api/v1/portfolio', portfolioRequest(draft));
+      const out = await request('POST', '/api/v1/portfolio', portfolioRequest(draft), { file: true });
       if (out && out.file) offerFile(status, out);
       else await followJob(out, status, nav);
     } catch (err) {
       const running = err instanceof ApiError && err.code === 'job_in_progress' && err.body.error.job;
-      if (running) {
-        try { await followJob(await request('GET', running), status, nav); } catch (again) { failure(status, again); }
-      } else {
-        // Each field's reason goes beside the field; the status line says what happened.
-        const elsewhere = [];
-        for (const [name, messages] of Object.entries(err instanceof ApiError ? err.fields : {})) {
-          const target = name === 'chosen_entry_ids' ? { errorEl: chosenError } : errors[name];
-          if (!target) { elsewhere.push(...[].concat(messages)); continue; }
-          target.errorEl.textContent = [].concat(messages).join('; ');
-          if (target.input) target.input.setAttribute('aria-invalid', 'true');
-        }
-        status.replaceChildren(h('p', { class: 'error' }, joined(err.message, elsewhere)));
-      }
+      if (running) await request('GET', running).then((job) => followJob(job, status, nav)).catch((again) => failure(status, again));
+      else status.replaceChildren(h('p', { class: 'error' }, joined(err.message, placeErrors(err instanceof ApiError ? err.fields : {}))));
     }
     make.disabled = false;
   });
