@@ -51,6 +51,7 @@ def _config(url: str, folder: Any) -> dict[str, Any]:
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "EVIDENCE_URL": str(folder / "evidence"),
+        "SIGNING_KEYS_DIR": str(folder / "signing-keys"),
         "RATELIMIT_STORAGE_URI": "memory://",
     }
 

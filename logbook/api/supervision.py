@@ -53,8 +53,7 @@ pages = FlaskBlueprint("signoff_pages", __name__)
 
 def _present(sign_off) -> dict:
     out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
-    result = signoff.verify_sign_off(sign_off)
-    out["verification"] = {"is_valid": result.is_valid, "problems": result.problems}
+    out["verification"] = signoff.verify_sign_off(sign_off).as_dict()
     return out
 
 
@@ -279,8 +278,7 @@ def _session_request(row) -> dict:
 
 
 def _session_sign_off(row) -> dict:
-    result = session_signoff.verify(row)
-    return {**_columns(row), "verification": {"is_valid": result.is_valid, "problems": result.problems}}
+    return {**_columns(row), "verification": session_signoff.verify(row).as_dict()}
 
 
 @blp.route("/supervision/sessions/<uuid:session_id>/sign-off-requests", methods=["POST"])

@@ -95,6 +95,8 @@ class SignOff(Base):
     registration_number: Mapped[str | None] = mapped_column(String(40))
     is_imported: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The signed statement (compact JWS, logbook/signing/statements.py); None before signatures.
+    statement: Mapped[str | None] = mapped_column(Text)
 
 
 class ExternalSignOffLink(Base):
@@ -221,6 +223,8 @@ class SessionSignOff(Base):
     )
     signer_name: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The signed statement (compact JWS, logbook/signing/statements.py); None before signatures.
+    statement: Mapped[str | None] = mapped_column(Text)
 
 
 class CalendarFeed(Base):

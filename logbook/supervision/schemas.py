@@ -105,10 +105,16 @@ class SignOffMutationSchema(DecisionInSchema):
 
 
 class VerificationSchema(Schema):
-    """Whether a sign-off still proves what it claims."""
+    """Whether a sign-off still proves what it claims (logbook/supervision/signcore.py)."""
 
-    is_valid = fields.Boolean()
+    status = fields.String(
+        metadata={"description": "valid | changed | unsigned | unconfirmed | invalid (worst finding)"}
+    )
+    label = fields.String(metadata={"description": "The status as a reader sees it"})
+    reason = fields.String(metadata={"description": "Why the status is not valid (empty when valid)"})
+    is_valid = fields.Boolean(metadata={"description": "True only when status is valid"})
     problems = fields.List(fields.String())
+    kid = fields.String(allow_none=True, metadata={"description": "The key that signed the statement"})
 
 
 class SignOffSchema(Schema):
@@ -130,6 +136,7 @@ class SignOffSchema(Schema):
     registration_number = fields.String(allow_none=True)
     is_imported = fields.Boolean()
     signed_at = fields.DateTime()
+    statement = fields.String(allow_none=True, metadata={"description": "The signed statement (compact JWS)"})
     verification = fields.Nested(VerificationSchema)
 
 
@@ -340,6 +347,7 @@ class SessionSignOffSchema(Schema):
     signer_user_id = fields.UUID(allow_none=True)
     signer_name = fields.String()
     signed_at = fields.DateTime()
+    statement = fields.String(allow_none=True, metadata={"description": "The signed statement (compact JWS)"})
     verification = fields.Nested(VerificationSchema)
 
 

@@ -9,8 +9,6 @@ the fingerprint written into the hash-chained audit trail (`logbook audit verify
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 
 from sqlalchemy import select
@@ -20,9 +18,9 @@ from logbook.audit import service as audit
 from logbook.errors import Conflict, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import service as notifications
-from logbook.supervision import sessions
+from logbook.supervision import sessions, signcore
 from logbook.supervision.models import DECISIONS, SessionSignOff, SessionSignOffRequest, SupervisionSession
-from logbook.supervision.signoff import Verification  # the same shape: a sign-off id and its problems
+from logbook.supervision.signcore import Verification
 from logbook.sync.changes import record_change
 
 SUBJECT = "session_sign_off"
@@ -42,21 +40,7 @@ def request_changed(request: SessionSignOffRequest) -> None:
 
 def fingerprint(sign_off: SessionSignOff) -> str:
     """SHA-256 of every field of a session sign-off row: written into the audit trail when it is made."""
-    body = {
-        "id": str(sign_off.id),
-        "session_id": str(sign_off.session_id),
-        "session_version": sign_off.session_version,
-        "content_sha256": sign_off.content_sha256,
-        "content": sign_off.content,
-        "decision": sign_off.decision,
-        "comment": sign_off.comment,
-        "request_id": str(sign_off.request_id) if sign_off.request_id else None,
-        "signer_user_id": str(sign_off.signer_user_id) if sign_off.signer_user_id else None,
-        "signer_name": sign_off.signer_name,
-        "signed_at": sign_off.signed_at.astimezone(dt.UTC).isoformat(),
-    }
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return signcore.session_fingerprint(sign_off)
 
 
 def request_sign_off(
@@ -214,20 +198,7 @@ def decide(
     request.closed_at = now
     request_changed(request)
     db.session.flush()
-    audit.append_event(
-        kind=f"session_sign_off.{decision}",
-        actor=f"user:{signer.id}",
-        subject_type=SUBJECT,
-        subject_id=sign_off.id,
-        data={
-            "session_id": str(session.id),
-            "session_version": sign_off.session_version,
-            "content_sha256": sign_off.content_sha256,
-            "request_id": str(request.id),
-            "sign_off_sha256": fingerprint(sign_off),
-        },
-        now=now,
-    )
+    signcore.seal(sign_off, actor=f"user:{signer.id}", request_id=request.id, now=now)
     notifications.notify(
         user_id=request.requested_by_id,
         kind="sign_off_signed" if decision == "approved" else "sign_off_returned",
@@ -241,35 +212,9 @@ def decide(
 
 
 def verify(sign_off: SessionSignOff) -> Verification:
-    """Check a session sign-off against the record it kept, the live session and its audit record."""
-    result = Verification(sign_off.id)
-    content = sign_off.content or {}
-    if sessions.content_sha256(content) != sign_off.content_sha256:
-        result.problems.append(
-            f"the signed record of version {sign_off.session_version} was changed after signing"
-        )
-    if content.get("version") != sign_off.session_version or content.get("id") != str(sign_off.session_id):
-        result.problems.append("the signed record is not the record and version the sign-off names")
-    session = db.session.get(SupervisionSession, sign_off.session_id)
-    if session is None:
-        result.problems.append("the session is missing")
-    elif (
-        session.version == sign_off.session_version
-        and sessions.session_hash(session) != sign_off.content_sha256
-    ):
-        result.problems.append(
-            f"the session record (version {session.version}) was changed outside the app after it was signed"
-        )
-    events = [
-        e
-        for e in audit.events_for(subject_type=SUBJECT, subject_id=sign_off.id)
-        if e.kind.startswith(SUBJECT)
-    ]
-    if not events:
-        result.problems.append("the audit trail has no record of this sign-off")
-    elif events[0].data.get("sign_off_sha256") != fingerprint(sign_off):
-        result.problems.append("the sign-off record was changed after it was made")
-    return result
+    """The session sign-off checked by the one sign-off core (logbook/supervision/signcore.py): its
+    signed statement, the record it kept, its audit record and the live session."""
+    return signcore.verify(sign_off)
 
 
 def sign_offs_for(*, viewer: User, session_id: uuid.UUID) -> list[SessionSignOff]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -22,12 +21,13 @@ from sqlalchemy import select
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
-from logbook.entries.models import Entry, EntryRevision
+from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import mail
 from logbook.notifications import service as notifications
 from logbook.supervision import service as supervision
+from logbook.supervision import signcore
 from logbook.supervision.models import (
     DECISIONS,
     SIGNER_ROLES,
@@ -53,26 +53,7 @@ def _user_actor(user: User) -> str:
 
 def sign_off_fingerprint(sign_off: SignOff) -> str:
     """SHA-256 of every field of a sign-off row: written into the audit trail when it is made."""
-    body = {
-        "id": str(sign_off.id),
-        "entry_id": str(sign_off.entry_id),
-        "entry_version": sign_off.entry_version,
-        "content_sha256": sign_off.content_sha256,
-        "decision": sign_off.decision,
-        "comment": sign_off.comment,
-        "request_id": str(sign_off.request_id) if sign_off.request_id else None,
-        "signer_role": sign_off.signer_role,
-        "signer_user_id": str(sign_off.signer_user_id) if sign_off.signer_user_id else None,
-        "signer_name": sign_off.signer_name,
-        "external_email": sign_off.external_email,
-        "external_role": sign_off.external_role,
-        "registration_body": sign_off.registration_body,
-        "registration_number": sign_off.registration_number,
-        "is_imported": bool(sign_off.is_imported),
-        "signed_at": sign_off.signed_at.astimezone(dt.UTC).isoformat(),
-    }
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return signcore.entry_fingerprint(sign_off)
 
 
 def token_hash(token: str) -> str:
@@ -441,20 +422,7 @@ def _record_decision(
         dedupe_key=f"sign_off:{sign_off.id}",
         now=now,
     )
-    audit.append_event(
-        kind=f"sign_off.{decision}",
-        actor=actor,
-        subject_type="sign_off",
-        subject_id=sign_off.id,
-        data={
-            "entry_id": str(entry.id),
-            "entry_version": sign_off.entry_version,
-            "content_sha256": sign_off.content_sha256,
-            "request_id": str(request.id),
-            "sign_off_sha256": sign_off_fingerprint(sign_off),
-        },
-        now=now,
-    )
+    signcore.seal(sign_off, actor=actor, request_id=request.id, now=now)
     return sign_off
 
 
@@ -626,47 +594,13 @@ def decide_external(
 # --- reading and verifying -------------------------------------------------------------------
 
 
-@dataclass
-class Verification:
-    """Whether a sign-off still proves what it claims, and if not, why."""
-
-    sign_off_id: uuid.UUID
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def is_valid(self) -> bool:
-        """True when the signed text, the sign-off row and its audit record all agree."""
-        return not self.problems
+Verification = signcore.Verification  # one shape for entry and session sign-offs
 
 
 def verify_sign_off(sign_off: SignOff) -> Verification:
-    """Recompute the signed version's hash from the stored revision and compare it with the
-    revision's recorded hash and the sign-off's hash; check the row against its audit record."""
-    result = Verification(sign_off.id)
-    entry = db.session.get(Entry, sign_off.entry_id)
-    stored = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
-    if entry is None or stored is None:
-        result.problems.append(f"version {sign_off.entry_version} of the entry is missing")
-    else:
-        recomputed = entries.revision_content_hash(owner_id=entry.owner_id, revision=stored)
-        if recomputed != stored.content_sha256:
-            result.problems.append(
-                f"the stored text of version {sign_off.entry_version} was changed after it was saved"
-            )
-        if recomputed != sign_off.content_sha256:
-            result.problems.append(
-                f"the text of version {sign_off.entry_version} is not the text that was signed"
-            )
-    events = [
-        e
-        for e in audit.events_for(subject_type="sign_off", subject_id=sign_off.id)
-        if e.kind.startswith("sign_off.")
-    ]
-    if not events:
-        result.problems.append("the audit trail has no record of this sign-off")
-    elif events[0].data.get("sign_off_sha256") != sign_off_fingerprint(sign_off):
-        result.problems.append("the sign-off record was changed after it was made")
-    return result
+    """The sign-off checked by the one sign-off core (logbook/supervision/signcore.py): its signed
+    statement, the stored signed revision, its audit record, and the live entry."""
+    return signcore.verify(sign_off)
 
 
 def sign_offs_for(*, viewer: User, entry_id: uuid.UUID, today: dt.date) -> list[SignOff]:

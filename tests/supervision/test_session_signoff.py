@@ -14,6 +14,8 @@ from logbook.supervision.models import SessionSignOff, SupervisionSession
 from logbook.supervision.signoff import verify_everything
 from tests.supervision.test_sessions import record
 
+VALID = {"status": "valid", "label": "Valid", "reason": "", "is_valid": True, "problems": [], "kid": None}
+
 
 @pytest.fixture
 def me(make_client, practitioner, supervised):
@@ -69,7 +71,7 @@ def test_practitioner_asks_supervisor_signs_and_it_verifies(signed, me, boss, su
     assert sign_off["session_version"] == session["version"]
     assert sign_off["content_sha256"] == session["content_sha256"]
     assert sign_off["content"]["summary"] == "Reviewed the Child in Need plans."
-    assert sign_off["verification"] == {"is_valid": True, "problems": []}
+    assert sign_off["verification"] | {"kid": None} == VALID
     [mine] = me.get("/api/v1/supervision/sign-off-requests?scope=mine&state=all").get_json()["items"]
     assert (mine["state"], mine["signer_name"]) == ("approved", supervisor.name)
     assert boss.get("/api/v1/supervision/sign-off-requests").get_json()["items"] == []  # queue emptied
@@ -120,7 +122,10 @@ def test_edit_after_sign_off_keeps_the_old_sign_off_verifiable(app, signed, me):
     ).get_json()
     assert edited["version"] == session["version"] + 1
     [kept] = me.get(f"/api/v1/supervision/sessions/{session['id']}/sign-offs").get_json()["items"]
-    assert kept["verification"]["is_valid"] is True
+    # The signature and the kept record still hold; the reader is told the record moved on since.
+    assert kept["verification"]["status"] == "changed"
+    assert kept["verification"]["problems"] == []
+    assert "changed after it was signed" in kept["verification"]["reason"]
     assert kept["content"]["summary"] == "Reviewed the Child in Need plans."
     with app.app_context():
         assert verify_everything().is_ok

@@ -10,6 +10,8 @@ from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
 from tests.supervision.conftest import make_entry, request_from
 
+VALID = {"status": "valid", "label": "Valid", "reason": "", "is_valid": True, "problems": [], "kid": None}
+
 
 def queue(client):
     response = client.get("/api/v1/sign-off-requests?scope=queue")
@@ -67,7 +69,7 @@ def test_request_then_approve(app, me, boss, supervisor, practitioner):
     assert body["signer_user_id"] == str(supervisor.id)
     assert body["entry_version"] == 2
     assert body["content_sha256"] == item["content_sha256"]
-    assert body["verification"] == {"is_valid": True, "problems": []}
+    assert body["verification"] | {"kid": None} == VALID
 
     now = get_entry(me, entry["id"])
     assert now["status"] == "signed_off"
@@ -103,7 +105,9 @@ def test_request_return_edit_resubmit_approve(me, boss, supervisor):
     assert decide(boss, again).status_code == 201
     history = sign_offs(me, entry["id"])
     assert [s["decision"] for s in history] == ["returned", "approved"]
-    assert all(s["verification"]["is_valid"] for s in history)
+    # The return was of the text before the edit: it holds, and says the entry changed since.
+    assert [s["verification"]["status"] for s in history] == ["changed", "valid"]
+    assert all(s["verification"]["problems"] == [] for s in history)
     assert get_entry(me, entry["id"])["status"] == "signed_off"
 
 
@@ -125,8 +129,10 @@ def test_edit_after_sign_off_makes_an_unsigned_version_and_the_old_sign_off_stil
     assert edited.get_json()["version"] == signed["version"] + 1
     [old] = sign_offs(boss, entry["id"])
     assert old["entry_version"] == item["entry_version"]
-    assert old["verification"]["is_valid"] is True
-    assert boss.get(f"/api/v1/sign-offs/{old['id']}").get_json()["verification"]["is_valid"] is True
+    # The signature and the signed version still hold; a reader is told the entry moved on since.
+    assert old["verification"]["status"] == "changed"
+    assert old["verification"]["problems"] == []
+    assert boss.get(f"/api/v1/sign-offs/{old['id']}").get_json()["verification"]["status"] == "changed"
 
 
 def test_a_decision_on_a_version_the_supervisor_did_not_read_is_a_conflict(me, boss, supervisor):

@@ -1,0 +1,463 @@
+"""The one sign-off core: every sign-off decision (of an entry or of a supervision session record)
+is sealed here as a signed statement and written into the audit trail, and verified here.
+
+A subject kind (entry or supervision session) differs only in where its signed content and its
+live record come from; `_Kind` holds those differences, everything else is shared:
+
+- seal(): the statement (logbook/signing/statements.py) is signed with the organisation's key and
+  stored with the sign-off; the audit trail records the row's fingerprint and the statement's hash.
+- verify(): checks what a reader sees, in this order, and reports the worst finding as `status`:
+  the statement's signature (a known, not compromised key); that the sign-off row says what the
+  statement says; that the stored signed revision still hashes to the signed content hash; the
+  row's audit record; and the live entry or session against the signed revision.
+
+Statuses, worst first: ``invalid`` (does not verify), ``unconfirmed`` (signed with a key marked
+compromised), ``unsigned`` (made before signed statements, or imported without a statement that
+verifies: never "valid"), ``changed`` (the signature and the signed revision hold, but the live
+record is no longer what was signed), ``valid``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from logbook.accounts.models import Organisation, User
+from logbook.audit import service as audit
+from logbook.entries.models import Entry, EntryRevision
+from logbook.errors import DomainError
+from logbook.extensions import db
+from logbook.signing import keys as signing_keys
+from logbook.signing import statements
+
+RANK = {"valid": 0, "changed": 1, "unsigned": 2, "unconfirmed": 3, "invalid": 4}
+LABELS = {
+    "valid": "Valid",
+    "changed": "Changed since it was signed",
+    "unsigned": "Not signed",
+    "unconfirmed": "Cannot be confirmed",
+    "invalid": "Not valid",
+}
+UNSIGNED_REASON = (
+    "this sign-off was recorded before sign-offs were signed; the database's own checks pass, "
+    "but nothing outside the database confirms it"
+)
+
+
+class SigningUnavailable(DomainError):
+    """The organisation has no signing key and this server may not make one (production)."""
+
+    status = 503
+    code = "signing_key_missing"
+
+
+@dataclass
+class Verification:
+    """Whether a sign-off still proves what it claims: a status, the reason, and every problem."""
+
+    sign_off_id: uuid.UUID
+    status: str = "valid"
+    reason: str = ""
+    # Findings that mean the record does not verify or was changed outside the app (what
+    # `logbook audit verify` reports as tampering). A later edit made through the app is not one.
+    problems: list[str] = field(default_factory=list)
+    kid: str | None = None
+    organisation: str | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        """True only for a signed statement whose signed and live record both match."""
+        return self.status == "valid"
+
+    @property
+    def label(self) -> str:
+        """The status as a reader sees it."""
+        return LABELS[self.status]
+
+    def found(self, status: str, reason: str, *, problem: bool = True) -> None:
+        """Record one finding; the worst so far decides status and reason."""
+        if problem:
+            self.problems.append(reason)
+        if RANK[status] > RANK[self.status]:
+            self.status, self.reason = status, reason
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape the API returns."""
+        return {
+            "status": self.status,
+            "label": self.label,
+            "reason": self.reason,
+            "is_valid": self.is_valid,
+            "problems": list(self.problems),
+            "kid": self.kid,
+        }
+
+
+# --- the two kinds of subject ----------------------------------------------------------------
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def _fingerprint(body: dict[str, Any]) -> str:
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _without(content: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in content.items() if k not in names}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    subject_type: str  # in the statement
+    audit_subject: str  # the audit trail's subject_type (and event-kind prefix)
+    subject_key: str  # "entry" | "session": the audit data's <key>_id / <key>_version
+    subject_id: Callable[[Any], uuid.UUID]
+    version: Callable[[Any], int]
+    organisation_id: Callable[[Any], uuid.UUID | None]
+    fingerprint: Callable[[Any], str]
+    signed_content: Callable[[Any], dict[str, Any] | None]  # the canonical dict the hash covers
+    live: Callable[[Any, Verification, dict[str, Any] | None], None]  # checks the live record
+
+
+def entry_fingerprint(sign_off: Any) -> str:
+    """SHA-256 of every field of an entry sign-off row (written into the audit trail)."""
+    return _fingerprint(
+        {
+            "id": str(sign_off.id),
+            "entry_id": str(sign_off.entry_id),
+            "entry_version": sign_off.entry_version,
+            "content_sha256": sign_off.content_sha256,
+            "decision": sign_off.decision,
+            "comment": sign_off.comment,
+            "request_id": str(sign_off.request_id) if sign_off.request_id else None,
+            "signer_role": sign_off.signer_role,
+            "signer_user_id": str(sign_off.signer_user_id) if sign_off.signer_user_id else None,
+            "signer_name": sign_off.signer_name,
+            "external_email": sign_off.external_email,
+            "external_role": sign_off.external_role,
+            "registration_body": sign_off.registration_body,
+            "registration_number": sign_off.registration_number,
+            "is_imported": bool(sign_off.is_imported),
+            "signed_at": _iso(sign_off.signed_at),
+        }
+    )
+
+
+def session_fingerprint(sign_off: Any) -> str:
+    """SHA-256 of every field of a session sign-off row (written into the audit trail)."""
+    return _fingerprint(
+        {
+            "id": str(sign_off.id),
+            "session_id": str(sign_off.session_id),
+            "session_version": sign_off.session_version,
+            "content_sha256": sign_off.content_sha256,
+            "content": sign_off.content,
+            "decision": sign_off.decision,
+            "comment": sign_off.comment,
+            "request_id": str(sign_off.request_id) if sign_off.request_id else None,
+            "signer_user_id": str(sign_off.signer_user_id) if sign_off.signer_user_id else None,
+            "signer_name": sign_off.signer_name,
+            "signed_at": _iso(sign_off.signed_at),
+        }
+    )
+
+
+def signed_entry_content(sign_off: Any) -> dict[str, Any] | None:
+    """The canonical dict of the signed entry version, rebuilt from its stored revision exactly as
+    its hash was computed (None when the revision is missing)."""
+    from logbook.entries import service as entries
+
+    entry = db.session.get(Entry, sign_off.entry_id)
+    stored = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
+    if entry is None or stored is None:
+        return None
+    entry_id, owner_id = entries.hash_identity(entry.id, entry.owner_id)
+    content = {"id": entry_id, "owner_id": owner_id, "version": stored.version}
+    return content | _without(stored.content, "is_deleted")
+
+
+def live_entry_content(entry: Entry) -> dict[str, Any]:
+    """The canonical dict of the entry row as it is now (what content_hash covers)."""
+    from logbook.entries import service as entries
+
+    return json.loads(entries.canonical_content(entry))
+
+
+def _entry_live(sign_off: Any, result: Verification, signed: dict[str, Any] | None) -> None:
+    from logbook.entries import service as entries
+
+    entry = db.session.get(Entry, sign_off.entry_id)
+    if entry is None:
+        return  # reported with the missing revision
+    current = entries.revision(entry_id=entry.id, version=entry.version)
+    if current is None or entries.content_hash(entry) != current.content_sha256:
+        result.found(
+            "changed",
+            f"the entry's current text differs from its recorded version {entry.version} "
+            "(changed outside the app after it was signed)",
+        )
+    if entry.is_deleted:
+        result.found("changed", "the entry was deleted after it was signed", problem=False)
+    elif signed is not None:
+        live = live_entry_content(entry)
+        if _without(live, "version", "status") != _without(signed, "version", "status"):
+            result.found(
+                "changed",
+                f"the entry was changed after it was signed (signed version {sign_off.entry_version}, "
+                f"now version {entry.version})",
+                problem=False,
+            )
+
+
+def _session_live(sign_off: Any, result: Verification, signed: dict[str, Any] | None) -> None:
+    from logbook.supervision import sessions
+    from logbook.supervision.models import SupervisionSession
+
+    session = db.session.get(SupervisionSession, sign_off.session_id)
+    if session is None:
+        result.found("invalid", "the session is missing")
+        return
+    live = sessions.session_content(session)
+    if (
+        session.version == sign_off.session_version
+        and sessions.content_sha256(live) != sign_off.content_sha256
+    ):
+        result.found(
+            "changed",
+            f"the session record (version {session.version}) was changed outside the app after it was signed",
+        )
+    elif signed is not None and _without(live, "version") != _without(signed, "version"):
+        result.found(
+            "changed",
+            f"the session record was changed after it was signed (signed version "
+            f"{sign_off.session_version}, now version {session.version})",
+            problem=False,
+        )
+
+
+def _session_signed(sign_off: Any) -> dict[str, Any] | None:
+    return dict(sign_off.content) if isinstance(sign_off.content, dict) else None
+
+
+def _session_org(sign_off: Any) -> uuid.UUID | None:
+    from logbook.supervision.models import SupervisionSession
+
+    session = db.session.get(SupervisionSession, sign_off.session_id)
+    supervisor = db.session.get(User, session.supervisor_id) if session else None
+    return supervisor.organisation_id if supervisor else None
+
+
+def _entry_org(sign_off: Any) -> uuid.UUID | None:
+    entry = db.session.get(Entry, sign_off.entry_id)
+    return entry.organisation_id if entry else None
+
+
+ENTRY = _Kind(
+    subject_type="entry",
+    audit_subject="sign_off",
+    subject_key="entry",
+    subject_id=lambda s: s.entry_id,
+    version=lambda s: s.entry_version,
+    organisation_id=_entry_org,
+    fingerprint=entry_fingerprint,
+    signed_content=signed_entry_content,
+    live=_entry_live,
+)
+SESSION = _Kind(
+    subject_type="supervision_session",
+    audit_subject="session_sign_off",
+    subject_key="session",
+    subject_id=lambda s: s.session_id,
+    version=lambda s: s.session_version,
+    organisation_id=_session_org,
+    fingerprint=session_fingerprint,
+    signed_content=_session_signed,
+    live=_session_live,
+)
+
+
+def kind_of(sign_off: Any) -> _Kind:
+    """The subject kind of a sign-off row (entry or supervision session)."""
+    return SESSION if hasattr(sign_off, "session_id") else ENTRY
+
+
+# --- statements --------------------------------------------------------------------------------
+
+
+def _signer(sign_off: Any) -> dict[str, Any]:
+    if getattr(sign_off, "signer_user_id", None) is not None or not getattr(sign_off, "external_email", None):
+        return {
+            "kind": "internal",
+            "user_id": str(sign_off.signer_user_id) if sign_off.signer_user_id else None,
+            "name": sign_off.signer_name,
+            "registration_body": getattr(sign_off, "registration_body", None),
+            "registration_number": getattr(sign_off, "registration_number", None),
+        }
+    return {
+        "kind": "external",
+        "name": sign_off.signer_name,
+        "role": sign_off.external_role,
+        "email": sign_off.external_email,
+        "registration_body": sign_off.registration_body,
+        "registration_number": sign_off.registration_number,
+    }
+
+
+def statement_payload(sign_off: Any, organisation: Organisation | None = None) -> dict[str, Any]:
+    """What the sign-off row says, as the statement that is signed (and compared on verification)."""
+    kind = kind_of(sign_off)
+    if organisation is None:
+        org_id = kind.organisation_id(sign_off)
+        organisation = db.session.get(Organisation, org_id) if org_id else None
+    return {
+        "v": 1,
+        "type": "logbook.sign_off",
+        "id": str(sign_off.id),
+        "subject": {
+            "type": kind.subject_type,
+            "id": str(kind.subject_id(sign_off)),
+            "version": kind.version(sign_off),
+            "content_sha256": sign_off.content_sha256,
+        },
+        "signer": _signer(sign_off),
+        "signer_role": getattr(sign_off, "signer_role", None),
+        "decision": sign_off.decision,
+        "comment": sign_off.comment,
+        "signed_at": _iso(sign_off.signed_at),
+        "organisation": {
+            "id": str(organisation.id) if organisation else None,
+            "slug": organisation.slug if organisation else None,
+            "name": organisation.name if organisation else None,
+        },
+    }
+
+
+def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
+    # An organisation may be renamed after it signed: its id and slug are what the key vouches for.
+    org = payload.get("organisation") or {}
+    return payload | {"organisation": {"id": org.get("id"), "slug": org.get("slug")}}
+
+
+def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.datetime) -> None:
+    """Sign the new sign-off row's statement with its organisation's key, store it on the row, and
+    write the decision into the audit trail (the row's fingerprint and the statement's hash)."""
+    kind = kind_of(sign_off)
+    payload = statement_payload(sign_off)
+    slug = payload["organisation"]["slug"]
+    try:
+        sign_off.statement = statements.sign(payload, organisation=slug)
+    except signing_keys.SigningKeyMissing as exc:
+        raise SigningUnavailable(str(exc)) from exc
+    db.session.flush()
+    audit.append_event(
+        kind=f"{kind.audit_subject}.{sign_off.decision}",
+        actor=actor,
+        subject_type=kind.audit_subject,
+        subject_id=sign_off.id,
+        data={
+            f"{kind.subject_key}_id": str(kind.subject_id(sign_off)),
+            f"{kind.subject_key}_version": kind.version(sign_off),
+            "content_sha256": sign_off.content_sha256,
+            "request_id": str(request_id) if request_id else None,
+            "sign_off_sha256": kind.fingerprint(sign_off),
+            "statement_sha256": hashlib.sha256(sign_off.statement.encode()).hexdigest(),
+        },
+        now=now,
+    )
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 of a canonical content dict (entries and sessions hash the same way)."""
+    return hashlib.sha256(statements.canonical(content)).hexdigest()
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def published_keys() -> list[dict[str, Any]]:
+    """The keys this server verifies its own statements with: its register (every status)."""
+    return signing_keys.jwks()["keys"]
+
+
+def check_statement(sign_off: Any, result: Verification, keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The statement's signature and that the row says what it says; the payload when it holds."""
+    checked = statements.check(sign_off.statement, keys)
+    result.kid, result.organisation = checked.kid, checked.organisation
+    if not checked.ok:
+        result.found(checked.status, checked.reason)
+        return None
+    if _comparable(checked.payload) != _comparable(statement_payload(sign_off)):
+        result.found("invalid", "the sign-off record differs from its signed statement")
+        return None
+    return checked.payload
+
+
+def _check_signed(kind: _Kind, sign_off: Any, result: Verification) -> dict[str, Any] | None:
+    """The stored signed revision still hashes to the signed content hash."""
+    version = kind.version(sign_off)
+    signed = kind.signed_content(sign_off)
+    if signed is None:
+        result.found("invalid", f"version {version} of the signed record is missing")
+        return None
+    recomputed = content_sha256(signed)
+    if kind is SESSION and (signed.get("version") != version or signed.get("id") != str(sign_off.session_id)):
+        result.found("invalid", "the signed record is not the record and version the sign-off names")
+    if recomputed != sign_off.content_sha256:
+        result.found(
+            "invalid",
+            f"the signed record of version {version} was changed after signing"
+            if kind is SESSION
+            else f"the stored text of version {version} is not the text that was signed",
+        )
+    if kind is ENTRY:
+        stored = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
+        if stored is not None and recomputed != stored.content_sha256:
+            result.found("invalid", f"the stored text of version {version} was changed after it was saved")
+    return signed
+
+
+def _check_audit(kind: _Kind, sign_off: Any, result: Verification) -> None:
+    """The row still matches the fingerprint (and statement hash) its audit record wrote."""
+    events = [
+        e
+        for e in audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
+        if e.kind.startswith(f"{kind.audit_subject}.")
+    ]
+    if not events:
+        result.found("invalid", "the audit trail has no record of this sign-off")
+        return
+    data = events[0].data
+    if data.get("sign_off_sha256") != kind.fingerprint(sign_off):
+        result.found("invalid", "the sign-off record was changed after it was made")
+    elif "statement_sha256" in data and (
+        sign_off.statement is None
+        or data["statement_sha256"] != hashlib.sha256(sign_off.statement.encode()).hexdigest()
+    ):
+        result.found("invalid", "the signed statement was replaced after it was made")
+
+
+def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verification:
+    """The one verification of a sign-off (the public page, the API, the CLI and documents)."""
+    kind = kind_of(sign_off)
+    result = Verification(sign_off.id)
+    if sign_off.statement is None:
+        reason = (
+            "imported from another logbook without a signed statement that verifies"
+            if getattr(sign_off, "is_imported", False)
+            else UNSIGNED_REASON
+        )
+        result.found("unsigned", reason, problem=False)
+    else:
+        check_statement(sign_off, result, published_keys() if keys is None else keys)
+    signed = _check_signed(kind, sign_off, result)
+    _check_audit(kind, sign_off, result)
+    kind.live(sign_off, result, signed)
+    return result
