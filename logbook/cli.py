@@ -287,6 +287,11 @@ def audit_verify() -> None:
     for problem in report.problems:
         click.echo(f"TAMPERED: {problem}", err=True)
     click.echo(f"Checked {report.sign_offs_checked} sign-offs on {report.entries_checked} entries.")
+    if report.unsigned:
+        click.echo(
+            f"{report.unsigned} sign-offs have no signed statement (recorded before signatures, or "
+            "imported unverified): they never show as valid."
+        )
     if not report.is_ok:
         raise SystemExit(1)
 
@@ -463,3 +468,8 @@ from logbook.exports.commands import export_record_command, import_record_comman
 
 main.add_command(export_record_command)
 main.add_command(import_record_command)
+
+from logbook.signing.commands import keys_group, verify_pdf_command  # noqa: E402
+
+main.add_command(keys_group)
+main.add_command(verify_pdf_command)

@@ -42,9 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_REDIS_URL": "redis://localhost:6379/0",  # JOBS_RUNNER=rq only
     "JOBS_QUEUE": "logbook",  # JOBS_RUNNER=rq only
     "JOBS_STALE_SECONDS": 900,  # a running job whose row has not moved for this long is reported failed
-    "PORTFOLIO_INLINE_MAX_ENTRIES": 60,
+    "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
     "SIGNING_KEYS_DIR": None,  # None → folder "signing-keys" in the instance folder (docs/security.md)
-    "SIGNING_KEY_AUTOCREATE": None,  # None → an organisation's first key is made on first need, except in production  # a portfolio of more activities is rendered as a background job
+    "SIGNING_KEY_AUTOCREATE": None,  # None → a first key is made on first need, except in production
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

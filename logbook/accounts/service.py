@@ -103,9 +103,7 @@ def clear_lockout(*, email: str) -> None:
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash == _email_hash(email)))
 
 
-def authenticate(
-    *, email: str, password: str, now: dt.datetime, policy: LockoutPolicy | None = None
-) -> User:
+def authenticate(*, email: str, password: str, now: dt.datetime, policy: LockoutPolicy | None = None) -> User:
     """Return the active user with these credentials, or raise NotAuthenticated (same for all causes).
 
     Failed attempts are counted per email address, whether or not it has an account, so that the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
@@ -86,6 +86,33 @@ def verify(code: str):
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@pages.route("/.well-known/jwks.json")
+def jwks():
+    """The organisations' public signing keys (every status), for anyone verifying a statement."""
+    from logbook.signing import keys
+
+    response = jsonify(keys.jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@pages.route("/.well-known/jwks/<slug>.json")
+def organisation_jwks(slug: str):
+    """One organisation's public signing keys (404 when it has none)."""
+    from logbook.signing import keys
+
+    found = [k for k in keys.jwks()["keys"] if k["org"] == slug[:80]]
+    if not found:
+        return jsonify(
+            {"error": {"code": "not_found", "message": "No keys for this organisation.", "fields": {}}}
+        ), 404
+    response = jsonify({"keys": found})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

@@ -174,15 +174,19 @@ def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
         .where(SignOff.entry_id == entry_id, SignOff.decision == "approved")
         .order_by(SignOff.signed_at)
     )
-    return [
-        {
-            "signer_name": s.signer_name,
-            "signed_at": s.signed_at.strftime("%d %b %Y"),
-            "is_imported": bool(s.is_imported),
-            "is_valid": verify_sign_off(s).is_valid,
-        }
-        for s in rows
-    ]
+    out = []
+    for s in rows:
+        result = verify_sign_off(s)
+        out.append(
+            {
+                "signer_name": s.signer_name,
+                "signed_at": s.signed_at.strftime("%d %b %Y"),
+                "is_imported": bool(s.is_imported),
+                "is_valid": result.is_valid,
+                "status_label": result.label,
+            }
+        )
+    return out
 
 
 def _entry(view: entries.EntryView) -> dict[str, Any]:

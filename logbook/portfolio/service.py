@@ -22,8 +22,8 @@ from logbook.frameworks.engine import find_gaps
 from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.service import find_version
 from logbook.portfolio.models import VerificationCode
+from logbook.supervision import signcore
 from logbook.supervision.models import SignOff
-from logbook.supervision.signoff import verify_sign_off
 
 # Unambiguous capitals and digits (no 0/O, 1/I/L, U): 30 symbols ^ 10 ≈ 49 bits, rate-limited lookups.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -84,13 +84,24 @@ def verify_code(*, code: str) -> dict[str, Any]:
         raise NotFound("No sign-off has this code.")
     revision = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
     content = revision.content if revision else {}
+    result = signcore.verify(sign_off)
+    status, reason = result.status, result.reason
+    if sign_off.decision != "approved" and status in ("valid", "changed"):
+        status, reason = "invalid", "this is not an approval: the record was returned to its author"
     return {
         "code": display_code(code),
         "title": content.get("title", ""),
         "date": content.get("start_date", ""),
         "signer_name": sign_off.signer_name,
+        "is_external": sign_off.external_email is not None,
+        "external_role": sign_off.external_role or "",
+        "registration": " ".join(p for p in (sign_off.registration_body, sign_off.registration_number) if p),
         "signed_at": sign_off.signed_at,
-        "is_valid": sign_off.decision == "approved" and verify_sign_off(sign_off).is_valid,
+        "status": status,
+        "label": signcore.LABELS[status],
+        "reason": reason,
+        "kid": result.kid,
+        "is_valid": status == "valid",
     }
 
 
@@ -113,19 +124,78 @@ def _reflection(entry: Entry) -> list[dict[str, str]]:
     return out
 
 
-def _same_text(entry: Entry, signed_version: int) -> bool:
-    """Whether the entry's current text is the signed version's (a sign-off itself makes a new
-    version that changes only the status)."""
-    if signed_version == entry.version:
+def _same_text(entry: Entry, signed_version: int, other_version: int | None = None) -> bool:
+    """Whether the entry's current text (or that of other_version) is the signed version's (a
+    sign-off itself makes a new version that changes only the status)."""
+    other_version = entry.version if other_version is None else other_version
+    if signed_version == other_version:
         return True
     signed = db.session.get(EntryRevision, (entry.id, signed_version))
-    current = db.session.get(EntryRevision, (entry.id, entry.version))
+    current = db.session.get(EntryRevision, (entry.id, other_version))
     if signed is None or current is None:
         return False
     ignore = {"status"}
     return {k: v for k, v in signed.content.items() if k not in ignore} == {
         k: v for k, v in current.content.items() if k not in ignore
     }
+
+
+PRINTED_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "hours",
+    "is_participatory",
+    "includes_peer_reflection",
+    "reflection",
+    "impact_on_practice",
+    "impact_on_people",
+    "ways_of_knowing",
+    "other_professions",
+    "standards",
+    "common_core",
+    "details",
+    "evidence",
+)
+
+
+class PrintedEntry:
+    """An entry as documents print it: the text of its latest approved sign-off's version (what was
+    signed), everything else (id, owner, current version) from the live row. An entry nobody
+    approved prints as it stands."""
+
+    def __init__(self, entry: Entry, content: dict[str, Any], signed_version: int) -> None:
+        self._entry = entry
+        self._content = content
+        self.printed_version = signed_version
+
+    def __getattr__(self, name: str) -> Any:
+        if name in PRINTED_FIELDS and name in self._content:
+            value = self._content[name]
+            if name in ("start_date", "end_date") and value:
+                return dt.date.fromisoformat(value)
+            if name == "hours":
+                return Decimal(str(value))
+            return value
+        return getattr(self._entry, name)
+
+
+def printed_entry(entry: Entry) -> Entry | PrintedEntry:
+    """The entry as signed, when someone approved it (see PrintedEntry)."""
+    latest = db.session.scalar(
+        select(SignOff)
+        .where(SignOff.entry_id == entry.id, SignOff.decision == "approved")
+        .order_by(SignOff.signed_at.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return entry
+    revision = db.session.get(EntryRevision, (entry.id, latest.entry_version))
+    if revision is None:
+        return entry
+    return PrintedEntry(entry, revision.content, latest.entry_version)
 
 
 def _signer_email(sign_off: SignOff) -> str:
@@ -138,15 +208,22 @@ def _signer_email(sign_off: SignOff) -> str:
     return ""
 
 
-def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
+# Fields of the signed text a document without reflections leaves out of its attached data too.
+SENSITIVE_FIELDS = ("reflection",)
+
+
+def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SignOff)
         .where(SignOff.entry_id == entry.id, SignOff.decision == "approved")
         .order_by(SignOff.signed_at)
     )
     out = []
+    printed_version = getattr(entry, "printed_version", entry.version)
     for sign_off in rows:
         code = verification_code_for(sign_off)
+        result = signcore.verify(sign_off)
+        signed = signcore.signed_entry_content(sign_off) or {}
         out.append(
             {
                 "signer_name": sign_off.signer_name,
@@ -163,10 +240,21 @@ def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
                 "signed_at": sign_off.signed_at.strftime("%d %b %Y %H:%M UTC"),
                 "entry_version": sign_off.entry_version,
                 "is_current_text": _same_text(entry, sign_off.entry_version),
+                "is_printed_text": _same_text(entry, sign_off.entry_version, printed_version),
+                "is_external": sign_off.external_email is not None,
                 "comment": sign_off.comment,
                 "code": display_code(code),
                 "verify_url": f"{verify_url.rstrip('/')}/{code}",
-                "is_valid": verify_sign_off(sign_off).is_valid,
+                "is_valid": result.is_valid,
+                "status": result.status,
+                "status_label": result.label,
+                "reason": result.reason,
+                # For `logbook verify-pdf`: the signed statement and the signed text. The text is
+                # left out field by field where the document leaves it out (reflections).
+                "statement": sign_off.statement,
+                "signed_content": {
+                    k: v for k, v in signed.items() if include_reflections or k not in SENSITIVE_FIELDS
+                },
             }
         )
     return out
@@ -191,11 +279,23 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
             for e in entry.evidence
         ],
         "reflection": _reflection(entry) if include_reflections else [],
-        "sign_offs": _sign_offs(entry, verify_url),
+        "sign_offs": (sign_offs := _sign_offs(entry, verify_url, include_reflections)),
+        "printed_version": getattr(entry, "printed_version", entry.version),
+        "current_version": entry.version,
+        # Digests of the live record, field by field (no text): `logbook verify-pdf` compares them
+        # with the signed statement to say "changed since it was signed" from the file alone.
+        "current_fields": signcore.field_digests(signcore.live_entry_content(entry._entry))
+        if sign_offs and isinstance(entry, PrintedEntry)
+        else {},
     }
 
 
 def _entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
+    """The owner's recorded entries in the period, as documents print them (printed_entry)."""
+    return [printed_entry(e) for e in _live_entries(owner, date_from, date_to)]
+
+
+def _live_entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
     return list(
         db.session.scalars(
             select(Entry)

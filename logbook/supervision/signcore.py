@@ -311,8 +311,22 @@ def _signer(sign_off: Any) -> dict[str, Any]:
     }
 
 
+def field_digests(content: dict[str, Any]) -> dict[str, str]:
+    """SHA-256 of each field of a signed content dict (canonical JSON of [name, value]). A document
+    that leaves a field out (a portfolio without reflections) can still prove every field it
+    prints against the statement, without carrying the field it leaves out."""
+    return {name: content_sha256_of([name, value]) for name, value in content.items()}
+
+
+def content_sha256_of(value: Any) -> str:
+    """SHA-256 of any JSON value's canonical form."""
+    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def statement_payload(sign_off: Any, organisation: Organisation | None = None) -> dict[str, Any]:
-    """What the sign-off row says, as the statement that is signed (and compared on verification)."""
+    """What the sign-off row says, as the statement that is signed (and compared on verification;
+    the subject's per-field digests are added when sealing, from the signed content)."""
     kind = kind_of(sign_off)
     if organisation is None:
         org_id = kind.organisation_id(sign_off)
@@ -342,8 +356,10 @@ def statement_payload(sign_off: Any, organisation: Organisation | None = None) -
 
 def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
     # An organisation may be renamed after it signed: its id and slug are what the key vouches for.
+    # The field digests are checked with the signed content (they restate its hash field by field).
     org = payload.get("organisation") or {}
-    return payload | {"organisation": {"id": org.get("id"), "slug": org.get("slug")}}
+    subject = {k: v for k, v in (payload.get("subject") or {}).items() if k != "fields"}
+    return payload | {"subject": subject, "organisation": {"id": org.get("id"), "slug": org.get("slug")}}
 
 
 def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.datetime) -> None:
@@ -351,6 +367,10 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
     write the decision into the audit trail (the row's fingerprint and the statement's hash)."""
     kind = kind_of(sign_off)
     payload = statement_payload(sign_off)
+    signed = kind.signed_content(sign_off)
+    if signed is None or content_sha256(signed) != sign_off.content_sha256:
+        raise RuntimeError(f"sign-off {sign_off.id}: the signed content is not the content hashed")
+    payload["subject"]["fields"] = field_digests(signed)
     slug = payload["organisation"]["slug"]
     try:
         sign_off.statement = statements.sign(payload, organisation=slug)
@@ -376,7 +396,7 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
 
 def content_sha256(content: dict[str, Any]) -> str:
     """SHA-256 of a canonical content dict (entries and sessions hash the same way)."""
-    return hashlib.sha256(statements.canonical(content)).hexdigest()
+    return content_sha256_of(content)
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -629,6 +629,7 @@ class IntegrityReport:
     chain: audit.ChainReport
     sign_offs_checked: int = 0
     entries_checked: int = 0
+    unsigned: int = 0  # entry sign-offs without a signed statement (made before signatures)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -643,7 +644,9 @@ def verify_everything() -> IntegrityReport:
     report = IntegrityReport(chain=audit.verify_chain())
     for sign_off in db.session.scalars(select(SignOff).order_by(SignOff.signed_at)):
         report.sign_offs_checked += 1
-        for problem in verify_sign_off(sign_off).problems:
+        result = verify_sign_off(sign_off)
+        report.unsigned += result.status == "unsigned"
+        for problem in result.problems:
             report.problems.append(f"sign-off {sign_off.id} (entry {sign_off.entry_id}): {problem}")
     signed = select(SignOff.entry_id).distinct()
     for entry in db.session.scalars(select(Entry).where(Entry.id.in_(signed))):

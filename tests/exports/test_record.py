@@ -144,7 +144,8 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
             select(SignOff).join(Entry, Entry.id == SignOff.entry_id).where(Entry.owner_id == newcomer.id)
         ).all()
         assert [s.is_imported for s in sign_offs] == [True]
-        assert verify_sign_off(sign_offs[0]).is_valid
+        # Imported without a statement a trusted key verifies: never valid (issue #16).
+        assert verify_sign_off(sign_offs[0]).status == "unsigned"
         from logbook.portfolio.service import verification_code_for
 
         code = verification_code_for(sign_offs[0])
@@ -154,10 +155,11 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
         kinds = [e.kind for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
         assert kinds[-2:] == ["sign_off.imported", "record.imported"]
 
-    # The public check a printed portfolio points to says the imported sign-off is valid.
+    # The public check a printed portfolio points to does not call the imported sign-off valid.
     page = there.get(f"/verify/{code}")
     assert page.status_code == 200
-    assert "Valid." in page.get_data(as_text=True)
+    assert "Valid." not in page.get_data(as_text=True)
+    assert "Not signed." in page.get_data(as_text=True)
 
     # The imported evidence is the newcomer's to download.
     assert there.get(f"/api/v1/evidence/{rich_record}").status_code == 200

@@ -98,7 +98,7 @@ def test_running_header_and_edit_warning(me, boss, supervisor, practitioner):
     for i in range(12):  # enough to run onto a second page of activities
         make_entry(me, title=f"Filler {i}", description="Some words. " * 40)
     text = pdf_text(export(me).data)
-    assert "edited after this sign-off" not in text  # signing changes the status, not the text
+    assert "Changed since it was signed" not in text  # signing changes the status, not the text
 
     current = me.get(f"/api/v1/entries/{entry['id']}").get_json()
     edited = me.api(
@@ -108,7 +108,10 @@ def test_running_header_and_edit_warning(me, boss, supervisor, practitioner):
     )
     assert edited.status_code == 200, edited.get_json()
     data = export(me).data
-    assert "edited after this sign-off" in pdf_text(data)
+    # The document prints what was signed and marks the later change.
+    assert "Changed since it was signed" in pdf_text(data)
+    assert "The text above is the text that was signed" in pdf_text(data)
+    assert "Rewritten after signing." not in pdf_text(data)
 
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) >= 3
