@@ -123,7 +123,8 @@ export async function entryScreen(ctx, id) {
     decisions.length ? [h('h2', {}, 'Sign-off'), h('ul', { class: 'list plain signoffs' }, decisions.map((so) => h('li', {},
       h('p', {}, h('strong', {}, so.decision === 'approved' ? 'Signed off' : 'Returned'),
         ` by ${so.signer_name || 'your supervisor'} on ${formatDate(so.signed_at)} (version ${so.entry_version})`,
-        so.verification && so.verification.is_valid === false ? h('span', { class: 'error' }, ' · does not verify') : null),
+        so.verification && so.verification.is_valid === false
+          ? h('span', { class: 'error' }, ' · ' + (so.verification.label || 'does not verify').toLowerCase()) : null),
       so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
     mine ? h('div', { class: 'actions' },
