@@ -77,15 +77,55 @@ def keys_compromise(kid: str) -> None:
 
 @keys_group.command("list")
 def keys_list() -> None:
-    """Every key: kid, organisation, status, when made."""
-    from logbook.signing import keys
+    """Every key: kid, organisation, status, when made; then the trusted keys of other organisations."""
+    from logbook.signing import keys, trust
 
     with _app().app_context():
         records = keys.list_keys()
+        trusted = trust.trusted_keys()
     if not records:
         click.echo("No signing keys yet.")
     for r in records:
         click.echo(f"{r.kid}  {r.organisation:<24} {r.status:<12} created {r.created_at}")
+    for k in trusted:
+        click.echo(
+            f"{k['kid']}  {k['org']:<24} {k['status']:<12} (another organisation's, since {k['trusted_at']})"
+        )
+
+
+@keys_group.command("trust")
+@click.argument("jwks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--organisation", "slug", default=None, help="Trust only this organisation's keys (its slug).")
+def keys_trust(jwks_file: Path, slug: str | None) -> None:
+    """Trust another organisation's public keys (its published JWKS, obtained from it directly):
+    records imported from it then show their sign-offs as verified."""
+    from logbook.signing import trust
+
+    try:
+        jwks = json.loads(jwks_file.read_text())
+    except ValueError as exc:
+        raise click.ClickException(f"{jwks_file} is not JSON") from exc
+    with _app().app_context():
+        try:
+            kids = trust.trust_keys(jwks, organisation=slug, source=jwks_file.name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for kid in kids:
+        click.echo(f"Trusted key {kid}.")
+
+
+@keys_group.command("untrust")
+@click.argument("kid")
+def keys_untrust(kid: str) -> None:
+    """Stop trusting another organisation's key."""
+    from logbook.signing import keys, trust
+
+    with _app().app_context():
+        try:
+            trust.untrust(kid)
+        except keys.KeyError_ as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Key {kid} is no longer trusted.")
 
 
 @keys_group.command("jwks")

@@ -76,7 +76,8 @@ def keys_dir(config: Any = None) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock of the key folder (every write of a register is made under it)."""
     with open(folder / "keys.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -85,7 +86,8 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file whole or not at all (a temporary file renamed over the old one)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
@@ -109,7 +111,7 @@ def _read(folder: Path) -> list[KeyRecord]:
 
 def _save(folder: Path, records: list[KeyRecord]) -> None:
     body = {"keys": [r.__dict__ for r in records]}
-    _write_atomic(folder / REGISTER, json.dumps(body, indent=1, sort_keys=True).encode(), 0o644)
+    write_atomic(folder / REGISTER, json.dumps(body, indent=1, sort_keys=True).encode(), 0o644)
 
 
 def _now() -> str:
@@ -130,7 +132,7 @@ def jwks() -> dict[str, Any]:
 def _make(folder: Path, records: list[KeyRecord], organisation: str) -> KeyRecord:
     key = OKPKey.generate_key("Ed25519", private=True)
     kid = key.thumbprint()
-    _write_atomic(folder / f"{kid}.pem", key.as_pem(private=True))
+    write_atomic(folder / f"{kid}.pem", key.as_pem(private=True))
     record = KeyRecord(
         kid=kid,
         organisation=organisation,
@@ -145,7 +147,7 @@ def _make(folder: Path, records: list[KeyRecord], organisation: str) -> KeyRecor
 def create_key(*, organisation: str) -> KeyRecord:
     """An organisation's first key. Refused when it already has an active key (use rotate_key)."""
     folder = keys_dir()
-    with _locked(folder):
+    with locked(folder):
         records = _read(folder)
         if any(r.organisation == organisation and r.status == "active" for r in records):
             raise KeyError_(
@@ -160,7 +162,7 @@ def rotate_key(*, organisation: str) -> KeyRecord:
     """A new active key for the organisation; its previous key is retired (it keeps verifying the
     statements it signed). Its private key file is kept, so that an operator may archive it."""
     folder = keys_dir()
-    with _locked(folder):
+    with locked(folder):
         records = _read(folder)
         now = _now()
         records = [
@@ -178,7 +180,7 @@ def compromise_key(*, kid: str) -> KeyRecord:
     """Mark a key compromised: every statement it signed becomes "cannot be confirmed", and its
     organisation has no active key until `logbook keys create` (or `rotate`) makes one."""
     folder = keys_dir()
-    with _locked(folder):
+    with locked(folder):
         records = _read(folder)
         match = [r for r in records if r.kid == kid]
         if not match:
@@ -216,7 +218,7 @@ def signing_key(*, organisation: str) -> tuple[str, OKPKey]:
                 f"Organisation {organisation!r} has no signing key, so sign-offs cannot be recorded. "
                 f"Make one with: logbook keys create --organisation {organisation}"
             )
-        with _locked(folder):
+        with locked(folder):
             records = _read(folder)
             active = [r for r in records if r.organisation == organisation and r.status == "active"]
             if not active:

@@ -115,6 +115,7 @@ class VerificationSchema(Schema):
     is_valid = fields.Boolean(metadata={"description": "True only when status is valid"})
     problems = fields.List(fields.String())
     kid = fields.String(allow_none=True, metadata={"description": "The key that signed the statement"})
+    is_imported = fields.Boolean(metadata={"description": "Moved here from another logbook"})
 
 
 class SignOffSchema(Schema):

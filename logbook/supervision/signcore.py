@@ -68,6 +68,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     kid: str | None = None
     organisation: str | None = None
+    is_imported: bool = False  # moved from another logbook (logbook/signing/trust.py)
 
     @property
     def is_valid(self) -> bool:
@@ -77,6 +78,10 @@ class Verification:
     @property
     def label(self) -> str:
         """The status as a reader sees it."""
+        if self.is_imported and self.status == "valid":
+            return f"Imported — signed at {self.organisation}, verified with {self.kid}"
+        if self.is_imported and self.status == "unsigned":
+            return "Imported, not verified"
         return LABELS[self.status]
 
     def found(self, status: str, reason: str, *, problem: bool = True) -> None:
@@ -95,6 +100,7 @@ class Verification:
             "is_valid": self.is_valid,
             "problems": list(self.problems),
             "kid": self.kid,
+            "is_imported": self.is_imported,
         }
 
 
@@ -464,17 +470,33 @@ def _check_audit(kind: _Kind, sign_off: Any, result: Verification) -> None:
         result.found("invalid", "the signed statement was replaced after it was made")
 
 
+def _check_imported(sign_off: Any, result: Verification) -> None:
+    """An imported sign-off is valid only with a statement a trusted key verifies (trust.py)."""
+    from logbook.signing import trust
+
+    checked = trust.check_imported(
+        sign_off.statement,
+        entry_version=sign_off.entry_version,
+        content_sha256=sign_off.content_sha256,
+        decision=sign_off.decision,
+        signer_name=sign_off.signer_name,
+        signed_at=sign_off.signed_at,
+    )
+    result.kid = checked.kid
+    if checked.verified:
+        result.organisation = checked.organisation
+    else:
+        result.found("unsigned", f"imported, not verified: {checked.reason}", problem=False)
+
+
 def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verification:
     """The one verification of a sign-off (the public page, the API, the CLI and documents)."""
     kind = kind_of(sign_off)
-    result = Verification(sign_off.id)
-    if sign_off.statement is None:
-        reason = (
-            "imported from another logbook without a signed statement that verifies"
-            if getattr(sign_off, "is_imported", False)
-            else UNSIGNED_REASON
-        )
-        result.found("unsigned", reason, problem=False)
+    result = Verification(sign_off.id, is_imported=bool(getattr(sign_off, "is_imported", False)))
+    if result.is_imported:
+        _check_imported(sign_off, result)
+    elif sign_off.statement is None:
+        result.found("unsigned", UNSIGNED_REASON, problem=False)
     else:
         check_statement(sign_off, result, published_keys() if keys is None else keys)
     signed = _check_signed(kind, sign_off, result)

@@ -159,7 +159,7 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
     page = there.get(f"/verify/{code}")
     assert page.status_code == 200
     assert "Valid." not in page.get_data(as_text=True)
-    assert "Not signed." in page.get_data(as_text=True)
+    assert "Imported, not verified." in page.get_data(as_text=True)
 
     # The imported evidence is the newcomer's to download.
     assert there.get(f"/api/v1/evidence/{rich_record}").status_code == 200

@@ -14,7 +14,15 @@ from logbook.supervision.models import SessionSignOff, SupervisionSession
 from logbook.supervision.signoff import verify_everything
 from tests.supervision.test_sessions import record
 
-VALID = {"status": "valid", "label": "Valid", "reason": "", "is_valid": True, "problems": [], "kid": None}
+VALID = {
+    "status": "valid",
+    "label": "Valid",
+    "reason": "",
+    "is_valid": True,
+    "problems": [],
+    "kid": None,
+    "is_imported": False,
+}
 
 
 @pytest.fixture

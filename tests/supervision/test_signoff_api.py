@@ -10,7 +10,15 @@ from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
 from tests.supervision.conftest import make_entry, request_from
 
-VALID = {"status": "valid", "label": "Valid", "reason": "", "is_valid": True, "problems": [], "kid": None}
+VALID = {
+    "status": "valid",
+    "label": "Valid",
+    "reason": "",
+    "is_valid": True,
+    "problems": [],
+    "kid": None,
+    "is_imported": False,
+}
 
 
 def queue(client):
