@@ -194,6 +194,8 @@ def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt
             with db.session.begin_nested():
                 result = APPLIERS[mutation["entity"]](user, mutation, now, client_id)
         except DomainError as err:
+            if err.status >= 500:
+                raise  # the server cannot apply it now (e.g. no signing key): the device retries later
             result = _result_for(err)
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both

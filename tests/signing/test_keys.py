@@ -156,3 +156,35 @@ def test_a_session_sign_off_is_a_signed_statement_through_the_same_core(
     [seen] = me.get(f"/api/v1/supervision/sessions/{session['id']}/sign-offs").get_json()["items"]
     assert seen["verification"]["status"] == "invalid"
     assert "signature does not match" in seen["verification"]["reason"]
+
+
+def test_a_sign_off_pushed_offline_without_a_key_is_kept_for_a_retry(app, org, me, boss, supervisor, runner):
+    from tests.sync.conftest import Device
+
+    app.config["SIGNING_KEY_AUTOCREATE"] = False
+    entry = make_entry(me)
+    asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()
+    phone = Device(boss)
+    mutation = {
+        "mutation_id": 1,
+        "entity": "sign_off",
+        "id": str(uuid.uuid4()),
+        "op": "create",
+        "fields": {
+            "entry_id": entry["id"],
+            "entry_version": asked["entry_version"],
+            "content_sha256": asked["content_sha256"],
+            "decision": "approved",
+        },
+    }
+    refused = phone.client.api(
+        "POST", "/api/v1/sync/push", json={"client_id": phone.client_id, "mutations": [mutation]}
+    )
+    assert refused.status_code == 503
+    assert refused.get_json()["error"]["code"] == "signing_key_missing"
+    assert runner.invoke(cli.main, ["keys", "create", "--organisation", org.slug]).exit_code == 0
+    retried = phone.client.api(
+        "POST", "/api/v1/sync/push", json={"client_id": phone.client_id, "mutations": [mutation]}
+    )
+    assert retried.status_code == 200, retried.get_json()
+    assert retried.get_json()["results"][0]["status"] == "applied"
