@@ -2,7 +2,7 @@
 Teachers' Standards evidence file. Each builds on the generic context (service.portfolio_context:
 every entry, its sign-offs and verification codes) and adds its own sections as plain data; what a
 regulator asks for (targets, Code themes, standards, the appraisal year) comes from the framework
-files, not from this code. Rules and sources: ../shared/reference/regulators.md sections 2-4."""
+files, not from this code. Rules and sources: docs/regulators.md sections 2-4."""
 
 from __future__ import annotations
 
