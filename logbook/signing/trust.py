@@ -166,3 +166,37 @@ def exported_statement(sign_off: Any) -> dict[str, Any]:
     """What a record export adds to each sign-off: its statement and the kid that signed it."""
     header = statements.unverified_header(sign_off.statement) if sign_off.statement else None
     return {"statement": sign_off.statement, "kid": (header or {}).get("kid")}
+
+
+def check_record_sign_off(sign_off: dict[str, Any]) -> ImportCheck:
+    """check_imported() for one sign-off of a record file being imported (logbook/exports/record.py):
+    the file's statement against the file's own claims. A verified answer names the organisation and
+    kid from the key that verified it, never from the file."""
+    signed_at = sign_off.get("signed_at")
+    if isinstance(signed_at, str):
+        try:
+            signed_at = dt.datetime.fromisoformat(signed_at)
+        except ValueError:
+            return ImportCheck(False, "the sign-off's time is not valid")
+    if not isinstance(signed_at, dt.datetime) or signed_at.tzinfo is None:
+        return ImportCheck(False, "the sign-off's time is not valid")
+    statement = sign_off.get("statement")
+    return check_imported(
+        statement if isinstance(statement, str) else None,
+        entry_version=sign_off.get("entry_version"),
+        content_sha256=sign_off.get("content_sha256"),
+        decision=sign_off.get("decision"),
+        signer_name=sign_off.get("signer_name"),
+        signed_at=signed_at,
+    )
+
+
+def record_signing(organisation: str) -> dict[str, Any]:
+    """What a record export says about its organisation's keys: its slug and the kids of its keys
+    that are not compromised (the importer still needs the public keys from the organisation itself)."""
+    kids = [
+        r.kid
+        for r in signing_keys.list_keys()
+        if r.organisation == organisation and r.status != "compromised"
+    ]
+    return {"organisation": organisation, "kids": kids, "jwks": "/.well-known/jwks.json"}

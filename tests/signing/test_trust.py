@@ -177,3 +177,33 @@ def test_the_export_side_gives_the_statement_and_its_kid(app, signed):
             "statement": sign_off["statement"],
             "kid": sign_off["verification"]["kid"],
         }
+
+
+def test_a_record_files_sign_off_is_checked_against_its_own_claims(app, signed, org):
+    _entry, sign_off = signed
+    claims = {
+        "statement": sign_off["statement"],
+        "entry_version": sign_off["entry_version"],
+        "content_sha256": sign_off["content_sha256"],
+        "decision": sign_off["decision"],
+        "signer_name": sign_off["signer_name"],
+        "signed_at": sign_off["signed_at"],
+    }
+    with app.app_context():
+        verdict = trust.check_record_sign_off(claims)
+        assert verdict.verified, verdict.reason
+        assert verdict.kid == sign_off["verification"]["kid"]
+        assert verdict.organisation == "Northshire Test"
+        for forged in (
+            {"statement": None},
+            {"statement": sign_off["statement"][:-4] + "AAAA"},
+            {"signer_name": "Somebody Else"},
+            {"signed_at": "yesterday"},
+            {"signed_at": "2026-01-01T00:00:00"},  # no time zone
+        ):
+            assert not trust.check_record_sign_off(claims | forged).verified, forged
+        assert trust.record_signing(org.slug) == {
+            "organisation": org.slug,
+            "kids": [sign_off["verification"]["kid"]],
+            "jwks": "/.well-known/jwks.json",
+        }
