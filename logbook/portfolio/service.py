@@ -22,6 +22,7 @@ from logbook.frameworks.engine import find_gaps
 from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.service import find_version
 from logbook.portfolio.models import VerificationCode
+from logbook.supervision import imported
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_sign_off
 
@@ -91,6 +92,9 @@ def verify_code(*, code: str) -> dict[str, Any]:
         "signer_name": sign_off.signer_name,
         "signed_at": sign_off.signed_at,
         "is_valid": sign_off.decision == "approved" and verify_sign_off(sign_off).is_valid,
+        # An imported sign-off nobody could verify is never "Valid": the page says what it is.
+        "is_imported_unverified": imported.is_unverified_import(sign_off),
+        "label": imported.label(sign_off),
     }
 
 
@@ -167,6 +171,7 @@ def _sign_offs(entry: Entry, verify_url: str) -> list[dict[str, Any]]:
                 "code": display_code(code),
                 "verify_url": f"{verify_url.rstrip('/')}/{code}",
                 "is_valid": verify_sign_off(sign_off).is_valid,
+                **imported.presented(sign_off),
             }
         )
     return out
@@ -237,7 +242,9 @@ def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]
             titles.setdefault(name, _standard_title(entry.organisation_id, tag, cache))
     return {
         "entry_count": len(rows),
-        "signed_count": sum(1 for e in entries if e["sign_offs"]),
+        "signed_count": sum(
+            1 for e in entries if any(not so["is_imported_unverified"] for so in e["sign_offs"])
+        ),
         "total_hours": _hours(sum((e.hours for e in rows), Decimal(0))),
         "participatory_hours": _hours(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
         "hours_by_kind": [{"kind": k, "hours": _hours(v)} for k, v in sorted(by_kind.items())],

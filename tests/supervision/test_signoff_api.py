@@ -67,7 +67,7 @@ def test_request_then_approve(app, me, boss, supervisor, practitioner):
     assert body["signer_user_id"] == str(supervisor.id)
     assert body["entry_version"] == 2
     assert body["content_sha256"] == item["content_sha256"]
-    assert body["verification"] == {"is_valid": True, "problems": []}
+    assert body["verification"] == {"is_valid": True, "problems": [], "not_verified": None}
 
     now = get_entry(me, entry["id"])
     assert now["status"] == "signed_off"
