@@ -24,6 +24,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
@@ -155,15 +156,21 @@ def held_for_approval(*, request: SignOffRequest, owner: User, now: dt.datetime)
     if signer is not None and signer.state == "approved":
         return False
     if signer is None:
-        signer = ExternalSigner(
-            organisation_id=organisation.id,
-            email=normalised,
-            name=request.external_name or "",
-            state="pending",
-            first_requested_by_id=owner.id,
-            created_at=now,
-        )
-        db.session.add(signer)
+        try:
+            # Two practitioners naming the same new signer at once: the second finds the first's row.
+            with db.session.begin_nested():
+                db.session.add(
+                    ExternalSigner(
+                        organisation_id=organisation.id,
+                        email=normalised,
+                        name=request.external_name or "",
+                        state="pending",
+                        first_requested_by_id=owner.id,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass
     request.external_approval = "pending"
     db.session.flush()
     return True

@@ -228,3 +228,29 @@ def test_external_sign_offs_are_labelled_with_the_number_they_gave(app, client, 
     text = pdf_text(me.api("POST", "/api/v1/portfolio", json={}).data)
     assert "external signer" in text
     assert "HCPC PYL12345" in text
+
+
+def test_two_requests_at_the_same_moment_do_not_both_pass_the_limit(app, make_client, gmail_user, outbox):
+    """The count is taken with the practitioner's row locked (PostgreSQL), so two requests racing at
+    the last allowed one give one 201 and one 429, never two emails over the limit (nor a 500)."""
+    import threading
+
+    app.config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"] = 1
+    phones = [make_client(gmail_user), make_client(gmail_user)]
+    entries = [make_entry(phones[0]), make_entry(phones[0])]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def ask(i: int) -> None:
+        barrier.wait()
+        statuses.append(
+            request_from(phones[i], entries[i], **external(email=f"s{i}@elsewhere.example")).status_code
+        )
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 429], statuses
+    assert len(outbox) == 1
