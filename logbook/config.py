@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder
     "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "RECORD_IMPORT_MAX_FILES": 2000,  # files in a record ZIP
+    "RECORD_IMPORT_MAX_BYTES": 100 * 1024 * 1024,  # a record ZIP's files together, decompressed
+    "RECORD_JSON_MAX_BYTES": 8 * 1024 * 1024,  # its record.json, decompressed (parsed whole)
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "SQLITE_LOCK_RETRIES": 3,  # after busy_timeout: this many more tries, 0.1 s, 0.2 s, 0.4 s apart
     "DB_RETRY_AFTER_SECONDS": 2,  # Retry-After on a 503 when the database is busy or unreachable
@@ -35,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,  # base of links in emails (e.g. https://cpd.example.org); None → the request's host
     "EXTERNAL_SIGNOFF_DAYS": 7,  # how long an external signer's single-use link works
     "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
+    "EXTERNAL_SIGNOFF_REQUESTS_PER_DAY": 10,  # external sign-off requests per practitioner in 24 hours (429)
     "SUPERVISION_DEFAULT_FREQUENCY_DAYS": 42,  # when neither an agreement nor a policy says how often
     "INSIGHTS_MIN_CELL": 5,  # insight cells describing fewer people are suppressed (docs/insights.md)
     "JOBS_RUNNER": "thread",  # thread (in-process pool) | rq (Redis queue) | inline (docs/portfolio.md)

@@ -1,7 +1,9 @@
-"""Org admin API: teams, job roles (with CSV import), users and their registrations."""
+"""Org admin API: teams, job roles (with CSV import), users and their registrations, registrations
+proposed by imported records, external signers awaiting approval."""
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -17,6 +19,20 @@ from logbook.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from logbook.exports import registration_proposals
+from logbook.exports.schemas import (
+    ProposalQuerySchema,
+    RegistrationProposalListSchema,
+    RegistrationProposalSchema,
+)
+from logbook.supervision import external_signers
+from logbook.supervision.schemas import (
+    ExternalSignerItemSchema,
+    ExternalSignerListSchema,
+    ExternalSignerQuerySchema,
+    ExternalSignerSettingsSchema,
+)
+from logbook.timeutil import utcnow
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Organisation administration")
 
@@ -175,3 +191,114 @@ class RegistrationItem(MethodView):
     def delete(self, registration_id):
         """Delete a registration."""
         service.delete_registration(organisation_id=_org(), registration_id=registration_id)
+
+
+# --- registrations proposed by imported records (docs/record-format.md) ----------------------
+
+
+def _proposal(row) -> dict:
+    from logbook.accounts.models import User
+    from logbook.extensions import db
+
+    user = db.session.get(User, row.user_id)
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns} | {
+        "user_name": user.name if user else ""
+    }
+
+
+@blp.route("/registration-proposals")
+@admin_only
+@blp.arguments(ProposalQuerySchema, location="query")
+@blp.response(200, RegistrationProposalListSchema)
+def list_registration_proposals(args):
+    """Registrations that imported records claim for people of this organisation (pending by default)."""
+    state = None if args["state"] == "all" else args["state"]
+    return {
+        "items": [
+            _proposal(p) for p in registration_proposals.list_proposals(organisation_id=_org(), state=state)
+        ]
+    }
+
+
+@blp.route("/registration-proposals/<uuid:proposal_id>/confirm", methods=["POST"])
+@admin_only
+@blp.arguments(RegistrationSchema(partial=True), required=False)
+@blp.response(200, RegistrationProposalSchema)
+@blp.alt_response(422, description="The proposed values are not a valid registration")
+def confirm_registration_proposal(data, proposal_id):
+    """Confirm a proposed registration, optionally correcting it: validated like any registration,
+    which it becomes. Not for a proposal about yourself."""
+    return _proposal(
+        registration_proposals.confirm(
+            actor=current_user(), proposal_id=proposal_id, changes=data, now=utcnow()
+        )
+    )
+
+
+@blp.route("/registration-proposals/<uuid:proposal_id>/reject", methods=["POST"])
+@admin_only
+@blp.response(200, RegistrationProposalSchema)
+def reject_registration_proposal(proposal_id):
+    """Reject a proposed registration: nothing is added."""
+    return _proposal(
+        registration_proposals.reject(actor=current_user(), proposal_id=proposal_id, now=utcnow())
+    )
+
+
+# --- external signers (docs/supervision.md) ---------------------------------------------------
+
+
+def _signer(row, links_sent: int | None = None) -> dict:
+    out = {c.name: getattr(row, c.name) for c in row.__table__.columns}
+    return out | ({"links_sent": links_sent} if links_sent is not None else {})
+
+
+@blp.route("/external-signer-settings")
+class ExternalSignerSettings(MethodView):
+    decorators = [admin_only]
+
+    @blp.response(200, ExternalSignerSettingsSchema)
+    def get(self):
+        """The organisation's external signer rules: allowed domains, approval, requests per day."""
+        return external_signers.settings(organisation_id=_org())
+
+    @blp.arguments(ExternalSignerSettingsSchema(partial=True))
+    @blp.response(200, ExternalSignerSettingsSchema)
+    def patch(self, data):
+        """Restrict external signers to listed domains (empty list: any) and/or require approval."""
+        return external_signers.update_settings(organisation_id=_org(), **data)
+
+
+@blp.route("/external-signers")
+@admin_only
+@blp.arguments(ExternalSignerQuerySchema, location="query")
+@blp.response(200, ExternalSignerListSchema)
+def list_external_signers(args):
+    """External signers practitioners asked for (pending approval by default)."""
+    state = None if args["state"] == "all" else args["state"]
+    return {"items": [_signer(s) for s in external_signers.list_signers(organisation_id=_org(), state=state)]}
+
+
+@blp.route("/external-signers/<uuid:signer_id>/approve", methods=["POST"])
+@admin_only
+@blp.response(200, ExternalSignerItemSchema)
+@blp.alt_response(409, description="Already approved or refused")
+def approve_external_signer(signer_id):
+    """Approve a new external signer: the links of the requests waiting for them are emailed now."""
+    signer, sent = external_signers.approve(
+        actor=current_user(),
+        signer_id=signer_id,
+        now=utcnow(),
+        link_days=current_app.config["EXTERNAL_SIGNOFF_DAYS"],
+        base_url=(current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/"),
+    )
+    return _signer(signer, sent)
+
+
+@blp.route("/external-signers/<uuid:signer_id>/refuse", methods=["POST"])
+@admin_only
+@blp.response(200, ExternalSignerItemSchema)
+@blp.alt_response(409, description="Already approved or refused")
+def refuse_external_signer(signer_id):
+    """Refuse an external signer: the requests waiting for them are cancelled; nothing is emailed."""
+    return _signer(external_signers.refuse(actor=current_user(), signer_id=signer_id, now=utcnow()))

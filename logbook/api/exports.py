@@ -47,15 +47,18 @@ def export_record():
 )
 @blp.response(201, RecordImportSchema, description="Imported")
 @blp.alt_response(409, description="This record is already in your logbook")
-@blp.alt_response(422, description="Not a record archive, an unsupported version, or altered content")
+@blp.alt_response(
+    422, description="Not a record archive, an unsupported version, altered content, or over a limit"
+)
 def import_record(**_kwargs):
     """Import a record exported from another organisation's logbook into your own: dates, versions
-    and sign-offs are kept (sign-offs marked as imported and still verifiable)."""
+    and sign-offs are kept (sign-offs as "imported, not verified": never counted; registrations as
+    proposals for an org admin). Limits: docs/record-format.md."""
     request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"]
     return record.import_record(
         user=current_user(),
         data=request.get_data(cache=False),
         store=evidence_store(),
         now=utcnow(),
-        max_file_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
+        limits=record.limits_from(current_app.config),
     )

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from logbook.accounts.auth import current_user, login_required
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
-from logbook.supervision import calendar, session_signoff, sessions, signoff
+from logbook.supervision import calendar, imported, session_signoff, sessions, signoff
 from logbook.supervision import service as supervision
 from logbook.supervision.registration import FORMATS
 from logbook.supervision.schemas import (
@@ -54,7 +54,7 @@ pages = FlaskBlueprint("signoff_pages", __name__)
 def _present(sign_off) -> dict:
     out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
     out["verification"] = signoff.verify_sign_off(sign_off).as_dict()
-    return out
+    return out | imported.presented(sign_off)
 
 
 def _base_url() -> str:

@@ -44,7 +44,7 @@ def export_record_command(email: str, out: Path) -> None:
 @click.option("--email", required=True, help="The person's account in that organisation.")
 def import_record_command(archive: Path, org_slug: str, email: str) -> None:
     """Import a record exported from another logbook into a person's account (dates, versions and
-    sign-offs kept; sign-offs marked as imported)."""
+    sign-offs kept as "imported, not verified")."""
     from sqlalchemy import select
 
     from logbook.accounts.models import Organisation, User
@@ -70,7 +70,7 @@ def import_record_command(archive: Path, org_slug: str, email: str) -> None:
                 data=archive.read_bytes(),
                 store=evidence_store(),
                 now=utcnow(),
-                max_file_bytes=app.config["EVIDENCE_MAX_BYTES"],
+                limits=record.limits_from(app.config),
             )
         except DomainError as err:
             db.session.rollback()
@@ -79,6 +79,8 @@ def import_record_command(archive: Path, org_slug: str, email: str) -> None:
         db.session.commit()
     click.echo(
         f"Imported from {summary['source_organisation']}: {summary['entries']} entries, "
-        f"{summary['sign_offs']} sign-offs (marked imported), {summary['evidence_files']} evidence files, "
-        f"{summary['supervision_sessions']} supervision sessions."
+        f"{summary['sign_offs']} sign-offs ({summary['sign_offs_not_verified']} imported, not verified), "
+        f"{summary['evidence_files']} evidence files, "
+        f"{summary['supervision_sessions']} supervision sessions, "
+        f"{summary['registration_proposals']} registrations proposed for an org admin to confirm."
     )

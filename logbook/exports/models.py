@@ -42,3 +42,31 @@ class EntryOrigin(Base):
     record_import_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("record_import.id", ondelete="CASCADE"), index=True
     )
+
+
+PROPOSAL_STATES = ("pending", "confirmed", "rejected")
+
+
+class RegistrationProposal(Base):
+    """A registration an imported record claims for the person. Never a registration by itself: an org
+    admin of the person's organisation confirms it (validated like any registration, which creates the
+    registration) or rejects it. The values are kept as the file gave them (cut to the column sizes)."""
+
+    __tablename__ = "registration_proposal"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    record_import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("record_import.id", ondelete="SET NULL"), index=True
+    )
+    # As proposed: plain strings, validated only when an admin confirms.
+    proposed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    registration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

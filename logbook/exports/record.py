@@ -4,7 +4,8 @@ another organisation's logbook with dates, versions and sign-offs preserved (doc
 Content hashes (and so sign-offs) cover an entry's id and its owner's id. An imported entry gets a new
 id and a new owner here, so the ids its hashes were made with travel with it (`hashed_as`, kept in
 EntryOrigin) and every hash of it is recomputed over those ids (entries.service.hash_identity): its
-imported sign-offs verify here exactly as they did at the source, and are marked as imported.
+imported sign-offs stay intact here exactly as at the source, but are "Imported, not verified" (never
+valid, never counted) unless a trusted organisation's key verifies them (supervision/imported.py).
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import hashlib
 import io
 import json
 import re
+import tempfile
 import uuid
 import zipfile
+import zlib
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from logbook.accounts.models import Registration, User
+from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import (
@@ -34,10 +39,13 @@ from logbook.entries.models import (
 )
 from logbook.entries.storage import EvidenceStore
 from logbook.errors import Conflict, ValidationFailed
+from logbook.exports import registration_proposals
 from logbook.exports.models import EntryOrigin, RecordImport
 from logbook.extensions import db
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
+from logbook.signing import trust
+from logbook.supervision import imported as imported_sign_offs
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
 from logbook.supervision.signoff import sign_off_fingerprint
 from logbook.sync.changes import record_change
@@ -45,7 +53,7 @@ from logbook.sync.changes import record_change
 FORMAT = "cpd-logbook-record"
 FORMAT_VERSION = 1
 RECORD_NAME = "record.json"
-MAX_RECORD_JSON = 50 * 1024 * 1024  # uncompressed: a ZIP of a few MB must not inflate to gigabytes
+CHUNK = 64 * 1024  # archive files are read this much at a time
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SIGN_OFF_FIELDS = (
     "entry_version",
@@ -103,6 +111,9 @@ def _entry_record(entry: Entry) -> dict[str, Any]:
                 **{k: getattr(s, k) for k in SIGN_OFF_FIELDS},
                 "is_imported": bool(s.is_imported),
                 "signed_at": _iso(s.signed_at),
+                # The signed statement and its kid: another organisation that trusts this one's
+                # published keys keeps the sign-off as verified (logbook/signing/trust.py).
+                **trust.exported_statement(s),
             }
             for s in sign_offs
         ],
@@ -172,6 +183,7 @@ def build_record(*, user: User, now: dt.datetime) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "exported_at": _iso(now),
         "source": {"organisation": user.organisation.name, "organisation_slug": user.organisation.slug},
+        "signing": trust.record_signing(user.organisation.slug),
         "person": {
             "id": str(user.id),
             "name": user.name,
@@ -252,18 +264,90 @@ def _bad(reason: str) -> ValidationFailed:
     return ValidationFailed("This file is not a record this logbook can import.", fields={"file": [reason]})
 
 
-def read_archive(data: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
-    """The record.json of an archive, checked for format and version."""
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may cost (docs/record-format.md, "Limits"): every file is read in chunks and
+    counted as it inflates, whatever its ZIP header declares."""
+
+    max_files: int = 2000  # entries in the ZIP's directory
+    max_total_bytes: int = 100 * 1024 * 1024  # decompressed, all files read together
+    max_file_bytes: int = 10 * 1024 * 1024  # one evidence file (the upload limit)
+    max_record_json_bytes: int = 8 * 1024 * 1024  # record.json: parsed whole, so kept smaller
+
+
+class _Reader:
+    """Reads an archive's files one at a time in chunks, each against its own limit and its declared
+    size, and all of them against the total budget."""
+
+    def __init__(self, archive: zipfile.ZipFile, limits: ImportLimits) -> None:
+        self.archive = archive
+        self.limits = limits
+        self.total = 0
+
+    def read(self, info: zipfile.ZipInfo, limit: int, what: str) -> bytes:
+        if info.file_size > limit:
+            raise _bad(f"{what} is larger than {limit:,} bytes")
+        if info.flag_bits & 0x1:
+            raise _bad(f"{what} is encrypted")
+        out = bytearray()
+        try:
+            with self.archive.open(info) as stream:
+                while chunk := stream.read(CHUNK):
+                    out += chunk
+                    self.total += len(chunk)
+                    if len(out) > limit:
+                        raise _bad(f"{what} is larger than {limit:,} bytes")
+                    if len(out) > info.file_size:
+                        raise _bad(f"{what} is larger than the size its archive entry declares")
+                    if self.total > self.limits.max_total_bytes:
+                        raise _bad(
+                            f"the archive's files come to more than {self.limits.max_total_bytes:,} bytes "
+                            "uncompressed"
+                        )
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+            raise _bad(f"{what} could not be read from the archive ({type(err).__name__})") from err
+        return bytes(out)
+
+
+def limits_from(config: Any) -> ImportLimits:
+    """The import limits as configured (RECORD_IMPORT_MAX_FILES, RECORD_IMPORT_MAX_BYTES,
+    RECORD_JSON_MAX_BYTES; one evidence file: EVIDENCE_MAX_BYTES)."""
+    return ImportLimits(
+        max_files=int(config["RECORD_IMPORT_MAX_FILES"]),
+        max_total_bytes=int(config["RECORD_IMPORT_MAX_BYTES"]),
+        max_file_bytes=int(config["EVIDENCE_MAX_BYTES"]),
+        max_record_json_bytes=int(config["RECORD_JSON_MAX_BYTES"]),
+    )
+
+
+def _load_json(raw: bytes) -> Any:
+    """record.json parsed (the one place it is parsed)."""
+    return json.loads(raw)
+
+
+def read_archive(data: bytes, limits: ImportLimits | None = None) -> tuple[dict[str, Any], _Reader, str]:
+    """The record.json of an archive, checked for format and version; the reader for its other files;
+    the SHA-256 of record.json. The archive's directory is checked first: how many files, no path
+    twice."""
+    limits = limits or ImportLimits()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        info = archive.getinfo(RECORD_NAME)
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as err:
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as err:
         raise _bad("is not a ZIP archive with a record.json") from err
-    if info.file_size > MAX_RECORD_JSON:
-        raise _bad("record.json is too large")
+    if len(infos) > limits.max_files:
+        raise _bad(f"the archive holds {len(infos):,} files; at most {limits.max_files:,} are accepted")
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})[:3]
+        raise _bad(f"the archive names a path more than once ({', '.join(twice)})")
+    if RECORD_NAME not in names:
+        raise _bad("is not a ZIP archive with a record.json")
+    reader = _Reader(archive, limits)
+    raw = reader.read(archive.getinfo(RECORD_NAME), limits.max_record_json_bytes, RECORD_NAME)
     try:
-        record = json.loads(archive.read(info))
-    except (ValueError, zipfile.BadZipFile) as err:
+        record = _load_json(raw)
+    except (ValueError, RecursionError) as err:
         raise _bad("record.json is not valid JSON") from err
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise _bad(f"record.json is not a {FORMAT} file")
@@ -272,7 +356,7 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
             f"format_version {record.get('format_version')!r} is not supported "
             f"(this logbook reads {FORMAT_VERSION})"
         )
-    return record, archive
+    return record, reader, hashlib.sha256(raw).hexdigest()
 
 
 def _datetime(value: str) -> dt.datetime:
@@ -338,7 +422,7 @@ def _check_sign_off(entry_id: str, so: dict[str, Any]) -> None:
         raise _bad(f"entry {entry_id}: a sign-off is not valid")
 
 
-def _checked_entry(item: dict[str, Any]) -> dict[str, Any]:
+def _checked_entry(item: dict[str, Any], source: str) -> dict[str, Any]:
     """One entry of the record, checked and parsed: every revision matches its hash, every sign-off
     names a revision and that revision's hash, the current content is the last revision's."""
     entry_id = str(item["id"])
@@ -384,31 +468,39 @@ def _checked_entry(item: dict[str, Any]) -> dict[str, Any]:
                 **{k: so.get(k) for k in SIGN_OFF_FIELDS},
                 "id": str(so.get("id")),
                 "signed_at": _datetime(so["signed_at"]),
+                "import_state": imported_sign_offs.import_state(so, source_organisation=source),
             }
             for so in item["sign_offs"]
         ],
     }
 
 
-def _checked_evidence(
-    record: dict[str, Any], archive: zipfile.ZipFile, max_file_bytes: int
-) -> list[tuple[dict[str, Any], bytes]]:
-    """Each evidence file, checked as an upload is: its bytes match the record, its type is decided by
-    its content (JPEG, PNG, HEIC, PDF, DOCX only), photos lose any location data, and a SHA-256 already
-    stored here must name the same bytes (claiming someone else's file by its hash gets nothing)."""
+def _checked_evidence(record: dict[str, Any], reader: _Reader, spool: Path) -> list[dict[str, Any]]:
+    """Each evidence file, read one at a time and checked as an upload is: its bytes match the record,
+    its type is decided by its content (JPEG, PNG, HEIC, PDF, DOCX only), photos lose any location
+    data, and a SHA-256 already stored here must name the same bytes (claiming someone else's file by
+    its hash gets nothing). What will be stored is spooled to `spool` (one file in memory at a time)."""
     from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
 
+    items = record["evidence"]
+    if not isinstance(items, list):
+        raise _bad("evidence is not a list")
+    if len(items) > reader.limits.max_files:
+        raise _bad(f"the record lists more than {reader.limits.max_files:,} evidence files")
+    paths = [str(item["path"]) for item in items]
+    if len(set(paths)) != len(paths):
+        raise _bad("the record lists an evidence path more than once")
     out = []
-    for item in record["evidence"]:
+    for item, path in zip(items, paths, strict=True):
         if not (SHA256.match(item["sha256"]) and SHA256.match(item["stored_sha256"])):
             raise _bad("an evidence file has no valid SHA-256")
-        path = str(item["path"])
+        if path == RECORD_NAME:
+            raise _bad("record.json is not an evidence file")
         try:
-            if archive.getinfo(path).file_size > max_file_bytes:
-                raise _bad(f"evidence file {path} is larger than {max_file_bytes:,} bytes")
-            blob = archive.read(path)
+            info = reader.archive.getinfo(path)
         except KeyError as err:
             raise _bad(f"evidence file {path} is missing from the archive") from err
+        blob = reader.read(info, reader.limits.max_file_bytes, f"evidence file {path}")
         if hashlib.sha256(blob).hexdigest() != item["stored_sha256"]:
             raise _bad(f"evidence file {path} does not match its SHA-256")
         media_type = sniff_media_type(blob)
@@ -418,44 +510,60 @@ def _checked_evidence(
             kept = strip_location(media_type, blob)
         except UnsupportedType as err:
             raise _bad(f"evidence file {path} could not be read as {media_type}") from err
+        del blob
         kept_sha256 = hashlib.sha256(kept).hexdigest()
         existing = db.session.get(Evidence, item["sha256"])
         if existing is not None and existing.stored_sha256 != kept_sha256:
             raise _bad(f"evidence file {path} is not the file this logbook holds under its SHA-256")
-        out.append(({**item, "stored_sha256": kept_sha256, "media_type": media_type}, kept))
+        (spool / kept_sha256).write_bytes(kept)
+        out.append({**item, "stored_sha256": kept_sha256, "media_type": media_type, "size": len(kept)})
+        del kept
     return out
 
 
-def _registration(reg: dict[str, Any], now: dt.datetime) -> Registration:
-    day = dt.date.fromisoformat
-    return Registration(
-        regulator=str(reg["regulator"])[:40],
-        profession=str(reg["profession"])[:120],
-        registration_number=(reg.get("registration_number") or None) and str(reg["registration_number"])[:40],
-        framework_id=(reg.get("framework_id") or None) and str(reg["framework_id"])[:80],
-        registered_since=day(reg["registered_since"]) if reg.get("registered_since") else None,
-        renewal_date=day(reg["renewal_date"]) if reg.get("renewal_date") else None,
-        is_dual_registration=bool(reg.get("is_dual_registration")),
-        created_at=now,
-    )
+PROPOSED_REGISTRATION = (
+    "regulator",
+    "profession",
+    "registration_number",
+    "framework_id",
+    "registered_since",
+    "renewal_date",
+)
+MAX_PROPOSALS = 20
+MAX_PROPOSED_CHARS = 200
 
 
-def _parse(
-    record: dict[str, Any], archive: zipfile.ZipFile, now: dt.datetime, max_file_bytes: int
-) -> dict[str, Any]:
+def _proposed_registration(reg: dict[str, Any]) -> dict[str, Any]:
+    """A registration the record claims, as plain strings (each cut at 200 characters): only a proposal
+    (registration_proposals.confirm validates it like any registration when an admin confirms it)."""
+    if not isinstance(reg, dict):
+        raise _bad("a registration is not an object")
+    out: dict[str, Any] = {}
+    for key in PROPOSED_REGISTRATION:
+        value = reg.get(key)
+        out[key] = value[:MAX_PROPOSED_CHARS] if isinstance(value, str) and value else None
+    out["is_dual_registration"] = reg.get("is_dual_registration") is True
+    return out
+
+
+def _parse(record: dict[str, Any], reader: _Reader, record_sha256: str, spool: Path) -> dict[str, Any]:
     """Everything the import will write, checked, before anything is written."""
     try:
         sessions = record.get("supervision_sessions") or []
         if not isinstance(sessions, list) or not all(isinstance(s, dict) for s in sessions):
             raise _bad("supervision_sessions is not a list of objects")
+        source = str(record["source"]["organisation"])[:200]
         return {
-            "entries": [_checked_entry(item) for item in record["entries"]],
-            "evidence": _checked_evidence(record, archive, max_file_bytes),
+            "entries": [_checked_entry(item, source) for item in record["entries"]],
+            "evidence": _checked_evidence(record, reader, spool),
             "sessions": sessions,
-            "source": str(record["source"]["organisation"])[:200],
+            "source": source,
             "exported_at": _datetime(record["exported_at"]),
-            "registrations": [_registration(r, now) for r in record["person"].get("registrations") or []],
-            "record_sha256": hashlib.sha256(archive.read(RECORD_NAME)).hexdigest(),
+            "registrations": [
+                _proposed_registration(r)
+                for r in (record["person"].get("registrations") or [])[:MAX_PROPOSALS]
+            ],
+            "record_sha256": record_sha256,
         }
     except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, zipfile.BadZipFile) as err:
         raise _bad(
@@ -475,16 +583,19 @@ def _already_here(user: User, hashed_ids: list[uuid.UUID]) -> bool:
     return bool(db.session.scalar(own.limit(1)) or db.session.scalar(imported.limit(1)))
 
 
-def _write_evidence(user: User, items: list[tuple[dict[str, Any], bytes]], store: EvidenceStore, now) -> None:
-    for item, blob in items:
-        store.put(item["stored_sha256"], blob)
+def _write_evidence(
+    user: User, items: list[dict[str, Any]], spool: Path, store: EvidenceStore, now: dt.datetime
+) -> None:
+    """Store each checked evidence file from the spool, one at a time, and record it."""
+    for item in items:
+        store.put(item["stored_sha256"], (spool / item["stored_sha256"]).read_bytes())
         if db.session.get(Evidence, item["sha256"]) is None:
             db.session.add(
                 Evidence(
                     sha256=item["sha256"],
                     stored_sha256=item["stored_sha256"],
                     media_type=str(item["media_type"])[:100],
-                    size=len(blob),
+                    size=item["size"],
                     created_at=now,
                 )
             )
@@ -499,9 +610,24 @@ def _write_evidence(user: User, items: list[tuple[dict[str, Any], bytes]], store
             )
 
 
-def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.datetime) -> int:
-    """One imported entry, its revisions as they were, and its sign-offs (marked imported, each with
-    an audit event holding its fingerprint); returns how many sign-offs."""
+def _uncertified_status(entry: Entry, sign_offs: list[SignOff], now: dt.datetime) -> None:
+    """A record file's "signed_off" (or "submitted") status proves nothing: unless an approval of the
+    signed version was verified with a trusted organisation's key, the entry moves to "recorded" as a
+    new version (the history keeps the status it came with). It is then counted nowhere as signed off,
+    and the phone shows it as recorded."""
+    if entry.is_deleted or entry.status not in ("signed_off", "submitted"):
+        return
+    if entry.status == "signed_off" and any(
+        s.decision == "approved" and s.entry_version == entry.version - 1 and imported_sign_offs.counts(s)
+        for s in sign_offs
+    ):
+        return
+    entries.set_sign_off_status(entry=entry, status="recorded", now=now)
+
+
+def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.datetime) -> list[SignOff]:
+    """One imported entry, its revisions as they were, and its sign-offs (marked imported and "not
+    verified" unless a trusted key verified them, each with an audit event holding its fingerprint)."""
     fields = c["fields"]
     entry = Entry(
         id=uuid.uuid4(),
@@ -539,6 +665,7 @@ def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.
         and not entry.is_deleted,
     )
     db.session.flush()
+    written: list[SignOff] = []
     for so in c["sign_offs"]:
         sign_off = SignOff(
             id=uuid.uuid4(),
@@ -548,6 +675,7 @@ def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.
             is_imported=True,
             signed_at=so["signed_at"],
             **{k: so[k] for k in SIGN_OFF_FIELDS},
+            **so["import_state"],
         )
         sign_off.comment = sign_off.comment or ""
         db.session.add(sign_off)
@@ -565,28 +693,34 @@ def _write_entry(user: User, c: dict[str, Any], imported: RecordImport, now: dt.
                 "source_organisation": imported.source_organisation,
                 "record_import_id": str(imported.id),
                 "sign_off_sha256": sign_off_fingerprint(sign_off),
+                "import_verification": sign_off.import_verification,
             },
             now=now,
         )
-    return len(c["sign_offs"])
+        written.append(sign_off)
+    _uncertified_status(entry, written, now)
+    return written
 
 
 def import_record(
-    *, user: User, data: bytes, store: EvidenceStore, now: dt.datetime, max_file_bytes: int = 10 * 1024 * 1024
+    *,
+    user: User,
+    data: bytes,
+    store: EvidenceStore,
+    now: dt.datetime,
+    limits: ImportLimits | None = None,
 ) -> dict[str, Any]:
     """Import a record archive into the user's own logbook (flushes); returns what came in. Everything
-    is checked before anything is written; a record already imported into this account is refused (409)."""
-    record, archive = read_archive(data)
-    parsed = _parse(record, archive, now, max_file_bytes)
-    if _already_here(user, [uuid.UUID(c["hashed_as"]["entry_id"]) for c in parsed["entries"]]):
-        raise Conflict("This record (or part of it) is already in your logbook.", code="already_imported")
-    _write_evidence(user, parsed["evidence"], store, now)
-    known = {(r.regulator, r.registration_number or "", r.profession) for r in user.registrations}
-    for reg in parsed["registrations"]:
-        key = (reg.regulator, reg.registration_number or "", reg.profession)
-        if key not in known:
-            known.add(key)
-            user.registrations.append(reg)
+    is checked before anything is written (evidence waits in a temporary folder, one file in memory at
+    a time); a record already imported into this account is refused (409)."""
+    limits = limits or ImportLimits()
+    with tempfile.TemporaryDirectory(prefix="record-import-") as folder:
+        spool = Path(folder)
+        record, reader, record_sha256 = read_archive(data, limits)
+        parsed = _parse(record, reader, record_sha256, spool)
+        if _already_here(user, [uuid.UUID(c["hashed_as"]["entry_id"]) for c in parsed["entries"]]):
+            raise Conflict("This record (or part of it) is already in your logbook.", code="already_imported")
+        _write_evidence(user, parsed["evidence"], spool, store, now)
     imported = RecordImport(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -599,10 +733,16 @@ def import_record(
     )
     db.session.add(imported)
     db.session.flush()
-    sign_offs = sum(_write_entry(user, c, imported, now) for c in parsed["entries"])
+    sign_offs = [s for c in parsed["entries"] for s in _write_entry(user, c, imported, now)]
+    proposals = registration_proposals.propose(
+        user=user, proposed=parsed["registrations"], record_import_id=imported.id, now=now
+    )
     counts = {
         "entries": len(parsed["entries"]),
-        "sign_offs": sign_offs,
+        "sign_offs": len(sign_offs),
+        "sign_offs_verified": sum(1 for s in sign_offs if imported_sign_offs.counts(s)),
+        "sign_offs_not_verified": sum(1 for s in sign_offs if not imported_sign_offs.counts(s)),
+        "registration_proposals": len(proposals),
         "evidence_files": len(parsed["evidence"]),
         "supervision_sessions": len(parsed["sessions"]),
     }

@@ -25,5 +25,43 @@ class RecordImportSchema(Schema):
     imported_at = fields.DateTime()
     entries = fields.Integer()
     sign_offs = fields.Integer()
+    sign_offs_verified = fields.Integer(
+        metadata={"description": "imported sign-offs verified with a trusted organisation's key"}
+    )
+    sign_offs_not_verified = fields.Integer(
+        metadata={"description": 'kept as "Imported, not verified": never valid, never counted'}
+    )
+    registration_proposals = fields.Integer(
+        metadata={"description": "registrations the record claims, waiting for an org admin to confirm"}
+    )
     evidence_files = fields.Integer()
     supervision_sessions = fields.Integer()
+
+
+class RegistrationProposalSchema(Schema):
+    """A registration an imported record claims, waiting for an org admin (values as the file gave them)."""
+
+    id = fields.UUID()
+    user_id = fields.UUID()
+    user_name = fields.String()
+    record_import_id = fields.UUID(allow_none=True)
+    proposed = fields.Dict(keys=fields.String())
+    state = fields.String()
+    registration_id = fields.UUID(allow_none=True)
+    decided_by_id = fields.UUID(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class RegistrationProposalListSchema(Schema):
+    """The organisation's registration proposals."""
+
+    items = fields.List(fields.Nested(RegistrationProposalSchema))
+
+
+class ProposalQuerySchema(Schema):
+    """Which proposals to list."""
+
+    state = fields.String(
+        load_default="pending", validate=validate.OneOf(("pending", "confirmed", "rejected", "all"))
+    )

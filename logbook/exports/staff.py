@@ -34,6 +34,7 @@ from logbook.frameworks.service import progress_for
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.portfolio import render
+from logbook.supervision import imported
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_sign_off
 
@@ -184,6 +185,7 @@ def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
                 "is_imported": bool(s.is_imported),
                 "is_valid": result.is_valid,
                 "status_label": result.label,
+                **imported.presented(s),
             }
         )
     return out

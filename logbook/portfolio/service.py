@@ -22,7 +22,7 @@ from logbook.frameworks.engine import find_gaps
 from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.service import find_version
 from logbook.portfolio.models import VerificationCode
-from logbook.supervision import signcore
+from logbook.supervision import imported, signcore
 from logbook.supervision.models import SignOff
 
 # Unambiguous capitals and digits (no 0/O, 1/I/L, U): 30 symbols ^ 10 ≈ 49 bits, rate-limited lookups.
@@ -256,6 +256,7 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
                 "signed_content": {
                     k: v for k, v in signed.items() if include_reflections or k not in SENSITIVE_FIELDS
                 },
+                **imported.presented(sign_off),
             }
         )
     return out
@@ -338,7 +339,9 @@ def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]
             titles.setdefault(name, _standard_title(entry.organisation_id, tag, cache))
     return {
         "entry_count": len(rows),
-        "signed_count": sum(1 for e in entries if e["sign_offs"]),
+        "signed_count": sum(
+            1 for e in entries if any(not so["is_imported_unverified"] for so in e["sign_offs"])
+        ),
         "total_hours": _hours(sum((e.hours for e in rows), Decimal(0))),
         "participatory_hours": _hours(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
         "hours_by_kind": [{"kind": k, "hours": _hours(v)} for k, v in sorted(by_kind.items())],

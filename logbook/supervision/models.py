@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logbook.extensions import Base
@@ -62,6 +62,9 @@ class SignOffRequest(Base):
     signer_role: Mapped[str] = mapped_column(String(40), default="supervisor")
     message: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # External signers an org admin must approve first (logbook/supervision/external_signers.py):
+    # None when no approval is needed or it was given; "pending" until then (no link, no email yet).
+    external_approval: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -94,6 +97,12 @@ class SignOff(Base):
     registration_body: Mapped[str | None] = mapped_column(String(20))
     registration_number: Mapped[str | None] = mapped_column(String(40))
     is_imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An imported sign-off never certifies itself (logbook/supervision/imported.py): None for a sign-off
+    # made here; "unverified" when imported (never valid, never counted); "verified" only when the
+    # statement was checked against a trusted organisation's public key (which organisation, which kid).
+    import_verification: Mapped[str | None] = mapped_column(String(20))
+    import_organisation: Mapped[str | None] = mapped_column(String(200))
+    import_kid: Mapped[str | None] = mapped_column(String(200))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The signed statement (compact JWS, logbook/signing/statements.py); None before signatures.
     statement: Mapped[str | None] = mapped_column(Text)
@@ -111,6 +120,30 @@ class ExternalSignOffLink(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+EXTERNAL_SIGNER_STATES = ("pending", "approved", "refused")
+
+
+class ExternalSigner(Base):
+    """An external signer's address as an org admin decided it (when the organisation requires approval
+    of new external signers): pending, approved or refused. The address is stored normalised."""
+
+    __tablename__ = "external_signer"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    first_requested_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

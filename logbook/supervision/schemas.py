@@ -65,6 +65,13 @@ class SignOffRequestSchema(Schema):
     signer_role = fields.String()
     message = fields.String()
     state = fields.String()
+    external_approval = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "pending: the organisation's admin must approve this external signer before the "
+            "link is emailed; refused: they did not (the request is cancelled); null otherwise"
+        },
+    )
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     link_expires_at = fields.DateTime(allow_none=True, dump_only=True)
@@ -136,6 +143,19 @@ class SignOffSchema(Schema):
     registration_body = fields.String(allow_none=True)
     registration_number = fields.String(allow_none=True)
     is_imported = fields.Boolean()
+    import_verification = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "null (made here), unverified (imported: never valid, never counted) or verified"
+        },
+    )
+    import_organisation = fields.String(allow_none=True)
+    import_kid = fields.String(allow_none=True)
+    signer_kind = fields.String(metadata={"description": "internal, external (emailed link) or imported"})
+    signer_label = fields.String(
+        metadata={"description": 'Beside the signer name: "External (HCPC PYL12345)", "Imported", or empty'}
+    )
+    is_imported_unverified = fields.Boolean()
     signed_at = fields.DateTime()
     statement = fields.String(allow_none=True, metadata={"description": "The signed statement (compact JWS)"})
     verification = fields.Nested(VerificationSchema)
@@ -411,3 +431,47 @@ class SessionDecisionMutationSchema(SessionDecisionInSchema):
     """A decision on a session record made on a phone (entity "session_sign_off")."""
 
     session_id = fields.UUID(required=True)
+
+
+class ExternalSignerSettingsSchema(Schema):
+    """The organisation's rules for external signers (docs/supervision.md)."""
+
+    allowed_domains = fields.List(
+        fields.String(validate=validate.Length(min=1, max=253)),
+        validate=validate.Length(max=100),
+        metadata={"description": "external signers only at these domains; empty: any domain"},
+    )
+    require_approval = fields.Boolean(
+        metadata={"description": "an org admin approves each new external signer before any email is sent"}
+    )
+    requests_per_day = fields.Integer(
+        dump_only=True, metadata={"description": "external requests a practitioner may make in 24 hours"}
+    )
+
+
+class ExternalSignerItemSchema(Schema):
+    """An external signer address as the organisation decided it."""
+
+    id = fields.UUID()
+    email = fields.String(metadata={"description": "normalised (lower case, no +tag)"})
+    name = fields.String()
+    state = fields.String(metadata={"description": "pending, approved or refused"})
+    first_requested_by_id = fields.UUID(allow_none=True)
+    decided_by_id = fields.UUID(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    links_sent = fields.Integer(dump_only=True, metadata={"description": "emails sent on approval"})
+
+
+class ExternalSignerListSchema(Schema):
+    """External signers of the organisation."""
+
+    items = fields.List(fields.Nested(ExternalSignerItemSchema))
+
+
+class ExternalSignerQuerySchema(Schema):
+    """Which external signers to list."""
+
+    state = fields.String(
+        load_default="pending", validate=validate.OneOf(("pending", "approved", "refused", "all"))
+    )

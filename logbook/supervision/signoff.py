@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +23,9 @@ from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.notifications import mail
 from logbook.notifications import service as notifications
+from logbook.supervision import external_signers, imported, signcore
 from logbook.supervision import service as supervision
-from logbook.supervision import signcore
 from logbook.supervision.models import (
     DECISIONS,
     SIGNER_ROLES,
@@ -136,10 +134,6 @@ def _check_signer(
                 "Unknown registration body.",
                 fields={"external.registration_body": [f"must be one of {', '.join(BODIES)}"]},
             )
-        if external["email"].lower() == owner.email.lower():
-            raise ValidationFailed(
-                "You cannot sign your own entry.", fields={"external.email": ["is your own address"]}
-            )
 
 
 @dataclass(frozen=True)
@@ -193,6 +187,8 @@ def request_sign_off(
             "Unknown signer role.", fields={"signer_role": [f"must be one of {', '.join(SIGNER_ROLES)}"]}
         )
     _check_signer(owner=owner, supervisor_id=supervisor_id, external=external, today=now.date())
+    if external is not None:
+        external_signers.check_external_signer(owner=owner, email=external["email"], now=now)
 
     _close_open_requests(entry.id, "superseded", now)
     entries.set_sign_off_status(
@@ -244,40 +240,12 @@ def request_sign_off(
             now=now,
         )
         return NewRequest(request)
-    token = secrets.token_urlsafe(32)
-    link = ExternalSignOffLink(
-        request_id=request.id,
-        token_sha256=token_hash(token),
-        expires_at=now + dt.timedelta(days=link_days),
-        created_at=now,
+    if external_signers.held_for_approval(request=request, owner=owner, now=now):
+        return NewRequest(request)  # no link and no email until an org admin approves the signer
+    token, expires_at = external_signers.send_link(
+        request=request, owner=owner, entry=entry, now=now, link_days=link_days, base_url=base_url
     )
-    db.session.add(link)
-    db.session.flush()
-    audit.append_event(
-        kind="external_link.issued",
-        actor=_user_actor(owner),
-        subject_type="sign_off_request",
-        subject_id=request.id,
-        data={"link_id": str(link.id), "expires_at": link.expires_at.isoformat()},
-        now=now,
-    )
-    mail.send(
-        mail.Mail(
-            to=request.external_email,
-            subject=f"{owner.name} asks you to sign off a CPD record",
-            body=(
-                f"Dear {request.external_name},\n\n"
-                f"{owner.name} has asked you to confirm a record of their continuing professional "
-                f'development: "{entry.title}".\n'
-                + (f"\nTheir message: {message}\n" if message else "")
-                + f"\nOpen this link to read it and approve or return it (no account needed):\n"
-                f"{base_url}/sign-off/{token}\n\n"
-                f"The link works once and expires on {link.expires_at:%d %B %Y at %H:%M} UTC. "
-                "If you were not expecting this, ignore this email.\n"
-            ),
-        )
-    )
-    return NewRequest(request, token, link.expires_at)
+    return NewRequest(request, token, expires_at)
 
 
 def revoke_request(*, owner: User, request_id: uuid.UUID, now: dt.datetime) -> SignOffRequest:
@@ -698,6 +666,7 @@ def approved_roles(*, owner_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:
             Entry.is_deleted.is_(False),
             Entry.status == "signed_off",
             SignOff.decision == "approved",
+            imported.countable(),
             # Approval moves the entry one version on (status only), so the signed version is the one before.
             SignOff.entry_version == Entry.version - 1,
         )

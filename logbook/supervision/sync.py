@@ -27,8 +27,8 @@ from sqlalchemy import select
 from logbook.accounts.models import User
 from logbook.errors import Conflict, ValidationFailed, flatten_messages
 from logbook.extensions import db
+from logbook.supervision import imported, session_signoff, sessions, signoff
 from logbook.supervision import service as supervision
-from logbook.supervision import session_signoff, sessions, signoff
 from logbook.supervision.models import (
     SessionSignOff,
     SessionSignOffRequest,
@@ -107,6 +107,7 @@ def request_record(
         "signer_role": row.signer_role,
         "message": row.message,
         "state": row.state,
+        "external_approval": row.external_approval,
         "created_at": row.created_at.isoformat(),
         "closed_at": row.closed_at.isoformat() if row.closed_at else None,
         "decision": None
@@ -117,6 +118,7 @@ def request_record(
             "comment": decision.comment,
             "signer_name": decision.signer_name,
             "signed_at": decision.signed_at.isoformat(),
+            "label": imported.signer_label(decision),
         },
     }
 

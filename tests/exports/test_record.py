@@ -1,5 +1,5 @@
 """The practitioner's full record: export from one organisation, import into another, export again
-→ the same content; imported sign-offs are marked imported and still verify; bad archives are refused."""
+→ the same content; imported sign-offs are kept as "imported, not verified"; bad archives are refused."""
 
 from __future__ import annotations
 
@@ -144,8 +144,14 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
             select(SignOff).join(Entry, Entry.id == SignOff.entry_id).where(Entry.owner_id == newcomer.id)
         ).all()
         assert [s.is_imported for s in sign_offs] == [True]
-        # Imported without a statement a trusted key verifies: never valid (issue #16).
-        assert verify_sign_off(sign_offs[0]).status == "unsigned"
+        # Intact (its hashes and audit record agree), but nothing vouches for it: not valid.
+        verification = verify_sign_off(sign_offs[0])
+        assert verification.problems == []
+        assert not verification.is_valid
+        assert verification.status == "unsigned"
+        assert sign_offs[0].import_verification == "unverified"
+        signed_entry = db.session.get(Entry, sign_offs[0].entry_id)
+        assert signed_entry.status == "recorded"
         from logbook.portfolio.service import verification_code_for
 
         code = verification_code_for(sign_offs[0])
@@ -155,7 +161,7 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
         kinds = [e.kind for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
         assert kinds[-2:] == ["sign_off.imported", "record.imported"]
 
-    # The public check a printed portfolio points to does not call the imported sign-off valid.
+    # The public check a printed portfolio points to never calls an unverified import valid.
     page = there.get(f"/verify/{code}")
     assert page.status_code == 200
     assert "Valid." not in page.get_data(as_text=True)
@@ -168,6 +174,18 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
     again = read_record(second)
     assert again["source"]["organisation"] == other_org.name
     assert all(so["is_imported"] for e in again["entries"] for so in e["sign_offs"])
+    # The signed entry came in as "signed_off" with nothing to vouch for it: it moved to "recorded" as a
+    # new version (its history keeps the status it came with); everything else is as exported.
+    title = "Signed study day"
+    was, now_is = by_title[title], next(e for e in again["entries"] if e["content"]["title"] == title)
+    assert now_is["version"] == was["version"] + 1
+    assert now_is["content"] == {**was["content"], "status": "recorded"}
+    assert now_is["revisions"][:-1] == was["revisions"]
+    assert [so["entry_version"] for so in now_is["sign_offs"]] == [
+        so["entry_version"] for so in was["sign_offs"]
+    ]
+    for rec in (again, record):
+        rec["entries"] = [e for e in rec["entries"] if e["content"]["title"] != title]
     assert normalised(again) == normalised(record)
 
     # Importing the same record twice is refused, with nothing written.
@@ -195,7 +213,7 @@ def test_an_imported_sign_off_stops_verifying_if_its_text_is_altered(
         revision = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
         revision.content = {**revision.content, "title": "Quietly improved title"}
         db.session.commit()
-        assert not verify_sign_off(sign_off).is_valid
+        assert verify_sign_off(sign_off).problems
 
 
 def _rezip(data: bytes, change) -> bytes:

@@ -337,6 +337,40 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         fresh(registration_id=lambda w: w.new_registration()),
         (401, 403, 403, 403, 403, 403, 204, 404, 401),
     ),
+    # registrations an imported record proposes, and external signers waiting for approval
+    ("GET", "/api/v1/admin/registration-proposals", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/registration-proposals/{proposal_id}/confirm",
+        fresh(proposal_id=lambda w: w.new_proposal()),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/registration-proposals/{proposal_id}/reject",
+        fresh(proposal_id=lambda w: w.new_proposal()),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    ("GET", "/api/v1/admin/external-signer-settings", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "PATCH",
+        "/api/v1/admin/external-signer-settings",
+        body({"require_approval": False}),
+        (401, 403, 403, 403, 403, 403, 200, 200, 401),
+    ),
+    ("GET", "/api/v1/admin/external-signers", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/external-signers/{signer_id}/approve",
+        fresh(signer_id=lambda w: w.new_external_signer()),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/external-signers/{signer_id}/refuse",
+        fresh(signer_id=lambda w: w.new_external_signer()),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
     # --- entries and evidence: A's entry is shared with supervisors ---
     ("GET", "/api/v1/entries", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     (

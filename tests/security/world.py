@@ -197,6 +197,38 @@ class World:
             db.session.commit()
             return str(reg.id)
 
+    def new_proposal(self) -> str:
+        """A registration an imported record proposed for A, pending."""
+        from logbook.exports.models import RegistrationProposal
+
+        with self.app.app_context():
+            row = RegistrationProposal(
+                user_id=self.users["A"].id,
+                organisation_id=self.users["A"].organisation_id,
+                proposed={
+                    "regulator": "HCPC",
+                    "profession": "physiotherapist",
+                    "registration_number": "PH12345",
+                },
+            )
+            db.session.add(row)
+            db.session.commit()
+            return str(row.id)
+
+    def new_external_signer(self) -> str:
+        """An external signer of A's organisation waiting for approval."""
+        from logbook.supervision.models import ExternalSigner
+
+        with self.app.app_context():
+            row = ExternalSigner(
+                organisation_id=self.users["A"].organisation_id,
+                email=f"{unique('signer').lower().replace(' ', '-')}@elsewhere.example",
+                state="pending",
+            )
+            db.session.add(row)
+            db.session.commit()
+            return str(row.id)
+
     def _build(self) -> None:
         sha = self.new_evidence()
         entry = self.new_entry(evidence=[{"sha256": sha, "name": "certificate.pdf"}])

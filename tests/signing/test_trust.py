@@ -207,3 +207,91 @@ def test_a_record_files_sign_off_is_checked_against_its_own_claims(app, signed, 
             "kids": [sign_off["verification"]["kid"]],
             "jwks": "/.well-known/jwks.json",
         }
+
+
+# --- through the record file: export, (re-sign), import ----------------------------------------
+
+
+def _import(app, make_user, make_client, organisation, archive: bytes):
+    """Import a record ZIP as a new practitioner of `organisation`: (user, their imported sign-off)."""
+    newcomer = make_user("practitioner", organisation=organisation)
+    done = make_client(newcomer).api(
+        "POST", "/api/v1/record/import", data=archive, content_type="application/zip"
+    )
+    assert done.status_code == 201, done.get_json()
+    with app.app_context():
+        row = db.session.scalars(
+            select(SignOff).join(Entry, Entry.id == SignOff.entry_id).where(Entry.owner_id == newcomer.id)
+        ).one()
+        db.session.expunge(row)
+    return newcomer, row, done.get_json()
+
+
+def _counted(app, user) -> dict:
+    from logbook.supervision.signoff import approved_roles
+
+    with app.app_context():
+        return approved_roles(owner_id=user.id)
+
+
+def test_an_exported_record_carries_its_statements_and_imports_as_verified(
+    app, signed, me, make_user, make_client, other_org
+):
+    """A record moved between organisations keeps its sign-off as verified, and counted, because the
+    statement it carries verifies with a key this server trusts (here: its own)."""
+    from tests.exports.conftest import unzip
+
+    _entry, original = signed
+    archive = run_job(app, me, me.api("POST", "/api/v1/record/export"))
+    record = json.loads(unzip(archive)["record.json"])
+    [sign_off] = record["entries"][0]["sign_offs"]
+    assert sign_off["statement"] == original["statement"]
+    assert sign_off["kid"] == original["verification"]["kid"]
+    assert record["signing"]["kids"] == [original["verification"]["kid"]]
+
+    newcomer, row, answer = _import(app, make_user, make_client, other_org, archive)
+    assert answer["sign_offs_verified"] == 1
+    assert row.import_verification == "verified"
+    assert row.import_kid == original["verification"]["kid"]
+    assert row.import_organisation == "Northshire Test"
+    assert _counted(app, newcomer) == {row.entry_id: {"supervisor"}}
+
+
+def test_a_statement_from_an_untrusted_organisation_imports_unverified_until_trusted(
+    app, signed, me, make_user, make_client, other_org, runner, tmp_path
+):
+    """The same record re-signed by an organisation this server does not trust: imported, not verified,
+    not counted. Once an operator trusts that organisation's published key, a new import verifies."""
+    import io
+    import zipfile
+
+    from tests.exports.conftest import unzip
+
+    _entry, _original = signed
+    files = unzip(run_job(app, me, me.api("POST", "/api/v1/record/export")))
+    record = json.loads(files["record.json"])
+    elsewhere = Elsewhere()
+    [sign_off] = record["entries"][0]["sign_offs"]
+    sign_off["statement"] = elsewhere.sign(_payload(sign_off["statement"]))
+    sign_off["kid"] = elsewhere.kid
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, json.dumps(record) if name == "record.json" else data)
+    forged = buffer.getvalue()
+
+    first, row, answer = _import(app, make_user, make_client, other_org, forged)
+    assert answer["sign_offs_not_verified"] == 1
+    assert row.import_verification == "unverified"
+    assert _counted(app, first) == {}
+
+    jwks_file = save(tmp_path, "elsewhere.json", json.dumps(elsewhere.jwks()).encode())
+    assert runner.invoke(cli.main, ["keys", "trust", str(jwks_file)]).exit_code == 0
+    second, row, answer = _import(app, make_user, make_client, other_org, forged)
+    assert answer["sign_offs_verified"] == 1
+    assert (row.import_verification, row.import_kid, row.import_organisation) == (
+        "verified",
+        elsewhere.kid,
+        "Elsewhere Trust",
+    )
+    assert _counted(app, second) == {row.entry_id: {"supervisor"}}

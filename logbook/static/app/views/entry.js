@@ -121,9 +121,11 @@ export async function entryScreen(ctx, id) {
     evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list' }, evidence)] : null,
     askStatus || (d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null),
     decisions.length ? [h('h2', {}, 'Sign-off'), h('ul', { class: 'list plain signoffs' }, decisions.map((so) => h('li', {},
-      h('p', {}, h('strong', {}, so.decision === 'approved' ? 'Signed off' : 'Returned'),
-        ` by ${so.signer_name || 'your supervisor'} on ${formatDate(so.signed_at)} (version ${so.entry_version})`,
-        so.verification && so.verification.is_valid === false
+      h('p', {}, h('strong', {}, so.is_imported_unverified ? 'Imported, not verified' : so.decision === 'approved' ? 'Signed off' : 'Returned'),
+        ` ${so.is_imported_unverified ? `(the imported record says ${so.decision === 'approved' ? 'signed off' : 'returned'})` : ''} by ${so.signer_name || 'your supervisor'} on ${formatDate(so.signed_at)} (version ${so.entry_version})`,
+        so.signer_label && !so.is_imported_unverified ? h('span', { class: 'badge signer-kind' }, ` ${so.signer_label}`) : null,
+        so.is_imported_unverified ? h('span', { class: 'error' }, ' · not counted as signed off') : null,
+        so.verification && so.verification.is_valid === false && !so.is_imported_unverified
           ? h('span', { class: 'error' }, ' · ' + (so.verification.label || 'does not verify').toLowerCase()) : null),
       so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,

@@ -236,8 +236,10 @@ function recordCard(nav) {
       const out = await request('POST', '/api/v1/record/import', undefined, { raw: chosen, contentType: 'application/zip' });
       importStatus.replaceChildren(h('p', {},
         `Imported from ${out.source_organisation}: ${plural(out.entries, 'entry', 'entries')}, `
-        + `${plural(out.sign_offs, 'sign-off', 'sign-offs')} (marked as imported), ${plural(out.evidence_files, 'evidence file', 'evidence files')}, `
-        + `${plural(out.supervision_sessions, 'supervision session', 'supervision sessions')}. They appear in your logbook after the next sync.`));
+        + `${plural(out.sign_offs, 'sign-off', 'sign-offs')} (${out.sign_offs_not_verified || 0} imported, not verified: they are kept but not counted as signed off), `
+        + `${plural(out.evidence_files, 'evidence file', 'evidence files')}, `
+        + `${plural(out.supervision_sessions, 'supervision session', 'supervision sessions')}. They appear in your logbook after the next sync.`
+        + (out.registration_proposals ? ` ${plural(out.registration_proposals, 'registration', 'registrations')} from the record wait for your organisation's admin to confirm.` : '')));
     } catch (err) { failure(importStatus, err); }
     importButton.disabled = false;
   });

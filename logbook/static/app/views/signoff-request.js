@@ -46,11 +46,16 @@ export function requestStatus({ pulled, local }, version) {
   }
   if (!pulled) return null;
   const who = signerName(pulled);
+  const label = pulled.decision && pulled.decision.label ? ` (${pulled.decision.label})` : '';
   const text = {
-    open: `Waiting for ${who} to sign this off (asked ${formatDate(pulled.created_at)}).`,
-    approved: `Signed off by ${(pulled.decision && pulled.decision.signer_name) || who} on ${formatDate(pulled.closed_at)}.`,
+    open: pulled.external_approval === 'pending'
+      ? `Waiting for your organisation to approve ${who} as an external signer: the link is emailed once they do.`
+      : `Waiting for ${who} to sign this off (asked ${formatDate(pulled.created_at)}).`,
+    approved: `Signed off by ${(pulled.decision && pulled.decision.signer_name) || who}${label} on ${formatDate(pulled.closed_at)}.`,
     returned: `Returned by ${(pulled.decision && pulled.decision.signer_name) || who} on ${formatDate(pulled.closed_at)}: edit it and ask again.`,
-    cancelled: 'You withdrew your last sign-off request.',
+    cancelled: pulled.external_approval === 'refused'
+      ? `Your organisation did not approve ${who} as an external signer: ask someone else.`
+      : 'You withdrew your last sign-off request.',
     superseded: null,
   }[pulled.state];
   if (!text) return null;
