@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from logbook import safejson
 from logbook.accounts.models import Registration, User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
@@ -262,7 +263,9 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
     if info.file_size > MAX_RECORD_JSON:
         raise _bad("record.json is too large")
     try:
-        record = json.loads(archive.read(info))
+        record = safejson.loads(archive.read(info), max_depth=64, max_int_digits=100)  # docs/security.md
+    except safejson.JSONBudgetError as err:
+        raise _bad(f"record.json: {err.message}") from err
     except (ValueError, zipfile.BadZipFile) as err:
         raise _bad("record.json is not valid JSON") from err
     if not isinstance(record, dict) or record.get("format") != FORMAT:
