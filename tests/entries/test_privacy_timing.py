@@ -3,7 +3,7 @@ character must stay bounded whatever the text. Before: 25,000 times "a." took 4-
 pattern scanned from every word boundary), "born" and 10,000 spaces 4.8 s (two `\\s*` sharing the
 spaces), and many warnings cost quadratic time to de-duplicate.
 
-Robust on a busy machine: each size is timed three times and the best kept, and the bound is on the
+Robust on a busy machine: each size is timed five times and the best kept, and the bound is on the
 ratio (ten times the text may take at most 40 times as long; quadratic work takes 100 times)."""
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ ADVERSARIAL = {
 
 def _best_time(text: str) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         find_identifiers(text)
         best = min(best, time.perf_counter() - start)
-    return max(best, 1e-4)
+    return max(best, 2e-3)  # below 2 ms a timer's noise is the measurement
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)
