@@ -65,19 +65,19 @@ def _declares_maximum(field: _ma.Field) -> bool:
 
 
 class Integer(_ma.Integer):
-    """A 32-bit signed integer unless the field declares its own Range with a maximum."""
+    """A 32-bit signed integer unless the field declares its own Range with a maximum.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if not _declares_maximum(self):
-            # a validator, so OpenAPI documents the bounds too (apispec reads Range)
-            self.validators.append(
-                validate.Range(
-                    min=INT32_MIN,
-                    max=INT32_MAX,
-                    error=f"Must be between {INT32_MIN} and {INT32_MAX}.",
-                )
-            )
+    Checked when loading only, not documented as a bound in OpenAPI: response schemas use the same
+    fields for values stored in 64-bit columns (a device's last mutation id), and a documented
+    maximum there would make those answers break their own schema."""
+
+    default_error_messages = {"int32": f"Must be between {INT32_MIN} and {INT32_MAX}."}
+
+    def _validated(self, value: Any) -> int:
+        result = super()._validated(value)
+        if result is not None and not _declares_maximum(self) and not INT32_MIN <= result <= INT32_MAX:
+            raise self.make_error("int32")
+        return result
 
 
 Int = Integer
