@@ -44,6 +44,24 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def unstorable_text(value: Any, path: str = "") -> dict[str, str]:
+    """Field path → reason for every string (or key) in parsed JSON that the database cannot store.
+    Typed fields refuse such text themselves; this covers free-form objects (an entry's `details`, a
+    reflection's answers) in request bodies (logbook/api) and whole files (record.json)."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return {path or "_schema": problem} if problem else {}
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found.update(unstorable_text(key, child) or unstorable_text(item, child))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found.update(unstorable_text(item, f"{path}.{i}" if path else str(i)))
+    return found
+
+
 class String(_ma.String):
     """Text the database can store."""
 

@@ -18,27 +18,6 @@ from logbook import fields
 from logbook.errors import http_exception_response
 from logbook.safejson import load_request_json
 
-
-def _unstorable_text(value: Any, path: str = "") -> dict[str, str]:
-    """Field path → reason for every string (or key) the database cannot store: a lone UTF-16
-    surrogate (JSON allows "\\ud800"; UTF-8 cannot encode it) or NUL (JSON allows "\\u0000";
-    PostgreSQL's text cannot hold it). Both were 500s (found by schemathesis and outside probes).
-    Fields of free-form objects (e.g. `details`) are covered here; typed fields also refuse them
-    themselves (logbook/fields.py), for input that does not come through this parser."""
-    if isinstance(value, str):
-        problem = fields.text_problem(value)
-        return {path or "_schema": problem} if problem else {}
-    found: dict[str, str] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            found.update(_unstorable_text(key, child) or _unstorable_text(item, child))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found.update(_unstorable_text(item, f"{path}.{i}" if path else str(i)))
-    return found
-
-
 # The largest integer the API takes anywhere (JavaScript's safe integers; mutation ids go up to 2^53).
 # Larger ones overflow the database's 64-bit integers (a 500 on SQLite: schemathesis found it).
 MAX_INTEGER = 2**53
@@ -71,7 +50,7 @@ class LogbookParser(FlaskParser):
             return missing
         # with the request budgets (depth, number length, size): 400/413 naming the limit
         data = load_request_json(req.get_data(cache=True))
-        bad = _unstorable_text(data)
+        bad = fields.unstorable_text(data)
         if bad:
             raise ValidationError({p: [reason] for p, reason in bad.items()})
         return data

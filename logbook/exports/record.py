@@ -37,6 +37,7 @@ from logbook.entries.storage import EvidenceStore
 from logbook.errors import Conflict, ValidationFailed
 from logbook.exports.models import EntryOrigin, RecordImport
 from logbook.extensions import db
+from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
@@ -268,6 +269,10 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], zipfile.ZipFile]:
         raise _bad(f"record.json: {err.message}") from err
     except (ValueError, zipfile.BadZipFile) as err:
         raise _bad("record.json is not valid JSON") from err
+    unstorable = unstorable_text(record)  # NUL, lone surrogates: PostgreSQL cannot store them
+    if unstorable:
+        path, reason = next(iter(unstorable.items()))
+        raise _bad(f"record.json: {path}: {reason}")
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise _bad(f"record.json is not a {FORMAT} file")
     if record.get("format_version") != FORMAT_VERSION:

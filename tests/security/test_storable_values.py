@@ -136,3 +136,28 @@ def test_every_schema_uses_the_storable_fields():
         and re.search(r"^from marshmallow import .*\bfields\b", path.read_text(encoding="utf-8"), re.M)
     ]
     assert offenders == []
+
+
+def test_nul_in_an_imported_record_is_a_422_naming_the_file(me):
+    import io
+    import json
+    import zipfile
+
+    record = {
+        "format": "cpd-logbook-record",
+        "format_version": 1,
+        "exported_at": "2026-01-01T00:00:00+00:00",
+        "source": {"organisation": "Elsewhere\u0000"},
+        "person": {"registrations": []},
+        "entries": [],
+        "evidence": [],
+        "supervision_sessions": [],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("record.json", json.dumps(record))
+    response = me.api("POST", "/api/v1/record/import", data=buffer.getvalue(), content_type="application/zip")
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["fields"]["file"] == [
+        f"record.json: source.organisation: {fields.NUL_MESSAGE}"
+    ]
