@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-load clean
+.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ $(LOCUST_VENV)/bin/locust:
 bench-load: $(VENV)/.app-installed $(LOCUST_VENV)/bin/locust
 	$(BIN)/python bench/load/run_load.py --locust $(LOCUST_VENV)/bin/locust \
 	  --engine sqlite --engine postgresql --pg-url $(LOAD_PG_URL) $(LOAD_ARGS)
+
+## bench-hostile: 10 simultaneous malicious uploads against serve --prod; workers' peak RSS, a normal client's latency (HOSTILE_ARGS="--seconds 60 --pg-url postgresql+psycopg://…")
+HOSTILE_ARGS ?= --attackers 10 --seconds 60
+bench-hostile: $(VENV)/.test-installed
+	$(BIN)/python bench/hostile_load.py $(HOSTILE_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .coverage .ruff_cache

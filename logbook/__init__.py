@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from logbook.config import build_config
 from logbook.extensions import csrf, db, limiter, migrate
+from logbook.safejson import BudgetRequest
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -68,6 +69,7 @@ def begin_with_retry(conn, statement: str, retries: int) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: defaults → LOGBOOK_* environment → the mapping passed here."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = BudgetRequest  # request JSON parsed with budgets (logbook/safejson.py)
     app.config.update(build_config(app.instance_path, config))
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX"]:

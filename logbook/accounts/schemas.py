@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
+from logbook import fields
 from logbook.accounts.models import APP_ROLES, REGULATORS, SERVICE_AREAS
 
 

@@ -10,35 +10,13 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.arguments import ArgumentsMixin
-from marshmallow import INCLUDE, Schema, ValidationError, fields
-from webargs.flaskparser import FlaskParser
+from marshmallow import INCLUDE, Schema, ValidationError
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from logbook import fields
 from logbook.errors import http_exception_response
-
-
-def _lone_surrogates(value: Any, path: str = "") -> list[str]:
-    """Paths of the strings holding a lone UTF-16 surrogate (JSON allows "\\ud800"; UTF-8 cannot
-    store it, so the database would fail on it with a 500: schemathesis found this)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return [path or "_schema"]
-        return []
-    if isinstance(value, dict):
-        found = []
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            found += _lone_surrogates(key, child) or _lone_surrogates(item, child)
-        return found
-    if isinstance(value, list):
-        return [
-            p
-            for i, item in enumerate(value)
-            for p in _lone_surrogates(item, f"{path}.{i}" if path else str(i))
-        ]
-    return []
-
+from logbook.safejson import load_request_json
 
 # The largest integer the API takes anywhere (JavaScript's safe integers; mutation ids go up to 2^53).
 # Larger ones overflow the database's 64-bit integers (a 500 on SQLite: schemathesis found it).
@@ -63,14 +41,18 @@ def _huge_integers(value: Any, path: str = "") -> list[str]:
 
 
 class LogbookParser(FlaskParser):
-    """webargs' Flask parser, refusing JSON text that is not valid Unicode and integers too large to
-    store (422 naming the field), in the body, the query string and the path alike."""
+    """webargs' Flask parser, refusing JSON over the request budgets (400/413, logbook/safejson.py),
+    text the database cannot store (NUL, lone surrogates) and integers too large to store (422
+    naming the field), in the body, the query string and the path alike."""
 
     def _raw_load_json(self, req):
-        data = super()._raw_load_json(req)
-        bad = _lone_surrogates(data)
+        if not is_json_request(req):
+            return missing
+        # with the request budgets (depth, number length, size): 400/413 naming the limit
+        data = load_request_json(req.get_data(cache=True))
+        bad = fields.unstorable_text(data)
         if bad:
-            raise ValidationError({p: ["Contains a character that is not valid text."] for p in bad})
+            raise ValidationError({p: [reason] for p, reason in bad.items()})
         return data
 
     # webargs' own signature: it passes these positionally

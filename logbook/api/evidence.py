@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from logbook import fields
 from logbook.accounts.auth import current_user, login_required
 from logbook.entries import evidence as service
 from logbook.entries.storage import evidence_store

@@ -10,8 +10,9 @@ import datetime as dt
 
 from flask import Blueprint, current_app, render_template, request
 from flask_limiter import RateLimitExceeded
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, validate
 
+from logbook import fields
 from logbook.accounts import reset
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import client_address, limiter

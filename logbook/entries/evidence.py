@@ -40,6 +40,10 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+# The most pixels a photo may have (docs/security.md, "Limits"), read from its header before anything
+# is decoded: 50 megapixels is above a 48 MP phone camera; a PNG that large decodes to at most 200 MB.
+# (Before: a 641 KB PNG of 13,000 x 13,000 pixels was decoded whole, 850 MB, and accepted.)
+MAX_PIXELS = 50_000_000
 
 
 class TooLarge(DomainError):
@@ -54,6 +58,13 @@ class UnsupportedType(DomainError):
 
     status = 415
     code = "unsupported_media_type"
+
+
+class TooManyPixels(UnsupportedType):
+    """A photo with more pixels than MAX_PIXELS (refused before it is decoded)."""
+
+    status = 422
+    code = "too_many_pixels"
 
 
 class StorageUnavailable(DomainError):
@@ -231,8 +242,67 @@ def _check_picture(data: bytes) -> None:
         image.load()
 
 
+def _jpeg_sizes(data: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every frame header (SOFn) before the picture data starts."""
+    sizes, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker == 0xDA:
+            break
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and pos + 9 <= len(data):
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            sizes.append((width, height))
+        pos += 2 + length
+    return sizes
+
+
+def _heic_sizes(data: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every picture in a HEIC file (its headers only; nothing is decoded)."""
+    import pillow_heif  # loads libheif only when a HEIC photo arrives
+
+    heif = pillow_heif.open_heif(io.BytesIO(data))
+    return [image.size for image in heif]
+
+
+def picture_sizes(media_type: str, data: bytes) -> list[tuple[int, int]]:
+    """(width, height) of the pictures in a photo, read from its headers."""
+    if media_type == "image/png":
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            raise ValueError("a PNG starts with its IHDR chunk")
+        return [struct.unpack(">II", data[16:24])]
+    if media_type == "image/jpeg":
+        return _jpeg_sizes(data)
+    if media_type == "image/heic":
+        return _heic_sizes(data)
+    return []
+
+
+def check_pixels(media_type: str, data: bytes) -> None:
+    """Refuse (422, naming the limit) a photo with more than MAX_PIXELS pixels before decoding it."""
+    try:
+        sizes = picture_sizes(media_type, data)
+    except (ValueError, OSError, RuntimeError, struct.error) as err:
+        raise UnsupportedType(
+            "This picture could not be read.", fields={"body": ["damaged or not really an image"]}
+        ) from err
+    for width, height in sizes:
+        if width * height > MAX_PIXELS:
+            raise TooManyPixels(
+                f"This picture has {width} x {height} pixels; at most {MAX_PIXELS:,} pixels are accepted.",
+                fields={"body": [f"{width * height:,} pixels, at most {MAX_PIXELS:,}"]},
+            )
+
+
 def strip_location(media_type: str, data: bytes) -> bytes:
     """The bytes to store: photos without location metadata, documents unchanged."""
+    check_pixels(media_type, data)  # before anything decodes it
     try:
         if media_type == "image/jpeg":
             cleaned = strip_jpeg(data)

@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
+from logbook import fields
 from logbook.entries.models import VISIBILITIES, WAYS_OF_KNOWING
 from logbook.frameworks.kinds import KINDS
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from logbook import safejson
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
@@ -42,6 +43,7 @@ from logbook.errors import Conflict, ValidationFailed
 from logbook.exports import registration_proposals
 from logbook.exports.models import EntryOrigin, RecordImport
 from logbook.extensions import db
+from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.signing import trust
@@ -321,8 +323,8 @@ def limits_from(config: Any) -> ImportLimits:
 
 
 def _load_json(raw: bytes) -> Any:
-    """record.json parsed (the one place it is parsed)."""
-    return json.loads(raw)
+    """record.json parsed (the one place it is parsed), within the JSON budgets (docs/security.md)."""
+    return safejson.loads(raw, max_depth=64, max_int_digits=100)
 
 
 def read_archive(data: bytes, limits: ImportLimits | None = None) -> tuple[dict[str, Any], _Reader, str]:
@@ -347,8 +349,14 @@ def read_archive(data: bytes, limits: ImportLimits | None = None) -> tuple[dict[
     raw = reader.read(archive.getinfo(RECORD_NAME), limits.max_record_json_bytes, RECORD_NAME)
     try:
         record = _load_json(raw)
-    except (ValueError, RecursionError) as err:
+    except safejson.JSONBudgetError as err:
+        raise _bad(f"record.json: {err.message}") from err
+    except ValueError as err:
         raise _bad("record.json is not valid JSON") from err
+    unstorable = unstorable_text(record)  # NUL, lone surrogates: PostgreSQL cannot store them
+    if unstorable:
+        path, reason = next(iter(unstorable.items()))
+        raise _bad(f"record.json: {path}: {reason}")
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise _bad(f"record.json is not a {FORMAT} file")
     if record.get("format_version") != FORMAT_VERSION:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
+from logbook import fields
 from logbook.accounts.models import REGULATORS, SERVICE_AREAS
 from logbook.errors import ValidationFailed
 from logbook.frameworks.kinds import KINDS
@@ -28,6 +29,11 @@ DAY_MONTH = re.compile(r"^(\d{1,2}) ([A-Za-z]{3})[a-z]*$")
 IDENT = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]*$", error="use lower-case letters, digits, '-', '_' or '.'")
 BUILT_IN_DATES = ("starts_on", "ends_on")
 MAX_BYTES = 512 * 1024
+# Budgets checked on the YAML event stream before anything is built (docs/security.md, "Limits"):
+# the shipped files nest 5 deep and hold at most 450 nodes.
+MAX_DEPTH = 20
+MAX_NODES = 20_000
+MAX_NUMBER_CHARS = 100  # a number written longer is refused (int() of 4,300+ digits raises)
 
 
 @dataclass(frozen=True)
@@ -408,11 +414,48 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
+def _within_budget(filename: str, text: str) -> None:
+    """Walk the YAML event stream (the parser keeps no tree and does not recurse) and refuse, with
+    the line, what would make building the document expensive: anchors and aliases (an alias of an
+    alias of … expands exponentially: "billion laughs"), nesting deeper than MAX_DEPTH (the composer
+    recurses once per level), more than MAX_NODES nodes, numbers longer than MAX_NUMBER_CHARS."""
+    depth = nodes = 0
+    resolve = yaml.resolver.Resolver().resolve  # the implicit tags a safe loader gives plain scalars
+
+    def refuse(event: yaml.Event, reason: str) -> FrameworkFileError:
+        return FrameworkFileError(filename, [Problem(event.start_mark.line + 1, "", reason)])
+
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise refuse(event, "anchors and aliases (& and *) are not allowed in framework files")
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise refuse(event, f"has more than {MAX_NODES} values; at most {MAX_NODES} are allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise refuse(event, f"is nested more than {MAX_DEPTH} levels deep, the most allowed")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif (
+            isinstance(event, yaml.ScalarEvent)
+            and event.implicit[0]
+            and len(event.value) > MAX_NUMBER_CHARS
+            and resolve(yaml.ScalarNode, event.value, (True, False)) in _NUMBER_TAGS
+        ):
+            raise refuse(event, f"a number may be at most {MAX_NUMBER_CHARS} characters long")
+
+
 def _read_yaml(filename: str, text: str) -> tuple[Any, dict[str, int]]:
     problems: list[Problem] = []
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise FrameworkFileError(filename, [Problem(None, "", f"is larger than {MAX_BYTES // 1024} KB")])
     try:
+        _within_budget(filename, text)
         nodes = list(yaml.compose_all(text, Loader=_LOADER))
         if len(nodes) != 1 or nodes[0] is None:
             raise FrameworkFileError(

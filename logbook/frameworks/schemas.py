@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
+
+from logbook import fields
 
 STATUSES = ("met", "on_track", "at_risk", "not_met")
 

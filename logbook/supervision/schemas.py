@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from logbook import fields
 from logbook.supervision.models import DECISIONS, SESSION_FORMATS, SIGNER_ROLES
 from logbook.supervision.registration import BODIES
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, validate, validates_schema
 from marshmallow.exceptions import ValidationError
+
+from logbook import fields
 
 MAX_BATCH = 500
 

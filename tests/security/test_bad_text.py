@@ -37,15 +37,16 @@ def test_valid_surrogate_pairs_are_fine(admin_client):
 
 def test_integers_too_large_to_store_are_a_422_naming_the_field(admin_client):
     """Beyond 2^53 (JavaScript's safe integers) is refused: such numbers overflowed the database's
-    integers (a 500 on SQLite before). Checked once for every endpoint (LogbookParser)."""
+    integers (a 500 on SQLite before). Checked once for every endpoint (LogbookParser); a field
+    stored in a 32-bit column refuses more than 2^31 - 1 itself (logbook/fields.py)."""
     today = dt.date.today().isoformat()  # noqa: DTZ011 - the plausibility window is relative to today
     entry = {"kind": "study_day", "title": "ok", "hours": 1, "start_date": today}
     entry["standards"] = [{"framework": "hcpc", "version": 96859203132264137069583925248, "code": "1"}]
     response = admin_client.api("POST", "/api/v1/entries", json=entry)
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
-    assert fields == {"standards.0.version": ["Must be at most 9007199254740992 in size."]}
-    entry["standards"][0]["version"] = 2**53  # the largest accepted: refused for other reasons only
+    assert fields == {"standards.0.version": ["Must be between -2147483648 and 2147483647."]}
+    entry["standards"][0]["version"] = 2**31 - 1  # the largest accepted: refused for other reasons only
     response = admin_client.api("POST", "/api/v1/entries", json=entry)
     assert "standards.0.version" not in response.get_json().get("error", {}).get("fields", {})
 
