@@ -20,7 +20,7 @@ from logbook.audit.models import AuditEvent
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
-from logbook.supervision.signoff import verify_everything, verify_sign_off
+from logbook.supervision.signoff import approved_roles, verify_everything, verify_sign_off
 from logbook.timeutil import utcnow
 from tests.conftest import persist
 from tests.exports.conftest import run_job, unzip
@@ -39,9 +39,10 @@ def png() -> bytes:
 
 def normalised(record: dict) -> dict:
     """A record without what legitimately differs between two logbooks (docs/record-format.md):
-    exported_at, source, the person's id and email, entry and sign-off ids, is_imported."""
+    exported_at, source and its signing keys, the person's id and email, entry and sign-off ids,
+    is_imported."""
     out = copy.deepcopy(record)
-    for key in ("exported_at", "source"):
+    for key in ("exported_at", "source", "signing"):
         out.pop(key)
     out["person"].pop("id")
     out["person"].pop("email")
@@ -144,14 +145,16 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
             select(SignOff).join(Entry, Entry.id == SignOff.entry_id).where(Entry.owner_id == newcomer.id)
         ).all()
         assert [s.is_imported for s in sign_offs] == [True]
-        # Intact (its hashes and audit record agree), but nothing vouches for it: not valid.
+        # The record carried the sign-off's statement, signed with a key this server trusts (the
+        # exporting organisation's, on this server): the import keeps it as verified, and it counts.
         verification = verify_sign_off(sign_offs[0])
         assert verification.problems == []
-        assert not verification.is_valid
-        assert verification.status == "unsigned"
-        assert sign_offs[0].import_verification == "unverified"
+        assert verification.status == "valid", verification
+        assert verification.label.startswith("Imported — signed at Northshire Test, verified with ")
+        assert sign_offs[0].import_verification == "verified"
         signed_entry = db.session.get(Entry, sign_offs[0].entry_id)
-        assert signed_entry.status == "recorded"
+        assert signed_entry.status == "signed_off"
+        assert approved_roles(owner_id=newcomer.id) == {signed_entry.id: {"supervisor"}}
         from logbook.portfolio.service import verification_code_for
 
         code = verification_code_for(sign_offs[0])
@@ -161,11 +164,10 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
         kinds = [e.kind for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
         assert kinds[-2:] == ["sign_off.imported", "record.imported"]
 
-    # The public check a printed portfolio points to never calls an unverified import valid.
+    # The public check a printed portfolio points to says where it was signed and by whose key.
     page = there.get(f"/verify/{code}")
     assert page.status_code == 200
-    assert "Valid." not in page.get_data(as_text=True)
-    assert "Imported, not verified." in page.get_data(as_text=True)
+    assert "Imported — signed at Northshire Test, verified with" in page.get_data(as_text=True)
 
     # The imported evidence is the newcomer's to download.
     assert there.get(f"/api/v1/evidence/{rich_record}").status_code == 200
@@ -174,18 +176,6 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
     again = read_record(second)
     assert again["source"]["organisation"] == other_org.name
     assert all(so["is_imported"] for e in again["entries"] for so in e["sign_offs"])
-    # The signed entry came in as "signed_off" with nothing to vouch for it: it moved to "recorded" as a
-    # new version (its history keeps the status it came with); everything else is as exported.
-    title = "Signed study day"
-    was, now_is = by_title[title], next(e for e in again["entries"] if e["content"]["title"] == title)
-    assert now_is["version"] == was["version"] + 1
-    assert now_is["content"] == {**was["content"], "status": "recorded"}
-    assert now_is["revisions"][:-1] == was["revisions"]
-    assert [so["entry_version"] for so in now_is["sign_offs"]] == [
-        so["entry_version"] for so in was["sign_offs"]
-    ]
-    for rec in (again, record):
-        rec["entries"] = [e for e in rec["entries"] if e["content"]["title"] != title]
     assert normalised(again) == normalised(record)
 
     # Importing the same record twice is refused, with nothing written.
