@@ -1,6 +1,6 @@
 """Sync services: push (idempotent, per-mutation results, field-level merge) and pull (gap-free feed).
 
-The contract is ../shared/DESIGN.md §4; the design of the feed is in docs/sync.md.
+The contract and the design of the feed are in docs/sync.md.
 """
 
 from __future__ import annotations
