@@ -179,14 +179,15 @@ def _lock_records(mutations: list[dict[str, Any]]) -> None:
     all pushes. Each applier locks its record again as it reads it (a no-op by then); taking them
     one by one in mutation order instead would let two batches naming the same two entries in
     opposite orders deadlock. SQLite needs none of this: its one writer holds the database."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
     wanted: dict[Any, set[uuid.UUID]] = {Entry: set(), SupervisionSession: set()}
     for mutation in mutations:
-        table, where = _LOCKED[mutation["entity"]]
-        record_id = _uuid(where(mutation))
-        if record_id is not None:
-            wanted[table].add(record_id)
+        if mutation["entity"] in _LOCKED:  # a check-in makes new rows only
+            table, where = _LOCKED[mutation["entity"]]
+            record_id = _uuid(where(mutation))
+            if record_id is not None:
+                wanted[table].add(record_id)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
     for table, ids in wanted.items():
         if ids:
             db.session.execute(

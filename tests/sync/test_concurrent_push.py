@@ -12,9 +12,11 @@ SQLite runs one writer at a time (BEGIN IMMEDIATE), so these races cannot happen
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,8 +24,9 @@ from sqlalchemy import func, select
 
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
+from logbook.supervision.models import SupervisionLink
 from logbook.sync.models import Change, SyncClient, SyncMutation
-from tests.conftest import PASSWORD, ApiClient
+from tests.conftest import PASSWORD, ApiClient, persist
 from tests.sync.conftest import Device, entry_fields
 
 pytestmark = [
@@ -44,22 +47,34 @@ def _http(app, user) -> ApiClient:
     return http
 
 
-def _together(calls: list[tuple[ApiClient, dict[str, Any]]]) -> list[tuple[int, Any]]:
-    """Send each body from its own thread, all released at the same moment."""
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread, all released at the same moment; their results in order."""
     barrier = threading.Barrier(len(calls))
-    answers: list[tuple[int, Any]] = [(0, None)] * len(calls)
+    answers: list[Any] = [None] * len(calls)
 
-    def send(i: int, http: ApiClient, body: dict[str, Any]) -> None:
+    def run(i: int, call: Callable[[], Any]) -> None:
         barrier.wait(timeout=30)
-        response = http.api("POST", "/api/v1/sync/push", json=body)
-        answers[i] = (response.status_code, response.get_json())
+        answers[i] = call()
 
-    threads = [threading.Thread(target=send, args=(i, *call)) for i, call in enumerate(calls)]
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
     return answers
+
+
+def _pushing(http: ApiClient, body: dict[str, Any]) -> Callable[[], tuple[int, Any]]:
+    def call() -> tuple[int, Any]:
+        response = http.api("POST", "/api/v1/sync/push", json=body)
+        return response.status_code, response.get_json()
+
+    return call
+
+
+def _together(calls: list[tuple[ApiClient, dict[str, Any]]]) -> list[tuple[int, Any]]:
+    """Send each body from its own thread, all released at the same moment."""
+    return _at_once(*(_pushing(http, body) for http, body in calls))
 
 
 def _update(mid: int, rid: uuid.UUID, base: int, **fields: Any) -> dict[str, Any]:
@@ -230,3 +245,100 @@ def test_two_devices_creating_one_id_at_once_get_applied_and_a_conflict(app, pra
         assert [body["results"][1]["status"] for _, body in answers] == ["applied", "applied"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Entry)) == 3 * FIRST_PUSHES
+
+
+def test_an_edit_in_the_browser_and_a_push_at_once_take_turns(app, practitioner):
+    """The entries API (PATCH against a version) and a device's push change one entry at the same
+    moment: the entry row is locked by whichever reads it first, so the other sees the new version
+    (409 stale_version for the browser, a merge for the device) instead of a colliding revision."""
+    app.config["SYNC_RATE_LIMIT"] = "100000 per minute"
+    app.test_client_class = ApiClient
+    browser, phone = _http(app, practitioner), _http(app, practitioner)
+    rid = uuid.uuid4()
+    device = Device(phone)
+    device.push(device.mutation("create", rid, **entry_fields()))
+    for r in range(FIRST_PUSHES):
+        version = _version(browser, rid)
+        body = {
+            "client_id": device.client_id,
+            "mutations": [device.mutation("update", rid, version, hours=r + 1)],
+        }
+        patch = {"base_version": version, "title": f"browser {r}"}
+        edited, pushed = _at_once(
+            lambda patch=patch: browser.api("PATCH", f"/api/v1/entries/{rid}", json=patch).status_code,
+            _pushing(phone, body),
+        )
+        assert edited in (200, 409), (r, edited)
+        assert pushed[0] == 200, (r, pushed)
+        assert pushed[1]["results"][0]["status"] == "applied", (r, pushed)  # another field: it merges
+    with app.app_context():
+        entry = db.session.get(Entry, rid)
+        revisions = db.session.scalars(
+            select(EntryRevision.version).where(EntryRevision.entry_id == rid)
+        ).all()
+        assert sorted(revisions) == list(range(1, entry.version + 1))
+
+
+def test_a_session_changed_by_both_people_at_once_is_changed_once(app, practitioner, make_user):
+    """The supervisee's phone pushes a change to a supervision session while the supervisor edits it in
+    the browser, both against the same version: exactly one wins, the other is told the record changed
+    (without the row lock both were saved under the same new version, one silently lost)."""
+    app.config["SYNC_RATE_LIMIT"] = "100000 per minute"
+    app.test_client_class = ApiClient
+    supervisor = make_user("practitioner", "supervisor", name="Priya Supervisor")
+    today = dt.date.today()  # noqa: DTZ011
+    persist(
+        app,
+        SupervisionLink(
+            supervisor_id=supervisor.id,
+            supervisee_id=practitioner.id,
+            kind="line",
+            starts_on=today - dt.timedelta(days=30),
+        ),
+    )
+    phone, browser = _http(app, practitioner), _http(app, supervisor)
+    device = Device(phone)
+    sid = uuid.uuid4()
+    starts_at = dt.datetime.combine(today - dt.timedelta(days=2), dt.time(14), dt.UTC).isoformat()
+    create = {
+        "mutation_id": next(device.ids),
+        "entity": "supervision_session",
+        "id": str(sid),
+        "op": "create",
+        "fields": {
+            "supervisor_id": str(supervisor.id),
+            "supervisee_id": str(practitioner.id),
+            "starts_at": starts_at,
+            "duration_minutes": 60,
+            "format": "individual",
+            "agenda": "Caseload",
+            "summary": "Started",
+            "actions": [],
+        },
+    }
+    assert device.push(create)["results"][0]["status"] == "applied"
+    for r in range(ROUNDS):
+        version = browser.get(f"/api/v1/supervision/sessions/{sid}").get_json()["version"]
+        change = {
+            "mutation_id": next(device.ids),
+            "entity": "supervision_session",
+            "id": str(sid),
+            "op": "update",
+            "base_version": version,
+            "fields": {"summary": f"phone {r}"},
+        }
+        patch = {"base_version": version, "agenda": f"browser {r}"}
+        edited, pushed = _at_once(
+            lambda patch=patch: (
+                browser.api("PATCH", f"/api/v1/supervision/sessions/{sid}", json=patch).status_code
+            ),
+            _pushing(phone, {"client_id": device.client_id, "mutations": [change]}),
+        )
+        assert pushed[0] == 200, (r, pushed)
+        result = pushed[1]["results"][0]
+        outcome = (edited, result["status"])
+        assert outcome in {(200, "conflict"), (409, "applied")}, (r, outcome, result)
+        if result["status"] == "conflict":
+            assert result["code"] == "stale_version"
+        after = browser.get(f"/api/v1/supervision/sessions/{sid}").get_json()
+        assert after["version"] == version + 1, (r, after["version"])
