@@ -155,6 +155,7 @@ def init_api(app: Flask) -> LogbookApi:
             },
         },
     )
+    sync.document(api)
     api.register_blueprint(auth.blp)
     api.register_blueprint(admin.blp)
     api.register_blueprint(entries.blp)

@@ -11,10 +11,22 @@ from logbook.accounts.auth import current_user, login_required
 from logbook.errors import DomainError
 from logbook.extensions import limiter
 from logbook.sync import service
-from logbook.sync.schemas import MAX_BATCH, PullQuerySchema, PullResultSchema, PushResultSchema, PushSchema
+from logbook.sync.schemas import (
+    MAX_BATCH,
+    PullQuerySchema,
+    PullResultSchema,
+    PushResultSchema,
+    PushSchema,
+    pulled_record_property,
+)
 from logbook.timeutil import utcnow
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+def document(api) -> None:
+    """Teach the OpenAPI converter the pull's record field (any of the synced records' schemas)."""
+    api.ma_plugin.converter.add_attribute_function(pulled_record_property)
 
 
 class PayloadTooLarge(DomainError):

@@ -89,8 +89,21 @@ def get_entry(*, viewer: User, entry_id: uuid.UUID, today: dt.date) -> EntryView
     return EntryView(entry, level)
 
 
+# Row lock for a change: FOR NO KEY UPDATE on PostgreSQL (the id never changes, so rows that only
+# reference the entry are not blocked). SQLite ignores it: its one writer holds the whole database.
+ROW_LOCK = {"key_share": True}
+
+
+def lock_entry(entry_id: uuid.UUID) -> Entry | None:
+    """The entry read afresh with its row locked until commit, for a change that moves its version
+    on: two writers then take turns, the second seeing the first's version (never the same version
+    twice, which would collide on the revision or silently overwrite)."""
+    return db.session.get(Entry, entry_id, with_for_update=ROW_LOCK, populate_existing=True)
+
+
 def _owned(actor: User, entry_id: uuid.UUID) -> Entry:
-    entry = db.session.get(Entry, entry_id)
+    """The actor's own entry, locked for a change (see lock_entry)."""
+    entry = lock_entry(entry_id)
     if entry is None or entry.owner_id != actor.id:
         # Someone else's entry looks exactly like a missing one: nothing leaks.
         raise NotFound("No such entry.")
@@ -353,7 +366,18 @@ def set_sign_off_status(
     *, entry: Entry, status: str, now: dt.datetime, visibility: str | None = None
 ) -> Entry:
     """Move an entry through sign-off (submitted, signed_off, returned) as a new version, so the
-    revision history shows each step and devices pull it like any change (used by supervision)."""
+    revision history shows each step and devices pull it like any change (used by supervision).
+    The row is locked here if the caller has not done so (lock_entry): if another change moved the
+    version on since the caller read the entry, its checks were made on an old copy: a conflict."""
+    seen = entry.version
+    db.session.flush()
+    db.session.refresh(entry, with_for_update=ROW_LOCK)
+    if entry.version != seen:
+        raise Conflict(
+            "This entry changed a moment ago; read it again.",
+            code="stale_version",
+            extra={"version": entry.version},
+        )
     entry.status = status
     if visibility is not None:
         entry.visibility = visibility

@@ -53,8 +53,16 @@ def session_changed(session: SupervisionSession, *, with_later: bool = False) ->
             record_change(entity="supervision_session", record_id=record_id, owner_id=person, is_shared=False)
 
 
-def _party_session(actor: User, session_id: uuid.UUID) -> SupervisionSession:
-    session = db.session.get(SupervisionSession, session_id)
+def _party_session(actor: User, session_id: uuid.UUID, *, lock: bool = False) -> SupervisionSession:
+    """A session the actor is one of the two people in; `lock` reads it afresh with its row locked
+    until commit, for a change that moves its version on (two writers take turns)."""
+    session = (
+        db.session.get(
+            SupervisionSession, session_id, with_for_update={"key_share": True}, populate_existing=True
+        )
+        if lock
+        else db.session.get(SupervisionSession, session_id)
+    )
     if session is None or actor.id not in (session.supervisor_id, session.supervisee_id):
         raise NotFound("No such supervision session.")
     return session
@@ -134,7 +142,7 @@ def update_session(
     *, actor: User, session_id: uuid.UUID, base_version: int, changes: dict[str, Any], now: dt.datetime
 ) -> SupervisionSession:
     """Change the record; any change clears both confirmations (each must confirm the new text)."""
-    session = _party_session(actor, session_id)
+    session = _party_session(actor, session_id, lock=True)
     if base_version != session.version:
         raise Conflict(
             "This session record changed since you opened it; reload it and try again.",
@@ -159,7 +167,7 @@ def confirm_session(
     *, actor: User, session_id: uuid.UUID, version: int, now: dt.datetime
 ) -> SupervisionSession:
     """One party confirms the record as it stands at `version`; when both have, it is agreed."""
-    session = _party_session(actor, session_id)
+    session = _party_session(actor, session_id, lock=True)
     if version != session.version:
         raise Conflict(
             "The record changed after you read it; read it again before confirming.",
@@ -247,7 +255,9 @@ def close_action(
     *, actor: User, action_id: uuid.UUID, now: dt.datetime, in_session_id: uuid.UUID | None = None
 ) -> SupervisionAction:
     """Close an action (optionally noting the session where it was reviewed)."""
-    action = db.session.get(SupervisionAction, action_id)
+    action = db.session.get(
+        SupervisionAction, action_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if action is None:
         raise NotFound("No such action.")
     session = _party_session(actor, action.session_id)

@@ -167,7 +167,7 @@ def request_sign_off(
     """
     if request_id is not None and db.session.get(SignOffRequest, request_id) is not None:
         raise Conflict("A sign-off request with this id already exists.", code="duplicate_id")
-    entry = db.session.get(Entry, entry_id)
+    entry = entries.lock_entry(entry_id)  # the entry first, then its requests: one lock order
     if entry is None or entry.owner_id != owner.id:
         raise NotFound("No such entry.")
     if entry.is_deleted:
@@ -411,7 +411,7 @@ def decide(
     """A supervisor approves or returns the version of an entry they read (online or from a device's
     queued mutation). Refused when they do not supervise the owner, when it is their own entry, when
     nobody asked them, or when the entry changed after they read it."""
-    entry = db.session.get(Entry, entry_id)
+    entry = entries.lock_entry(entry_id)  # the entry first, then its requests: one lock order
     if entry is None or entry.organisation_id != signer.organisation_id:
         raise NotFound("No such entry.")
     if entry.owner_id == signer.id:

@@ -12,9 +12,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import rfc8785
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from logbook.accounts.models import User
 from logbook.entries import service as entries
@@ -24,6 +29,7 @@ from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
 from logbook.supervision import service as supervision
+from logbook.supervision.models import SupervisionSession
 from logbook.supervision.sync import (
     apply_session,
     apply_session_confirm,
@@ -124,14 +130,18 @@ def _result_for(err: DomainError) -> dict[str, Any]:
 
 
 def _client(user: User, client_id: str, now: dt.datetime) -> SyncClient:
-    client = db.session.get(SyncClient, client_id)
-    if client is None:
-        client = SyncClient(
-            client_id=client_id, user_id=user.id, last_mutation_id=0, created_at=now, last_seen_at=now
-        )
-        db.session.add(client)
-        db.session.flush()
-    elif client.user_id != user.id:
+    """The device's row, made on its first push, and locked until commit: two pushes of one device
+    (a retry while the first is still running, two tabs, the service worker) take turns, the second
+    seeing the first's results. Two first pushes at once must not collide on the new row: it is
+    inserted with ON CONFLICT DO NOTHING (both engines), then read under the lock."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(SyncClient)
+        .values(client_id=client_id, user_id=user.id, last_mutation_id=0, created_at=now, last_seen_at=now)
+        .on_conflict_do_nothing(index_elements=[SyncClient.client_id])
+    )
+    client = db.session.get(SyncClient, client_id, with_for_update=True, populate_existing=True)
+    if client is None or client.user_id != user.id:
         raise Conflict(
             "This device id belongs to another account; the app must start a new device id after logout.",
             code="client_of_another_user",
@@ -140,20 +150,93 @@ def _client(user: User, client_id: str, now: dt.datetime) -> SyncClient:
     return client
 
 
-_DIGEST = "request_sha256"  # stored beside each result, never sent back
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
-def _mutation_digest(mutation: dict[str, Any]) -> str:
+def _field(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda m: (m.get("fields") or {}).get(name) if isinstance(m.get("fields"), dict) else None
+
+
+# Entity → (the table whose row the mutation changes the version of, where its id is). Locked for
+# the whole batch before anything is applied, entries first, then sessions, each in id order.
+_LOCKED: dict[str, tuple[Any, Callable[[dict[str, Any]], Any]]] = {
+    "entry": (Entry, lambda m: m["id"]),
+    "sign_off": (Entry, _field("entry_id")),
+    "sign_off_request": (Entry, _field("entry_id")),
+    "supervision_session": (SupervisionSession, lambda m: m["id"]),
+    "supervision_session_confirm": (SupervisionSession, _field("session_id")),
+    "session_sign_off_request": (SupervisionSession, _field("session_id")),
+    "session_sign_off": (SupervisionSession, _field("session_id")),
+}
+
+
+def _lock_records(mutations: list[dict[str, Any]]) -> None:
+    """Lock every existing record the batch will change, in one order (table, then id) shared by
+    all pushes. Each applier locks its record again as it reads it (a no-op by then); taking them
+    one by one in mutation order instead would let two batches naming the same two entries in
+    opposite orders deadlock. SQLite needs none of this: its one writer holds the database."""
+    wanted: dict[Any, set[uuid.UUID]] = {Entry: set(), SupervisionSession: set()}
+    for mutation in mutations:
+        if mutation["entity"] in _LOCKED:  # a check-in makes new rows only
+            table, where = _LOCKED[mutation["entity"]]
+            record_id = _uuid(where(mutation))
+            if record_id is not None:
+                wanted[table].add(record_id)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table, ids in wanted.items():
+        if ids:
+            db.session.execute(
+                select(table.id).where(table.id.in_(ids)).order_by(table.id).with_for_update(key_share=True)
+            )
+
+
+# Stored beside each result, never sent back: the SHA-256 of the mutation's canonical JSON
+# (RFC 8785), so `2` and `2.0`, or keys in another order, are the same change. Results stored
+# before canonical digests carry the old digest under the old name and are compared with it.
+_DIGEST = "request_jcs_sha256"
+_LEGACY_DIGEST = "request_sha256"
+_HIDDEN = (_DIGEST, _LEGACY_DIGEST)
+
+
+def _what(mutation: dict[str, Any]) -> dict[str, Any]:
+    return {k: mutation.get(k) for k in ("entity", "id", "op", "base_version", "fields")}
+
+
+def mutation_digest(mutation: dict[str, Any]) -> str:
     """SHA-256 of what a mutation asks for, to tell a true replay from a reused mutation id."""
-    what = {k: mutation.get(k) for k in ("entity", "id", "op", "base_version", "fields")}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+    what = _what(mutation) | {"id": str(mutation.get("id"))}
+    try:
+        body = rfc8785.dumps(what)
+    except rfc8785.CanonicalizationError:
+        # Outside I-JSON (NaN, an integer beyond 2^53 - 1): no canonical form. Such a value never
+        # passes an entity's schema; a stable digest of Python's reading keeps replays answerable.
+        body = b"python:" + json.dumps(what, sort_keys=True, default=str).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
+def _legacy_digest(mutation: dict[str, Any]) -> str:
+    """The digest stored before canonical JSON (Python's dump of the parsed values)."""
+    return hashlib.sha256(json.dumps(_what(mutation), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _same_change(mutation: dict[str, Any], prior: dict[str, Any], digest: str) -> bool:
+    if _DIGEST in prior:
+        return prior[_DIGEST] == digest
+    if _LEGACY_DIGEST in prior:
+        return prior[_LEGACY_DIGEST] == _legacy_digest(mutation)
+    return True  # stored before digests existed
 
 
 def _replayed(mutation: dict[str, Any], prior: dict[str, Any], digest: str) -> dict[str, Any]:
     """The answer to a mutation id seen before: the first result again if it is the same change.
     A different change under a used id would otherwise be acknowledged and lost without a trace."""
     mid = mutation["mutation_id"]
-    if prior.get(_DIGEST, digest) != digest:
+    if not _same_change(mutation, prior, digest):
         return {
             "mutation_id": mid,
             "id": str(mutation["id"]),
@@ -164,8 +247,58 @@ def _replayed(mutation: dict[str, Any], prior: dict[str, Any], digest: str) -> d
             "The app must send every new change under a new number.",
             "errors": {"mutation_id": ["already used for a different change"]},
         }
-    first = {k: v for k, v in prior.items() if k != _DIGEST}
+    first = {k: v for k, v in prior.items() if k not in _HIDDEN}
     return {**first, "mutation_id": mid, "status": "duplicate", "first_status": first["status"]}
+
+
+def _out_of_order(last: int) -> dict[str, Any]:
+    return {
+        "status": "rejected",
+        "code": "out_of_order",
+        "message": "This change is older than a change this device sent before, and the server never "
+        "received it; applying it now could undo the newer one. Nothing was applied.",
+        "errors": {"mutation_id": [f"is not after {last}, the last change received from this device"]},
+    }
+
+
+# Errors of one mutation that a second try may not meet: a row another transaction inserted or
+# changed meanwhile (unique key), a deadlock or serialization failure (PostgreSQL SQLSTATE).
+_RETRY_STATES = {"40001", "40P01", "55P03"}
+_TRIES = 3
+
+
+def _retryable(err: Exception) -> bool:
+    if isinstance(err, IntegrityError | StaleDataError):
+        return True
+    return isinstance(err, OperationalError) and getattr(err.orig, "sqlstate", None) in _RETRY_STATES
+
+
+def _apply(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+    """One mutation inside its own SAVEPOINT: a domain refusal, or a clash with a transaction that
+    committed meanwhile, rolls back only this mutation. A clash is tried again (reading what the
+    other transaction wrote, e.g. the entry another device just created: then a `duplicate_id`
+    conflict); one that persists is reported, never allowed to fail the batch."""
+    reason = ""
+    for _ in range(_TRIES):
+        try:
+            with db.session.begin_nested():
+                return APPLIERS[mutation["entity"]](user, mutation, now, client_id)
+        except DomainError as err:
+            if err.status >= 500:
+                raise  # the server cannot apply it now (e.g. no signing key): the device retries later
+            return _result_for(err)
+        except (IntegrityError, OperationalError, StaleDataError) as err:
+            if not _retryable(err):
+                raise
+            reason = type(getattr(err, "orig", err)).__name__
+    current_app.logger.warning("sync mutation clashed %d times (%s)", _TRIES, reason)
+    return {
+        "status": "rejected",
+        "code": "concurrent_change",
+        "message": "This record was being changed by another request at the same moment; nothing was "
+        "applied. Make the change again.",
+        "errors": {"id": ["changed by another request at the same moment"]},
+    }
 
 
 def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
@@ -182,21 +315,21 @@ def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt
             )
         )
     }
+    _lock_records([m for m in ordered if m["mutation_id"] not in priors])
     results, stored = [], []
     for mutation in ordered:
         mid = mutation["mutation_id"]
-        digest = _mutation_digest(mutation)
+        digest = mutation_digest(mutation)
         prior = priors.get(mid)
         if prior is not None:
             results.append(_replayed(mutation, prior, digest))
             continue
-        try:
-            with db.session.begin_nested():
-                result = APPLIERS[mutation["entity"]](user, mutation, now, client_id)
-        except DomainError as err:
-            if err.status >= 500:
-                raise  # the server cannot apply it now (e.g. no signing key): the device retries later
-            result = _result_for(err)
+        if mid <= client.last_mutation_id:
+            # A device numbers its changes in the order it makes them and sends the oldest unsent
+            # first, so an unseen id below its last one is a change that arrived after a newer one.
+            result = _out_of_order(client.last_mutation_id)
+        else:
+            result = _apply(user, mutation, now, client_id)
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both
         # commit or neither does, so a retry after a lost response is answered "duplicate".

@@ -20,6 +20,8 @@ export class FakeServer {
   constructor() {
     this.entries = new Map(); // id → {version, fields, history: [{version, fields, client}]}
     this.seen = new Map(); // `${client}:${mid}` → result
+    this.last = new Map(); // client → highest mutation id received
+    this.outOfOrder = []; // mutations refused as out_of_order (the app must never cause one)
     this.feed = []; // ids in change order
     this.failures = []; // queued failures for the next calls: {on: 'push'|'pull', error, afterApply}
     this.calls = [];
@@ -46,7 +48,8 @@ export class FakeServer {
     const failure = this.takeFailure('push');
     if (failure && !failure.afterApply) throw failure.error;
     if (mutations.length > this.maxBatch) throw new HttpError(413, 'Too many mutations');
-    const results = mutations.map((m) => this.apply(client, m));
+    const ordered = [...mutations].sort((a, b) => a.mutation_id - b.mutation_id); // as the server does
+    const results = ordered.map((m) => this.apply(client, m));
     if (failure) throw failure.error; // applied, but the answer was lost
     return { results };
   }
@@ -54,7 +57,17 @@ export class FakeServer {
   apply(client, m) {
     const key = `${client}:${m.mutation_id}`;
     if (this.seen.has(key)) return { ...this.seen.get(key), status: 'duplicate', first_status: this.seen.get(key).status };
-    const result = { mutation_id: m.mutation_id, id: m.id, entity: 'entry', ...this.applyNew(client, m) };
+    const last = this.last.get(client) || 0;
+    let outcome;
+    if (m.mutation_id <= last) {
+      // never seen, yet older than this device's last change: it would undo a newer one
+      this.outOfOrder.push({ client, mutation_id: m.mutation_id, last });
+      outcome = { status: 'rejected', code: 'out_of_order', message: 'Older than a change sent before.', errors: { mutation_id: [`is not after ${last}`] } };
+    } else {
+      outcome = this.applyNew(client, m);
+    }
+    this.last.set(client, Math.max(last, m.mutation_id));
+    const result = { mutation_id: m.mutation_id, id: m.id, entity: 'entry', ...outcome };
     this.seen.set(key, result);
     return result;
   }
@@ -132,7 +145,7 @@ export class FakeServer {
 
   /** Another device changes an entry directly. */
   edit(id, fields, client = 'other-device') {
-    return this.apply(client, { mutation_id: Math.floor(Math.random() * 1e9), op: 'update', id, base_version: this.entries.get(id).version, fields });
+    return this.apply(client, { mutation_id: (this.last.get(client) || 0) + 1, op: 'update', id, base_version: this.entries.get(id).version, fields });
   }
 }
 

@@ -83,6 +83,7 @@ test('a lost response is retried and acknowledged once (duplicate), never applie
   assert.deepEqual(await store.outbox(), []);
   assert.equal(server.entries.get(rec.id).version, 1);
   assert.equal((await store.getEntry(rec.id)).state, 'synced');
+  assert.deepEqual(server.outOfOrder, [], 'a retried batch is never older than what the server has');
 });
 
 test('401 keeps the outbox, stops retrying, and resumes after logging in', async () => {
@@ -122,6 +123,7 @@ test('413 halves the batch until it fits', async () => {
   const sizes = server.calls.filter((c) => c.on === 'push').map((c) => c.size);
   assert.deepEqual(sizes.slice(0, 3), [10, 5, 2], 'halved until accepted');
   assert.ok(sizes.slice(2).every((s) => s <= 2), sizes.join(','));
+  assert.deepEqual(server.outOfOrder, [], 'halved batches go oldest first');
 });
 
 test('large outboxes go in batches', async () => {
@@ -234,6 +236,9 @@ test('a cursor reset pulls everything again, forgets what the server no longer s
   assert.ok(await store.getEntry(kept.id));
   assert.ok(await store.getEntry(local.id), 'unsent work survives a reset');
   assert.equal(await store.getMeta('resync'), null);
+  await engine.sync();
+  assert.deepEqual(await store.outbox(), [], 'the work kept through the reset is sent afterwards');
+  assert.deepEqual(server.outOfOrder, []);
 });
 
 test('sync is single-flight: a call during a run makes one more run', async () => {
@@ -285,6 +290,7 @@ test('random failures never lose a mutation: every change reaches the server exa
   // every mutation id the phone made was seen by the server exactly once (duplicates answered, not re-applied)
   const applied = [...server.seen.values()].filter((r) => r.status === 'applied');
   assert.equal(applied.length, await store.getMeta('next_mutation_id') - 1);
+  assert.deepEqual(server.outOfOrder, [], 'retries after lost answers never send a change after a newer one');
 });
 
 test('a sign-off decision made offline is queued, sent once, and its answer kept for the screen', async () => {
@@ -311,4 +317,26 @@ test('a sign-off decision made offline is queued, sent once, and its answer kept
   assert.equal(note.state, 'conflict');
   assert.match(note.result.message, /changed/);
   assert.deepEqual(await store.outbox(), []);
+});
+
+test('two tabs (or a tab and the service worker) syncing at once never send a change after a newer one', async () => {
+  let seed = 11;
+  const rnd = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  const store = await freshStore();
+  const server = new FakeServer();
+  const tab = () => new SyncEngine({ store, transport: server.transport(), timers: fakeTimers(), random: () => 1 });
+  const [a, b] = [tab(), tab()];
+  for (let round = 0; round < 25; round += 1) {
+    await createEntry(store, { ...ENTRY, title: `T${round}` });
+    if (rnd() < 0.3) server.failNext('push', new HttpError(0), { afterApply: rnd() < 0.5 });
+    const runs = [a.sync(), b.sync()];
+    if (rnd() < 0.5) await createEntry(store, { ...ENTRY, title: `During ${round}` }); // made while both send
+    await Promise.all(runs);
+  }
+  await a.sync();
+  await b.sync();
+  assert.deepEqual(server.outOfOrder, []);
+  assert.deepEqual(await store.outbox(), []);
+  const applied = [...server.seen.values()].filter((r) => r.status === 'applied');
+  assert.equal(applied.length, await store.getMeta('next_mutation_id') - 1, 'each change applied once');
 });

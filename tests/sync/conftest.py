@@ -9,6 +9,14 @@ from typing import Any
 
 import pytest
 
+from logbook.entries.schemas import EntrySchema
+from logbook.sync.schemas import (
+    PullItemSchema,
+    PushResultItemSchema,
+    SessionRecordSchema,
+    SignOffRequestRecordSchema,
+)
+
 TODAY = dt.date.today()  # noqa: DTZ011 - entries must fall in the API's plausibility window
 
 
@@ -50,6 +58,8 @@ class Device:
             "POST", "/api/v1/sync/push", json={"client_id": self.client_id, "mutations": list(mutations)}
         )
         assert response.status_code == expect, response.get_json()
+        if expect == 200:
+            check_push_answer(response.get_json())
         return response.get_json()
 
     def pull_all(self) -> list[dict[str, Any]]:
@@ -61,10 +71,39 @@ class Device:
             if page["reset"]:
                 self.cursor = None
                 continue
+            for item in page["items"]:
+                check_pull_item(item)
             items += page["items"]
             self.cursor = page["next_cursor"]
             if not page["has_more"]:
                 return items
+
+
+# What the OpenAPI document says each pulled record holds, by entity.
+RECORD_SCHEMAS = {
+    "entry": EntrySchema,
+    "sign_off_request": SignOffRequestRecordSchema,
+    "supervision_session": SessionRecordSchema,
+}
+
+
+def check_push_answer(answer: dict[str, Any]) -> None:
+    """Every key of every result is one the OpenAPI document names (PushResultItem)."""
+    documented = set(PushResultItemSchema().fields)
+    for result in answer.get("results", []):
+        assert set(result) <= documented, f"undocumented result keys: {set(result) - documented}"
+
+
+def check_pull_item(item: dict[str, Any]) -> None:
+    """A pulled item has the documented keys; its record exactly the documented fields of its entity."""
+    assert set(item) <= set(PullItemSchema().fields), item.keys()
+    assert ("record" in item) == (item["op"] == "upsert"), item
+    if "record" in item:
+        documented = set(RECORD_SCHEMAS[item["entity"]]().fields)
+        assert set(item["record"]) == documented, (
+            f"{item['entity']}: undocumented {set(item['record']) - documented}, "
+            f"missing {documented - set(item['record'])}"
+        )
 
 
 @pytest.fixture

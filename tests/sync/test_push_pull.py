@@ -44,13 +44,53 @@ def test_replaying_a_batch_or_a_prefix_changes_nothing(app, device, practitioner
     assert count_entries(app) == 3
 
 
-def test_out_of_order_mutation_ids(device, practitioner):
+def test_a_batch_applies_in_mutation_id_order_whatever_order_it_lists_them(device, practitioner):
     phone = device(practitioner)
     m1, m2, m3 = (phone.mutation("create", uuid.uuid4(), **entry_fields()) for _ in range(3))
-    assert phone.push(m3)["last_mutation_id"] == 3
-    out = phone.push(m2, m1)
-    assert [(r["mutation_id"], r["status"]) for r in out["results"]] == [(1, "applied"), (2, "applied")]
+    out = phone.push(m3, m1, m2)
+    assert [(r["mutation_id"], r["status"]) for r in out["results"]] == [
+        (1, "applied"),
+        (2, "applied"),
+        (3, "applied"),
+    ]
     assert out["last_mutation_id"] == 3
+    # a device's first push may start anywhere (its store may have numbered changes before)
+    other = device(practitioner)
+    other.ids = iter(range(500, 510))
+    assert other.push(other.mutation("create", uuid.uuid4(), **entry_fields()))["last_mutation_id"] == 500
+
+
+def test_an_unseen_change_older_than_the_devices_last_is_out_of_order(app, device, practitioner):
+    phone = device(practitioner)
+    rid = uuid.uuid4()
+    phone.push(phone.mutation("create", rid, **entry_fields(title="Made")))
+    older = phone.mutation("update", rid, 1, title="First thought")  # 2: held up on the way
+    newer = phone.mutation("update", rid, 1, title="Second thought")  # 3: arrives first
+    assert phone.push(newer)["results"][0]["status"] == "applied"
+    out = phone.push(older)
+    result = out["results"][0]
+    assert (result["status"], result["code"]) == ("rejected", "out_of_order")
+    assert result["errors"] == {"mutation_id": ["is not after 3, the last change received from this device"]}
+    assert out["last_mutation_id"] == 3
+    shown = phone.client.get(f"/api/v1/entries/{rid}").get_json()
+    assert (shown["title"], shown["version"]) == ("Second thought", 2)  # not silently overwritten
+    # the answer is kept like any other: the same change again is a duplicate of it
+    again = phone.push(older)["results"][0]
+    assert (again["status"], again["first_status"], again["code"]) == (
+        "duplicate",
+        "rejected",
+        "out_of_order",
+    )
+    # what the app really does never meets the rule: a batch retried after a lost answer, a prefix of
+    # it, or a batch with the unanswered changes first and new ones after
+    batch = [phone.mutation("update", rid, 2, description=f"Note {i}") for i in range(3)]
+    assert [r["status"] for r in phone.push(*batch[:2])["results"]] == ["applied", "applied"]
+    retried = phone.push(*batch)["results"]
+    assert [r["status"] for r in retried] == ["duplicate", "duplicate", "applied"]
+    assert [r["status"] for r in phone.push(batch[0])["results"]] == ["duplicate"]
+    # another device's numbering is its own
+    laptop = device(practitioner)
+    assert laptop.push(laptop.mutation("update", rid, 5, hours=2))["results"][0]["status"] == "applied"
 
 
 def test_a_rejected_mutation_does_not_block_the_rest(app, device, practitioner):
@@ -445,3 +485,67 @@ def test_a_reused_mutation_id_with_other_content_is_rejected_not_swallowed(app, 
     assert "request_sha256" not in result
     with app.app_context():
         assert db.session.get(Entry, rid).title == "Original"
+
+
+def _raw_push(phone, text: str):
+    """Send JSON text as written (numbers spelt as the device spells them)."""
+    response = phone.client.api(
+        "POST", "/api/v1/sync/push", data=text, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["results"][0]
+
+
+def _create_text(client_id: str, rid, hours: str, *, keys_reversed: bool = False) -> str:
+    fields = [
+        '"kind": "study_day"',
+        '"title": "Spelt differently"',
+        f'"start_date": "{TODAY.isoformat()}"',
+        f'"hours": {hours}',
+    ]
+    if keys_reversed:
+        fields.reverse()
+    body = ", ".join(fields)
+    mutation = f'{{"mutation_id": 1, "entity": "entry", "id": "{rid}", "op": "create", "fields": {{{body}}}}}'
+    return f'{{"client_id": "{client_id}", "mutations": [{mutation}]}}'
+
+
+def test_a_retry_with_numbers_written_differently_is_the_same_change(app, device, practitioner):
+    phone = device(practitioner)
+    rid = uuid.uuid4()
+    assert _raw_push(phone, _create_text(phone.client_id, rid, "2"))["status"] == "applied"
+    # 2.0, 2e0 and 20E-1 are the number 2; key order carries no meaning (RFC 8785 canonical JSON)
+    for spelling in ("2.0", "2e0", "20E-1"):
+        again = _raw_push(phone, _create_text(phone.client_id, rid, spelling, keys_reversed=True))
+        assert (again["status"], again["first_status"], again["version"]) == ("duplicate", "applied", 1)
+    # another number is another change under a used id
+    reused = _raw_push(phone, _create_text(phone.client_id, rid, "2.5"))
+    assert (reused["status"], reused["code"]) == ("rejected", "mutation_id_reused")
+    assert count_entries(app) == 1
+
+
+def test_results_stored_with_the_old_digest_still_answer_retries(app, device, practitioner):
+    """A mutation answered before canonical digests (its result holds the SHA-256 of Python's dump of
+    the parsed mutation, `request_sha256`) is still recognised when the device retries it."""
+    import hashlib
+    import json
+
+    from logbook.sync.models import SyncMutation
+
+    phone = device(practitioner)
+    rid = uuid.uuid4()
+    fields = entry_fields(title="Sent before the upgrade")
+    mutation = phone.mutation("create", rid, **fields)
+    phone.push(mutation)
+    old = {"entity": "entry", "id": rid, "op": "create", "base_version": None, "fields": fields}
+    old_digest = hashlib.sha256(json.dumps(old, sort_keys=True, default=str).encode()).hexdigest()
+    with app.app_context():
+        row = db.session.get(SyncMutation, (phone.client_id, 1))
+        result = {k: v for k, v in row.result.items() if k != "request_jcs_sha256"}
+        row.result = {**result, "request_sha256": old_digest}
+        db.session.commit()
+    again = phone.push(mutation)["results"][0]
+    assert (again["status"], again["first_status"]) == ("duplicate", "applied")
+    assert "request_sha256" not in again
+    changed = phone.push(dict(mutation, fields=entry_fields(title="Edited")))["results"][0]
+    assert (changed["status"], changed["code"]) == ("rejected", "mutation_id_reused")
