@@ -155,6 +155,10 @@ class SignOffDecisionRecordSchema(Schema):
     comment = fields.String(required=True)
     signer_name = fields.String(required=True)
     signed_at = fields.DateTime(required=True)
+    label = fields.String(
+        required=True,
+        metadata={"description": 'Beside the signer name: "External (HCPC PYL12345)", "Imported", or empty'},
+    )
 
 
 class SignOffRequestRecordSchema(Schema):
@@ -172,6 +176,14 @@ class SignOffRequestRecordSchema(Schema):
     signer_role = fields.String(required=True)
     message = fields.String(required=True)
     state = fields.String(required=True)
+    external_approval = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "pending: an org admin must approve this external signer before the link is "
+            "emailed; refused: they did not (the request is cancelled); null otherwise"
+        },
+    )
     created_at = fields.DateTime(required=True)
     closed_at = fields.DateTime(required=True, allow_none=True)
     decision = fields.Nested(SignOffDecisionRecordSchema, required=True, allow_none=True)
