@@ -314,7 +314,9 @@ def notifications_run() -> None:
             default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
         )
         db.session.commit()
-        sent = service.deliver_email(now=now, base_url=current_app.config["PUBLIC_URL"] or "")
+        from logbook.urls import public_url
+
+        sent = service.deliver_email(now=now, base_url=public_url())
         db.session.commit()
     click.echo(f"Reminders created: {made}. Emails sent: {sent}.")
 
@@ -398,9 +400,11 @@ def export_portfolio(
     with app.app_context(), bar:
         try:
             owner = service.get_user_by_email(email=email)
+            from logbook.urls import public_url
+
             context = service.build_document(
                 owner=owner,
-                verify_url=(app.config.get("PUBLIC_URL") or "http://localhost:5000").rstrip("/") + "/verify",
+                verify_url=public_url("/verify"),
                 now=utcnow(),
                 format=fmt,
                 date_from=date_from.date() if date_from else None,

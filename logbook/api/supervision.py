@@ -46,6 +46,7 @@ from logbook.supervision.schemas import (
     SignOffSchema,
 )
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision and sign-off")
 pages = FlaskBlueprint("signoff_pages", __name__)
@@ -59,7 +60,7 @@ def _present(sign_off) -> dict:
 
 
 def _base_url() -> str:
-    return (current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/")
+    return public_url()
 
 
 @blp.route("/entries/<uuid:entry_id>/sign-off-requests", methods=["POST"])
