@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # the secret comes from the environment; None is refused in production  # nosec B105
     "DATABASE_URL": None,  # None → SQLite file in the instance folder
     "SESSION_LIFETIME_DAYS": 30,  # offline phones may stay away for weeks; queued work must survive
-    "RATELIMIT_STORAGE_URI": "memory://",  # use redis://… when several app servers run
+    "RATELIMIT_STORAGE_URI": "database://",  # shared by every worker: the app's database, or redis://host:6379/0
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOCKOUT_AFTER_FAILURES": 10,  # failed logins in a row (any time apart) that lock an email address
@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "SYNC_RATE_LIMIT": "600 per minute",
     "CHECK_IN_FAILURE_LIMIT": "30 per 10 minutes",  # refused check-ins (wrong or expired codes) per person
+    "VERIFY_RATE_LIMIT": "60 per minute",  # /verify look-ups per address
+    "VERIFY_MISS_LIMIT": "20 per hour",  # unknown /verify codes per address
     "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
     "MAIL_URL": None,  # None → .eml files in instance/outbox; console://, memory://, smtp://user:pw@host:587?starttls=1
     "MAIL_FROM": "CPD Logbook <no-reply@localhost>",

@@ -50,11 +50,11 @@ def export_portfolio(data):
 
 
 def _verify_limit() -> str:
-    return current_app.config.get("VERIFY_RATE_LIMIT", "60 per minute")
+    return current_app.config["VERIFY_RATE_LIMIT"]
 
 
 def _verify_miss_limit() -> str:
-    return current_app.config.get("VERIFY_MISS_LIMIT", "20 per hour")
+    return current_app.config["VERIFY_MISS_LIMIT"]
 
 
 @pages.route("/verify")

@@ -1,0 +1,128 @@
+"""Rate-limit counters that every worker and every app server shares.
+
+flask-limiter keeps its counters in a `limits` storage. `memory://` is one counter per process: with
+gunicorn's several workers each worker counted on its own, so 20 wrong /verify codes an hour became
+58-72 and 5 failed logins per account became 6-9 (issue #17). Production therefore counts in a store
+all workers share: the app's own database by default (`database://`, this module: SQLite or
+PostgreSQL, one row per limit key and window, incremented by one atomic upsert), or Redis
+(`redis://host:6379/0`, limits' own RedisStorage). `logbook serve --prod` refuses `memory://` with more
+than one worker (logbook/cli.py).
+
+Keys are stored as SHA-256 digests: a login limit's key holds the email address being tried, and the
+table need not hold addresses of people who have no account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+
+import sqlalchemy as sa
+from limits.storage import Storage
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from logbook.extensions import Base, db
+
+SCHEME = "database"
+_PURGE_EVERY = 500  # increments (per process) between deletions of expired rows
+
+
+class RateLimitCounter(Base):
+    """One fixed window of one rate limit: hits so far and when the window ends (Unix seconds)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    expires_at: Mapped[float] = mapped_column(sa.Double, nullable=False, index=True)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class DatabaseStorage(Storage):
+    """A `limits` storage in the app's database (fixed-window strategy: incr/get/get_expiry/clear).
+
+    Each call runs in its own short transaction on its own pooled connection, never the request's
+    session: a count must survive the request's rollback (a refused login is an error response), and
+    must be visible to every other worker at once. The increment is one statement, an
+    INSERT … ON CONFLICT DO UPDATE that starts a new window when the old one has ended, so concurrent
+    workers never lose a hit (PostgreSQL locks the row; SQLite serialises writers).
+    Needs an application context (the engine is the current app's: tests run many apps).
+    """
+
+    STORAGE_SCHEME = [SCHEME]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: float | str | bool):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._calls = itertools.count(1)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError
+
+    @staticmethod
+    def _table() -> sa.Table:
+        return RateLimitCounter.__table__  # type: ignore[return-value]
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        table = self._table()
+        now = time.time()
+        engine = db.engine
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table).values(key_sha256=_digest(key), hits=amount, expires_at=now + expiry)
+        ended = table.c.expires_at <= now
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.key_sha256],
+            set_={
+                "hits": sa.case((ended, amount), else_=table.c.hits + amount),
+                "expires_at": sa.case((ended, now + expiry), else_=table.c.expires_at),
+            },
+        ).returning(table.c.hits)
+        with engine.begin() as conn:
+            hits = conn.execute(statement).scalar_one()
+            if next(self._calls) % _PURGE_EVERY == 0:
+                conn.execute(sa.delete(table).where(table.c.expires_at < now))
+        return int(hits)
+
+    def get(self, key: str) -> int:
+        table = self._table()
+        with db.engine.connect() as conn:
+            hits = conn.execute(
+                sa.select(table.c.hits).where(
+                    table.c.key_sha256 == _digest(key), table.c.expires_at > time.time()
+                )
+            ).scalar_one_or_none()
+        return int(hits or 0)
+
+    def get_expiry(self, key: str) -> float:
+        table = self._table()
+        now = time.time()
+        with db.engine.connect() as conn:
+            expires = conn.execute(
+                sa.select(table.c.expires_at).where(
+                    table.c.key_sha256 == _digest(key), table.c.expires_at > now
+                )
+            ).scalar_one_or_none()
+        return float(expires) if expires is not None else now
+
+    def check(self) -> bool:
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(sa.select(sa.literal(1)))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with db.engine.begin() as conn:
+            return conn.execute(sa.delete(self._table())).rowcount
+
+    def clear(self, key: str) -> None:
+        table = self._table()
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.key_sha256 == _digest(key)))
