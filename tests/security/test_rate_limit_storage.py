@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from logbook import cli
+from logbook import cli, create_app
 from logbook.extensions import db
-from logbook.ratelimit import DatabaseStorage, RateLimitCounter
+from logbook.ratelimit import DatabaseStorage, RateLimitCounter, counter_engine
+from tests.conftest import _config
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def test_increments_count_and_a_new_window_starts_when_the_old_one_ends(app, sto
 
 def test_keys_are_stored_as_digests_not_as_email_addresses(app, storage):
     storage.incr("LIMITER/login-account:someone@example.org/auth.login/5/15/minute", 900)
-    [row] = db.session.scalars(select(RateLimitCounter)).all()
+    with counter_engine().connect() as conn:
+        [row] = conn.execute(select(RateLimitCounter.__table__)).all()
     assert len(row.key_sha256) == 64
     assert "someone" not in row.key_sha256
 
@@ -110,3 +112,22 @@ def test_storage_uri_default_is_the_database(tmp_path):
     from logbook.config import build_config
 
     assert build_config(str(tmp_path), None, environ={})["RATELIMIT_STORAGE_URI"] == "database://"
+
+
+def test_a_limit_keyed_by_the_logged_in_user_works_in_a_writing_request(database_url, tmp_path, practitioner):
+    """The sync push's limit is keyed by the user, read through the request's session before the view
+    runs; on SQLite that first read takes the database's write lock for the request (a POST). The
+    counters therefore live in their own file there: the push is answered, not kept waiting on its
+    own request until 503 (as CI's worker-kill test saw)."""
+    from tests.conftest import ApiClient
+
+    application = create_app({**_config(database_url, tmp_path), "RATELIMIT_STORAGE_URI": "database://"})
+    application.test_client_class = ApiClient
+    phone = application.test_client()
+    assert phone.login(practitioner.email).status_code == 200
+    for batch in range(3):
+        response = phone.api("POST", "/api/v1/sync/push", json={"client_id": "device-1", "mutations": []})
+        assert response.status_code == 200, (batch, response.get_json())
+        assert int(response.headers["X-RateLimit-Remaining"]) == 600 - 1 - batch
+    with application.app_context():
+        db.engine.dispose()
