@@ -108,11 +108,19 @@ def _own_account_key() -> str:
     return f"password-change:{user.id if user is not None else '?'}"
 
 
+def _wrong_current_password(response) -> bool:
+    """Only a wrong current password counts towards the limit (a malformed body guesses nothing)."""
+    if response.status_code != 422:
+        return False
+    body = response.get_json(silent=True) or {}
+    return "current_password" in ((body.get("error") or {}).get("fields") or {})
+
+
 @blp.route("/me/password", methods=["POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     key_func=_own_account_key,
-    deduct_when=lambda response: response.status_code == 422,
+    deduct_when=_wrong_current_password,
     error_message="Too many tries. Wait 15 minutes and try again.",
 )
 @login_required

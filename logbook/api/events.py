@@ -122,6 +122,8 @@ def event_item(event_id):
 
 @blp.route("/events/<uuid:event_id>/invite.ics")
 @login_required
+@blp.response(200, content_type="text/calendar", description="The event as an iCalendar file (RFC 5545)")
+@blp.doc(responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def event_invite(event_id):
     """The event as a downloadable calendar invite."""
     body = service.event_ics(viewer=current_user(), event_id=event_id, now=utcnow())

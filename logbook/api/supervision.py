@@ -349,6 +349,8 @@ def _ics(body: bytes, filename: str) -> Response:
 
 @blp.route("/supervision/sessions/<uuid:session_id>/invite.ics")
 @login_required
+@blp.response(200, content_type="text/calendar", description="The session as an iCalendar file (RFC 5545)")
+@blp.doc(responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def session_invite(session_id):
     """One session as a downloadable calendar invite."""
     return _ics(calendar.invite_ics(viewer=current_user(), session_id=session_id), "supervision.ics")
