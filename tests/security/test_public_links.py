@@ -13,6 +13,7 @@ from flask import Flask
 from logbook import create_app
 from logbook.config import DEV_PUBLIC_URL
 from logbook.errors import ValidationFailed
+from logbook.extensions import db
 from tests.conftest import _config
 from tests.supervision.conftest import TODAY, entry_data, link_token
 from tests.sync.conftest import Device
@@ -43,7 +44,6 @@ def app(request, database_url, tmp_path):
     assert application.config["PUBLIC_URL"] == (request.param or DEV_PUBLIC_URL)
     application.config["MAIL_URL"] = "memory://"
     yield application
-    from logbook.extensions import db
 
     with application.app_context():
         db.session.remove()
@@ -266,13 +266,17 @@ def test_without_a_configured_url_links_use_the_documented_default_not_the_host(
 ):
     """Outside production an unset LOGBOOK_PUBLIC_URL means http://127.0.0.1:5000, whatever Host says."""
     dev = create_app({**_config(database_url, tmp_path / "dev"), "MAIL_URL": "memory://"})
-    client = dev.test_client()
-    page = client.get("/forgot-password", headers={"Host": ATTACKER})
-    client.post(
-        "/forgot-password",
-        data={"email": practitioner.email, "csrf_token": _csrf(page.text)},
-        headers={"Host": ATTACKER},
-    )
-    [mail] = dev.extensions["logbook.outbox"]
-    assert ATTACKER not in mail.body
-    assert "http://127.0.0.1:5000/reset-password/" in mail.body
+    try:
+        client = dev.test_client()
+        page = client.get("/forgot-password", headers={"Host": ATTACKER})
+        client.post(
+            "/forgot-password",
+            data={"email": practitioner.email, "csrf_token": _csrf(page.text)},
+            headers={"Host": ATTACKER},
+        )
+        [mail] = dev.extensions["logbook.outbox"]
+        assert ATTACKER not in mail.body
+        assert "http://127.0.0.1:5000/reset-password/" in mail.body
+    finally:
+        with dev.app_context():
+            db.engine.dispose()
