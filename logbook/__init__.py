@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from logbook import ratelimit  # noqa: F401 - registers the database:// rate-limit storage with `limits`
 from logbook.config import build_config
 from logbook.extensions import csrf, db, limiter, migrate
 from logbook.safejson import BudgetRequest

@@ -35,6 +35,7 @@ def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
     """Serve the app (development server, or gunicorn with --prod)."""
     if prod:
         workers = workers or 2 * (os.cpu_count() or 1)
+        _check_shared_rate_limits(workers)
         gunicorn = Path(sys.executable).with_name("gunicorn")
         args = [
             str(gunicorn),
@@ -50,6 +51,23 @@ def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
     app = _app()
     click.echo(f"CPD Logbook on http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def _check_shared_rate_limits(workers: int) -> None:
+    """Refuse per-process rate-limit counters with several workers: each worker would count on its
+    own, and every documented limit would be multiplied by the number of workers (docs/security.md)."""
+    from logbook.config import ConfigError, build_config
+
+    try:
+        uri = str(build_config(str(Path.cwd() / "instance"), None)["RATELIMIT_STORAGE_URI"])
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+    if workers > 1 and uri.split(":", 1)[0].lower() in {"memory", "async+memory"}:
+        raise click.ClickException(
+            f"LOGBOOK_RATELIMIT_STORAGE_URI={uri} counts rate limits in each worker's memory, so with "
+            f"{workers} workers every limit would allow up to {workers} times its number. Use the "
+            "database (database://, the default) or Redis (redis://host:6379/0), or --workers 1."
+        )
 
 
 @main.command("init-db")
@@ -319,7 +337,9 @@ def notifications_run() -> None:
             default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
         )
         db.session.commit()
-        sent = service.deliver_email(now=now, base_url=current_app.config["PUBLIC_URL"] or "")
+        from logbook.urls import public_url
+
+        sent = service.deliver_email(now=now, base_url=public_url())
         db.session.commit()
     click.echo(f"Reminders created: {made}. Emails sent: {sent}.")
 
@@ -403,9 +423,11 @@ def export_portfolio(
     with app.app_context(), bar:
         try:
             owner = service.get_user_by_email(email=email)
+            from logbook.urls import public_url
+
             context = service.build_document(
                 owner=owner,
-                verify_url=(app.config.get("PUBLIC_URL") or "http://localhost:5000").rstrip("/") + "/verify",
+                verify_url=public_url("/verify"),
                 now=utcnow(),
                 format=fmt,
                 date_from=date_from.date() if date_from else None,

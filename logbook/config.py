@@ -6,13 +6,14 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",  # development | testing | production
     "SECRET_KEY": None,  # the secret comes from the environment; None is refused in production  # nosec B105
     "DATABASE_URL": None,  # None → SQLite file in the instance folder
     "SESSION_LIFETIME_DAYS": 30,  # offline phones may stay away for weeks; queued work must survive
-    "RATELIMIT_STORAGE_URI": "memory://",  # use redis://… when several app servers run
+    "RATELIMIT_STORAGE_URI": "database://",  # shared by every worker: the app's database, or redis://host:6379/0
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOCKOUT_AFTER_FAILURES": 10,  # failed logins in a row (any time apart) that lock an email address
@@ -32,10 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "SYNC_RATE_LIMIT": "600 per minute",
     "CHECK_IN_FAILURE_LIMIT": "30 per 10 minutes",  # refused check-ins (wrong or expired codes) per person
+    "VERIFY_RATE_LIMIT": "60 per minute",  # /verify look-ups per address
+    "VERIFY_MISS_LIMIT": "20 per hour",  # unknown /verify codes per address
     "SYNC_EPOCH": 1,  # bump after restoring a backup: every device then re-pulls from the start
     "MAIL_URL": None,  # None → .eml files in instance/outbox; console://, memory://, smtp://user:pw@host:587?starttls=1
     "MAIL_FROM": "CPD Logbook <no-reply@localhost>",
-    "PUBLIC_URL": None,  # base of links in emails (e.g. https://cpd.example.org); None → the request's host
+    "PUBLIC_URL": None,  # base of every link that leaves the request (https://cpd.example.org); see urls.py
     "EXTERNAL_SIGNOFF_DAYS": 7,  # how long an external signer's single-use link works
     "EXTERNAL_SIGNOFF_FAILURE_LIMIT": "10 per hour",  # refused link attempts allowed per address
     "EXTERNAL_SIGNOFF_REQUESTS_PER_DAY": 10,  # external sign-off requests per practitioner in 24 hours (429)
@@ -53,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).
 _TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int)}
+
+# The base of links outside production when LOGBOOK_PUBLIC_URL is unset (`flask run`'s address).
+# Never the request's Host: that header is the caller's to choose (logbook/urls.py).
+DEV_PUBLIC_URL = "http://127.0.0.1:5000"
 
 INSECURE_SECRET = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development/testing  # nosec B105
 
@@ -77,6 +84,28 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _public_url(value: Any, env: str) -> str:
+    """LOGBOOK_PUBLIC_URL checked: an http(s) URL with a host and nothing after the path. Production
+    refuses to start without it; development and testing fall back to DEV_PUBLIC_URL."""
+    if not value:
+        if env == "production":
+            raise ConfigError(
+                "Refusing to start in production without LOGBOOK_PUBLIC_URL (the address people use, "
+                "e.g. https://cpd.example.org): every emailed, printed and scanned link is built from it"
+            )
+        return DEV_PUBLIC_URL
+    try:
+        parts = urlsplit(str(value).strip())
+        host, _port = parts.hostname, parts.port  # .port raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"LOGBOOK_PUBLIC_URL={value!r} is not a URL") from exc
+    if parts.scheme not in {"http", "https"} or not host:
+        raise ConfigError(f"LOGBOOK_PUBLIC_URL={value!r} must be an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise ConfigError(f"LOGBOOK_PUBLIC_URL={value!r} must not carry credentials, a query or a fragment")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
 def build_config(
     instance_path: str, overrides: dict[str, Any] | None, environ: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -99,6 +128,7 @@ def build_config(
         raise ConfigError("LOGBOOK_SECRET_KEY must be a random value of at least 32 characters")
     if env == "production" and environment.get("LOGBOOK_PASSWORD_HASHING", "standard") != "standard":
         raise ConfigError("LOGBOOK_PASSWORD_HASHING is for test suites only; unset it in production")
+    cfg["PUBLIC_URL"] = _public_url(cfg["PUBLIC_URL"], env)
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "logbook.sqlite3")
     if not cfg["EVIDENCE_URL"]:

@@ -32,5 +32,6 @@ from logbook.insights.models import InsightCompliance, InsightRefresh  # noqa: F
 from logbook.jobs.models import Job  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.portfolio.models import VerificationCode  # noqa: F401
+from logbook.ratelimit import RateLimitCounter  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
 from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401

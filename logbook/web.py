@@ -117,7 +117,7 @@ def register_web(app: Flask) -> None:
         h = response.headers
         h.setdefault("Content-Security-Policy", CSP)
         h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "same-origin"
+        h.setdefault("Referrer-Policy", "same-origin")  # token pages send no-referrer: kept
         h["X-Frame-Options"] = "DENY"
         h["Permissions-Policy"] = "camera=(self), geolocation=(), microphone=()"
         h["Cross-Origin-Opener-Policy"] = "same-origin"

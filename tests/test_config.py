@@ -4,7 +4,9 @@ import os
 
 import pytest
 
-from logbook.config import ConfigError, build_config
+from logbook.config import DEV_PUBLIC_URL, ConfigError, build_config
+
+PUBLIC = "https://cpd.example.org"
 
 
 def test_defaults_then_environment_then_mapping(tmp_path):
@@ -32,7 +34,7 @@ def test_production_refuses_weak_or_missing_secret(tmp_path, secret):
 
 
 def test_production_with_real_secret_uses_secure_cookies(tmp_path):
-    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "x" * 40}
+    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "x" * 40, "LOGBOOK_PUBLIC_URL": PUBLIC}
     cfg = build_config(str(tmp_path), None, environ=env)
     assert cfg["SESSION_COOKIE_SECURE"] is True
 
@@ -48,7 +50,7 @@ def test_unknown_environment_name_refused(tmp_path):
 
 
 def test_fast_password_hashing_is_refused_in_production(tmp_path):
-    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "s" * 40}
+    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "s" * 40, "LOGBOOK_PUBLIC_URL": PUBLIC}
     with pytest.raises(ConfigError, match="LOGBOOK_PASSWORD_HASHING"):
         build_config(str(tmp_path), None, environ={**env, "LOGBOOK_PASSWORD_HASHING": "fast-for-tests"})
     assert build_config(str(tmp_path), None, environ=env)["ENV"] == "production"
@@ -65,3 +67,42 @@ def test_standard_password_hashing_is_the_default():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert out.startswith("standard $argon2id$v=19$m=65536,t=3,p=4")
+
+
+def test_production_refuses_to_start_without_public_url(tmp_path):
+    """Every emailed, printed and scanned link is built from LOGBOOK_PUBLIC_URL (never from the
+    request's Host), so production cannot run without it."""
+    env = {"LOGBOOK_ENV": "production", "LOGBOOK_SECRET_KEY": "s" * 40}
+    with pytest.raises(ConfigError, match="LOGBOOK_PUBLIC_URL"):
+        build_config(str(tmp_path), None, environ=env)
+    with pytest.raises(ConfigError, match="LOGBOOK_PUBLIC_URL"):
+        build_config(str(tmp_path), None, environ={**env, "LOGBOOK_PUBLIC_URL": ""})
+    cfg = build_config(str(tmp_path), None, environ={**env, "LOGBOOK_PUBLIC_URL": PUBLIC + "/"})
+    assert cfg["PUBLIC_URL"] == PUBLIC  # stored without the trailing slash
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "cpd.example.org",  # no scheme
+        "ftp://cpd.example.org",
+        "javascript:alert(1)",
+        "https://",  # no host
+        "https:///path-only",
+        "https://user:pw@cpd.example.org",  # credentials would be mailed to everyone
+        "https://cpd.example.org/?next=x",
+        "https://cpd.example.org/#frag",
+        "https://cpd.example.org:99999",  # a port that cannot exist
+    ],
+)
+def test_public_url_must_be_an_http_url_with_a_host(tmp_path, url):
+    for env_name in ("production", "development"):
+        env = {"LOGBOOK_ENV": env_name, "LOGBOOK_SECRET_KEY": "s" * 40, "LOGBOOK_PUBLIC_URL": url}
+        with pytest.raises(ConfigError, match="LOGBOOK_PUBLIC_URL"):
+            build_config(str(tmp_path), None, environ=env)
+
+
+def test_public_url_outside_production_defaults_to_the_dev_server(tmp_path):
+    assert build_config(str(tmp_path), None, environ={})["PUBLIC_URL"] == DEV_PUBLIC_URL == "http://127.0.0.1:5000"
+    cfg = build_config(str(tmp_path), None, environ={"LOGBOOK_PUBLIC_URL": "http://10.0.0.5:8080/cpd/"})
+    assert cfg["PUBLIC_URL"] == "http://10.0.0.5:8080/cpd"  # a sub-path is kept

@@ -89,6 +89,13 @@ class LoginResultSchema(Schema):
     csrf_token = fields.String()
 
 
+class PasswordChangeSchema(Schema):
+    """POST /me/password: one's own password, changed with the current one."""
+
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
 class CsrfSchema(Schema):
     """A CSRF token to send back in the X-CSRFToken header."""
 

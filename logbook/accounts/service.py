@@ -186,6 +186,19 @@ def set_password(*, user: User, password: str) -> None:
     db.session.flush()
 
 
+def change_own_password(*, user: User, current_password: str, new_password: str) -> None:
+    """A person changes their own password: only with the current one (wrong: 422 naming the field,
+    nothing changed). Every session of the account ends, as after any password change."""
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed(
+            "Your current password is not right.", fields={"current_password": ["does not match"]}
+        )
+    problems = password_problems(new_password, email=user.email, name=user.name)
+    if problems:
+        raise ValidationFailed("The password is not acceptable.", fields={"new_password": problems})
+    set_password(user=user, password=new_password)
+
+
 # --- organisations ---------------------------------------------------------------------------
 
 
@@ -489,6 +502,13 @@ def update_user(*, organisation_id: uuid.UUID, user_id: uuid.UUID, data: dict[st
         raise ValidationFailed(
             "You cannot remove your own admin rights or deactivate yourself.",
             fields={"roles": ["another org admin must do this"]},
+        )
+    if user.id == actor.id and "password" in data:
+        # Whoever holds an admin's session must not be able to take the account over: one's own
+        # password changes only with the current one (change_own_password), or by the emailed reset.
+        raise ValidationFailed(
+            "Change your own password with your current one (POST /api/v1/me/password), not here.",
+            fields={"password": ["your own password needs your current one: POST /api/v1/me/password"]},
         )
     apply_user_fields(user, organisation_id, data)
     if data.get("password"):

@@ -40,6 +40,34 @@ def _huge_integers(value: Any, path: str = "") -> list[str]:
     return []
 
 
+def _loose_booleans(schema: Schema, data: Any, path: str = "") -> list[str]:
+    """Where a JSON body holds something other than true/false for a boolean field (marshmallow takes
+    0, 1, "yes", "on"…; the OpenAPI document says boolean), nested objects and lists included."""
+    if not isinstance(data, dict):
+        return []
+    out: list[str] = []
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if key in data:
+            out += _loose_in_field(field, data[key], f"{path}.{key}" if path else key)
+    return out
+
+
+def _loose_in_field(field: Any, value: Any, path: str) -> list[str]:
+    if isinstance(field, fields.Boolean):
+        return [path] if value is not None and not isinstance(value, bool) else []
+    if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        if field.many:
+            items = value if isinstance(value, list) else []
+            return [
+                p for i, item in enumerate(items) for p in _loose_booleans(field.schema, item, f"{path}.{i}")
+            ]
+        return _loose_booleans(field.schema, value, path)
+    if isinstance(field, fields.List) and isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _loose_in_field(field.inner, item, f"{path}.{i}")]
+    return []
+
+
 class LogbookParser(FlaskParser):
     """webargs' Flask parser, refusing JSON over the request budgets (400/413, logbook/safejson.py),
     text the database cannot store (NUL, lone surrogates) and integers too large to store (422
@@ -57,6 +85,16 @@ class LogbookParser(FlaskParser):
 
     # webargs' own signature: it passes these positionally
     def _process_location_data(self, location_data, schema, req, location, unknown, validators):  # noqa: PLR0917
+        if location == "json":
+            # Every operation with a body documents it as required: an absent body (or one that is
+            # not JSON) is refused rather than read as {} (schemathesis found PATCHes accepting it).
+            if location_data is missing:
+                raise ValidationError(
+                    {"_schema": ["A JSON body is required (Content-Type: application/json)."]}
+                )
+            loose = _loose_booleans(schema, location_data)
+            if loose:
+                raise ValidationError({p: ["Must be true or false."] for p in loose})
         data = super()._process_location_data(location_data, schema, req, location, unknown, validators)
         huge = _huge_integers(data)
         if huge:

@@ -7,8 +7,14 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from logbook.accounts import service
-from logbook.accounts.auth import current_user, log_in, log_out
-from logbook.accounts.schemas import CsrfSchema, LoginResultSchema, LoginSchema, MeSchema
+from logbook.accounts.auth import current_user, log_in, log_out, login_required
+from logbook.accounts.schemas import (
+    CsrfSchema,
+    LoginResultSchema,
+    LoginSchema,
+    MeSchema,
+    PasswordChangeSchema,
+)
 from logbook.extensions import db, limiter
 from logbook.timeutil import utcnow
 
@@ -95,3 +101,40 @@ def logout():
 def me():
     """The logged-in user, their roles, team, job role and registrations."""
     return current_user()
+
+
+def _own_account_key() -> str:
+    user = current_user()
+    return f"password-change:{user.id if user is not None else '?'}"
+
+
+def _wrong_current_password(response) -> bool:
+    """Only a wrong current password counts towards the limit (a malformed body guesses nothing)."""
+    if response.status_code != 422:
+        return False
+    body = response.get_json(silent=True) or {}
+    return "current_password" in ((body.get("error") or {}).get("fields") or {})
+
+
+@blp.route("/me/password", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_own_account_key,
+    deduct_when=_wrong_current_password,
+    error_message="Too many tries. Wait 15 minutes and try again.",
+)
+@login_required
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, LoginResultSchema)
+@blp.alt_response(401, description="Not logged in")
+@blp.alt_response(422, description="The current password is wrong, or the new one breaks the policy")
+@blp.alt_response(429, description="Too many refused tries for this account (LOGIN_LIMIT_PER_ACCOUNT)")
+def change_password(data):
+    """Change your own password; the current one is required. Every session of the account ends
+    (other devices log in again); this browser gets a fresh session and CSRF token in the answer."""
+    user = current_user()
+    service.change_own_password(
+        user=user, current_password=data["current_password"], new_password=data["new_password"]
+    )
+    token = log_in(user)
+    return {"user": user, "csrf_token": token}

@@ -39,6 +39,7 @@ from logbook.events.schemas import (
 )
 from logbook.extensions import limiter
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Learning offer: events and check-in")
 
@@ -121,6 +122,8 @@ def event_item(event_id):
 
 @blp.route("/events/<uuid:event_id>/invite.ics")
 @login_required
+@blp.response(200, content_type="text/calendar", description="The event as an iCalendar file (RFC 5545)")
+@blp.doc(responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def event_invite(event_id):
     """The event as a downloadable calendar invite."""
     body = service.event_ics(viewer=current_user(), event_id=event_id, now=utcnow())
@@ -167,12 +170,7 @@ def check_in_qr(args, event_id):
         event_secret=event.check_in_secret,
         scanned_at=now,
     )
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
-        from flask import request
-
-        base = request.host_url.rstrip("/")
-    qr = segno.make(f"{base}/app/checkin/{args['code']}", error="m")
+    qr = segno.make(public_url(f"/app/checkin/{args['code']}"), error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff", title="Check-in QR code")
     response = Response(out.getvalue(), mimetype="image/svg+xml")

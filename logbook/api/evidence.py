@@ -42,8 +42,12 @@ class EvidenceItem(MethodView):
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     )
-    @blp.response(201, EvidenceSchema, description="Stored for the first time")
-    @blp.alt_response(200, schema=EvidenceSchema, description="Already stored: nothing new was written")
+    @blp.response(201, EvidenceSchema, description="Uploaded by this person for the first time")
+    @blp.alt_response(
+        200,
+        schema=EvidenceSchema,
+        description="This person had uploaded it before (whether others hold the same file is never told)",
+    )
     @blp.alt_response(413, description="Larger than EVIDENCE_MAX_BYTES")
     @blp.alt_response(415, description="Not a JPEG, PNG, HEIC, PDF or DOCX file")
     @blp.alt_response(422, description="The bytes do not match the SHA-256 in the address")

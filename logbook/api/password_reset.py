@@ -18,6 +18,7 @@ from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import client_address, limiter
 from logbook.notifications.mail import mailer
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 pages = Blueprint("password_reset", __name__)
 
@@ -81,7 +82,7 @@ def forgot_password():
         email=email,
         now=utcnow(),
         lifetime=dt.timedelta(minutes=_minutes()),
-        base_url=(current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/"),
+        base_url=public_url(),
         mailer=mailer(),
     )
     return _page("password_sent.html", email=email, minutes=_minutes())

@@ -15,14 +15,15 @@ from logbook.jobs.schemas import JobSchema
 from logbook.portfolio import service
 from logbook.portfolio.schemas import PortfolioRequestSchema
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("portfolio", __name__, url_prefix="/api/v1", description="Portfolio PDFs")
 pages = FlaskBlueprint("portfolio_pages", __name__)
 
 
 def verify_base_url() -> str:
-    """Where /verify lives, as printed in PDFs (PUBLIC_URL, else this request's host)."""
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + "/verify"
+    """Where /verify lives, as printed in PDFs (LOGBOOK_PUBLIC_URL, never this request's host)."""
+    return public_url("/verify")
 
 
 @blp.route("/portfolio", methods=["POST"])
@@ -49,11 +50,11 @@ def export_portfolio(data):
 
 
 def _verify_limit() -> str:
-    return current_app.config.get("VERIFY_RATE_LIMIT", "60 per minute")
+    return current_app.config["VERIFY_RATE_LIMIT"]
 
 
 def _verify_miss_limit() -> str:
-    return current_app.config.get("VERIFY_MISS_LIMIT", "20 per hour")
+    return current_app.config["VERIFY_MISS_LIMIT"]
 
 
 @pages.route("/verify")

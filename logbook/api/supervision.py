@@ -46,6 +46,7 @@ from logbook.supervision.schemas import (
     SignOffSchema,
 )
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision and sign-off")
 pages = FlaskBlueprint("signoff_pages", __name__)
@@ -58,7 +59,7 @@ def _present(sign_off) -> dict:
 
 
 def _base_url() -> str:
-    return (current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/")
+    return public_url()
 
 
 @blp.route("/entries/<uuid:entry_id>/sign-off-requests", methods=["POST"])
@@ -346,6 +347,8 @@ def _ics(body: bytes, filename: str) -> Response:
 
 @blp.route("/supervision/sessions/<uuid:session_id>/invite.ics")
 @login_required
+@blp.response(200, content_type="text/calendar", description="The session as an iCalendar file (RFC 5545)")
+@blp.doc(responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def session_invite(session_id):
     """One session as a downloadable calendar invite."""
     return _ics(calendar.invite_ics(viewer=current_user(), session_id=session_id), "supervision.ics")

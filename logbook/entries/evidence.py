@@ -92,7 +92,10 @@ def _put(store: EvidenceStore, key: str, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class Stored:
-    """The outcome of an upload: the evidence row and whether it is new to the server."""
+    """The outcome of an upload: the evidence row and whether this uploader had not sent it before.
+
+    Never "new to the server": the answer (201 or 200) must not depend on other people's files, or
+    uploading a file's bytes would tell anyone whether someone else holds that exact file (issue #17)."""
 
     evidence: Evidence
     is_new: bool
@@ -220,19 +223,30 @@ def strip_png(data: bytes) -> bytes:
 
 
 def strip_heic(data: bytes) -> bytes:
-    """Re-encode a HEIC photo without GPS or XMP when it has either (HEIC metadata cannot be edited
-    in place with the libraries we have); photos without location are kept byte for byte."""
+    """Re-encode a HEIC file without GPS or XMP when any of its images has either (HEIC metadata
+    cannot be edited in place with the libraries we have); files without location are kept byte for
+    byte. A HEIC holds several images (bursts, live photos, edits), each with its own EXIF and XMP:
+    every one is checked and cleaned, not just the primary (issue #17)."""
     import pillow_heif  # loads libheif only when a HEIC photo arrives
 
-    pillow_heif.register_heif_opener()
-    with Image.open(io.BytesIO(data)) as image:
-        exif_raw = image.info.get("exif") or b""
-        clean = _exif_without_gps(exif_raw) if exif_raw else None
-        if clean is None and not image.info.get("xmp"):
-            return data
-        out = io.BytesIO()
-        image.save(out, format="HEIF", quality=92, exif=clean if clean is not None else exif_raw, xmp=None)
-        return out.getvalue()
+    heif = pillow_heif.open_heif(io.BytesIO(data))
+    images = list(heif)
+    cleaned = [_exif_without_gps(img.info["exif"]) if img.info.get("exif") else None for img in images]
+    if all(c is None for c in cleaned) and not any(img.info.get("xmp") for img in images):
+        return data
+    out = pillow_heif.HeifFile()
+    for img, clean in zip(images, cleaned, strict=True):
+        copy = out.add_from_heif(img)
+        copy.info["exif"] = clean if clean is not None else img.info.get("exif")
+        copy.info["xmp"] = None
+        copy.info["metadata"] = []  # other metadata items (none expected in a photo): not kept
+    buffer = io.BytesIO()
+    out.save(
+        buffer,
+        quality=92,
+        primary_index=next((n for n, img in enumerate(images) if img.info.get("primary")), 0),
+    )
+    return buffer.getvalue()
 
 
 def _check_picture(data: bytes) -> None:
@@ -356,7 +370,6 @@ def upload_evidence(
             fields={"sha256": ["does not match the SHA-256 of the uploaded bytes"]},
         )
     evidence = db.session.get(Evidence, sha256)
-    is_new = evidence is None
     if evidence is None:
         media_type = sniff_media_type(data)
         if media_type is None:
@@ -379,10 +392,11 @@ def upload_evidence(
             with db.session.begin_nested():
                 db.session.add(evidence)
         except IntegrityError:  # the same file arrived through another request a moment ago
-            evidence, is_new = db.session.get(Evidence, sha256), False
+            evidence = db.session.get(Evidence, sha256)
     elif not store.exists(evidence.stored_sha256):  # e.g. a folder restored from an older backup
         _put(store, evidence.stored_sha256, strip_location(evidence.media_type, data))
-    if db.session.get(EvidenceUpload, (sha256, uploader.id)) is None:
+    is_new = db.session.get(EvidenceUpload, (sha256, uploader.id)) is None
+    if is_new:
         try:
             with db.session.begin_nested():
                 db.session.add(
@@ -390,8 +404,8 @@ def upload_evidence(
                         sha256=sha256, user_id=uploader.id, filename=filename[:255], created_at=now
                     )
                 )
-        except IntegrityError:
-            pass  # the same person's retry won the race: they are recorded as an uploader either way
+        except IntegrityError:  # the same person's retry won the race: recorded as an uploader either way
+            is_new = False
     db.session.flush()
     return Stored(evidence, is_new)
 

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_app_context, has_request_context, request
+from flask import current_app, has_app_context
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from logbook.extensions import db
 from logbook.notifications import mail
 from logbook.notifications.models import Notification, NotificationPreference
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def send_after_commit(session: Session) -> None:
     if not ids or not has_app_context():
         return
     now = utcnow()
-    base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
+    base = public_url()
     table = Notification.__table__
     with db.engine.begin() as conn:
         claimed = conn.execute(

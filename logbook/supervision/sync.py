@@ -20,7 +20,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -47,6 +47,7 @@ from logbook.supervision.schemas import (
     SignOffMutationSchema,
     SignOffRequestMutationSchema,
 )
+from logbook.urls import public_url
 
 _REQUEST_IN = SignOffRequestMutationSchema()
 
@@ -59,9 +60,8 @@ def _only_create(mutation: dict[str, Any], what: str) -> None:
 
 
 def _base_url() -> str:
-    """Where an emailed link points: the configured public URL, else the host the phone reached."""
-    public = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
-    return public.rstrip("/")
+    """Where an emailed link points: the configured public URL (never the host the phone reached)."""
+    return public_url()
 
 
 def apply_sign_off_request(

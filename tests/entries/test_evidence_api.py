@@ -227,6 +227,52 @@ def test_gps_is_removed_from_heic(make_client, practitioner):
     assert gps_of(back) == {}
 
 
+def heic_burst():
+    """A HEIC of two images (as a burst or an edited photo is): the primary without location, the
+    second with GPS in its EXIF and a place in its XMP."""
+    import pillow_heif
+
+    heif = pillow_heif.HeifFile()
+    heif.add_frombytes("RGB", (32, 32), Image.new("RGB", (32, 32), "green").tobytes())
+    second = heif.add_frombytes("RGB", (32, 32), Image.new("RGB", (32, 32), "red").tobytes())
+    second.info["exif"] = exif_with_gps().tobytes()
+    second.info["xmp"] = b"<x:xmpmeta><exif:GPSLatitude>53,28.85N</exif:GPSLatitude></x:xmpmeta>"
+    out = io.BytesIO()
+    heif.save(out)
+    return out.getvalue()
+
+
+def test_gps_is_removed_from_every_image_of_a_heic(make_client, practitioner):
+    """Issue #17: a HEIC whose second image carried GPS was stored unchanged (only the primary was
+    looked at)."""
+    import pillow_heif
+
+    data = heic_burst()
+    [first, second] = pillow_heif.open_heif(io.BytesIO(data))
+    assert not first.info.get("exif")
+    before = Image.Exif()
+    before.load(second.info["exif"])
+    assert dict(before.get_ifd(0x8825))  # the premise: the second image has a position
+    client = make_client(practitioner)
+    assert put(client, data).get_json()["media_type"] == "image/heic"
+    back = client.get(f"/api/v1/evidence/{sha(data)}").data
+    assert back != data
+    assert b"GPSLatitude" not in back
+    images = list(pillow_heif.open_heif(io.BytesIO(back)))
+    assert len(images) == 2  # both pictures kept
+    assert [img.info["primary"] for img in images] == [True, False]
+    for img in images:
+        assert not img.info.get("xmp")
+        if img.info.get("exif"):
+            exif = Image.Exif()
+            exif.load(img.info["exif"])
+            assert dict(exif.get_ifd(0x8825)) == {}
+    kept = Image.Exif()
+    kept.load(images[1].info["exif"])
+    assert kept[0x0112] == 6  # the orientation and the rest of the EXIF stay
+    assert images[1].to_pillow().getpixel((16, 16))[0] > 200  # still the red picture
+
+
 def test_the_same_file_twice_is_stored_once(app, make_client, practitioner, make_user):
     data = jpeg(gps=True)
     client = make_client(practitioner)
@@ -235,7 +281,10 @@ def test_the_same_file_twice_is_stored_once(app, make_client, practitioner, make
     assert again.status_code == 200
     assert again.get_json()["sha256"] == sha(data)
     colleague = make_user("practitioner")
-    assert put(make_client(colleague), data).status_code == 200  # has the bytes: may have the file
+    # has the bytes: may have the file; and the answer is the one a new file gets, so uploading
+    # bytes never tells whether someone else holds that exact file (an existence oracle, issue #17)
+    assert put(make_client(colleague), data).status_code == 201
+    assert put(make_client(colleague), data).status_code == 200  # their own second upload
     with app.app_context():
         assert db.session.query(Evidence).count() == 1
         assert db.session.query(EvidenceUpload).count() == 2
@@ -332,7 +381,7 @@ def test_the_same_new_file_arriving_twice_at_once(app, practitioner, monkeypatch
             store=MemoryStore(),
             now=dt.datetime.now(dt.UTC),
         )
-        assert stored.is_new is False
+        assert stored.is_new is True  # new for this uploader, whoever stored the bytes first
         assert stored.evidence.sha256 == sha(data)
         db.session.commit()
         assert db.session.query(EvidenceUpload).count() == 1
@@ -363,3 +412,15 @@ def test_a_jpeg_cut_off_before_the_picture_is_refused(make_client, practitioner)
     data = jpeg(gps=True)
     headers_only = data[: data.index(b"\xff\xda")]  # every segment, no picture
     assert put(make_client(practitioner), headers_only).status_code == 415
+
+
+def test_the_answer_never_tells_whether_someone_else_holds_a_file(make_client, practitioner, make_user):
+    """Issue #17: re-uploading another person's exact file answered 200 where a file nobody had
+    answered 201, telling the uploader that someone holds it. Both answers are now alike."""
+    owner_copy = jpeg(gps=True, colour="purple")
+    assert put(make_client(practitioner), owner_copy).status_code == 201
+    prober = make_client(make_user("practitioner"))
+    held = put(prober, owner_copy)
+    unheld = put(prober, jpeg(gps=True, colour="orange"))
+    assert held.status_code == unheld.status_code == 201
+    assert sorted(held.get_json()) == sorted(unheld.get_json())

@@ -245,6 +245,15 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ),
     ("POST", "/api/v1/auth/logout", None, (204, 204, 204, 204, 204, 204, 204, 204, 204)),
     ("GET", "/api/v1/me", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/me/password",  # everyone with an account, for their own password only (and a wrong one here)
+        lambda _w, _actor: (
+            {},
+            {"json": {"current_password": "wrong", "new_password": "Kettle-Orbit-Lantern-42"}},
+        ),
+        (401, 422, 422, 422, 422, 422, 422, 422, 401),
+    ),
     # --- organisation administration: org admins only, and only their own organisation ---
     ("GET", "/api/v1/admin/teams", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     (

@@ -120,7 +120,7 @@ def test_session_cookie_is_httponly_and_samesite(client, practitioner):
 def test_session_cookie_is_secure_in_production(app, client, practitioner):
     production = build_config(
         "/tmp/instance",  # noqa: S108 - not written to; only the derived settings are read
-        {"ENV": "production", "SECRET_KEY": "x" * 40},
+        {"ENV": "production", "SECRET_KEY": "x" * 40, "PUBLIC_URL": "https://cpd.example.org"},
         environ={},
     )
     assert production["SESSION_COOKIE_SECURE"] is True
