@@ -3,7 +3,7 @@ proposed by imported records, external signers awaiting approval."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -33,6 +33,7 @@ from logbook.supervision.schemas import (
     ExternalSignerSettingsSchema,
 )
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Organisation administration")
 
@@ -290,7 +291,7 @@ def approve_external_signer(signer_id):
         signer_id=signer_id,
         now=utcnow(),
         link_days=current_app.config["EXTERNAL_SIGNOFF_DAYS"],
-        base_url=(current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/"),
+        base_url=public_url(),
     )
     return _signer(signer, sent)
 

@@ -1,7 +1,7 @@
 """rate-limit counters shared by every worker (the database:// rate-limit storage)
 
 Revision ID: 0013_rate_limits
-Revises: 0010_supervision_signoff
+Revises: 0012_import_trust
 Create Date: 2026-12-05 03:15:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_rate_limits'
-down_revision = '0010_supervision_signoff'
+down_revision = '0012_import_trust'
 branch_labels = None
 depends_on = None
 
