@@ -7,6 +7,10 @@ A backup is one gzipped tar file:
                            while the app keeps writing)
     database.pgdump        PostgreSQL: `pg_dump --format=custom` inside an exported snapshot
     evidence/<key>         every evidence file the database snapshot names (keys are SHA-256)
+    signing/keys.json      the public register of the organisations' signing keys (kid, public key,
+    signing/trusted.json   status) and other organisations' trusted keys: public data, needed to
+                           verify the signed sign-offs in the database. Private keys are never in a
+                           backup (docs/security.md): back the key folder up on its own.
 
 Consistency: the database is copied first, as one snapshot; the evidence files it names are then
 read from the store. Files are written before the rows that name them and never change or go
@@ -41,6 +45,8 @@ from sqlalchemy.engine import make_url
 
 from logbook.entries.storage import StorageError, evidence_store
 from logbook.extensions import db
+from logbook.signing import keys as signing_keys
+from logbook.signing import trust
 from logbook.timeutil import utcnow
 
 FORMAT = "logbook-backup/1"
@@ -236,11 +242,41 @@ def create_backup(app: Flask, out: Path) -> Report:
                         )
                     manifest["evidence"].append({"key": key, "sha256": digest, "size": len(data)})
                     _add_bytes(tar, f"evidence/{key}", data)
+                manifest["signing"] = []
+                for name, data in _public_key_files().items():
+                    manifest["signing"].append({"name": name, "sha256": hashlib.sha256(data).hexdigest()})
+                    _add_bytes(tar, f"signing/{name}", data)
                 _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
             os.replace(partial, out)
         finally:
             Path(partial).unlink(missing_ok=True)
     return Report(manifest, out)
+
+
+def _public_key_files() -> dict[str, bytes]:
+    """The public key registers of the key folder (own keys, trusted keys), as they are on disk."""
+    folder = signing_keys.keys_dir()
+    return {
+        name: (folder / name).read_bytes()
+        for name in (signing_keys.REGISTER, trust.TRUSTED)
+        if (folder / name).is_file()
+    }
+
+
+def _merge_public_keys(work: Path, manifest: dict[str, Any]) -> None:
+    """Put the backup's public key registers into the key folder: a key the folder does not list is
+    added; one it lists is kept as it is there (its private key, if any, stays the folder's)."""
+    folder = signing_keys.keys_dir()
+    with signing_keys.locked(folder):
+        for item in manifest.get("signing", []):
+            name = Path(item["name"]).name
+            incoming = json.loads((work / "signing" / name).read_text(encoding="utf-8"))["keys"]
+            path = folder / name
+            current = json.loads(path.read_text(encoding="utf-8"))["keys"] if path.is_file() else []
+            known = {k["kid"] for k in current}
+            merged = current + [k for k in incoming if k["kid"] not in known]
+            body = json.dumps({"keys": merged}, indent=1, sort_keys=True).encode()
+            signing_keys.write_atomic(path, body, 0o644)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -275,6 +311,10 @@ def _read_archive(archive: Path, work: Path) -> dict[str, Any]:
         path = work / "evidence" / item["key"]
         if not path.is_file() or _sha256_file(path) != item["sha256"] or item["sha256"] != item["key"]:
             raise BackupError(f"evidence file {item['key']} in {archive} is missing or damaged")
+    for item in manifest.get("signing", []):
+        path = work / "signing" / Path(item["name"]).name
+        if not path.is_file() or _sha256_file(path) != item["sha256"]:
+            raise BackupError(f"signing/{item['name']} in {archive} is missing or damaged")
     return manifest
 
 
@@ -321,6 +361,7 @@ def restore_backup(app: Flask, archive: Path, *, force: bool = False) -> Report:
                 f"the database was restored but the evidence files could not be written ({err}); "
                 "make room and run the restore again with --force"
             ) from err
+        _merge_public_keys(work, manifest)
         # the restored database must hold exactly what the manifest says was backed up
         with engine.connect() as conn:
             counts = _table_counts(conn, list(manifest["tables"]))

@@ -223,7 +223,7 @@ def list_registration_proposals(args):
 
 @blp.route("/registration-proposals/<uuid:proposal_id>/confirm", methods=["POST"])
 @admin_only
-@blp.arguments(RegistrationSchema(partial=True), required=False)
+@blp.arguments(RegistrationSchema(partial=True))
 @blp.response(200, RegistrationProposalSchema)
 @blp.alt_response(422, description="The proposed values are not a valid registration")
 def confirm_registration_proposal(data, proposal_id):

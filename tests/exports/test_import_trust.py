@@ -223,13 +223,19 @@ def test_the_forged_registrations_are_proposals_not_registrations(
     # Mallory cannot confirm her own (not an admin: 403), nor see the list.
     assert me.api("GET", "/api/v1/admin/registration-proposals").status_code == 403
     ids = {p.proposed["regulator"]: p.id for p in proposals}
-    assert me.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm").status_code == 403
+    assert (
+        me.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm", json={}).status_code
+        == 403
+    )
 
     # Another organisation's admin sees none and confirms none.
     outsider = make_client(make_user("org_admin", organisation=other_org))
     assert outsider.api("GET", "/api/v1/admin/registration-proposals").get_json()["items"] == []
     assert (
-        outsider.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm").status_code == 404
+        outsider.api(
+            "POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm", json={}
+        ).status_code
+        == 404
     )
 
     # Her organisation's admin lists both; the formula is refused exactly as the admin API refuses it.
@@ -237,7 +243,9 @@ def test_the_forged_registrations_are_proposals_not_registrations(
     listed = admin.api("GET", "/api/v1/admin/registration-proposals").get_json()["items"]
     assert {p["proposed"]["regulator"] for p in listed} == {EVIL_REGULATOR, "HCPC"}
     assert {p["user_name"] for p in listed} == {"Mallory Practitioner"}
-    refused = admin.api("POST", f"/api/v1/admin/registration-proposals/{ids[EVIL_REGULATOR]}/confirm")
+    refused = admin.api(
+        "POST", f"/api/v1/admin/registration-proposals/{ids[EVIL_REGULATOR]}/confirm", json={}
+    )
     assert refused.status_code == 422
     assert "regulator" in refused.get_json()["error"]["fields"]
     assert (
@@ -245,10 +253,13 @@ def test_the_forged_registrations_are_proposals_not_registrations(
         == 200
     )
 
-    confirmed = admin.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm")
+    confirmed = admin.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm", json={})
     assert confirmed.status_code == 200, confirmed.get_json()
     assert confirmed.get_json()["state"] == "confirmed"
-    assert admin.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm").status_code == 409
+    assert (
+        admin.api("POST", f"/api/v1/admin/registration-proposals/{ids['HCPC']}/confirm", json={}).status_code
+        == 409
+    )
     with app.app_context():
         regs = db.session.scalars(select(Registration).where(Registration.user_id == mallory.id)).all()
         assert sorted(r.regulator for r in regs) == ["HCPC", "SWE"]
@@ -269,12 +280,15 @@ def test_an_admin_cannot_confirm_a_registration_they_imported_themselves(app, ma
     listed = client.api("GET", "/api/v1/admin/registration-proposals").get_json()["items"]
     assert len(listed) == 2
     hcpc = next(p for p in listed if p["proposed"]["regulator"] == "HCPC")
-    answer = client.api("POST", f"/api/v1/admin/registration-proposals/{hcpc['id']}/confirm")
+    answer = client.api("POST", f"/api/v1/admin/registration-proposals/{hcpc['id']}/confirm", json={})
     assert answer.status_code == 403
     # Another admin of the organisation can.
     colleague = make_client(make_user("org_admin"))
     assert (
-        colleague.api("POST", f"/api/v1/admin/registration-proposals/{hcpc['id']}/confirm").status_code == 200
+        colleague.api(
+            "POST", f"/api/v1/admin/registration-proposals/{hcpc['id']}/confirm", json={}
+        ).status_code
+        == 200
     )
 
 

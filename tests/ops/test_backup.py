@@ -143,7 +143,11 @@ def test_backup_then_restore_into_an_empty_instance_gives_the_same_instance(
     assert {f"evidence/{e['key']}" for e in manifest["evidence"]} | {
         "manifest.json",
         manifest["database"]["name"],
+        "signing/keys.json",
     } == names
+    # The public register of signing keys travels with the database it verifies; no private key does.
+    assert [s["name"] for s in manifest["signing"]] == ["keys.json"]
+    assert not any(n.endswith(".pem") for n in names)
     assert all(e["sha256"] == e["key"] for e in manifest["evidence"])
 
     restored = _runner(monkeypatch, target_app).invoke(cli.main, ["restore", str(archive)])

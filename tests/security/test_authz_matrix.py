@@ -351,7 +351,7 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     (
         "POST",
         "/api/v1/admin/registration-proposals/{proposal_id}/confirm",
-        fresh(proposal_id=lambda w: w.new_proposal()),
+        fresh(proposal_id=lambda w: w.new_proposal(), json=lambda _w: {}),
         (401, 403, 403, 403, 403, 403, 200, 404, 401),
     ),
     (
