@@ -19,6 +19,7 @@ from logbook import create_app
 from logbook.accounts.models import JobRole, Organisation, Team, User
 from logbook.accounts.passwords import hash_password
 from logbook.extensions import db
+from logbook.ratelimit import RateLimitCounter, counter_engine
 
 PASSWORD = "Correct-Horse-Battery-42"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -74,6 +75,12 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        # On SQLite the rate-limit counters live in a companion file (logbook/ratelimit.py): empty it
+        # too, or one test's failed logins would count against the next test's.
+        counters = counter_engine()
+        if counters is not db.engine:
+            with counters.begin() as conn:
+                conn.execute(RateLimitCounter.__table__.delete())
         db.engine.dispose()
 
 
