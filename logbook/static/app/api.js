@@ -70,6 +70,18 @@ export async function request(method, url, body, { raw = null, contentType = nul
   return data;
 }
 
+const enc = encodeURIComponent;
+
+/**
+ * Every URL of the JSON API the phone uses is named here (views call these and never hold a
+ * literal `/api/v1/` path: tests/js/test_pwa_boundaries.py checks). `search` arguments are a query
+ * string that is either empty or starts with "?".
+ */
+export const urls = {
+  evidence: (sha256) => `/api/v1/evidence/${sha256}`,
+  insightsCsv: (viewId, search = '') => `/api/v1/insights/${enc(viewId)}.csv${search}`,
+};
+
 export const api = {
   me: () => request('GET', '/api/v1/me'),
   login: async (email, password) => {
@@ -83,8 +95,36 @@ export const api = {
   progress: () => request('GET', '/api/v1/progress'),
   progressInputs: () => request('GET', '/api/v1/progress/inputs'),
   frameworks: () => request('GET', '/api/v1/frameworks'),
-  framework: (id, version) => request('GET', `/api/v1/frameworks/${encodeURIComponent(id)}?version=${version}`),
-  evidence: (sha256) => `/api/v1/evidence/${sha256}`,
+  framework: (id, version) => request('GET', `/api/v1/frameworks/${enc(id)}?version=${version}`),
+  evidence: urls.evidence,
+  // entries (read from the server; changes go through the outbox)
+  entry: (id) => request('GET', `/api/v1/entries/${enc(id)}`),
+  entrySignOffs: (id) => request('GET', `/api/v1/entries/${enc(id)}/sign-offs`),
+  // supervision
+  supervisionPeople: () => request('GET', '/api/v1/supervision/people'),
+  supervisionDue: () => request('GET', '/api/v1/supervision/due?scope=me'),
+  supervisionActions: () => request('GET', '/api/v1/supervision/actions'),
+  signOffQueue: () => request('GET', '/api/v1/sign-off-requests'),
+  // events
+  events: () => request('GET', '/api/v1/events'),
+  eventsFacilitating: () => request('GET', '/api/v1/events?scope=facilitating'),
+  event: (id) => request('GET', `/api/v1/events/${enc(id)}`),
+  createEvent: (body) => request('POST', '/api/v1/events', body),
+  eventFeedback: (id, { rating, comment }) => request('POST', `/api/v1/events/${enc(id)}/feedback`, { rating, comment }),
+  eventRegister: (id) => request('GET', `/api/v1/events/${enc(id)}/register`),
+  markPresent: (id, userIds) => request('POST', `/api/v1/events/${enc(id)}/register`, { user_ids: userIds }),
+  eventCheckInCode: (id) => request('GET', `/api/v1/events/${enc(id)}/check-in-code`),
+  checkIn: (code) => request('POST', '/api/v1/events/check-in', { code }),
+  // exports (a portfolio may come back as a file, or as a job to follow)
+  portfolio: (body) => request('POST', '/api/v1/portfolio', body, { file: true }),
+  exportRecord: () => request('POST', '/api/v1/record/export'),
+  importRecord: (file) => request('POST', '/api/v1/record/import', undefined, { raw: file, contentType: 'application/zip' }),
+  job: (url) => request('GET', url), // a job's status URL, as the server gave it
+  adminTeams: () => request('GET', '/api/v1/admin/teams'),
+  staffExport: (teamId) => request('POST', '/api/v1/exports/staff', { team_id: teamId }),
+  // insights
+  insightViews: () => request('GET', '/api/v1/insights'),
+  insight: (viewId, search = '') => request('GET', `/api/v1/insights/${enc(viewId)}${search}`),
 };
 
 /** What the sync engine needs from the network (sync.js stays free of fetch and CSRF details). */

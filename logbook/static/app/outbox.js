@@ -1,12 +1,24 @@
-// The outbox: every local change becomes a domain mutation (create / update / delete of an entry)
-// with the record's UUID and a per-device increasing mutation id, stored in the same transaction
-// as the change itself. Mutations leave the outbox only when the server has answered them
-// (see sync.js); nothing here ever removes one.
+// The outbox: every local change becomes a domain mutation (create / update / delete of an entry,
+// a sign-off request or decision, a check-in, a supervision session and its confirmation and
+// sign-off) with the record's UUID and a per-device increasing mutation id, stored in the same
+// transaction as the change itself. Mutations leave the outbox only when the server has answered
+// them (see sync.js); nothing here ever removes one.
+//
+// This is the only module that knows a mutation's wire shape (docs/sync.md): views call the named
+// functions below and never build one (tests/js/test_pwa_boundaries.py checks). EDITABLE and
+// ENTITIES copy the server's lists (entries/service.py, sync/schemas.py); tests/js/test_pwa_parity.py
+// holds them equal.
 
 export const EDITABLE = [
   'kind', 'title', 'description', 'start_date', 'end_date', 'hours', 'is_participatory',
   'includes_peer_reflection', 'reflection', 'impact_on_practice', 'impact_on_people', 'ways_of_knowing',
   'other_professions', 'standards', 'common_core', 'details', 'evidence', 'visibility', 'status',
+];
+
+/** Every entity the phone sends in a push (the server's sync ENTITIES, in its order). */
+export const ENTITIES = [
+  'entry', 'sign_off', 'sign_off_request', 'event_check_in', 'supervision_session',
+  'supervision_session_confirm', 'session_sign_off_request', 'session_sign_off',
 ];
 
 export function newId() {
@@ -135,4 +147,112 @@ export async function acceptServerCopy(store, id) {
   };
   await store.putEntries([next]);
   return next;
+}
+
+// --- Mutations of records this phone reads from the pull (their screens show the answer) ----------
+
+/** Where a queued mutation's note (and later the server's answer) is kept, for the screens that show it. */
+export const noteKeys = {
+  signOffRequest: (entryId) => `signoff-request:${entryId}`,
+  decision: (requestId) => `decision:${requestId}`,
+};
+
+function mutation(entity, op, id, baseVersion, fields) {
+  return { entity, op, id, base_version: baseVersion, fields };
+}
+
+/**
+ * Ask for an entry's sign-off, by a linked supervisor (`supervisorId`) or by someone outside the
+ * service (`external`: {name, email, registration_body?}). Its answer is kept under
+ * `signoff-request:<entry id>` with the note (`to`: whom it was sent to).
+ */
+export function requestSignOff(store, { entry, message, supervisorId = null, external = null, to, now = new Date() }) {
+  const fields = { entry_id: entry.id, entry_version: entry.version, message };
+  if (external) fields.external = external;
+  else fields.supervisor_id = supervisorId;
+  return store.queueMutation(
+    mutation('sign_off_request', 'create', newId(), null, fields),
+    noteKeys.signOffRequest(entry.id),
+    { to, entry_version: entry.version, at: now.toISOString() },
+  );
+}
+
+/**
+ * A supervisor's decision on a sign-off request (`item`, from the queue): it names the exact version
+ * and SHA-256 they read. The answer is kept under `decision:<request id>`. Returns the sign-off's id.
+ */
+export async function decideSignOff(store, item, { decision, comment, now = new Date() }) {
+  const signOffId = newId();
+  await store.queueMutation(mutation('sign_off', 'create', signOffId, null, {
+    entry_id: item.entry_id, entry_version: item.entry_version, content_sha256: item.content_sha256,
+    decision, comment, request_id: item.id,
+  }), noteKeys.decision(item.id), { decision, sign_off_id: signOffId, at: now.toISOString() });
+  return signOffId;
+}
+
+/** A check-in scanned offline: the code with the time of the scan, its answer kept under `noteKey`. */
+export function queueCheckIn(store, { code, noteKey, now = new Date() }) {
+  return store.queueMutation(
+    mutation('event_check_in', 'create', newId(), null, { code, scanned_at: now.toISOString() }),
+    noteKey, { code, at: now.toISOString() },
+  );
+}
+
+const SESSION = 'supervision_session';
+
+function sessionChange(store, entityMutation, id, change, what, now) {
+  return store.queueRecordChange(entityMutation, SESSION, id, change, { what, at: now.toISOString() });
+}
+
+/**
+ * Record a supervision session. `fields` are the session's (supervisor_id, supervisee_id, starts_at,
+ * duration_minutes, format, agenda, summary, actions); `shown` what this phone shows until the server's
+ * copy arrives (names, and whatever else the screen needs). Returns the new session's id.
+ */
+export async function recordSession(store, fields, shown = {}, { now = new Date() } = {}) {
+  const id = newId();
+  await sessionChange(store, mutation(SESSION, 'create', id, null, fields), id, () => ({
+    ...fields, id, version: null, is_confirmed: false, is_cancelled: false, location: '', ...shown,
+    actions: (fields.actions || []).map((a) => ({ ...a, closed_at: null })), carried_forward: [], sign_off_request: null,
+  }), 'recorded', now);
+  return id;
+}
+
+/** Mark agreed actions done (those of this session or carried forward into it). */
+export function closeSessionActions(store, session, actionIds, { now = new Date() } = {}) {
+  const at = now.toISOString();
+  const close = (list) => (list || []).map((x) => (actionIds.includes(x.id) ? { ...x, closed_at: at } : x));
+  return sessionChange(store, mutation(SESSION, 'update', session.id, session.version, { close_actions: actionIds }), session.id,
+    (data) => { const d = { ...(data || session) }; return { ...d, actions: close(d.actions), carried_forward: close(d.carried_forward) }; },
+    'action closed', now);
+}
+
+/** Confirm a session's record as its supervisor or supervisee, at the version on show. */
+export function confirmSession(store, session, { asSupervisor, now = new Date() }) {
+  return sessionChange(store,
+    mutation('supervision_session_confirm', 'create', newId(), null, { session_id: session.id, version: session.version }),
+    session.id,
+    (data) => ({ ...(data || session), [asSupervisor ? 'supervisor_confirmed_at' : 'supervisee_confirmed_at']: now.toISOString() }),
+    'confirmed', now);
+}
+
+/** Ask the other person (`signerId`) to sign off a session's record at the version on show. */
+export function requestSessionSignOff(store, session, { signerId, now = new Date() }) {
+  return sessionChange(store,
+    mutation('session_sign_off_request', 'create', newId(), null, { session_id: session.id, session_version: session.version }),
+    session.id,
+    (data) => ({ ...(data || session), sign_off_request: { id: null, state: 'open', signer_id: signerId, session_version: session.version, decision: null } }),
+    'sign-off requested', now);
+}
+
+/** Sign off or return a session's record (`request`: its open sign-off request). */
+export function decideSessionSignOff(store, session, request, { decision, comment, signerName, now = new Date() }) {
+  return sessionChange(store,
+    mutation('session_sign_off', 'create', newId(), null, {
+      session_id: session.id, session_version: session.version, content_sha256: session.content_sha256,
+      decision, comment, request_id: request.id,
+    }),
+    session.id,
+    (data) => ({ ...(data || session), sign_off_request: { ...request, state: decision, decision: { decision, comment, signer_name: signerName } } }),
+    decision, now);
 }

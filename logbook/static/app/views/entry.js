@@ -1,6 +1,6 @@
 // One entry: everything in it, its sync state and sign-off status; edit, delete, resolve.
 
-import { api, request } from '../api.js';
+import { api } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
@@ -13,7 +13,7 @@ async function signOffs(ctx, id, version) {
   const hit = await ctx.store.getCached(key);
   if (hit && hit.version === version) return hit.value.items || [];
   if (!navigator.onLine) return hit ? hit.value.items || [] : [];
-  const got = await cachedFetch(ctx.store, key, () => request('GET', `/api/v1/entries/${id}/sign-offs`));
+  const got = await cachedFetch(ctx.store, key, () => api.entrySignOffs(id));
   if (got.fresh) await ctx.store.setCached(key, { value: got.value, version, fetched_at: got.fetched_at });
   return (got.value && got.value.items) || [];
 }

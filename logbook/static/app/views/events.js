@@ -5,10 +5,10 @@
 // the code against that time when it arrives (docs/events.md). Either way the attendee gets one
 // entry, pre-filled from the event, to complete with their own reflection.
 
-import { ApiError, request } from '../api.js';
+import { ApiError, api } from '../api.js';
 import { field, formatDate, formatHours, h, mount, navigation, todayIso } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS } from '../kinds.js';
-import { newId } from '../outbox.js';
+import { queueCheckIn } from '../outbox.js';
 import { cachedFetch, emptyState } from './common.js';
 
 const view = () => document.getElementById('view');
@@ -37,8 +37,8 @@ function eventRow(event) {
 
 export async function eventsScreen(ctx) {
   const nav = navigation.id;
-  const upcoming = await cachedFetch(ctx.store, 'events:upcoming', () => request('GET', '/api/v1/events'));
-  const running = await cachedFetch(ctx.store, 'events:facilitating', () => request('GET', '/api/v1/events?scope=facilitating'));
+  const upcoming = await cachedFetch(ctx.store, 'events:upcoming', api.events);
+  const running = await cachedFetch(ctx.store, 'events:facilitating', api.eventsFacilitating);
   const items = (upcoming.value && upcoming.value.items) || [];
   const mine = ((running.value && running.value.items) || []).filter((e) => new Date(e.ends_at) >= new Date(Date.now() - 864e5));
   const code = field('Check-in code', h('input', { name: 'code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: '100' }),
@@ -111,7 +111,7 @@ export async function newEventScreen(ctx) {
       common_core: [...form.querySelectorAll('input[name=common_core]:checked')].map((i) => i.value),
     };
     try {
-      const event = await request('POST', '/api/v1/events', body);
+      const event = await api.createEvent(body);
       ctx.go(`/app/events/${event.id}`, { replace: true });
     } catch (err) {
       status.textContent = err.status === 0 ? 'You are offline: publishing an event needs a connection.' : err.message;
@@ -129,7 +129,7 @@ export async function newEventScreen(ctx) {
 }
 
 async function loadEvent(ctx, id) {
-  const got = await cachedFetch(ctx.store, `event:${id}`, () => request('GET', `/api/v1/events/${id}`));
+  const got = await cachedFetch(ctx.store, `event:${id}`, () => api.event(id));
   if (got.value) return got;
   // Offline and never opened: it may be in a saved list.
   for (const key of ['events:upcoming', 'events:facilitating']) {
@@ -171,7 +171,7 @@ function feedbackForm(ctx, event) {
     const chosen = form.querySelector('input[name=rating]:checked');
     if (!chosen) { status.textContent = 'Choose a rating from 1 to 5.'; return; }
     try {
-      await request('POST', `/api/v1/events/${event.id}/feedback`, { rating: Number(chosen.value), comment: comment.input.value });
+      await api.eventFeedback(event.id, { rating: Number(chosen.value), comment: comment.input.value });
       status.className = 'notice ok';
       status.textContent = 'Thank you: your feedback was sent.';
     } catch (err) {
@@ -196,7 +196,7 @@ function registerForm(ctx, event, rows) {
     const ids = [...form.querySelectorAll('input[name=present]:checked:not(:disabled)')].map((i) => i.value);
     if (!ids.length) { status.textContent = 'Tick the people who were there.'; return; }
     try {
-      const out = await request('POST', `/api/v1/events/${event.id}/register`, { user_ids: ids });
+      const out = await api.markPresent(event.id, ids);
       status.className = 'notice ok';
       status.textContent = `Marked ${out.marked.length} present: each has an entry to complete.`;
       for (const input of form.querySelectorAll('input[name=present]:checked')) input.disabled = true;
@@ -219,7 +219,7 @@ export async function eventScreen(ctx, id) {
   }
   let register = null;
   if (event.is_facilitator && got.fresh) {
-    register = await request('GET', `/api/v1/events/${id}/register`).catch(() => null);
+    register = await api.eventRegister(id).catch(() => null);
   }
   mount(view(), h('article', { 'aria-labelledby': 'event-title' },
     h('h1', { id: 'event-title' }, event.title),
@@ -254,7 +254,7 @@ export async function qrScreen(ctx, id) {
   const refresh = async () => {
     if (nav !== navigation.id) return; // the facilitator left the screen: stop refreshing
     try {
-      const shown = await request('GET', `/api/v1/events/${id}/check-in-code`);
+      const shown = await api.eventCheckInCode(id);
       img.src = shown.qr_url;
       codeText.textContent = shown.short_code;
       error.textContent = '';
@@ -275,7 +275,7 @@ export async function qrScreen(ctx, id) {
 }
 
 async function storeEntry(ctx, entryId) {
-  const entry = await request('GET', `/api/v1/entries/${entryId}`);
+  const entry = await api.entry(entryId);
   const existing = await ctx.store.getEntry(entryId);
   if (!existing || (existing.state === 'synced' && (existing.version || 0) <= entry.version)) {
     await ctx.store.putEntries([{ id: entry.id, data: entry, version: entry.version, state: 'synced', pending: 0, conflict: null, errors: null, is_deleted: Boolean(entry.is_deleted) }]);
@@ -335,7 +335,7 @@ export async function checkinScreen(ctx, rawCode) {
   };
 
   try {
-    const result = await request('POST', '/api/v1/events/check-in', { code });
+    const result = await api.checkIn(code);
     const record = await storeEntry(ctx, result.entry_id);
     await markAttended(ctx, result);
     draw(h('p', { class: 'notice ok', role: 'status', id: 'checked-in' },
@@ -350,10 +350,7 @@ export async function checkinScreen(ctx, rawCode) {
     // No connection: queue it with the scan time (once per event on this phone).
     const note = await ctx.store.getCached(key);
     if (!note || note.state === 'rejected') {
-      await ctx.store.queueMutation({
-        entity: 'event_check_in', op: 'create', id: newId(), base_version: null,
-        fields: { code, scanned_at: new Date().toISOString() },
-      }, key, { code, at: new Date().toISOString() });
+      await queueCheckIn(ctx.store, { code, noteKey: key });
       ctx.changed();
     }
     await showQueued();

@@ -3,7 +3,7 @@
 // the staff evidence export of a team. Long ones run as background jobs on the server: this screen polls
 // the job's status and shows its progress, then a download link.
 
-import { ApiError, request } from '../api.js';
+import { ApiError, api } from '../api.js';
 import { field, formatDate, h, mount, navigation } from '../dom.js';
 import { visibleEntries } from './common.js';
 
@@ -36,7 +36,7 @@ export async function followJob(job, box, nav) {
       h('progress', { max: String(total || 1), value: String(done), 'aria-label': 'Export progress' }));
     await new Promise((resolve) => { setTimeout(resolve, POLL_MS); });
     if (nav !== navigation.id) return null;
-    current = await request('GET', current.url);
+    current = await api.job(current.url);
   }
 }
 
@@ -191,12 +191,12 @@ async function portfolioCard(ctx, nav) {
     make.disabled = true;
     status.replaceChildren(h('p', {}, 'Making your PDF\u2026'));
     try {
-      const out = await request('POST', '/api/v1/portfolio', portfolioRequest(draft), { file: true });
+      const out = await api.portfolio(portfolioRequest(draft));
       if (out && out.file) offerFile(status, out);
       else await followJob(out, status, nav);
     } catch (err) {
       const running = err instanceof ApiError && err.code === 'job_in_progress' && err.body.error.job;
-      if (running) await request('GET', running).then((job) => followJob(job, status, nav)).catch((again) => failure(status, again));
+      if (running) await api.job(running).then((job) => followJob(job, status, nav)).catch((again) => failure(status, again));
       else status.replaceChildren(h('p', { class: 'error' }, joined(err.message, placeErrors(err instanceof ApiError ? err.fields : {}))));
     }
     make.disabled = false;
@@ -217,7 +217,7 @@ function recordCard(nav) {
   prepare.addEventListener('click', async () => {
     prepare.disabled = true;
     try {
-      await followJob(await request('POST', '/api/v1/record/export'), status, nav);
+      await followJob(await api.exportRecord(), status, nav);
     } catch (err) { failure(status, err); }
     prepare.disabled = false;
   });
@@ -233,7 +233,7 @@ function recordCard(nav) {
     importButton.disabled = true;
     importStatus.replaceChildren(h('p', {}, 'Importing…'));
     try {
-      const out = await request('POST', '/api/v1/record/import', undefined, { raw: chosen, contentType: 'application/zip' });
+      const out = await api.importRecord(chosen);
       importStatus.replaceChildren(h('p', {},
         `Imported from ${out.source_organisation}: ${plural(out.entries, 'entry', 'entries')}, `
         + `${plural(out.sign_offs, 'sign-off', 'sign-offs')} (${out.sign_offs_not_verified || 0} imported, not verified: they are kept but not counted as signed off), `
@@ -255,7 +255,7 @@ function recordCard(nav) {
 
 async function staffCard(nav) {
   let teams = [];
-  try { teams = await request('GET', '/api/v1/admin/teams'); } catch { teams = []; }
+  try { teams = await api.adminTeams(); } catch { teams = []; }
   const select = h('select', {}, teams.map((t) => h('option', { value: t.id }, t.name)));
   const picker = field('Team', select);
   const status = h('div', { id: 'staff-status', role: 'status', 'aria-live': 'polite' });
@@ -263,7 +263,7 @@ async function staffCard(nav) {
   start.addEventListener('click', async () => {
     start.disabled = true;
     try {
-      await followJob(await request('POST', '/api/v1/exports/staff', { team_id: select.value }), status, nav);
+      await followJob(await api.staffExport(select.value), status, nav);
     } catch (err) { failure(status, err); }
     start.disabled = false;
   });

@@ -2,7 +2,7 @@
 // by progress.js while offline or while entries on the phone are not synced), what is due next,
 // entries awaiting sign-off, work not yet sent.
 
-import { api, request } from '../api.js';
+import { api } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
@@ -33,8 +33,8 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
   const [progress, inputs, due, actions] = await Promise.all([
     cachedFetch(ctx.store, 'progress', api.progress),
     cachedFetch(ctx.store, 'progress-inputs', api.progressInputs),
-    cachedFetch(ctx.store, 'supervision-due', () => request('GET', '/api/v1/supervision/due?scope=me')),
-    cachedFetch(ctx.store, 'supervision-actions', () => request('GET', '/api/v1/supervision/actions')),
+    cachedFetch(ctx.store, 'supervision-due', api.supervisionDue),
+    cachedFetch(ctx.store, 'supervision-actions', api.supervisionActions),
   ]);
   const dueItems = (due.value && due.value.items) || [];
   const openActions = ((actions.value && actions.value.items) || []).filter((a) => !a.closed_at);

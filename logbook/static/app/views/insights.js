@@ -2,7 +2,7 @@
 // accessible SVG chart with the same numbers in a table, suppressed cells as "fewer than N", CSV download.
 // The server decides who may see what (403 for anyone else) and does all the counting and suppression.
 
-import { ApiError, request } from '../api.js';
+import { ApiError, api, urls } from '../api.js';
 import { field, formatDate, h, mount, navigation } from '../dom.js';
 import { KIND_LABELS } from '../kinds.js';
 
@@ -162,7 +162,7 @@ function viewBlock(viewId, meta, data, filters, measure) {
     numbersTable(viewId, data, chosen, caption),
     data.statistics ? statisticsTable(viewId, data) : null,
     atRiskList(data),
-    h('p', {}, h('a', { class: 'button secondary', href: `/api/v1/insights/${viewId}.csv${query(filters)}`, download: `insights-${viewId}.csv` },
+    h('p', {}, h('a', { class: 'button secondary', href: urls.insightsCsv(viewId, query(filters)), download: `insights-${viewId}.csv` },
       `Download ${meta.title} (CSV)`)));
 }
 
@@ -216,7 +216,7 @@ export async function insightsScreen(ctx) {
   const filters = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || '']));
   let options;
   try {
-    options = await request('GET', '/api/v1/insights');
+    options = await api.insightViews();
   } catch (err) {
     const text = err instanceof ApiError && err.status === 403 ? 'Insights are for org admins and team managers.'
       : err instanceof ApiError && err.status === 0 ? 'Insights need a connection. Try again when you are online.'
@@ -234,7 +234,7 @@ export async function insightsScreen(ctx) {
     status), { nav });
   let data;
   try {
-    data = await request('GET', `/api/v1/insights/${viewId}${query(filters)}`);
+    data = await api.insight(viewId, query(filters));
   } catch (err) {
     if (nav !== navigation.id) return;
     const fields = err instanceof ApiError && Object.keys(err.fields).length ? err.fields : null;

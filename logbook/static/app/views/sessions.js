@@ -5,7 +5,7 @@
 // "session_sign_off"); both people's phones pull the session back from the server.
 
 import { field, formatDate, h, mount, navigation, todayIso } from '../dom.js';
-import { newId } from '../outbox.js';
+import { closeSessionActions, confirmSession, decideSessionSignOff, newId, recordSession, requestSessionSignOff } from '../outbox.js';
 import { emptyState } from './common.js';
 import { linkedPeople } from './signoff-request.js';
 
@@ -113,7 +113,6 @@ export async function newSessionScreen(ctx) {
     if (!date.input.value || Number.isNaN(start.getTime())) { error.textContent = 'Enter the date and start time.'; date.input.focus(); return; }
     if (!(minutes >= 5 && minutes <= 600)) { error.textContent = 'The length must be between 5 and 600 minutes.'; duration.input.focus(); return; }
     const p = partnerOf();
-    const id = newId();
     const actions = actionRows.filter((r) => r.description.input.value.trim()).map((r) => ({
       id: newId(), description: r.description.input.value.trim(), owner_id: r.owner.input.value, due_on: r.due.input.value || null,
     }));
@@ -124,19 +123,17 @@ export async function newSessionScreen(ctx) {
       format: form.querySelector('input[name=format]:checked').value,
       agenda: agenda.input.value, summary: summary.input.value, actions,
     };
-    await ctx.store.queueRecordChange({ entity: ENTITY, op: 'create', id, base_version: null, fields }, ENTITY, id, () => ({
-      ...fields, id, version: null, is_confirmed: false, is_cancelled: false, location: '',
+    const id = await recordSession(ctx.store, fields, {
       supervisor_name: p.role === 'supervisor' ? p.name : ctx.user.name, supervisee_name: p.role === 'supervisor' ? ctx.user.name : p.name,
-      actions: actions.map((a) => ({ ...a, closed_at: null })), carried_forward: [], sign_off_request: null,
-    }), { what: 'recorded', at: new Date().toISOString() });
+    });
     ctx.changed();
     ctx.go(`/app/sessions/${id}`);
   });
   mount(view, form, { nav });
 }
 
-async function queue(ctx, s, mutation, change, what) {
-  await ctx.store.queueRecordChange(mutation, ENTITY, s.id, (data) => change({ ...(data || s) }), { what, at: new Date().toISOString() });
+async function queue(ctx, s, queued) {
+  await queued;
   ctx.changed();
   sessionScreen(ctx, s.id);
 }
@@ -145,11 +142,7 @@ function actionsList(ctx, s, list, { carried }) {
   if (!list.length) return null;
   return h('ul', { class: 'list plain actions-list' }, list.map((a) => {
     const owner = a.owner_id === ctx.user.id ? 'You' : other(ctx, s).name;
-    const close = !a.closed_at && s.version ? h('button', { type: 'button', class: 'secondary', onclick: () => queue(ctx, s,
-      { entity: ENTITY, op: 'update', id: s.id, base_version: s.version, fields: { close_actions: [a.id] } },
-      (d) => ({ ...d, actions: (d.actions || []).map((x) => (x.id === a.id ? { ...x, closed_at: new Date().toISOString() } : x)),
-        carried_forward: (d.carried_forward || []).map((x) => (x.id === a.id ? { ...x, closed_at: new Date().toISOString() } : x)) }),
-      'action closed') }, 'Mark done') : null;
+    const close = !a.closed_at && s.version ? h('button', { type: 'button', class: 'secondary', onclick: () => queue(ctx, s, closeSessionActions(ctx.store, s, [a.id])) }, 'Mark done') : null;
     return h('li', {}, h('p', {}, h('strong', {}, a.description)),
       h('p', { class: 'muted' }, [owner, a.due_on ? `due ${formatDate(a.due_on)}` : null, a.closed_at ? 'done' : carried ? 'carried forward' : 'open'].filter(Boolean).join(' · ')),
       close);
@@ -181,9 +174,7 @@ export async function sessionScreen(ctx, id) {
       (note.result && note.result.message) || ''), h('p', {}, 'This shows the last record the server sent; check it and try again.')) : null;
 
   const confirm = synced && !myConfirm && !s.is_cancelled
-    ? h('button', { type: 'button', class: 'primary', id: 'confirm-session', onclick: () => queue(ctx, s,
-      { entity: 'supervision_session_confirm', op: 'create', id: newId(), base_version: null, fields: { session_id: id, version: s.version } },
-      (d) => ({ ...d, [iAmSupervisor ? 'supervisor_confirmed_at' : 'supervisee_confirmed_at']: new Date().toISOString() }), 'confirmed') },
+    ? h('button', { type: 'button', class: 'primary', id: 'confirm-session', onclick: () => queue(ctx, s, confirmSession(ctx.store, s, { asSupervisor: iAmSupervisor })) },
     'Confirm this record') : null;
 
   let signOff = null;
@@ -192,9 +183,7 @@ export async function sessionScreen(ctx, id) {
     const err = h('p', { class: 'error', role: 'alert' });
     const decide = (decision) => () => {
       if (decision === 'returned' && !comment.input.value.trim()) { err.textContent = 'Say what needs changing when you return it.'; comment.input.focus(); return; }
-      queue(ctx, s, { entity: 'session_sign_off', op: 'create', id: newId(), base_version: null,
-        fields: { session_id: id, session_version: s.version, content_sha256: s.content_sha256, decision, comment: comment.input.value, request_id: req.id } },
-      (d) => ({ ...d, sign_off_request: { ...req, state: decision, decision: { decision, comment: comment.input.value, signer_name: ctx.user.name } } }), decision);
+      queue(ctx, s, decideSessionSignOff(ctx.store, s, req, { decision, comment: comment.input.value, signerName: ctx.user.name }));
     };
     signOff = h('div', { class: 'card' }, h('h2', {}, 'Sign-off'),
       h('p', {}, `${partner.name} asks you to sign off this record.`), req.message ? h('p', { class: 'pre' }, req.message) : null,
@@ -210,9 +199,7 @@ export async function sessionScreen(ctx, id) {
   }
   const canAsk = synced && !s.is_cancelled && !(req && req.state === 'open' && req.session_version === s.version)
     && !(req && req.state === 'approved' && req.session_version === s.version);
-  const ask = canAsk ? h('button', { type: 'button', class: 'secondary', id: 'ask-session-signoff', onclick: () => queue(ctx, s,
-    { entity: 'session_sign_off_request', op: 'create', id: newId(), base_version: null, fields: { session_id: id, session_version: s.version } },
-    (d) => ({ ...d, sign_off_request: { id: null, state: 'open', signer_id: partner.id, session_version: s.version, decision: null } }), 'sign-off requested') },
+  const ask = canAsk ? h('button', { type: 'button', class: 'secondary', id: 'ask-session-signoff', onclick: () => queue(ctx, s, requestSessionSignOff(ctx.store, s, { signerId: partner.id })) },
   `Ask ${partner.name} to sign off this record`) : null;
 
   mount(view, h('article', { 'aria-labelledby': 'session-title' },

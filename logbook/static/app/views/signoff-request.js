@@ -1,12 +1,12 @@
 // Asking for sign-off from the entry screen, online or offline. The request is an outbox mutation
 // (entity "sign_off_request") naming the entry's id and the version on show; the server checks
 // that the entry is still at that version and that the chosen person supervises the practitioner.
-// Whom the phone may ask is a saved copy of /api/v1/supervision/people; how each request stands
+// Whom the phone may ask is a saved copy of the server's list (api.supervisionPeople); how each request stands
 // (waiting, returned with a comment, signed) arrives with the sync pull.
 
-import { request } from '../api.js';
+import { api } from '../api.js';
 import { field, formatDate, h } from '../dom.js';
-import { newId } from '../outbox.js';
+import { noteKeys, requestSignOff } from '../outbox.js';
 import { cachedFetch } from './common.js';
 
 export const BODIES = {
@@ -16,7 +16,7 @@ export const BODIES = {
 
 /** The caller's current supervisors and supervisees: fresh when online, the saved copy offline. */
 export async function linkedPeople(store) {
-  const got = await cachedFetch(store, 'supervision-people', () => request('GET', '/api/v1/supervision/people'));
+  const got = await cachedFetch(store, 'supervision-people', api.supervisionPeople);
   return { supervisors: [], supervisees: [], ...(got.value || {}), saved: !got.fresh, fetchedAt: got.fetched_at };
 }
 
@@ -25,7 +25,7 @@ export async function requestState(store, entryId) {
   const pulled = (await store.records('sign_off_request'))
     .filter((r) => r.entry_id === entryId)
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0] || null;
-  const local = await store.getCached(`signoff-request:${entryId}`);
+  const local = await store.getCached(noteKeys.signOffRequest(entryId));
   return { pulled, local };
 }
 
@@ -112,7 +112,7 @@ export function requestPanel(ctx, record, people, { onQueued }) {
     error.textContent = '';
     for (const f of [name, email]) { f.errorEl.textContent = ''; f.input.removeAttribute('aria-invalid'); }
     const who = chosen();
-    const fields = { entry_id: record.id, entry_version: record.version, message: message.input.value.trim() };
+    const asked = { entry: record, message: message.input.value.trim() };
     let to;
     if (who === 'external') {
       const problems = [];
@@ -123,22 +123,18 @@ export function requestPanel(ctx, record, people, { onQueued }) {
         problems[0][0].input.focus();
         return;
       }
-      fields.external = { name: name.input.value.trim(), email: email.input.value.trim() };
-      if (body.input.value) fields.external.registration_body = body.input.value;
-      to = fields.external.name;
+      asked.external = { name: name.input.value.trim(), email: email.input.value.trim() };
+      if (body.input.value) asked.external.registration_body = body.input.value;
+      to = asked.external.name;
     } else if (who) {
-      fields.supervisor_id = who;
+      asked.supervisorId = who;
       to = (supervisors.find((p) => String(p.id) === who) || {}).name || 'your supervisor';
     } else {
       error.textContent = 'Choose who should sign it off.';
       return;
     }
     send.disabled = true;
-    await ctx.store.queueMutation(
-      { entity: 'sign_off_request', op: 'create', id: newId(), base_version: null, fields },
-      `signoff-request:${record.id}`,
-      { to, entry_version: record.version, at: new Date().toISOString() },
-    );
+    await requestSignOff(ctx.store, { ...asked, to });
     onQueued(to);
   });
   return [open, form];

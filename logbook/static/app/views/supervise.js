@@ -2,10 +2,10 @@
 // is an outbox mutation (entity "sign_off"), so it can be made offline and is sent later; it names
 // the exact version and SHA-256 the supervisor read, so it never signs text they did not see.
 
-import { request } from '../api.js';
+import { api } from '../api.js';
 import { field, formatDate, formatHours, h, mount, navigation } from '../dom.js';
 import { KIND_LABELS } from '../kinds.js';
-import { newId } from '../outbox.js';
+import { decideSignOff, noteKeys } from '../outbox.js';
 import { cachedFetch, emptyState } from './common.js';
 
 const DECISION_TEXT = { approved: 'Signed off', returned: 'Returned' };
@@ -19,7 +19,7 @@ function noteText(note) {
 }
 
 async function queue(ctx) {
-  const got = await cachedFetch(ctx.store, 'signoff-queue', () => request('GET', '/api/v1/sign-off-requests'));
+  const got = await cachedFetch(ctx.store, 'signoff-queue', api.signOffQueue);
   return { items: (got.value && got.value.items) || [], fresh: got.fresh, fetchedAt: got.fetched_at, error: got.error };
 }
 
@@ -27,7 +27,7 @@ export async function superviseScreen(ctx) {
   const nav = navigation.id;
   const q = await queue(ctx);
   const rows = await Promise.all(q.items.map(async (item) => ({
-    item, record: await ctx.store.getEntry(item.entry_id), note: await ctx.store.getCached(`decision:${item.id}`),
+    item, record: await ctx.store.getEntry(item.entry_id), note: await ctx.store.getCached(noteKeys.decision(item.id)),
   })));
   // Supervision session records someone asked this supervisor to sign (pulled, so shown offline too).
   const records = (await ctx.store.records('supervision_session')).filter((s) => s.sign_off_request
@@ -56,7 +56,7 @@ export async function decisionScreen(ctx, requestId) {
   const q = await queue(ctx);
   const item = q.items.find((i) => i.id === requestId);
   const record = item && await ctx.store.getEntry(item.entry_id);
-  const note = await ctx.store.getCached(`decision:${requestId}`);
+  const note = await ctx.store.getCached(noteKeys.decision(requestId));
   const view = document.getElementById('view');
   if (!item || !record) {
     mount(view, h('section', { class: 'card' }, h('h1', {}, 'Not available'),
@@ -74,14 +74,7 @@ export async function decisionScreen(ctx, requestId) {
       comment.input.focus();
       return;
     }
-    const signOffId = newId();
-    await ctx.store.queueMutation({
-      entity: 'sign_off', op: 'create', id: signOffId, base_version: null,
-      fields: {
-        entry_id: item.entry_id, entry_version: item.entry_version, content_sha256: item.content_sha256,
-        decision, comment: comment.input.value, request_id: item.id,
-      },
-    }, `decision:${item.id}`, { decision, sign_off_id: signOffId, at: new Date().toISOString() });
+    await decideSignOff(ctx.store, item, { decision, comment: comment.input.value });
     ctx.changed();
     ctx.go('/app/supervise');
   };
