@@ -415,7 +415,7 @@ def export_portfolio(
 
     from logbook.errors import DomainError
     from logbook.extensions import db
-    from logbook.portfolio import render, service
+    from logbook.portfolio import documents, render, service
     from logbook.timeutil import utcnow
 
     app = _app()
@@ -425,7 +425,7 @@ def export_portfolio(
             owner = service.get_user_by_email(email=email)
             from logbook.urls import public_url
 
-            context = service.build_document(
+            context = documents.build_document(
                 owner=owner,
                 verify_url=public_url("/verify"),
                 now=utcnow(),

@@ -21,8 +21,8 @@ from logbook.accounts.models import Organisation, User
 from logbook.demo import build_demo, email_for
 from logbook.entries.models import Entry
 from logbook.extensions import db
+from logbook.portfolio.documents import build_document
 from logbook.portfolio.render import render_pdf
-from logbook.portfolio.service import build_document
 from tests.portfolio.conftest import pdf_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,7 +48,9 @@ def _text(name: str, fmt: str) -> str:
     if fmt == "hcpc":
         chosen = db.session.scalars(
             select(Entry.id)
-            .where(Entry.owner_id == owner.id, Entry.status != "draft", Entry.start_date >= dt.date(2025, 1, 1))
+            .where(
+                Entry.owner_id == owner.id, Entry.status != "draft", Entry.start_date >= dt.date(2025, 1, 1)
+            )
             .order_by(Entry.start_date, Entry.id)
             .limit(4)
         ).all()
@@ -80,6 +82,8 @@ def test_every_document_for_the_demo_people_matches_its_golden_text(app):
     for golden, text in texts.items():
         expected = (GOLDEN / f"{golden}.txt").read_text(encoding="utf-8")
         if text != expected:
-            diff = difflib.unified_diff(expected.splitlines(), text.splitlines(), "golden", "now", lineterm="")
+            diff = difflib.unified_diff(
+                expected.splitlines(), text.splitlines(), "golden", "now", lineterm=""
+            )
             differences.append(f"{golden}:\n" + "\n".join(list(diff)[:40]))
     assert not differences, "\n\n".join(differences)
