@@ -119,14 +119,14 @@ def demo(scale: int | None, entries_each: int, seed: int) -> None:
 
 
 def _scale_demo(people: int, entries_each: int, seed: int) -> None:
-    """`logbook demo --scale N`: bulk-generate a large organisation (see logbook/insights/scale_demo.py)."""
+    """`logbook demo --scale N`: bulk-generate a large organisation (see logbook/demo/scale.py)."""
     import datetime as dt
     import time
 
+    from logbook.demo.scale import analyse, build_scale_demo
     from logbook.errors import DomainError
     from logbook.extensions import db
     from logbook.insights.precompute import refresh_compliance
-    from logbook.insights.scale_demo import analyse, build_scale_demo
     from logbook.timeutil import utcnow
 
     app = _app()
