@@ -29,10 +29,10 @@ from sqlalchemy import create_engine, select, text
 
 from logbook import create_app
 from logbook.accounts.models import User
+from logbook.demo.scale import analyse, build_scale_demo
 from logbook.extensions import db
 from logbook.insights import service
 from logbook.insights.precompute import refresh_all
-from logbook.insights.scale_demo import analyse, build_scale_demo
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -42,7 +42,7 @@ from logbook.accounts.models import Registration, User
 from logbook.entries import service as entries
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from logbook.portfolio import render, service
+from logbook.portfolio import documents, render
 from logbook.supervision import service as supervision
 from logbook.supervision import signoff
 from logbook.timeutil import utcnow
@@ -158,7 +158,7 @@ def _portfolio(email: str, fmt: str = "generic") -> tuple[dict, bytes, float, fl
     owner = db.session.scalar(select(User).where(User.email == email))
     cpu = time.process_time()
     started = time.perf_counter()
-    context = service.build_document(
+    context = documents.build_document(
         owner=owner,
         verify_url=VERIFY,
         now=utcnow(),

@@ -35,7 +35,7 @@ from logbook.demo import build_demo, email_for  # noqa: E402
 from logbook.entries.models import Entry  # noqa: E402
 from logbook.entries.service import create_entry  # noqa: E402
 from logbook.extensions import db  # noqa: E402
-from logbook.portfolio import render, service  # noqa: E402
+from logbook.portfolio import documents, render  # noqa: E402
 from logbook.supervision import service as supervision  # noqa: E402
 from logbook.supervision import signoff  # noqa: E402
 from logbook.supervision.models import SupervisionLink  # noqa: E402
@@ -157,7 +157,7 @@ def main() -> None:
             period = {}
             if fmt == "teachers":  # the demo's year of entries, across two appraisal years
                 period = {"date_from": today - dt.timedelta(days=365), "date_to": today}
-            context = service.build_document(
+            context = documents.build_document(
                 owner=owner, verify_url=VERIFY, now=utcnow(), format=fmt, **period
             )
             pdf = TMP / f"{fmt}.pdf"

@@ -119,14 +119,14 @@ def demo(scale: int | None, entries_each: int, seed: int) -> None:
 
 
 def _scale_demo(people: int, entries_each: int, seed: int) -> None:
-    """`logbook demo --scale N`: bulk-generate a large organisation (see logbook/insights/scale_demo.py)."""
+    """`logbook demo --scale N`: bulk-generate a large organisation (see logbook/demo/scale.py)."""
     import datetime as dt
     import time
 
+    from logbook.demo.scale import analyse, build_scale_demo
     from logbook.errors import DomainError
     from logbook.extensions import db
     from logbook.insights.precompute import refresh_compliance
-    from logbook.insights.scale_demo import analyse, build_scale_demo
     from logbook.timeutil import utcnow
 
     app = _app()
@@ -415,7 +415,7 @@ def export_portfolio(
 
     from logbook.errors import DomainError
     from logbook.extensions import db
-    from logbook.portfolio import render, service
+    from logbook.portfolio import documents, render, service
     from logbook.timeutil import utcnow
 
     app = _app()
@@ -425,7 +425,7 @@ def export_portfolio(
             owner = service.get_user_by_email(email=email)
             from logbook.urls import public_url
 
-            context = service.build_document(
+            context = documents.build_document(
                 owner=owner,
                 verify_url=public_url("/verify"),
                 now=utcnow(),

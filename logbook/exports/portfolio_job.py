@@ -13,7 +13,7 @@ from logbook.extensions import db
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.portfolio import render
-from logbook.portfolio import service as portfolio
+from logbook.portfolio.documents import build_document
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def export_portfolio(
 ) -> Portfolio:
     """Check the request and build the context at once (bad input is a 422 here, never a failed job);
     render it now if it has at most inline_max_entries activities, else queue a job to render it."""
-    context = portfolio.build_document(owner=owner, verify_url=verify_url, now=now, **data)
+    context = build_document(owner=owner, verify_url=verify_url, now=now, **data)
     if len(context["entries"]) <= inline_max_entries:
         # Keep the verification codes and end the transaction before rendering (as the job does):
         # on SQLite a POST holds the database's only write lock until it commits, and a render of
@@ -75,6 +75,6 @@ def render_portfolio_job(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     """The job: build the context again (the data may have moved on since it was queued), commit, and
     render outside any transaction."""
     owner = db.session.get(User, job.owner_id)
-    context = portfolio.build_document(owner=owner, **_arguments(job.params))
+    context = build_document(owner=owner, **_arguments(job.params))
     progress(1, 2)  # commits: verification codes made for this portfolio are kept, the lock released
     return jobs.Result(_filename(context), "application/pdf", render.render_pdf(context))

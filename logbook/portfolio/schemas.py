@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 
 from logbook import fields
-from logbook.portfolio.service import FORMATS
+from logbook.portfolio.documents import FORMATS
 
 
 class PortfolioRequestSchema(Schema):

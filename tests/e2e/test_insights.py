@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from logbook.demo.scale import PASSWORD, build_scale_demo
 from logbook.extensions import db
-from logbook.insights.scale_demo import PASSWORD, build_scale_demo
 from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.e2e.conftest import check_accessible, log_in, screenshot, tab
 

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from logbook import cli
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User, team_manager
 from logbook.accounts.service import DEFAULT_FRAMEWORK
+from logbook.demo.scale import PASSWORD
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
 from logbook.insights import service
 from logbook.insights.models import InsightRefresh
-from logbook.insights.scale_demo import PASSWORD
 from logbook.supervision.models import SupervisionLink, SupervisionSession
 from logbook.timeutil import utcnow
 

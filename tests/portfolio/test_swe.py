@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from logbook.accounts.models import Registration
-from logbook.portfolio.regulators import _last_on_or_before
+from logbook.portfolio.documents.common import last_on_or_before as _last_on_or_before
 from tests.conftest import persist
 from tests.portfolio.conftest import assert_codes_verify_then_fail, attached, export, pdf_text, sign
 from tests.supervision.conftest import TODAY, make_entry

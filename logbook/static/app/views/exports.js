@@ -58,7 +58,7 @@ export const DOCUMENTS = {
   teachers: 'Teachers\u2019 Standards evidence',
 };
 const FOR_REGULATOR = { HCPC: 'hcpc', NMC: 'nmc', SWE: 'swe', TEACHERS: 'teachers' };
-// The HCPC's limits (logbook/portfolio/service.py checks them again and names what is wrong).
+// The HCPC's limits (logbook/portfolio/documents/hcpc.py checks them again and names what is wrong).
 const SUMMARY_WORDS = 500;
 const STATEMENT_WORDS = 1500;
 const CHOSEN_MIN = 4;

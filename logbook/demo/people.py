@@ -1,4 +1,5 @@
-"""`logbook demo`: a realistic children's integrated service to try the logbook with (idempotent)."""
+"""The demo organisation's people: a realistic children's integrated service (teams, job roles,
+registrations, logins), and `build_demo`, which makes them and then their entries and events (idempotent)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import select
 
 from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
-from logbook.entries.demo import build_demo_entries
-from logbook.events.demo import build_demo_events
+from logbook.demo.entries import build_demo_entries
+from logbook.demo.events import build_demo_events
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 

@@ -1,0 +1,127 @@
+"""What the regulator documents share: the framework a document reads its rules from, the period and
+registration checks, the requirement check row, and the start every document makes from the generic
+context (service.portfolio_context: every entry, its sign-offs and verification codes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from logbook.accounts.models import Registration, User
+from logbook.entries.models import Entry
+from logbook.errors import ValidationFailed
+from logbook.frameworks.definition import parse_definition
+from logbook.frameworks.service import shipped_definitions, visible_versions
+from logbook.portfolio.service import Progress, _entries, _hours, portfolio_context
+
+HOURS = ("hour", "hours")
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, dict[str, Any]]:
+    latest: dict[str, Any] = {}
+    for definition in shipped_definitions():
+        if (
+            definition.framework_id not in latest
+            or definition.version > latest[definition.framework_id].version
+        ):
+            latest[definition.framework_id] = definition
+    return {k: d.data for k, d in latest.items()}
+
+
+@lru_cache(maxsize=32)
+def _parsed(text: str, name: str) -> dict[str, Any]:
+    return parse_definition(text, filename=name).data
+
+
+def framework_data(organisation_id: Any, framework_id: str) -> dict[str, Any]:
+    """The newest version of a framework this organisation sees (its own copy first), parsed and
+    checked as the engine reads it;
+    the shipped file when the database holds none (a fresh install before `logbook init-db`)."""
+    rows = [r for r in visible_versions(organisation_id=organisation_id) if r.framework_id == framework_id]
+    if rows:
+        newest = max(rows, key=lambda r: r.version)
+        return _parsed(newest.source_text, newest.source_name)
+    return _shipped()[framework_id]
+
+
+def registration_for(owner: User, regulator: str) -> Registration | None:
+    """The owner's registration with this regulator (upper-case name), if any."""
+    return next((r for r in owner.registrations if r.regulator.upper() == regulator), None)
+
+
+def no_registration(name: str, regulator: str) -> ValidationFailed:
+    """The refusal of a document whose regulator the owner is not registered with."""
+    return ValidationFailed(
+        f"The {name} cannot be made yet.",
+        fields={"format": [f"you have no {regulator} registration; add it to your profile first"]},
+    )
+
+
+def check_period(date_from: dt.date, date_to: dt.date) -> None:
+    """Refuse an empty period."""
+    if date_from > date_to:
+        raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
+
+
+def last_on_or_before(day: dt.date, month: int, dom: int) -> dt.date:
+    """The latest yearly date (month, dom) on or before day: the start of the year that contains it."""
+    this_year = dt.date(day.year, month, min(dom, 28 if month == 2 else dom))
+    return this_year if this_year <= day else this_year.replace(year=day.year - 1)
+
+
+def details_by_id(rows: list[Entry]) -> dict[str, dict[str, Any]]:
+    """Each entry's kind-specific details, by the entry's id as text."""
+    return {str(r.id): dict(r.details or {}) for r in rows}
+
+
+def dates(entry: dict[str, Any]) -> str:
+    """An entry's date, or its first and last day."""
+    if entry["end_date"] and entry["end_date"] != entry["start_date"]:
+        return f"{entry['start_date']} to {entry['end_date']}"
+    return entry["start_date"]
+
+
+def check(label: str, have: Decimal | int, target: Decimal | int, unit: tuple[str, str]) -> dict[str, Any]:
+    """One requirement: what is recorded against what is needed; unit is (one, many)."""
+    return {
+        "label": label,
+        "have": _hours(have) if isinstance(have, Decimal) else str(have),
+        "target": _hours(target) if isinstance(target, Decimal) else str(target),
+        "unit": unit[0] if have == 1 else unit[1],
+        "target_unit": unit[0] if target == 1 else unit[1],
+        "met": have >= target,
+    }
+
+
+def valid_current(sign_off: dict[str, Any]) -> bool:
+    """A sign-off that verifies and still covers the entry's current text."""
+    return sign_off["is_valid"] and sign_off["is_current_text"]
+
+
+def start(
+    *,
+    owner: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None,
+) -> tuple[list[Entry], dict[str, Any]]:
+    """The period's entry rows and their generic context, which a document adds its sections to."""
+    check_period(date_from, date_to)
+    rows = _entries(owner, date_from, date_to)
+    context = portfolio_context(
+        owner=owner,
+        rows=rows,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
+    return rows, context

@@ -1,0 +1,145 @@
+"""Social Work England CPD records: the registration year's records with the fields of SWE's online
+form, one block per record, peer reflections marked. Field labels, standards and targets come from
+the framework file (swe-v2.yaml). Rules and sources: docs/regulators.md section 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from logbook.accounts.models import User
+from logbook.portfolio.documents.common import (
+    check,
+    dates,
+    details_by_id,
+    framework_data,
+    last_on_or_before,
+    no_registration,
+    registration_for,
+    start,
+)
+from logbook.portfolio.service import Progress, _reflection
+
+SWE_PEER_QUESTION = "Describe what you have learnt from discussing this CPD activity with a peer."
+
+
+def build_swe_records(
+    *,
+    owner: User,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The registration year's CPD records with the fields of SWE's online form, one block per record
+    (each field its own paragraph, to paste or attach), peer reflections marked "P"."""
+    registration = registration_for(owner, "SWE")
+    if registration is None:
+        raise no_registration("Social Work England CPD record", "SWE")
+    fw = framework_data(owner.organisation_id, "swe")
+    month, day = fw["cycle"]["starts"]
+    date_to = date_to or now.date()
+    date_from = date_from or last_on_or_before(date_to, month, day)
+    rows, context = start(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
+    titles = {s["code"]: s["title"] for s in fw["standards"]}
+    parts = [c for c in titles if c.startswith("4.")]
+    fields = {f["id"]: f["title"] for f in fw.get("record_fields", [])}
+    details = details_by_id(rows)
+    by_id = {e["id"]: e for e in context["entries"]}
+    records, seen, duplicates, covered = [], {}, [], set()
+    for row in rows:
+        e, d = by_id[str(row.id)], details[str(row.id)]
+        tagged = [t["code"] for t in row.standards if t["framework"] == "swe"]
+        covered |= {c for c in tagged if c in parts}
+        peer = row.kind == "peer_reflection" or row.includes_peer_reflection
+        learnt = (
+            "\n".join(f"{r['label']} {r['text']}" for r in _reflection(row)) if include_reflections else ""
+        )
+        impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)
+        key = (row.title.strip().lower(), row.description.strip().lower())
+        number = len(records) + 1
+        if key in seen:
+            duplicates.append((seen[key], number))
+        seen.setdefault(key, number)
+        records.append(
+            {
+                "number": number,
+                "entry_id": e["id"],
+                "title": e["title"],
+                "cpd_type": e["kind"],
+                "date": dates(e),
+                "description": e["description"],
+                "what_you_learnt": learnt,
+                "impact": impact,
+                "is_peer_reflection": peer,
+                "peer": ", ".join(x for x in (d.get("peer_name", ""), d.get("peer_role", "")) if x),
+                "standards": [f"{c} {titles.get(c, '')}".strip() for c in tagged],
+            }
+        )
+    reqs = {r["id"]: r for r in fw.get("requirements", [])}
+    distinct = len(records) - len(duplicates)
+    checks = [
+        check(
+            "Different CPD records",
+            distinct,
+            int(reqs.get("cpd_records", {}).get("target", 2)),
+            ("record", "records"),
+        ),
+        check(
+            "Records with a peer reflection",
+            sum(1 for r in records if r["is_peer_reflection"]),
+            int(reqs.get("peer_reflection", {}).get("target", 1)),
+            ("record", "records"),
+        ),
+        check(
+            "Records that describe their impact",
+            sum(1 for r in records if r["impact"]),
+            1,
+            ("record", "records"),
+        ),
+    ]
+    missing = [
+        f"{c['label']}: {c['have']} of {c['target']} {c['target_unit']}." for c in checks if not c["met"]
+    ]
+    missing += [f"Records {a} and {b} look identical; SWE refuses identical records." for a, b in duplicates]
+    missing += [
+        f"Record {r['number']} ({r['title']}) does not describe its impact."
+        for r in records
+        if not r["impact"]
+    ]
+    advice = [f"Standard {c} is not covered this year: {titles[c]}" for c in parts if c not in covered]
+    context["document"] |= {
+        "format": "swe",
+        "title": "Social Work England CPD records",
+        "date_from": date_from.isoformat(),
+        "date_to": date_to.isoformat(),
+    }
+    context["swe"] = {
+        "registration_number": registration.registration_number or "",
+        "year": f"{date_from.year}-{str(date_from.year + 1)[2:]}",
+        "fields": {
+            "title": fields.get("title", "CPD title"),
+            "cpd_type": fields.get("cpd_type", "Type of CPD activity"),
+            "date": fields.get("activity_date", "Date of the activity"),
+            "description": fields.get("description", "Description"),
+            "what_you_learnt": fields.get("what_you_learnt", "What you learnt"),
+            "impact": fields.get("impact", "Impact"),
+            "peer": SWE_PEER_QUESTION,
+        },
+        "records": records,
+        "checks": checks,
+        "missing": missing,
+        "advice": advice,
+        "standard_4": [{"code": c, "title": titles[c], "covered": c in covered} for c in parts],
+    }
+    return context
