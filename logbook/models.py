@@ -11,9 +11,11 @@ from logbook.accounts.models import (  # noqa: F401
     User,
 )
 from logbook.audit.models import AuditEvent  # noqa: F401
+from logbook.changefeed import Change  # noqa: F401
 from logbook.entries.models import (  # noqa: F401
     Entry,
     EntryEvidence,
+    EntryOrigin,
     EntryRevision,
     EntryStandard,
     Evidence,
@@ -26,7 +28,7 @@ from logbook.events.models import (  # noqa: F401
     LearningEvent,
     LearningSet,
 )
-from logbook.exports.models import EntryOrigin, RecordImport  # noqa: F401
+from logbook.exports.models import RecordImport  # noqa: F401
 from logbook.frameworks.models import FrameworkVersion  # noqa: F401
 from logbook.insights.models import InsightCompliance, InsightRefresh  # noqa: F401
 from logbook.jobs.models import Job  # noqa: F401
@@ -34,4 +36,4 @@ from logbook.notifications.models import Notification, NotificationPreference  #
 from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.ratelimit import RateLimitCounter  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
-from logbook.sync.models import Change, SyncClient, SyncMutation  # noqa: F401
+from logbook.sync.models import SyncClient, SyncMutation  # noqa: F401

@@ -24,9 +24,11 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 
 from logbook.accounts.models import User
+from logbook.changefeed import record_change
 from logbook.entries.models import (
     Entry,
     EntryEvidence,
+    EntryOrigin,
     EntryRevision,
     EntryStandard,
     Evidence,
@@ -38,7 +40,6 @@ from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.supervision import service as supervision
-from logbook.sync.changes import record_change
 
 OWNER, SUPERVISOR, METADATA = "owner", "supervisor", "metadata"
 SHARED_WITH_SUPERVISORS = ("supervisors", "organisation")
@@ -171,8 +172,6 @@ def hash_identity(entry_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[str, str]:
     """The entry id and owner id an entry's content hashes cover: its own, or for an entry imported
     from another logbook the ids it had there, so its imported sign-offs still verify (and later
     versions hash the same way). See logbook/exports/record.py."""
-    from logbook.exports.models import EntryOrigin
-
     with db.session.no_autoflush:  # called mid-change: a lookup must not flush the half-made version
         origin = db.session.get(EntryOrigin, entry_id)
     if origin is None:

@@ -36,7 +36,7 @@ from logbook.events.models import (
 )
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
-from logbook.insights.suppression import TOTAL, Table
+from logbook.suppression import TOTAL, Table
 
 LOCAL = ZoneInfo("Europe/London")  # the service's calendar day (entries carry dates, not instants)
 UID_DOMAIN = "cpd-logbook"

@@ -3,7 +3,8 @@ another organisation's logbook with dates, versions and sign-offs preserved (doc
 
 Content hashes (and so sign-offs) cover an entry's id and its owner's id. An imported entry gets a new
 id and a new owner here, so the ids its hashes were made with travel with it (`hashed_as`, kept in
-EntryOrigin) and every hash of it is recomputed over those ids (entries.service.hash_identity): its
+entries.models.EntryOrigin) and every hash of it is recomputed over those ids
+(entries.service.hash_identity): its
 imported sign-offs stay intact here exactly as at the source, but are "Imported, not verified" (never
 valid, never counted) unless a trusted organisation's key verifies them (supervision/imported.py).
 """
@@ -29,10 +30,12 @@ from sqlalchemy import or_, select
 from logbook import safejson
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.entries import service as entries
 from logbook.entries.models import (
     Entry,
     EntryEvidence,
+    EntryOrigin,
     EntryRevision,
     EntryStandard,
     Evidence,
@@ -41,7 +44,7 @@ from logbook.entries.models import (
 from logbook.entries.storage import EvidenceStore
 from logbook.errors import Conflict, ValidationFailed
 from logbook.exports import registration_proposals
-from logbook.exports.models import EntryOrigin, RecordImport
+from logbook.exports.models import RecordImport
 from logbook.extensions import db
 from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
@@ -50,7 +53,6 @@ from logbook.signing import trust
 from logbook.supervision import imported as imported_sign_offs
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
 from logbook.supervision.signoff import sign_off_fingerprint
-from logbook.sync.changes import record_change
 
 FORMAT = "cpd-logbook-record"
 FORMAT_VERSION = 1

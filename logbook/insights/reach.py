@@ -1,6 +1,6 @@
 """Insight views of the organisation's learning offer (issue #10): who the events reach, the hours
 they deliver, and what attendees thought of them — with the same small-number suppression as every
-other view (logbook/insights/suppression.py).
+other view (logbook/suppression.py).
 
 Counted from event attendance, not from entries: attending an event the organisation ran is known
 to the organisation (a facilitator could mark the register), whatever the attendee later does with
@@ -29,7 +29,7 @@ from logbook.accounts.models import User
 from logbook.events.models import EventAttendance, EventFeedback, LearningEvent, learning_set_member
 from logbook.extensions import db
 from logbook.insights import service
-from logbook.insights.suppression import TOTAL, Table
+from logbook.suppression import TOTAL, Table
 
 ATTENDED, MISSED = "attended", "invited_not_attended"
 RATINGS = ["1", "2", "3", "4", "5"]

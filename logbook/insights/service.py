@@ -29,7 +29,7 @@ from logbook.entries.models import Entry
 from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
-from logbook.insights.suppression import TOTAL, Table
+from logbook.suppression import TOTAL, Table
 
 COMMON_CORE_AREAS = ("1", "2", "3", "4", "5", "6")
 UNSPECIFIED = "unspecified"

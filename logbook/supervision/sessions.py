@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select
 
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.supervision import service as supervision
@@ -24,7 +25,6 @@ from logbook.supervision.models import (
     SupervisionLink,
     SupervisionSession,
 )
-from logbook.sync.changes import record_change
 
 SESSION_TEXT = ("starts_at", "duration_minutes", "format", "location", "agenda", "summary", "is_cancelled")
 # A policy "period" in days, generously rounded so that "monthly" is not overdue on the 29th.

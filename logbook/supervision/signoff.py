@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -34,7 +35,6 @@ from logbook.supervision.models import (
     SignOffRequest,
 )
 from logbook.supervision.registration import BODIES, normalise, number_problem
-from logbook.sync.changes import record_change
 
 # NMC revalidation: the reflective-discussion partner must be an NMC registrant and give their PIN;
 # the confirmer need not be NMC-registered but gives a PIN or other professional number.

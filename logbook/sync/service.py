@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from logbook.accounts.models import User
+from logbook.changefeed import Change
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
@@ -40,7 +41,7 @@ from logbook.supervision.sync import (
     pull_sessions,
     pull_sign_off_requests,
 )
-from logbook.sync.models import Change, SyncClient, SyncMutation
+from logbook.sync.models import SyncClient, SyncMutation
 
 CURSOR_SALT = "logbook.sync.cursor.v1"
 
