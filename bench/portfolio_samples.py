@@ -30,6 +30,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from logbook import create_app  # noqa: E402
+from logbook.accounts.links import SupervisionLink  # noqa: E402
 from logbook.accounts.models import User  # noqa: E402
 from logbook.demo import build_demo, email_for  # noqa: E402
 from logbook.entries.models import Entry  # noqa: E402
@@ -38,7 +39,6 @@ from logbook.extensions import db  # noqa: E402
 from logbook.portfolio import render, service  # noqa: E402
 from logbook.supervision import service as supervision  # noqa: E402
 from logbook.supervision import signoff  # noqa: E402
-from logbook.supervision.models import SupervisionLink  # noqa: E402
 from logbook.timeutil import utcnow  # noqa: E402
 
 OUT = (

@@ -1,5 +1,6 @@
 """Imports every domain's models so that the metadata (and Alembic) sees all tables."""
 
+from logbook.accounts.links import SupervisionLink  # noqa: F401
 from logbook.accounts.models import (  # noqa: F401
     AuthSession,
     JobRole,
@@ -35,5 +36,5 @@ from logbook.jobs.models import Job  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.ratelimit import RateLimitCounter  # noqa: F401
-from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest, SupervisionLink  # noqa: F401
+from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest  # noqa: F401
 from logbook.sync.models import SyncClient, SyncMutation  # noqa: F401

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, User
 from logbook.entries import service
 from logbook.entries.models import Entry
@@ -22,7 +23,6 @@ from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.frameworks.models import FrameworkVersion
 from logbook.supervision import service as supervision
-from logbook.supervision.models import SupervisionLink
 
 NAMESPACE = uuid.UUID("6d1f3c0e-4a59-4f7e-9c59-0a5d3b1e2f10")
 

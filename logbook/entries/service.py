@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select
 
+from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.changefeed import record_change
 from logbook.entries.models import (
@@ -39,7 +40,6 @@ from logbook.entries.schemas import NOT_PARTICIPATORY_BY_DEFAULT, date_hours_pro
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
-from logbook.supervision import service as supervision
 
 OWNER, SUPERVISOR, METADATA = "owner", "supervisor", "metadata"
 SHARED_WITH_SUPERVISORS = ("supervisors", "organisation")
@@ -68,7 +68,7 @@ def access_level(*, viewer: User, entry: Entry, today: dt.date) -> str | None:
     if (
         entry.visibility in SHARED_WITH_SUPERVISORS
         and viewer.is_supervisor
-        and entry.owner_id in supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+        and entry.owner_id in links.supervisee_ids(supervisor_id=viewer.id, today=today)
     ):
         return SUPERVISOR
     if entry.visibility == "organisation":
@@ -432,7 +432,7 @@ def _scope_clause(viewer: User, scope: str, today: dt.date):
     if scope == "supervisees":
         if not viewer.is_supervisor:
             raise Forbidden("Only supervisors can list supervisees' entries.")
-        ids = supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+        ids = links.supervisee_ids(supervisor_id=viewer.id, today=today)
         return and_(
             shared, Entry.owner_id.in_(ids), Entry.visibility.in_(SHARED_WITH_SUPERVISORS)
         ), SUPERVISOR

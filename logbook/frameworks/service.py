@@ -249,7 +249,7 @@ def _visible_people(
 ) -> tuple[list[User], int | None]:
     """A page of the people whose progress the viewer asked for and may see (NotFound for anyone
     else), and the offset of the next page (None when this is the last)."""
-    from logbook.supervision import service as supervision
+    from logbook.accounts import links
 
     def query(ids=None, **where):
         q = select(User).where(User.organisation_id == viewer.organisation_id, User.is_active.is_(True))
@@ -261,7 +261,7 @@ def _visible_people(
         return found[:limit], (offset + limit if len(found) > limit else None)
 
     supervisees = (
-        supervision.supervisee_ids(supervisor_id=viewer.id, today=today) if viewer.is_supervisor else set()
+        links.supervisee_ids(supervisor_id=viewer.id, today=today) if viewer.is_supervisor else set()
     )
     managed = {t.id for t in viewer.managed_teams} if viewer.is_team_manager else set()
     if user_id is not None:

@@ -572,8 +572,9 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
     over the people in the viewer's scope (a team manager: the members of their teams)."""
     from flask import current_app
 
+    from logbook.accounts.links import SupervisionLink
     from logbook.frameworks.service import compiled_frameworks
-    from logbook.supervision.models import SupervisionAgreement, SupervisionLink, SupervisionSession
+    from logbook.supervision.models import SupervisionAgreement, SupervisionSession
     from logbook.supervision.sessions import _policy_days
 
     person = people_in_scope(viewer=viewer, filters=filters)

@@ -1,4 +1,5 @@
-"""Supervision services: links between supervisors and the people they supervise."""
+"""Supervision services: making links between supervisors and the people they supervise, and listing
+them (the links themselves, and who supervises whom today, are logbook/accounts/links.py)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,10 @@ import uuid
 
 from sqlalchemy import or_, select
 
+from logbook.accounts.links import LINK_KINDS, SupervisionLink, active_on
 from logbook.accounts.models import User
 from logbook.errors import ValidationFailed
 from logbook.extensions import db
-from logbook.supervision.models import LINK_KINDS, SupervisionLink
-
-
-def _active(today: dt.date):
-    return (SupervisionLink.starts_on <= today) & or_(
-        SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today
-    )
-
-
-def supervisee_ids(*, supervisor_id: uuid.UUID, today: dt.date) -> set[uuid.UUID]:
-    """People this user supervises today (any kind of supervision)."""
-    query = select(SupervisionLink.supervisee_id).where(
-        SupervisionLink.supervisor_id == supervisor_id, _active(today)
-    )
-    return set(db.session.scalars(query))
-
-
-def supervisor_ids(*, supervisee_id: uuid.UUID, today: dt.date) -> set[uuid.UUID]:
-    """People who supervise this user today."""
-    query = select(SupervisionLink.supervisor_id).where(
-        SupervisionLink.supervisee_id == supervisee_id, _active(today)
-    )
-    return set(db.session.scalars(query))
 
 
 def link_supervisor(
@@ -82,7 +61,7 @@ def linked_people(*, user: User, today: dt.date) -> dict[str, list[dict[str, obj
                 (SupervisionLink.supervisor_id == user.id) & (User.id == SupervisionLink.supervisee_id),
             ),
         )
-        .where(_active(today))
+        .where(active_on(today))
         .order_by(User.name)
     )
     found: dict[tuple[str, uuid.UUID], dict[str, object]] = {}

@@ -12,17 +12,17 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from logbook.accounts import links
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.supervision import service as supervision
 from logbook.supervision.models import (
     SESSION_FORMATS,
     SupervisionAction,
     SupervisionAgreement,
-    SupervisionLink,
     SupervisionSession,
 )
 
@@ -110,7 +110,7 @@ def create_session(
     """Record (or plan) a session; the actor must be one of the two people and they must be linked."""
     if actor.id not in (supervisor_id, supervisee_id):
         raise Forbidden("You can only record your own supervision sessions.")
-    if supervisee_id not in supervision.supervisee_ids(supervisor_id=supervisor_id, today=now.date()):
+    if supervisee_id not in links.supervisee_ids(supervisor_id=supervisor_id, today=now.date()):
         raise ValidationFailed(
             "These two people have no current supervision link.",
             fields={"supervisor_id": ["is not a current supervisor of the supervisee"]},

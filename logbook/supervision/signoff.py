@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
@@ -26,7 +27,6 @@ from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import service as notifications
 from logbook.supervision import external_signers, imported, signcore
-from logbook.supervision import service as supervision
 from logbook.supervision.models import (
     DECISIONS,
     SIGNER_ROLES,
@@ -78,7 +78,7 @@ def _registration_problems(role: str, body: str | None, number: str | None) -> d
 
 
 def _supervises(supervisor: User, owner_id: uuid.UUID, today: dt.date) -> bool:
-    return supervisor.is_supervisor and owner_id in supervision.supervisee_ids(
+    return supervisor.is_supervisor and owner_id in links.supervisee_ids(
         supervisor_id=supervisor.id, today=today
     )
 
@@ -285,7 +285,7 @@ def list_requests(
     if scope == "queue":
         if not user.is_supervisor:
             raise Forbidden("Only supervisors have a sign-off queue.")
-        ids = supervision.supervisee_ids(supervisor_id=user.id, today=today)
+        ids = links.supervisee_ids(supervisor_id=user.id, today=today)
         query = query.where(SignOffRequest.supervisor_id == user.id, SignOffRequest.requested_by_id.in_(ids))
     else:
         query = query.where(SignOffRequest.requested_by_id == user.id)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.changefeed import Change
 from logbook.entries import service as entries
@@ -29,7 +30,6 @@ from logbook.entries.schemas import EntryInSchema, EntrySchema
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
-from logbook.supervision import service as supervision
 from logbook.supervision.models import SupervisionSession
 from logbook.supervision.sync import (
     apply_session,
@@ -358,7 +358,7 @@ def _serializer(secret: str) -> URLSafeSerializer:
 
 def _scope(user: User, today: dt.date) -> tuple[set[uuid.UUID], str]:
     """Whose records this user's devices pull, and a fingerprint that changes when that set changes."""
-    owners = {user.id} | supervision.supervisee_ids(supervisor_id=user.id, today=today)
+    owners = {user.id} | links.supervisee_ids(supervisor_id=user.id, today=today)
     fingerprint = hashlib.sha256(",".join(sorted(str(o) for o in owners)).encode()).hexdigest()[:16]
     return owners, fingerprint
 
