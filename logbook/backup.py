@@ -39,8 +39,8 @@ from flask import Flask
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from logbook.entries.storage import StorageError, evidence_store
 from logbook.extensions import db
+from logbook.storage import StorageError, evidence_store
 from logbook.timeutil import utcnow
 
 FORMAT = "logbook-backup/1"

@@ -11,14 +11,18 @@ from flask import Flask
 
 
 def _app() -> Flask:
-    from logbook import create_app
+    from logbook.app import create_app
 
     return create_app()
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """CPD Logbook administration."""
+    # Commands defined in other packages (exports/commands.py, signing/commands.py) make their app
+    # through this, so they need not import this module (tests replace `_app` before invoking).
+    ctx.obj = _app
 
 
 @main.command()
@@ -324,6 +328,7 @@ def notifications_run() -> None:
     """Create today's reminders and send pending notification emails (run from cron, e.g. hourly)."""
     from flask import current_app
 
+    from logbook import reminders
     from logbook.extensions import db
     from logbook.notifications import service
     from logbook.timeutil import utcnow
@@ -331,7 +336,7 @@ def notifications_run() -> None:
     app = _app()
     with app.app_context():
         now = utcnow()
-        made = service.run_schedule(
+        made = reminders.run_schedule(
             today=now.date(),
             now=now,
             default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],

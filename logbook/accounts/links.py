@@ -2,7 +2,7 @@
 
 They live here, below entries and supervision, because both read them: entries' access rules
 (a supervisor sees what their supervisees share), supervision's sign-off and sessions, sync's pull
-and frameworks' progress. Making and listing links is logbook/supervision/service.py."""
+and progress. Listing a person's links for the phone is logbook/supervision/service.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import uuid
 from sqlalchemy import ColumnElement, Date, ForeignKey, String, Uuid, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from logbook.accounts.models import User
+from logbook.errors import ValidationFailed
 from logbook.extensions import Base, db
 from logbook.timeutil import UTCDateTime, utcnow
 
@@ -57,3 +59,36 @@ def supervisor_ids(*, supervisee_id: uuid.UUID, today: dt.date) -> set[uuid.UUID
     )
     return set(db.session.scalars(query))
 
+
+def link_supervisor(
+    *,
+    supervisor: User,
+    supervisee: User,
+    kind: str = "line",
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+) -> SupervisionLink:
+    """Record that supervisor supervises supervisee (same organisation, supervisor role, not themself)."""
+    errors: dict[str, list[str]] = {}
+    if supervisor.id == supervisee.id:
+        errors["supervisor_id"] = ["a person cannot supervise themself"]
+    if supervisor.organisation_id != supervisee.organisation_id:
+        errors["supervisor_id"] = ["supervisor must belong to the same organisation"]
+    if not supervisor.is_supervisor:
+        errors.setdefault("supervisor_id", []).append("this person does not have the supervisor role")
+    if kind not in LINK_KINDS:
+        errors["kind"] = [f"must be one of {', '.join(LINK_KINDS)}"]
+    if ends_on and ends_on < starts_on:
+        errors["ends_on"] = ["must not be before starts_on"]
+    if errors:
+        raise ValidationFailed("The supervision link is not valid.", fields=errors)
+    link = SupervisionLink(
+        supervisor_id=supervisor.id,
+        supervisee_id=supervisee.id,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link

@@ -41,7 +41,6 @@ from logbook.entries.models import (
     Evidence,
     EvidenceUpload,
 )
-from logbook.entries.storage import EvidenceStore
 from logbook.errors import Conflict, ValidationFailed
 from logbook.exports import registration_proposals
 from logbook.exports.models import RecordImport
@@ -50,6 +49,7 @@ from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.signing import trust
+from logbook.storage import EvidenceStore
 from logbook.supervision import imported as imported_sign_offs
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
 from logbook.supervision.signoff import sign_off_fingerprint
@@ -250,7 +250,7 @@ def start_record_export(*, user: User, now: dt.datetime) -> Job:
 
 def run_record_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     """The job: read the record (one transaction), commit, then pack the ZIP."""
-    from logbook.entries.storage import evidence_store
+    from logbook.storage import evidence_store
 
     user = db.session.get(User, job.owner_id)
     now = dt.datetime.fromisoformat(job.params["now"])

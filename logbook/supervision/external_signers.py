@@ -26,13 +26,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from logbook import mail
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.notifications import mail
 from logbook.supervision.models import (
     EXTERNAL_SIGNER_STATES,
     ExternalSigner,

@@ -19,6 +19,8 @@ from logbook.audit import service as audit
 from logbook.changefeed import record_change
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
+from logbook.frameworks import engine
+from logbook.frameworks import service as frameworks
 from logbook.supervision.models import (
     SESSION_FORMATS,
     SupervisionAction,
@@ -344,14 +346,11 @@ def set_agreement(
     return agreement
 
 
-def _policy_days(
+def policy_days(
     person: User, default_days: int | None, today: dt.date, compiled: dict[str, Any] | None = None
 ) -> tuple[int | None, str]:
     """How often this person should have supervision under the organisation's supervision policies
     (`compiled`: the organisation's compiled frameworks, when the caller already has them)."""
-    from logbook.frameworks import engine
-    from logbook.frameworks import service as frameworks
-
     regulators = {r.regulator for r in person.registrations}
     # The job role's service area counts too (as in the frameworks' own progress view).
     areas = {
@@ -434,7 +433,7 @@ def supervision_due(
         if agreement is not None and agreement.frequency_days:
             days, basis = agreement.frequency_days, "agreement"
         else:
-            days, basis = _policy_days(supervisee, default_days, today)
+            days, basis = policy_days(supervisee, default_days, today)
         last = db.session.scalar(
             select(func.max(SupervisionSession.starts_at)).where(
                 and_(

@@ -34,6 +34,7 @@ from logbook.errors import DomainError
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.signing import statements
+from logbook.signing.digests import content_sha256, content_sha256_of
 
 RANK = {"valid": 0, "changed": 1, "unsigned": 2, "unconfirmed": 3, "invalid": 4}
 LABELS = {
@@ -324,12 +325,6 @@ def field_digests(content: dict[str, Any]) -> dict[str, str]:
     return {name: content_sha256_of([name, value]) for name, value in content.items()}
 
 
-def content_sha256_of(value: Any) -> str:
-    """SHA-256 of any JSON value's canonical form."""
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def statement_payload(sign_off: Any, organisation: Organisation | None = None) -> dict[str, Any]:
     """What the sign-off row says, as the statement that is signed (and compared on verification;
     the subject's per-field digests are added when sealing, from the signed content)."""
@@ -398,11 +393,6 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
         },
         now=now,
     )
-
-
-def content_sha256(content: dict[str, Any]) -> str:
-    """SHA-256 of a canonical content dict (entries and sessions hash the same way)."""
-    return content_sha256_of(content)
 
 
 # --- verification ------------------------------------------------------------------------------

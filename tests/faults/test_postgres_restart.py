@@ -16,8 +16,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from logbook import create_app
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
 from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from flask import Flask
 
-from logbook import create_app
+from logbook.app import create_app
 from logbook.config import DEV_PUBLIC_URL
 from logbook.errors import ValidationFailed
 from logbook.extensions import db

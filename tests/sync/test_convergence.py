@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from logbook import create_app
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.sync.models import SyncMutation
