@@ -135,7 +135,7 @@ def reach(
     _people_cells(cells, who)
     rows = sorted({p[by] for p in people.values()})
     table = Table(rows=rows, columns=[ATTENDED, MISSED], measures=["people", "attendances"], cells=cells)
-    return service._result(f"reach-{by}", table, threshold, filters, as_of=today.isoformat())
+    return service.view_result(f"reach-{by}", table, threshold, filters, as_of=today.isoformat())
 
 
 def hours_delivered(
@@ -153,11 +153,11 @@ def hours_delivered(
             _add(cells, key, hours=Decimal(event.hours), attendances=1)
     _people_cells(cells, who)
     for cell in cells.values():
-        cell["hours"] = service._number(cell.get("hours", Decimal(0)))
+        cell["hours"] = service.json_number(cell.get("hours", Decimal(0)))
     rows = sorted({p["profession"] for p in people.values()})
     columns = sorted({e.kind for e in events.values()})
     table = Table(rows=rows, columns=columns, measures=["hours", "attendances", "people"], cells=cells)
-    return service._result("event-hours-profession", table, threshold, filters, as_of=today.isoformat())
+    return service.view_result("event-hours-profession", table, threshold, filters, as_of=today.isoformat())
 
 
 def feedback(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def feedback(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt
             round(sum(ratings) / len(ratings), 2) if len(who.get((group, TOTAL), ())) >= threshold else None
         )
 
-    return service._result(
+    return service.view_result(
         "event-feedback",
         table,
         threshold,

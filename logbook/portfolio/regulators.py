@@ -20,10 +20,10 @@ from logbook.frameworks.engine import shift_months
 from logbook.frameworks.service import shipped_definitions, visible_versions
 from logbook.portfolio.service import (
     Progress,
-    _entries,
-    _hours,
-    _reflection,
+    entries_in_period,
+    hours_text,
     portfolio_context,
+    reflection_lines,
 )
 
 NMC_YEARS = 3
@@ -121,8 +121,8 @@ def _check(label: str, have: Decimal | int, target: Decimal | int, unit: tuple[s
     """One requirement: what is recorded against what is needed; unit is (one, many)."""
     return {
         "label": label,
-        "have": _hours(have) if isinstance(have, Decimal) else str(have),
-        "target": _hours(target) if isinstance(target, Decimal) else str(target),
+        "have": hours_text(have) if isinstance(have, Decimal) else str(have),
+        "target": hours_text(target) if isinstance(target, Decimal) else str(target),
         "unit": unit[0] if have == 1 else unit[1],
         "target_unit": unit[0] if target == 1 else unit[1],
         "met": have >= target,
@@ -147,7 +147,7 @@ def _start(
     progress: Progress | None,
 ) -> tuple[list[Entry], dict[str, Any]]:
     _period_error(date_from, date_to)
-    rows = _entries(owner, date_from, date_to)
+    rows = entries_in_period(owner, date_from, date_to)
     context = portfolio_context(
         owner=owner,
         rows=rows,
@@ -230,9 +230,9 @@ def _nmc_checks(
         if not c["met"]
     ]
     totals = {
-        "practice_hours": _hours(practice_hours),
-        "cpd_hours": _hours(cpd_hours),
-        "participatory_hours": _hours(participatory),
+        "practice_hours": hours_text(practice_hours),
+        "cpd_hours": hours_text(cpd_hours),
+        "participatory_hours": hours_text(participatory),
     }
     return totals, checks, missing
 
@@ -506,7 +506,9 @@ def build_swe_records(
         covered |= {c for c in tagged if c in parts}
         peer = row.kind == "peer_reflection" or row.includes_peer_reflection
         learnt = (
-            "\n".join(f"{r['label']} {r['text']}" for r in _reflection(row)) if include_reflections else ""
+            "\n".join(f"{r['label']} {r['text']}" for r in reflection_lines(row))
+            if include_reflections
+            else ""
         )
         impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)
         key = (row.title.strip().lower(), row.description.strip().lower())
