@@ -35,8 +35,14 @@ from logbook.entries.models import (
     Evidence,
     EvidenceUpload,
 )
+from logbook.entries.privacy import find_identifiers
 from logbook.entries.reflection import default_template, reflection_problems
-from logbook.entries.schemas import NOT_PARTICIPATORY_BY_DEFAULT, date_hours_problems, validate_details
+from logbook.entries.schemas import (
+    NOT_PARTICIPATORY_BY_DEFAULT,
+    EntrySchema,
+    date_hours_problems,
+    validate_details,
+)
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
@@ -513,8 +519,6 @@ def entry_texts(entry: Entry) -> list[tuple[str, str]]:
 
 def identifier_warnings(entry: Entry) -> list[dict[str, Any]]:
     """Warnings for text that looks like it identifies a child, family or colleague."""
-    from logbook.entries.privacy import find_identifiers
-
     return [
         {"field": field, "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
         for field, text in entry_texts(entry)
@@ -524,8 +528,6 @@ def identifier_warnings(entry: Entry) -> list[dict[str, Any]]:
 
 def check_text(*, text: str) -> list[dict[str, Any]]:
     """Warnings for a piece of text being typed (nothing is stored or logged)."""
-    from logbook.entries.privacy import find_identifiers
-
     return [
         {"field": "text", "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
         for w in find_identifiers(text)
@@ -551,8 +553,6 @@ def present(view: EntryView, *, with_warnings: bool = True) -> dict[str, Any]:
 
 
 def _current_copy(entry: Entry) -> dict[str, Any]:
-    from logbook.entries.schemas import EntrySchema
-
     return EntrySchema().dump(present(EntryView(entry, OWNER)))
 
 

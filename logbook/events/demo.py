@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from logbook.accounts.models import User
+from logbook.accounts.models import Team, User
 from logbook.events import service
 from logbook.events.models import EventFacilitator, EventFeedback, LearningEvent, LearningSet
 from logbook.extensions import db
@@ -226,7 +226,6 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
         if person is not None and db.session.get(EventFacilitator, person.id) is None:
             db.session.add(EventFacilitator(user_id=person.id, organisation_id=organisation_id))
     db.session.flush()
-    from logbook.accounts.models import Team
 
     teams = {
         t.name: t.id for t in db.session.scalars(select(Team).where(Team.organisation_id == organisation_id))

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+# Imports inside the commands: start-up cost, as in logbook/cli.py (measured there).
+
 
 def _app() -> Flask:
     """The app of this `logbook` run: the group (logbook/cli.py) puts its factory in the context."""

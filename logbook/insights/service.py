@@ -31,6 +31,8 @@ from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
 from logbook.frameworks.service import compiled_frameworks
+from logbook.insights.models import InsightCompliance
+from logbook.insights.precompute import compliance_refresh, refresh_compliance
 from logbook.supervision.models import SupervisionAgreement, SupervisionSession
 from logbook.supervision.sessions import policy_days
 from logbook.suppression import TOTAL, Table
@@ -490,9 +492,6 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
     `logbook insights-refresh`; worked out now the first time an organisation asks) from each
     registrant's organisation-visible entries only; the view says for which day (`as_of`) and when
     (`computed_at`) they were worked out."""
-    from logbook.insights.models import InsightCompliance
-    from logbook.insights.precompute import compliance_refresh, refresh_compliance
-
     marker = compliance_refresh(organisation_id=viewer.organisation_id)
     if marker is None:
         refresh_compliance(organisation_id=viewer.organisation_id, today=today)
@@ -724,5 +723,3 @@ def insight_view(
     extra = {"today": today} if view in NEEDS_TODAY else {}
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
 
-
-from logbook.insights import reach  # noqa: E402, F401  (registers the learning-offer views: docs/events.md)

@@ -25,6 +25,8 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from logbook.extensions import db
+
 PENDING = "logbook.jobs.pending"
 
 
@@ -36,7 +38,8 @@ class JobRunner(Protocol):
 
 
 def run_here(app: Flask, job_id: uuid.UUID) -> None:
-    from logbook.extensions import db
+    # Not at the top: jobs.service hands new jobs to this module's runners after commit, so the two
+    # modules would import each other (a known cycle, docs/architecture.md "What is left").
     from logbook.jobs.service import run_job
 
     with app.app_context():

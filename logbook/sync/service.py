@@ -27,7 +27,7 @@ from logbook.changefeed import Change
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
-from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
+from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
 from logbook.supervision.models import SupervisionSession
@@ -50,8 +50,6 @@ CURSOR_SALT = "logbook.sync.cursor.v1"
 
 
 def _field_errors(err: ValidationError) -> dict[str, list[str]]:
-    from logbook.errors import flatten_messages
-
     return flatten_messages(err.messages)
 
 
