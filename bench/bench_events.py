@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from logbook import create_app
 from logbook.accounts.models import JobRole, Organisation, Team, User
 from logbook.accounts.passwords import hash_password
+from logbook.app import create_app
 from logbook.events import service
 from logbook.events.models import EventFacilitator
 from logbook.extensions import db

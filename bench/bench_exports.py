@@ -22,16 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade
 
-from logbook import create_app
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Organisation, Registration, Team, User
+from logbook.app import create_app
 from logbook.entries import service as entries
-from logbook.entries.storage import evidence_store
 from logbook.exports import record, staff
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.jobs.models import Job
+from logbook.storage import evidence_store
 from logbook.supervision import signoff
-from logbook.supervision.models import SupervisionLink
 from logbook.supervision.signoff import verify_everything
 from logbook.timeutil import utcnow
 

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
-from logbook import create_app
 from logbook.accounts.models import User
+from logbook.app import create_app
 from logbook.demo.scale import analyse, build_scale_demo
 from logbook.extensions import db
 from logbook.insights import service

@@ -36,14 +36,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from weasyprint import HTML
 
-from logbook import create_app
+from logbook.accounts import links
 from logbook.accounts import service as accounts
 from logbook.accounts.models import Registration, User
+from logbook.app import create_app
 from logbook.entries import service as entries
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.portfolio import documents, render
-from logbook.supervision import service as supervision
 from logbook.supervision import signoff
 from logbook.timeutil import utcnow
 
@@ -88,7 +88,7 @@ def populate(sizes: list[int]) -> dict[int, str]:
         db.session.add(
             Registration(user_id=me.id, regulator="NMC", profession="nurse", registration_number="12A3456E")
         )
-        supervision.link_supervisor(supervisor=boss, supervisee=me, starts_on=TODAY - dt.timedelta(days=800))
+        links.link_supervisor(supervisor=boss, supervisee=me, starts_on=TODAY - dt.timedelta(days=800))
         for n in range(size):
             day = TODAY - dt.timedelta(days=int(700 * (size - n) / size) + 1)
             entry = entries.create_entry(

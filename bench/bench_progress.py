@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
-from logbook import create_app
+from logbook import progress
 from logbook.accounts.models import Organisation, Registration, User
+from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import engine, service
@@ -247,7 +248,7 @@ def _time_service(label: str, first: User, admin: User, total: int) -> None:
     """Time progress through the service: one practitioner, one page, the whole organisation."""
 
     def one():
-        service.progress_for(viewer=first, today=TODAY)
+        progress.progress_for(viewer=first, today=TODAY)
         db.session.rollback()
 
     median, best = timed(one, 30)
@@ -257,7 +258,7 @@ def _time_service(label: str, first: User, admin: User, total: int) -> None:
     )
 
     def page():
-        service.progress_for(viewer=admin, today=TODAY, scope="organisation", limit=200)
+        progress.progress_for(viewer=admin, today=TODAY, scope="organisation", limit=200)
         db.session.rollback()
 
     median, best = timed(page, 5)
@@ -269,7 +270,7 @@ def _time_service(label: str, first: User, admin: User, total: int) -> None:
     def org_all():
         offset = 0
         while offset is not None:
-            offset = service.progress_for(
+            offset = progress.progress_for(
                 viewer=admin, today=TODAY, scope="organisation", offset=offset, limit=500
             )["next_offset"]
             db.session.rollback()

@@ -24,8 +24,8 @@ from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from logbook import create_app
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
 from logbook.extensions import db
 from tests.conftest import _PASSWORD_HASH, PASSWORD, ApiClient
 from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PHONE

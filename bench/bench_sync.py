@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade
 
-from logbook import create_app
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
 from logbook.extensions import db
 from tests.conftest import _PASSWORD_HASH, PASSWORD, ApiClient
 

@@ -29,16 +29,16 @@ os.environ["LOGBOOK_MAIL_URL"] = "memory://"
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from logbook import create_app  # noqa: E402
+from logbook.accounts import links  # noqa: E402
+from logbook.accounts.links import SupervisionLink  # noqa: E402
 from logbook.accounts.models import User  # noqa: E402
+from logbook.app import create_app  # noqa: E402
 from logbook.demo import build_demo, email_for  # noqa: E402
 from logbook.entries.models import Entry  # noqa: E402
 from logbook.entries.service import create_entry  # noqa: E402
 from logbook.extensions import db  # noqa: E402
 from logbook.portfolio import documents, render  # noqa: E402
-from logbook.supervision import service as supervision  # noqa: E402
 from logbook.supervision import signoff  # noqa: E402
-from logbook.supervision.models import SupervisionLink  # noqa: E402
 from logbook.timeutil import utcnow  # noqa: E402
 
 OUT = (
@@ -109,7 +109,7 @@ def sign_demo(today: dt.date) -> None:
     # Her reflective discussion partner must be an NMC registrant: Ruth Adebayo, linked as her
     # professional supervisor so that she can sign inside the logbook.
     ruth = db.session.scalar(select(User).where(User.email == email_for("Ruth Adebayo")))
-    supervision.link_supervisor(
+    links.link_supervisor(
         supervisor=ruth, supervisee=joanne, starts_on=today - dt.timedelta(days=400), kind="professional"
     )
     db.session.flush()

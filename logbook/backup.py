@@ -43,10 +43,10 @@ from flask import Flask
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from logbook.entries.storage import StorageError, evidence_store
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.signing import trust
+from logbook.storage import StorageError, evidence_store
 from logbook.timeutil import utcnow
 
 FORMAT = "logbook-backup/1"

@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from logbook.extensions import db
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose; carries its HTTP status."""
@@ -148,8 +150,6 @@ def database_error_response(app: Flask, err: DBAPIError) -> ResponseReturnValue:
     """A database that is busy (SQLite locked after the retries) or unreachable (PostgreSQL
     restarting, connection dropped) gets 503 with Retry-After: the transaction is rolled back, so
     nothing was saved, and the client tries again. Any other database error is a bug: 500."""
-    from logbook.extensions import db
-
     try:
         db.session.rollback()
     except DBAPIError:  # the connection is gone; the pool replaces it on the next checkout

@@ -1,5 +1,5 @@
 """WSGI entry point for gunicorn: `gunicorn logbook.wsgi:app`."""
 
-from logbook import create_app
+from logbook.app import create_app
 
 app = create_app()

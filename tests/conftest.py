@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from logbook import create_app
 from logbook.accounts.models import JobRole, Organisation, Team, User
 from logbook.accounts.passwords import hash_password
+from logbook.app import create_app
 from logbook.extensions import db
 from logbook.ratelimit import RateLimitCounter, counter_engine
 

@@ -8,15 +8,15 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from logbook import cli
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Registration, Team, User
+from logbook.changefeed import Change
 from logbook.demo import DEMO_PASSWORD, PEOPLE, build_demo, email_for
 from logbook.entries import service
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
-from logbook.supervision.models import SupervisionLink
-from logbook.sync.models import Change
 
 ROLES_CSV = Path(__file__).resolve().parents[1] / "logbook" / "data" / "job-roles.csv"
 

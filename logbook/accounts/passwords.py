@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 copes with more; a cap stops hashing megabytes on request
@@ -50,8 +52,6 @@ DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing-only")
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     # zxcvbn ships the 30,000 most common leaked passwords; a well-kept list beats our own.
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -72,8 +72,6 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
     if any(len(p) >= 4 and p in lowered for p in personal):
         problems.append("Do not use your name or email address in your password.")
         return problems
-    from zxcvbn import zxcvbn
-
     if zxcvbn(password[:100], user_inputs=[email, name])["score"] < 3:
         problems.append("This password is easy to guess; add more unrelated words.")
     return problems

@@ -19,7 +19,7 @@ from logbook.accounts.passwords import DUMMY_HASH, verify_password
 from logbook.accounts.service import clear_lockout, normalise_email, set_password
 from logbook.errors import NotFound
 from logbook.extensions import db
-from logbook.notifications.mail import Mail, Mailer
+from logbook.mail import Mail, Mailer
 
 
 def token_hash(token: str) -> str:

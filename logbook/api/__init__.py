@@ -178,8 +178,6 @@ class LogbookApi(Api):
 
 def init_api(app: Flask) -> LogbookApi:
     """Attach a new Api to the app and register each domain's blueprint."""
-    from logbook.api import admin, auth, entries, evidence, insights, sync
-
     api = LogbookApi(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.init_app(
         app,
@@ -200,24 +198,30 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
     api.register_blueprint(insights.blp)
-    from logbook.api import frameworks
-
     api.register_blueprint(frameworks.blp)
-    from logbook.api import events
-
     api.register_blueprint(events.blp)
-    from logbook.api import supervision
-
     supervision.register(app, api)
-    from logbook.api import portfolio
-
     portfolio.register(app, api)
-    from logbook.api import exports, jobs
-
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
-    from logbook.api import password_reset
-
     password_reset.register(app)
     app.extensions["logbook.api"] = api
     return api
+
+
+# The route modules, after ARGUMENTS_PARSER is set above: their routes are decorated with it on import.
+from logbook.api import (  # noqa: E402
+    admin,
+    auth,
+    entries,
+    events,
+    evidence,
+    exports,
+    frameworks,
+    insights,
+    jobs,
+    password_reset,
+    portfolio,
+    supervision,
+    sync,
+)

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from logbook.accounts import service
 from logbook.accounts.auth import current_user, roles_required
+from logbook.accounts.models import User
 from logbook.accounts.schemas import (
     CsvImportSchema,
     ImportResultSchema,
@@ -25,6 +26,7 @@ from logbook.exports.schemas import (
     RegistrationProposalListSchema,
     RegistrationProposalSchema,
 )
+from logbook.extensions import db
 from logbook.supervision import external_signers
 from logbook.supervision.schemas import (
     ExternalSignerItemSchema,
@@ -198,9 +200,6 @@ class RegistrationItem(MethodView):
 
 
 def _proposal(row) -> dict:
-    from logbook.accounts.models import User
-    from logbook.extensions import db
-
     user = db.session.get(User, row.user_id)
     return {c.name: getattr(row, c.name) for c in row.__table__.columns} | {
         "user_name": user.name if user else ""

@@ -10,7 +10,7 @@ from marshmallow import Schema, validate
 from logbook import fields
 from logbook.accounts.auth import current_user, login_required
 from logbook.entries import evidence as service
-from logbook.entries.storage import evidence_store
+from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="Evidence files")

@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.api.jobs import accepted
-from logbook.entries.storage import evidence_store
 from logbook.exports import record, staff
 from logbook.exports.schemas import RecordImportSchema, StaffExportRequestSchema
 from logbook.jobs.schemas import JobSchema
+from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1", description="Staff exports and full records")

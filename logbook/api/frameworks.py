@@ -16,6 +16,7 @@ from logbook.frameworks.schemas import (
     ProgressQuerySchema,
     ProgressSchema,
 )
+from logbook.progress import progress_for
 from logbook.timeutil import utcnow
 
 blp = Blueprint("frameworks", __name__, url_prefix="/api/v1", description="Frameworks and progress")
@@ -62,7 +63,7 @@ def framework(args, framework_id):
 def progress(args):
     """Where people stand in their registration cycles: the caller, or (?user_id=, ?scope=) people
     the caller supervises, manages or administers."""
-    return service.progress_for(
+    return progress_for(
         viewer=current_user(),
         today=args.get("as_of") or utcnow().date(),
         user_id=args.get("user_id"),

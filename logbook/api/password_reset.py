@@ -16,7 +16,7 @@ from logbook import fields
 from logbook.accounts import reset
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import client_address, limiter
-from logbook.notifications.mail import mailer
+from logbook.mail import mailer
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
 

@@ -14,6 +14,7 @@ from logbook.extensions import client_address, limiter
 from logbook.jobs.schemas import JobSchema
 from logbook.portfolio import service
 from logbook.portfolio.schemas import PortfolioRequestSchema
+from logbook.signing import keys
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
 
@@ -93,8 +94,6 @@ def verify(code: str):
 @pages.route("/.well-known/jwks.json")
 def jwks():
     """The organisations' public signing keys (every status), for anyone verifying a statement."""
-    from logbook.signing import keys
-
     response = jsonify(keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -104,8 +103,6 @@ def jwks():
 @pages.route("/.well-known/jwks/<slug>.json")
 def organisation_jwks(slug: str):
     """One organisation's public signing keys (404 when it has none)."""
-    from logbook.signing import keys
-
     found = [k for k in keys.jwks()["keys"] if k["org"] == slug[:80]]
     if not found:
         return jsonify(

@@ -10,6 +10,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import ValidationError
 
 from logbook.accounts.auth import current_user, login_required
+from logbook.api import notifications
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
 from logbook.supervision import calendar, imported, session_signoff, sessions, signoff
@@ -439,8 +440,6 @@ def calendar_feed_ics(token: str):
 
 def register(app: Flask, api: Api) -> None:
     """Register the supervision and notification API blueprints and the pages reached without login."""
-    from logbook.api import notifications
-
     api.register_blueprint(blp)
     api.register_blueprint(notifications.blp)
     app.register_blueprint(pages)

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts import links
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, User
 from logbook.entries import service
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.frameworks.models import FrameworkVersion
-from logbook.supervision import service as supervision
-from logbook.supervision.models import SupervisionLink
 
 NAMESPACE = uuid.UUID("6d1f3c0e-4a59-4f7e-9c59-0a5d3b1e2f10")
 
@@ -340,7 +340,7 @@ def _link_supervisors(people: list[User], today: dt.date) -> dict[Any, User]:
         candidates.sort(key=lambda p: p.is_team_manager != person.is_supervisor)
         chosen[person.id] = candidates[0]
         if person.id not in linked:
-            supervision.link_supervisor(
+            links.link_supervisor(
                 supervisor=candidates[0], supervisee=person, starts_on=today - dt.timedelta(days=400)
             )
     return chosen

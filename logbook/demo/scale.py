@@ -25,13 +25,14 @@ from typing import Any
 from sqlalchemy import insert, select, text
 
 from logbook.accounts import service as accounts
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User, team_manager
 from logbook.accounts.passwords import hash_password
 from logbook.entries.models import Entry
 from logbook.errors import Conflict
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from logbook.supervision.models import SupervisionAgreement, SupervisionLink, SupervisionSession
+from logbook.supervision.models import SupervisionAgreement, SupervisionSession
 from logbook.timeutil import utcnow
 
 BATCH = 5_000

@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryEvidence, Evidence, EvidenceUpload
 from logbook.entries.service import OWNER, SUPERVISOR, access_level
-from logbook.entries.storage import EvidenceStore, StorageError
 from logbook.errors import DomainError, NotFound, ValidationFailed
 from logbook.extensions import db
+from logbook.storage import EvidenceStore, StorageError
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 GPS_IFD = 0x8825

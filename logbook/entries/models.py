@@ -113,3 +113,19 @@ class EvidenceUpload(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True, index=True)
     filename: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EntryOrigin(Base):
+    """An imported entry's identity in the logbook it was first written in. Its content hashes (and so
+    its sign-offs) were computed over that entry id and owner id; they are recomputed over the same
+    ids here, so imported sign-offs still verify, and so do later versions of the entry. Written by the
+    record import (exports/record.py), read by entries.service.hash_identity."""
+
+    __tablename__ = "entry_origin"
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    hashed_entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    hashed_owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    record_import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("record_import.id", ondelete="CASCADE"), index=True
+    )
+

@@ -23,22 +23,29 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select
 
+from logbook.accounts import links
 from logbook.accounts.models import User
+from logbook.changefeed import record_change
 from logbook.entries.models import (
     Entry,
     EntryEvidence,
+    EntryOrigin,
     EntryRevision,
     EntryStandard,
     Evidence,
     EvidenceUpload,
 )
+from logbook.entries.privacy import find_identifiers
 from logbook.entries.reflection import default_template, reflection_problems
-from logbook.entries.schemas import NOT_PARTICIPATORY_BY_DEFAULT, date_hours_problems, validate_details
+from logbook.entries.schemas import (
+    NOT_PARTICIPATORY_BY_DEFAULT,
+    EntrySchema,
+    date_hours_problems,
+    validate_details,
+)
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
-from logbook.supervision import service as supervision
-from logbook.sync.changes import record_change
 
 OWNER, SUPERVISOR, METADATA = "owner", "supervisor", "metadata"
 SHARED_WITH_SUPERVISORS = ("supervisors", "organisation")
@@ -67,7 +74,7 @@ def access_level(*, viewer: User, entry: Entry, today: dt.date) -> str | None:
     if (
         entry.visibility in SHARED_WITH_SUPERVISORS
         and viewer.is_supervisor
-        and entry.owner_id in supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+        and entry.owner_id in links.supervisee_ids(supervisor_id=viewer.id, today=today)
     ):
         return SUPERVISOR
     if entry.visibility == "organisation":
@@ -171,8 +178,6 @@ def hash_identity(entry_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[str, str]:
     """The entry id and owner id an entry's content hashes cover: its own, or for an entry imported
     from another logbook the ids it had there, so its imported sign-offs still verify (and later
     versions hash the same way). See logbook/exports/record.py."""
-    from logbook.exports.models import EntryOrigin
-
     with db.session.no_autoflush:  # called mid-change: a lookup must not flush the half-made version
         origin = db.session.get(EntryOrigin, entry_id)
     if origin is None:
@@ -433,7 +438,7 @@ def _scope_clause(viewer: User, scope: str, today: dt.date):
     if scope == "supervisees":
         if not viewer.is_supervisor:
             raise Forbidden("Only supervisors can list supervisees' entries.")
-        ids = supervision.supervisee_ids(supervisor_id=viewer.id, today=today)
+        ids = links.supervisee_ids(supervisor_id=viewer.id, today=today)
         return and_(
             shared, Entry.owner_id.in_(ids), Entry.visibility.in_(SHARED_WITH_SUPERVISORS)
         ), SUPERVISOR
@@ -514,8 +519,6 @@ def entry_texts(entry: Entry) -> list[tuple[str, str]]:
 
 def identifier_warnings(entry: Entry) -> list[dict[str, Any]]:
     """Warnings for text that looks like it identifies a child, family or colleague."""
-    from logbook.entries.privacy import find_identifiers
-
     return [
         {"field": field, "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
         for field, text in entry_texts(entry)
@@ -525,8 +528,6 @@ def identifier_warnings(entry: Entry) -> list[dict[str, Any]]:
 
 def check_text(*, text: str) -> list[dict[str, Any]]:
     """Warnings for a piece of text being typed (nothing is stored or logged)."""
-    from logbook.entries.privacy import find_identifiers
-
     return [
         {"field": "text", "start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason}
         for w in find_identifiers(text)
@@ -552,8 +553,6 @@ def present(view: EntryView, *, with_warnings: bool = True) -> dict[str, Any]:
 
 
 def _current_copy(entry: Entry) -> dict[str, Any]:
-    from logbook.entries.schemas import EntrySchema
-
     return EntrySchema().dump(present(EntryView(entry, OWNER)))
 
 

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from logbook.accounts.models import User
+from logbook.accounts.models import Team, User
 from logbook.entries import service as entries
 from logbook.entries.models import Entry, EvidenceUpload
 from logbook.errors import Forbidden, NotFound, ValidationFailed
@@ -34,9 +34,11 @@ from logbook.events.models import (
     LearningEvent,
     LearningSet,
 )
+from logbook.events.models import learning_event_facilitator as lef
+from logbook.events.models import learning_set_member as lsm
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
-from logbook.insights.suppression import TOTAL, Table
+from logbook.suppression import TOTAL, Table
 
 LOCAL = ZoneInfo("Europe/London")  # the service's calendar day (entries carry dates, not instants)
 UID_DOMAIN = "cpd-logbook"
@@ -153,8 +155,6 @@ def _material_problems(actor: User, materials: list[dict[str, Any]]) -> dict[str
 
 
 def _team_problems(actor: User, team_ids: list[uuid.UUID]) -> dict[str, list[str]]:
-    from logbook.accounts.models import Team
-
     problems = {}
     for i, ident in enumerate(team_ids):
         team = db.session.get(Team, ident)
@@ -296,8 +296,6 @@ def list_events(*, viewer: User, scope: str, now: dt.datetime, limit: int = 100)
         return list(rows)
     if scope == "facilitating":
         if not viewer.is_org_admin:
-            from logbook.events.models import learning_event_facilitator as lef
-
             base = base.where(LearningEvent.id.in_(select(lef.c.event_id).where(lef.c.user_id == viewer.id)))
         return list(db.session.scalars(base.order_by(LearningEvent.starts_at.desc()).limit(limit)))
     # Ended events drop off; events run up to a day, so a day's lookback finds every one still on.
@@ -639,8 +637,6 @@ def list_sets(*, viewer: User) -> list[LearningSet]:
     """Sets the viewer is a member of, and (for publishers) every set of the organisation."""
     query = select(LearningSet).where(LearningSet.organisation_id == viewer.organisation_id)
     if not may_publish(viewer):
-        from logbook.events.models import learning_set_member as lsm
-
         query = query.where(LearningSet.id.in_(select(lsm.c.set_id).where(lsm.c.user_id == viewer.id)))
     return list(db.session.scalars(query.order_by(LearningSet.name)))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import Flask
+
+# Imports inside the commands: start-up cost, as in logbook/cli.py (measured there).
 
 
-def _app():
-    from logbook import cli
-
-    return cli._app()  # the one app factory the CLI (and its tests) use
+def _app() -> Flask:
+    """The app of this `logbook` run: the group (logbook/cli.py) puts its factory in the context."""
+    return click.get_current_context().find_root().obj()
 
 
 @click.command("export-record")
@@ -18,11 +20,11 @@ def _app():
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ZIP to write.")
 def export_record_command(email: str, out: Path) -> None:
     """Export a person's whole record (entries, versions, evidence, sign-offs, supervision) as a ZIP."""
-    from logbook.entries.storage import evidence_store
     from logbook.errors import DomainError
     from logbook.exports import record
     from logbook.extensions import db
     from logbook.portfolio.service import get_user_by_email
+    from logbook.storage import evidence_store
     from logbook.timeutil import utcnow
 
     app = _app()
@@ -48,10 +50,10 @@ def import_record_command(archive: Path, org_slug: str, email: str) -> None:
     from sqlalchemy import select
 
     from logbook.accounts.models import Organisation, User
-    from logbook.entries.storage import evidence_store
     from logbook.errors import DomainError
     from logbook.exports import record
     from logbook.extensions import db
+    from logbook.storage import evidence_store
     from logbook.timeutil import utcnow
 
     app = _app()

@@ -30,20 +30,6 @@ class RecordImport(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EntryOrigin(Base):
-    """An imported entry's identity in the logbook it was first written in. Its content hashes (and so
-    its sign-offs) were computed over that entry id and owner id; they are recomputed over the same
-    ids here, so imported sign-offs still verify, and so do later versions of the entry."""
-
-    __tablename__ = "entry_origin"
-    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
-    hashed_entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    hashed_owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    record_import_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("record_import.id", ondelete="CASCADE"), index=True
-    )
-
-
 PROPOSAL_STATES = ("pending", "confirmed", "rejected")
 
 

@@ -3,7 +3,8 @@ another organisation's logbook with dates, versions and sign-offs preserved (doc
 
 Content hashes (and so sign-offs) cover an entry's id and its owner's id. An imported entry gets a new
 id and a new owner here, so the ids its hashes were made with travel with it (`hashed_as`, kept in
-EntryOrigin) and every hash of it is recomputed over those ids (entries.service.hash_identity): its
+entries.models.EntryOrigin) and every hash of it is recomputed over those ids
+(entries.service.hash_identity): its
 imported sign-offs stay intact here exactly as at the source, but are "Imported, not verified" (never
 valid, never counted) unless a trusted organisation's key verifies them (supervision/imported.py).
 """
@@ -24,33 +25,37 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
 from logbook import safejson
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.entries import service as entries
+from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
 from logbook.entries.models import (
     Entry,
     EntryEvidence,
+    EntryOrigin,
     EntryRevision,
     EntryStandard,
     Evidence,
     EvidenceUpload,
 )
-from logbook.entries.storage import EvidenceStore
+from logbook.entries.schemas import EntryInSchema
 from logbook.errors import Conflict, ValidationFailed
 from logbook.exports import registration_proposals
-from logbook.exports.models import EntryOrigin, RecordImport
+from logbook.exports.models import RecordImport
 from logbook.extensions import db
 from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.signing import trust
+from logbook.storage import EvidenceStore, evidence_store
 from logbook.supervision import imported as imported_sign_offs
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
 from logbook.supervision.signoff import sign_off_fingerprint
-from logbook.sync.changes import record_change
 
 FORMAT = "cpd-logbook-record"
 FORMAT_VERSION = 1
@@ -248,8 +253,6 @@ def start_record_export(*, user: User, now: dt.datetime) -> Job:
 
 def run_record_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     """The job: read the record (one transaction), commit, then pack the ZIP."""
-    from logbook.entries.storage import evidence_store
-
     user = db.session.get(User, job.owner_id)
     now = dt.datetime.fromisoformat(job.params["now"])
     record = build_record(user=user, now=now)
@@ -405,9 +408,6 @@ _SIGN_OFF_LIMITS = {
 def _check_content(entry_id: str, content: dict[str, Any]) -> None:
     """The shape and sizes the entries API would accept (a record's hashes prove it is consistent,
     not that it is safe: anyone can compute SHA-256)."""
-    from marshmallow import ValidationError
-
-    from logbook.entries.schemas import EntryInSchema
 
     if content.get("status") not in STATUSES:
         raise _bad(f"entry {entry_id}: status {content.get('status')!r} is not known")
@@ -488,8 +488,6 @@ def _checked_evidence(record: dict[str, Any], reader: _Reader, spool: Path) -> l
     its type is decided by its content (JPEG, PNG, HEIC, PDF, DOCX only), photos lose any location
     data, and a SHA-256 already stored here must name the same bytes (claiming someone else's file by
     its hash gets nothing). What will be stored is spooled to `spool` (one file in memory at a time)."""
-    from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
-
     items = record["evidence"]
     if not isinstance(items, list):
         raise _bad("evidence is not a list")

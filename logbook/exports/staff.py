@@ -30,10 +30,10 @@ from logbook.entries import service as entries
 from logbook.errors import Forbidden, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.kinds import KIND_LABELS
-from logbook.frameworks.service import progress_for
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.portfolio import render
+from logbook.progress import progress_for
 from logbook.supervision import imported
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_sign_off

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
+from logbook.frameworks.definition import normalise_profession
 from logbook.frameworks.kinds import KIND_LABELS
 
 MET, ON_TRACK, AT_RISK, NOT_MET = "met", "on_track", "at_risk", "not_met"
@@ -126,8 +127,6 @@ class Framework:
 
 def compile_framework(summary: dict[str, Any]) -> Framework:
     """Build the engine's view of a stored framework version (its validated JSON summary)."""
-    from logbook.frameworks.definition import normalise_profession
-
     cycle = summary.get("cycle") or {"type": "none"}
     by_profession: dict[str, str] = {}
     for key, window in (cycle.get("windows") or {}).items():
@@ -189,8 +188,6 @@ def _ends_for_window(framework: Framework, registration: Any) -> tuple[list[int]
 
 
 def _norm(text: str | None) -> str:
-    from logbook.frameworks.definition import normalise_profession
-
     return normalise_profession(text or "")
 
 

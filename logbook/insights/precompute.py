@@ -23,8 +23,9 @@ from logbook.accounts.models import Organisation, Registration, User
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import engine
-from logbook.frameworks.service import ENTRY_COLUMNS, compiled_frameworks, person_progress
+from logbook.frameworks.service import compiled_frameworks
 from logbook.insights.models import InsightCompliance, InsightRefresh
+from logbook.progress import ENTRY_COLUMNS, person_progress
 from logbook.timeutil import utcnow
 
 COMPLIANCE = "compliance"

@@ -1,6 +1,6 @@
 """Insight views of the organisation's learning offer (issue #10): who the events reach, the hours
 they deliver, and what attendees thought of them — with the same small-number suppression as every
-other view (logbook/insights/suppression.py).
+other view (logbook/suppression.py).
 
 Counted from event attendance, not from entries: attending an event the organisation ran is known
 to the organisation (a facilitator could mark the register), whatever the attendee later does with
@@ -29,7 +29,7 @@ from logbook.accounts.models import User
 from logbook.events.models import EventAttendance, EventFeedback, LearningEvent, learning_set_member
 from logbook.extensions import db
 from logbook.insights import service
-from logbook.insights.suppression import TOTAL, Table
+from logbook.suppression import TOTAL, Table
 
 ATTENDED, MISSED = "attended", "invited_not_attended"
 RATINGS = ["1", "2", "3", "4", "5"]
@@ -135,7 +135,7 @@ def reach(
     _people_cells(cells, who)
     rows = sorted({p[by] for p in people.values()})
     table = Table(rows=rows, columns=[ATTENDED, MISSED], measures=["people", "attendances"], cells=cells)
-    return service._result(f"reach-{by}", table, threshold, filters, as_of=today.isoformat())
+    return service.view_result(f"reach-{by}", table, threshold, filters, as_of=today.isoformat())
 
 
 def hours_delivered(
@@ -153,11 +153,11 @@ def hours_delivered(
             _add(cells, key, hours=Decimal(event.hours), attendances=1)
     _people_cells(cells, who)
     for cell in cells.values():
-        cell["hours"] = service._number(cell.get("hours", Decimal(0)))
+        cell["hours"] = service.json_number(cell.get("hours", Decimal(0)))
     rows = sorted({p["profession"] for p in people.values()})
     columns = sorted({e.kind for e in events.values()})
     table = Table(rows=rows, columns=columns, measures=["hours", "attendances", "people"], cells=cells)
-    return service._result("event-hours-profession", table, threshold, filters, as_of=today.isoformat())
+    return service.view_result("event-hours-profession", table, threshold, filters, as_of=today.isoformat())
 
 
 def feedback(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def feedback(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt
             round(sum(ratings) / len(ratings), 2) if len(who.get((group, TOTAL), ())) >= threshold else None
         )
 
-    return service._result(
+    return service.view_result(
         "event-feedback",
         table,
         threshold,

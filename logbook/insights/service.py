@@ -24,12 +24,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement, Subquery
 
-from logbook.accounts.models import JobRole, Registration, Team, User
+from logbook.accounts.links import SupervisionLink
+from logbook.accounts.models import SERVICE_AREAS, JobRole, Registration, Team, User
 from logbook.entries.models import Entry
 from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
-from logbook.insights.suppression import TOTAL, Table
+from logbook.frameworks.service import compiled_frameworks
+from logbook.insights.models import InsightCompliance
+from logbook.insights.precompute import compliance_refresh, refresh_compliance
+from logbook.supervision.models import SupervisionAgreement, SupervisionSession
+from logbook.supervision.sessions import policy_days
+from logbook.suppression import TOTAL, Table
 
 COMMON_CORE_AREAS = ("1", "2", "3", "4", "5", "6")
 UNSPECIFIED = "unspecified"
@@ -97,7 +103,7 @@ def _visible_entries(viewer: User, filters: dict[str, Any]) -> list[ColumnElemen
     return conditions
 
 
-def _number(value: Any) -> float | int:
+def json_number(value: Any) -> float | int:
     """JSON-friendly number (hours come back as Decimal)."""
     if isinstance(value, Decimal):
         return float(round(value, 2))
@@ -136,7 +142,7 @@ def _cube(
         ).group_by(func.cube(row, column))
         for rec in db.session.execute(q):
             key = (TOTAL if rec.gr else rec.r, TOTAL if rec.gc else rec.c)
-            out[key] = {name: _number(getattr(rec, name)) for name in aggregates}
+            out[key] = {name: json_number(getattr(rec, name)) for name in aggregates}
         return out
     scans = [(True, True)]
     scans += [] if columns_disjoint else [(True, False)]
@@ -153,7 +159,7 @@ def _cube(
             if group:
                 q = q.group_by(*group)
             for rec in db.session.execute(q):
-                out[(rec.r, rec.c)] = {name: _number(getattr(rec, name)) for name in aggregates}
+                out[(rec.r, rec.c)] = {name: json_number(getattr(rec, name)) for name in aggregates}
     cells = [(key, cell) for key, cell in out.items() if TOTAL not in key]
     if columns_disjoint:
         _add_margins(out, [((r, TOTAL), cell) for (r, _c), cell in cells])
@@ -204,9 +210,9 @@ def _entry_cube_sqlite(
     out = {}
     for rec in db.session.execute(union_all(*parts)):
         out[(rec.r, rec.c)] = {
-            "entries": _number(rec.entries),
+            "entries": json_number(rec.entries),
             "hours": round(float(rec.hours or 0), 2),
-            "people": _number(rec.people),
+            "people": json_number(rec.people),
         }
     return out
 
@@ -221,7 +227,9 @@ def _add_margins(out: dict[tuple[Any, Any], dict[str, Any]], parts: list[tuple[A
         out[key] = {name: round(v, 2) if isinstance(v, float) else v for name, v in out[key].items()}
 
 
-def _result(view: str, table: Table, threshold: int, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def view_result(
+    view: str, table: Table, threshold: int, filters: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     """A rendered, suppressed view with the filters echoed."""
     return {
         "view": view,
@@ -276,7 +284,7 @@ def learning_mix(*, viewer: User, filters: dict[str, Any], by: str, threshold: i
     table = Table(
         rows=list(KINDS), columns=_groups(person, by), measures=["entries", "hours", "people"], cells=cells
     )
-    return _result(f"learning-mix-{by.replace('_', '-')}", table, threshold, filters)
+    return view_result(f"learning-mix-{by.replace('_', '-')}", table, threshold, filters)
 
 
 def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
@@ -303,7 +311,7 @@ def trends(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str
         measures=["entries", "hours", "people"],
         cells=raw,
     )
-    return _result("trends", table, threshold, filters)
+    return view_result("trends", table, threshold, filters)
 
 
 def common_core(*, viewer: User, filters: dict[str, Any], threshold: int) -> dict[str, Any]:
@@ -336,7 +344,7 @@ def common_core(*, viewer: User, filters: dict[str, Any], threshold: int) -> dic
     table = Table(
         rows=_groups(person, "profession"), columns=list(COMMON_CORE_AREAS), measures=["people"], cells=cells
     )
-    return _result("common-core", table, threshold, filters)
+    return view_result("common-core", table, threshold, filters)
 
 
 def _other_professions():
@@ -396,7 +404,7 @@ def cross_professional(
     columns = sorted({c for _, c in cells if c != TOTAL})
     table = Table(rows=rows, columns=columns, measures=["entries", "people"], cells=cells)
     view = "cross-professional-shadowing" if shadowing else "cross-professional-joint"
-    return _result(view, table, threshold, filters)
+    return view_result(view, table, threshold, filters)
 
 
 def _quartiles(values: list[float]) -> dict[str, float]:
@@ -484,9 +492,6 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
     `logbook insights-refresh`; worked out now the first time an organisation asks) from each
     registrant's organisation-visible entries only; the view says for which day (`as_of`) and when
     (`computed_at`) they were worked out."""
-    from logbook.insights.models import InsightCompliance
-    from logbook.insights.precompute import compliance_refresh, refresh_compliance
-
     marker = compliance_refresh(organisation_id=viewer.organisation_id)
     if marker is None:
         refresh_compliance(organisation_id=viewer.organisation_id, today=today)
@@ -524,7 +529,7 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
         measures=["people"],
         cells=_count_people([(rec.regulator, rec.status, rec.user_id) for rec in records]),
     )
-    return _result(
+    return view_result(
         "compliance",
         table,
         threshold,
@@ -571,10 +576,6 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
     the policy for their role: the same rule as supervision.sessions.supervision_due, in set-based SQL
     over the people in the viewer's scope (a team manager: the members of their teams)."""
     from flask import current_app
-
-    from logbook.frameworks.service import compiled_frameworks
-    from logbook.supervision.models import SupervisionAgreement, SupervisionLink, SupervisionSession
-    from logbook.supervision.sessions import _policy_days
 
     person = people_in_scope(viewer=viewer, filters=filters)
     last = (
@@ -627,7 +628,7 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
         else:
             if rec.supervisee_id not in policy:
                 stand_in = needing_policy[rec.supervisee_id]
-                policy[rec.supervisee_id] = _policy_days(stand_in, default_days, today, compiled)[0]  # type: ignore[arg-type]
+                policy[rec.supervisee_id] = policy_days(stand_in, default_days, today, compiled)[0]  # type: ignore[arg-type]
             days = policy[rec.supervisee_id]
         start = rec.last.date() if rec.last else rec.starts_on
         if days is None:
@@ -643,7 +644,7 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
         measures=["people"],
         cells=_count_people([(role, status, pid) for pid, (status, role) in state.items()]),
     )
-    return _result("supervision", table, threshold, filters, as_of=today.isoformat())
+    return view_result("supervision", table, threshold, filters, as_of=today.isoformat())
 
 
 VIEWS: dict[str, Callable[..., dict[str, Any]]] = {
@@ -686,8 +687,6 @@ VIEW_TITLES: dict[str, tuple[str, str]] = {
 def filter_options(*, viewer: User) -> dict[str, Any]:
     """The views and what the viewer may filter them by: their own teams (all for org admins), the job
     roles and professions held in that scope, and the service areas."""
-    from logbook.accounts.models import SERVICE_AREAS
-
     check_viewer(viewer)
     teams = select(Team.id, Team.name).where(Team.organisation_id == viewer.organisation_id)
     roles = select(JobRole.id, JobRole.name, JobRole.profession).where(
@@ -724,5 +723,3 @@ def insight_view(
     extra = {"today": today} if view in NEEDS_TODAY else {}
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
 
-
-from logbook.insights import reach  # noqa: E402, F401  (registers the learning-offer views: docs/events.md)

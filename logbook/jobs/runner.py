@@ -8,7 +8,7 @@
 A runner only ever receives a job id: the row in the database holds everything else, so a worker in
 another process (or on another machine) can run it, and any app server can report its state. Adding
 Celery is one more class whose `submit` calls `celery_app.send_task("logbook.run_job", [str(job_id)])`
-with a task that calls `run_in_worker`.
+with a task that calls `logbook.worker.run_in_worker`.
 
 Jobs are handed to the runner only once the transaction that created their row has committed (see
 `dispatch_after_commit`), so a fast worker never looks for a row it cannot see yet.
@@ -25,6 +25,8 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from logbook.extensions import db
+
 PENDING = "logbook.jobs.pending"
 
 
@@ -35,8 +37,9 @@ class JobRunner(Protocol):
         """Arrange for the job to run (the row is committed and queued)."""
 
 
-def _run_here(app: Flask, job_id: uuid.UUID) -> None:
-    from logbook.extensions import db
+def run_here(app: Flask, job_id: uuid.UUID) -> None:
+    # Not at the top: jobs.service hands new jobs to this module's runners after commit, so the two
+    # modules would import each other (a known cycle, docs/architecture.md "What is left").
     from logbook.jobs.service import run_job
 
     with app.app_context():
@@ -64,7 +67,7 @@ class ThreadRunner:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="logbook-job")
-            future = self._pool.submit(_run_here, self.app, job_id)
+            future = self._pool.submit(run_here, self.app, job_id)
             self._futures.add(future)
         future.add_done_callback(self._forget)
 
@@ -95,11 +98,11 @@ class InlineRunner:
 
     def submit(self, job_id: uuid.UUID) -> None:
         """Run the job now."""
-        _run_here(self.app, job_id)
+        run_here(self.app, job_id)
 
 
 class RQRunner:
-    """Enqueues `run_in_worker(job_id)` on an RQ queue; `rq worker <queue>` processes run it."""
+    """Enqueues `logbook.worker.run_in_worker(job_id)` on an RQ queue; `rq worker <queue>` runs it."""
 
     def __init__(
         self, queue: Any = None, *, redis_url: str = "", queue_name: str = "logbook", timeout: int = 3600
@@ -114,20 +117,7 @@ class RQRunner:
 
     def submit(self, job_id: uuid.UUID) -> None:
         """Put the job id on the queue (the worker builds its own app from LOGBOOK_* settings)."""
-        self.queue.enqueue("logbook.jobs.runner.run_in_worker", str(job_id), job_timeout=self.timeout)
-
-
-_worker_app: Flask | None = None
-
-
-def run_in_worker(job_id: str) -> None:
-    """The entry point a queue worker calls: one app per worker process, then run the job."""
-    global _worker_app  # noqa: PLW0603 - one app per worker process, made on first use
-    if _worker_app is None:
-        from logbook import create_app
-
-        _worker_app = create_app()
-    _run_here(_worker_app, uuid.UUID(job_id))
+        self.queue.enqueue("logbook.worker.run_in_worker", str(job_id), job_timeout=self.timeout)
 
 
 def make_runner(app: Flask) -> JobRunner:

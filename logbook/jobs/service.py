@@ -22,11 +22,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from logbook.accounts.models import User
-from logbook.entries.storage import evidence_store
 from logbook.errors import Conflict, DomainError, NotFound
 from logbook.extensions import db
 from logbook.jobs.models import Job
 from logbook.jobs.runner import submit_after_commit
+from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
 
 # kind → "module:function" (imported when a job of that kind runs: no import cycles, no registry order).

@@ -19,10 +19,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from logbook import mail
 from logbook.accounts.models import User
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.notifications import mail
 from logbook.notifications.models import Notification, NotificationPreference
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
@@ -235,125 +235,3 @@ def deliver_email(*, now: dt.datetime, base_url: str = "") -> int:
         sent += 1
     db.session.flush()
     return sent
-
-
-# --- the schedule ----------------------------------------------------------------------------
-
-
-def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: int | None) -> int:
-    """Create the reminders due today for everyone (idempotent: each reminder has a dedupe key)."""
-    from logbook.supervision import sessions as supervision_sessions
-
-    made = 0
-    users = list(db.session.scalars(select(User).where(User.is_active.is_(True))))
-    for user in users:
-        # Supervision due: for the supervisee, and for their supervisor.
-        for due in supervision_sessions.supervision_due(
-            viewer=user, scope="me", today=today, default_days=default_supervision_days
-        ):
-            if due.due_on is None:
-                continue
-            for person_id, who in ((due.supervisee_id, "Your"), (due.supervisor_id, "A supervisee's")):
-                lead = preference(person_id, "supervision_due").lead_days
-                if today >= due.due_on - dt.timedelta(days=lead):
-                    state = "overdue" if due.is_overdue else f"due by {due.due_on:%d %B %Y}"
-                    made += bool(
-                        notify(
-                            user_id=person_id,
-                            kind="supervision_due",
-                            title=f"{who} supervision is {state}",
-                            body=f"Last session: {due.last_session_on or 'none recorded'}.",
-                            link="/app/supervision",
-                            dedupe_key=f"supervision_due:{due.supervisee_id}:{due.supervisor_id}:{due.due_on}:"
-                            f"{'overdue' if due.is_overdue else 'due'}",
-                            now=now,
-                        )
-                    )
-        lead = preference(user.id, "action_due").lead_days
-        for action in supervision_sessions.open_actions(user=user):
-            if action.due_on and today >= action.due_on - dt.timedelta(days=lead):
-                made += bool(
-                    notify(
-                        user_id=user.id,
-                        kind="action_due",
-                        title=f"Supervision action due {action.due_on:%d %B %Y}",
-                        body=action.description,
-                        link="/app/supervision",
-                        dedupe_key=f"action_due:{action.id}:{action.due_on}",
-                        now=now,
-                    )
-                )
-        made += _requirement_reminders(user, today, now)
-        if user.is_org_admin:
-            overdue = [
-                d
-                for d in supervision_sessions.supervision_due(
-                    viewer=user, scope="organisation", today=today, default_days=default_supervision_days
-                )
-                if d.is_overdue
-            ]
-            if overdue:
-                made += bool(
-                    notify(
-                        user_id=user.id,
-                        kind="supervision_due",
-                        title=f"Supervision is overdue for {len(overdue)} "
-                        f"{'person' if len(overdue) == 1 else 'people'} in your organisation",
-                        link="/app/supervision",
-                        dedupe_key=f"org_supervision_overdue:{today}",
-                        now=now,
-                    )
-                )
-    return made
-
-
-def _requirement_reminders(user: User, today: dt.date, now: dt.datetime) -> int:
-    """Requirements at risk and renewal dates coming up, from the requirement engine."""
-    if not user.registrations:
-        return 0
-    from logbook.entries.models import Entry
-    from logbook.frameworks import service as frameworks
-    from logbook.frameworks.service import ENTRY_COLUMNS
-
-    compiled = frameworks.compiled_frameworks(organisation_id=user.organisation_id)
-    rows = list(
-        db.session.execute(
-            select(*ENTRY_COLUMNS).where(
-                Entry.owner_id == user.id, Entry.is_deleted.is_(False), Entry.status != "draft"
-            )
-        )
-    )
-    progress = frameworks.person_progress(user, rows, compiled, today)
-    made = 0
-    window_lead = preference(user.id, "renewal_window").lead_days
-    for reg in progress.get("registrations", []):
-        current = next((c for c in reg.get("cycles", []) if c.get("which") == "current"), None)
-        if current is None:
-            continue
-        name = current["framework"]["name"]
-        if current["status"] in ("at_risk", "not_met"):
-            made += bool(
-                notify(
-                    user_id=user.id,
-                    kind="requirement_at_risk",
-                    title=f"{name}: requirements at risk",
-                    body=f"Your cycle ends on {current['ends_on']}; see what is still needed.",
-                    link="/app/progress",
-                    dedupe_key=f"at_risk:{reg['registration_id']}:{current['ends_on']}:{current['status']}",
-                    now=now,
-                )
-            )
-        for reminder in current.get("reminders", []):
-            day = dt.date.fromisoformat(reminder["date"])
-            if day - dt.timedelta(days=window_lead) <= today <= day:
-                made += bool(
-                    notify(
-                        user_id=user.id,
-                        kind="renewal_window",
-                        title=f"{name}: {reminder['title']} on {day:%d %B %Y}",
-                        link="/app/progress",
-                        dedupe_key=f"reminder:{reg['registration_id']}:{reminder['id']}:{day}",
-                        now=now,
-                    )
-                )
-    return made

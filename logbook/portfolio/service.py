@@ -104,11 +104,13 @@ def verify_code(*, code: str) -> dict[str, Any]:
 # --- contexts --------------------------------------------------------------------------------
 
 
-def _hours(value: Decimal | float) -> str:
+def hours_text(value: Decimal | float) -> str:
+    """Hours as documents print them: at most two decimals, no trailing zeros (7.5, 12)."""
     return f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
 
 
-def _reflection(entry: Entry) -> list[dict[str, str]]:
+def reflection_lines(entry: Entry) -> list[dict[str, str]]:
+    """The entry's reflection as prompt and answer pairs, in its template's order (answered prompts)."""
     known = reflection_templates()["templates"]
     template = known.get((entry.reflection or {}).get("template"), {})
     answers = (entry.reflection or {}).get("answers") or {}
@@ -265,7 +267,7 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
         "kind_code": entry.kind,
         "start_date": entry.start_date.isoformat(),
         "end_date": entry.end_date.isoformat() if entry.end_date else "",
-        "hours": _hours(entry.hours),
+        "hours": hours_text(entry.hours),
         "is_participatory": entry.is_participatory,
         "description": entry.description,
         "impact_on_practice": entry.impact_on_practice,
@@ -275,7 +277,7 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
             {"name": e.get("name") or "file", "caption": e.get("caption", ""), "sha256": e["sha256"][:12]}
             for e in entry.evidence
         ],
-        "reflection": _reflection(entry) if include_reflections else [],
+        "reflection": reflection_lines(entry) if include_reflections else [],
         "sign_offs": (sign_offs := _sign_offs(entry, verify_url, include_reflections)),
         "printed_version": getattr(entry, "printed_version", entry.version),
         "current_version": entry.version,
@@ -287,7 +289,7 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
     }
 
 
-def _entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
+def entries_in_period(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
     """The owner's recorded entries in the period, as documents print them (printed_entry)."""
     return [printed_entry(e) for e in _live_entries(owner, date_from, date_to)]
 
@@ -337,9 +339,9 @@ def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]
         "signed_count": sum(
             1 for e in entries if any(not so["is_imported_unverified"] for so in e["sign_offs"])
         ),
-        "total_hours": _hours(sum((e.hours for e in rows), Decimal(0))),
-        "participatory_hours": _hours(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
-        "hours_by_kind": [{"kind": k, "hours": _hours(v)} for k, v in sorted(by_kind.items())],
+        "total_hours": hours_text(sum((e.hours for e in rows), Decimal(0))),
+        "participatory_hours": hours_text(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
+        "hours_by_kind": [{"kind": k, "hours": hours_text(v)} for k, v in sorted(by_kind.items())],
         "standards": [
             {"standard": k, "title": titles.get(k, ""), "entries": v} for k, v in sorted(standards.items())
         ],
@@ -376,7 +378,7 @@ def build_portfolio(
     `progress(stage, done, total)` is called after each activity (the CLI's progress bar)."""
     if date_from > date_to:
         raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
-    rows = _entries(owner, date_from, date_to)
+    rows = entries_in_period(owner, date_from, date_to)
     return portfolio_context(
         owner=owner,
         rows=rows,

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import click
+from flask import Flask
+
+# Imports inside the commands: start-up cost, as in logbook/cli.py (measured there).
 
 
-def _app():
-    from logbook import cli
-
-    return cli._app()
+def _app() -> Flask:
+    """The app of this `logbook` run: the group (logbook/cli.py) puts its factory in the context."""
+    return click.get_current_context().find_root().obj()
 
 
 def _organisation_exists(slug: str) -> bool:

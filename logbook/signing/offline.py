@@ -21,7 +21,7 @@ from typing import Any
 import pikepdf
 
 from logbook.signing import statements
-from logbook.supervision.signcore import content_sha256, content_sha256_of
+from logbook.signing.digests import content_sha256, content_sha256_of
 
 ATTACHMENT = "portfolio.json"
 MAX_PDF_BYTES = 512 * 1024 * 1024

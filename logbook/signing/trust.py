@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from joserfc.jwk import OKPKey
+
 from logbook.signing import keys as signing_keys
 from logbook.signing import statements
 
@@ -38,8 +40,6 @@ def trust_keys(jwks: dict[str, Any], *, organisation: str | None = None, source:
     """Add the Ed25519 public keys of a JWKS (only those of `organisation` when given) to the trusted
     list; a key already there is updated (e.g. now marked compromised). Returns the kids added or
     updated. Refuses a JWKS without usable keys, and private key material."""
-    from joserfc.jwk import OKPKey
-
     found = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(found, list):
         raise ValueError("not a JWKS (no list of keys)")

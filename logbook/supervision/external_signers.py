@@ -26,19 +26,20 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from logbook import mail
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.notifications import mail
 from logbook.supervision.models import (
     EXTERNAL_SIGNER_STATES,
     ExternalSigner,
     ExternalSignOffLink,
     SignOffRequest,
 )
+from logbook.supervision.requests import request_changed, token_hash
 
 # Providers that deliver "j.o.h.n@" and "john@" to the same mailbox (and alias one another).
 DOTS_IGNORED = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
@@ -181,8 +182,6 @@ def send_link(
 ) -> tuple[str, dt.datetime]:
     """Make the request's single-use link and email it to the external signer; returns the token (only
     ever emailed) and when it expires."""
-    from logbook.supervision.signoff import token_hash
-
     token = secrets.token_urlsafe(32)
     link = ExternalSignOffLink(
         request_id=request.id,
@@ -298,8 +297,6 @@ def approve(
     """Approve a pending external signer: every request waiting for them gets its link, emailed now
     (a request whose entry changed since is left for the practitioner to ask again). Returns the
     signer and how many emails were sent."""
-    from logbook.supervision.signoff import request_changed
-
     signer = _decidable(actor=actor, signer_id=signer_id)
     signer.state = "approved"
     signer.decided_by_id = actor.id
@@ -329,8 +326,6 @@ def approve(
 def refuse(*, actor: User, signer_id: uuid.UUID, now: dt.datetime) -> ExternalSigner:
     """Refuse a pending external signer: the requests waiting for them are cancelled (their entries go
     back to "recorded"), nothing is emailed, and later requests to the address are refused."""
-    from logbook.supervision.signoff import request_changed
-
     signer = _decidable(actor=actor, signer_id=signer_id)
     signer.state = "refused"
     signer.decided_by_id = actor.id

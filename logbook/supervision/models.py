@@ -1,4 +1,5 @@
-"""Supervision models: who supervises whom, and since when."""
+"""Supervision models: sign-off requests and decisions, external signers, agreements, sessions,
+actions and calendar feeds (who supervises whom is logbook/accounts/links.py)."""
 
 from __future__ import annotations
 
@@ -14,26 +15,6 @@ from logbook.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from logbook.accounts.models import User
-
-LINK_KINDS = ("line", "professional", "clinical")
-
-
-class SupervisionLink(Base):
-    """A supervisor ↔ practitioner relationship of one kind, valid between two dates."""
-
-    __tablename__ = "supervision_link"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    supervisor_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    supervisee_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(String(20), default="line")
-    starts_on: Mapped[dt.date] = mapped_column(Date)
-    ends_on: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
 
 SIGNER_ROLES = ("supervisor", "reflective_discussion_partner", "confirmer")
 DECISIONS = ("approved", "returned")

@@ -1,4 +1,5 @@
-"""Supervision services: links between supervisors and the people they supervise."""
+"""Supervision services: listing a person's supervisors and supervisees (the links themselves, making
+them and who supervises whom today are logbook/accounts/links.py)."""
 
 from __future__ import annotations
 
@@ -7,66 +8,9 @@ import uuid
 
 from sqlalchemy import or_, select
 
+from logbook.accounts.links import SupervisionLink, active_on
 from logbook.accounts.models import User
-from logbook.errors import ValidationFailed
 from logbook.extensions import db
-from logbook.supervision.models import LINK_KINDS, SupervisionLink
-
-
-def _active(today: dt.date):
-    return (SupervisionLink.starts_on <= today) & or_(
-        SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today
-    )
-
-
-def supervisee_ids(*, supervisor_id: uuid.UUID, today: dt.date) -> set[uuid.UUID]:
-    """People this user supervises today (any kind of supervision)."""
-    query = select(SupervisionLink.supervisee_id).where(
-        SupervisionLink.supervisor_id == supervisor_id, _active(today)
-    )
-    return set(db.session.scalars(query))
-
-
-def supervisor_ids(*, supervisee_id: uuid.UUID, today: dt.date) -> set[uuid.UUID]:
-    """People who supervise this user today."""
-    query = select(SupervisionLink.supervisor_id).where(
-        SupervisionLink.supervisee_id == supervisee_id, _active(today)
-    )
-    return set(db.session.scalars(query))
-
-
-def link_supervisor(
-    *,
-    supervisor: User,
-    supervisee: User,
-    kind: str = "line",
-    starts_on: dt.date,
-    ends_on: dt.date | None = None,
-) -> SupervisionLink:
-    """Record that supervisor supervises supervisee (same organisation, supervisor role, not themself)."""
-    errors: dict[str, list[str]] = {}
-    if supervisor.id == supervisee.id:
-        errors["supervisor_id"] = ["a person cannot supervise themself"]
-    if supervisor.organisation_id != supervisee.organisation_id:
-        errors["supervisor_id"] = ["supervisor must belong to the same organisation"]
-    if not supervisor.is_supervisor:
-        errors.setdefault("supervisor_id", []).append("this person does not have the supervisor role")
-    if kind not in LINK_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(LINK_KINDS)}"]
-    if ends_on and ends_on < starts_on:
-        errors["ends_on"] = ["must not be before starts_on"]
-    if errors:
-        raise ValidationFailed("The supervision link is not valid.", fields=errors)
-    link = SupervisionLink(
-        supervisor_id=supervisor.id,
-        supervisee_id=supervisee.id,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-    )
-    db.session.add(link)
-    db.session.flush()
-    return link
 
 
 def linked_people(*, user: User, today: dt.date) -> dict[str, list[dict[str, object]]]:
@@ -82,7 +26,7 @@ def linked_people(*, user: User, today: dt.date) -> dict[str, list[dict[str, obj
                 (SupervisionLink.supervisor_id == user.id) & (User.id == SupervisionLink.supervisee_id),
             ),
         )
-        .where(_active(today))
+        .where(active_on(today))
         .order_by(User.name)
     )
     found: dict[tuple[str, uuid.UUID], dict[str, object]] = {}

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.errors import Conflict, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import service as notifications
 from logbook.supervision import sessions, signcore
 from logbook.supervision.models import DECISIONS, SessionSignOff, SessionSignOffRequest, SupervisionSession
 from logbook.supervision.signcore import Verification
-from logbook.sync.changes import record_change
 
 SUBJECT = "session_sign_off"
 

@@ -12,19 +12,21 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from logbook.accounts import links
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.changefeed import record_change
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
-from logbook.supervision import service as supervision
+from logbook.frameworks import engine
+from logbook.frameworks import service as frameworks
 from logbook.supervision.models import (
     SESSION_FORMATS,
     SupervisionAction,
     SupervisionAgreement,
-    SupervisionLink,
     SupervisionSession,
 )
-from logbook.sync.changes import record_change
 
 SESSION_TEXT = ("starts_at", "duration_minutes", "format", "location", "agenda", "summary", "is_cancelled")
 # A policy "period" in days, generously rounded so that "monthly" is not overdue on the 29th.
@@ -110,7 +112,7 @@ def create_session(
     """Record (or plan) a session; the actor must be one of the two people and they must be linked."""
     if actor.id not in (supervisor_id, supervisee_id):
         raise Forbidden("You can only record your own supervision sessions.")
-    if supervisee_id not in supervision.supervisee_ids(supervisor_id=supervisor_id, today=now.date()):
+    if supervisee_id not in links.supervisee_ids(supervisor_id=supervisor_id, today=now.date()):
         raise ValidationFailed(
             "These two people have no current supervision link.",
             fields={"supervisor_id": ["is not a current supervisor of the supervisee"]},
@@ -344,14 +346,11 @@ def set_agreement(
     return agreement
 
 
-def _policy_days(
+def policy_days(
     person: User, default_days: int | None, today: dt.date, compiled: dict[str, Any] | None = None
 ) -> tuple[int | None, str]:
     """How often this person should have supervision under the organisation's supervision policies
     (`compiled`: the organisation's compiled frameworks, when the caller already has them)."""
-    from logbook.frameworks import engine
-    from logbook.frameworks import service as frameworks
-
     regulators = {r.regulator for r in person.registrations}
     # The job role's service area counts too (as in the frameworks' own progress view).
     areas = {
@@ -434,7 +433,7 @@ def supervision_due(
         if agreement is not None and agreement.frequency_days:
             days, basis = agreement.frequency_days, "agreement"
         else:
-            days, basis = _policy_days(supervisee, default_days, today)
+            days, basis = policy_days(supervisee, default_days, today)
         last = db.session.scalar(
             select(func.max(SupervisionSession.starts_at)).where(
                 and_(

@@ -29,11 +29,15 @@ from typing import Any
 
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
+from logbook.entries import service as entries
 from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import DomainError
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
-from logbook.signing import statements
+from logbook.signing import statements, trust
+from logbook.signing.digests import content_sha256, content_sha256_of
+from logbook.supervision import sessions
+from logbook.supervision.models import SupervisionSession
 
 RANK = {"valid": 0, "changed": 1, "unsigned": 2, "unconfirmed": 3, "invalid": 4}
 LABELS = {
@@ -179,8 +183,6 @@ def session_fingerprint(sign_off: Any) -> str:
 def signed_entry_content(sign_off: Any) -> dict[str, Any] | None:
     """The canonical dict of the signed entry version, rebuilt from its stored revision exactly as
     its hash was computed (None when the revision is missing)."""
-    from logbook.entries import service as entries
-
     entry = db.session.get(Entry, sign_off.entry_id)
     stored = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
     if entry is None or stored is None:
@@ -192,14 +194,10 @@ def signed_entry_content(sign_off: Any) -> dict[str, Any] | None:
 
 def live_entry_content(entry: Entry) -> dict[str, Any]:
     """The canonical dict of the entry row as it is now (what content_hash covers)."""
-    from logbook.entries import service as entries
-
     return json.loads(entries.canonical_content(entry))
 
 
 def _entry_live(sign_off: Any, result: Verification, signed: dict[str, Any] | None) -> None:
-    from logbook.entries import service as entries
-
     entry = db.session.get(Entry, sign_off.entry_id)
     if entry is None:
         return  # reported with the missing revision
@@ -224,9 +222,6 @@ def _entry_live(sign_off: Any, result: Verification, signed: dict[str, Any] | No
 
 
 def _session_live(sign_off: Any, result: Verification, signed: dict[str, Any] | None) -> None:
-    from logbook.supervision import sessions
-    from logbook.supervision.models import SupervisionSession
-
     session = db.session.get(SupervisionSession, sign_off.session_id)
     if session is None:
         result.found("invalid", "the session is missing")
@@ -254,8 +249,6 @@ def _session_signed(sign_off: Any) -> dict[str, Any] | None:
 
 
 def _session_org(sign_off: Any) -> uuid.UUID | None:
-    from logbook.supervision.models import SupervisionSession
-
     session = db.session.get(SupervisionSession, sign_off.session_id)
     supervisor = db.session.get(User, session.supervisor_id) if session else None
     return supervisor.organisation_id if supervisor else None
@@ -322,12 +315,6 @@ def field_digests(content: dict[str, Any]) -> dict[str, str]:
     that leaves a field out (a portfolio without reflections) can still prove every field it
     prints against the statement, without carrying the field it leaves out."""
     return {name: content_sha256_of([name, value]) for name, value in content.items()}
-
-
-def content_sha256_of(value: Any) -> str:
-    """SHA-256 of any JSON value's canonical form."""
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def statement_payload(sign_off: Any, organisation: Organisation | None = None) -> dict[str, Any]:
@@ -400,11 +387,6 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
     )
 
 
-def content_sha256(content: dict[str, Any]) -> str:
-    """SHA-256 of a canonical content dict (entries and sessions hash the same way)."""
-    return content_sha256_of(content)
-
-
 # --- verification ------------------------------------------------------------------------------
 
 
@@ -472,8 +454,6 @@ def _check_audit(kind: _Kind, sign_off: Any, result: Verification) -> None:
 
 def _check_imported(sign_off: Any, result: Verification) -> None:
     """An imported sign-off is valid only with a statement a trusted key verifies (trust.py)."""
-    from logbook.signing import trust
-
     checked = trust.check_imported(
         sign_off.statement,
         entry_version=sign_off.entry_version,

@@ -10,13 +10,13 @@ the audit trail directly in the database is therefore detectable (`logbook audit
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
@@ -24,17 +24,18 @@ from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import service as notifications
-from logbook.supervision import external_signers, imported, signcore
-from logbook.supervision import service as supervision
+from logbook.supervision import external_signers, imported, session_signoff, signcore
 from logbook.supervision.models import (
     DECISIONS,
     SIGNER_ROLES,
     ExternalSignOffLink,
     SignOff,
     SignOffRequest,
+    SupervisionSession,
 )
 from logbook.supervision.registration import BODIES, normalise, number_problem
-from logbook.sync.changes import record_change
+from logbook.supervision.requests import request_changed, token_hash
+from logbook.supervision.sessions import session_hash
 
 # NMC revalidation: the reflective-discussion partner must be an NMC registrant and give their PIN;
 # the confirmer need not be NMC-registered but gives a PIN or other professional number.
@@ -52,11 +53,6 @@ def _user_actor(user: User) -> str:
 def sign_off_fingerprint(sign_off: SignOff) -> str:
     """SHA-256 of every field of a sign-off row: written into the audit trail when it is made."""
     return signcore.entry_fingerprint(sign_off)
-
-
-def token_hash(token: str) -> str:
-    """How an external link's token is stored: its SHA-256 (the token itself is only in the email)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _registration_problems(role: str, body: str | None, number: str | None) -> dict[str, list[str]]:
@@ -78,16 +74,9 @@ def _registration_problems(role: str, body: str | None, number: str | None) -> d
 
 
 def _supervises(supervisor: User, owner_id: uuid.UUID, today: dt.date) -> bool:
-    return supervisor.is_supervisor and owner_id in supervision.supervisee_ids(
+    return supervisor.is_supervisor and owner_id in links.supervisee_ids(
         supervisor_id=supervisor.id, today=today
     )
-
-
-def request_changed(request: SignOffRequest) -> None:
-    """Put a request in the change feed of the practitioner who sent it and of the supervisor it is
-    addressed to, so each of their devices pulls its state (open, returned with comment, signed)."""
-    for person in {request.requested_by_id, request.supervisor_id} - {None}:
-        record_change(entity="sign_off_request", record_id=request.id, owner_id=person, is_shared=False)
 
 
 def _close_open_requests(entry_id: uuid.UUID, state: str, now: dt.datetime) -> None:
@@ -285,7 +274,7 @@ def list_requests(
     if scope == "queue":
         if not user.is_supervisor:
             raise Forbidden("Only supervisors have a sign-off queue.")
-        ids = supervision.supervisee_ids(supervisor_id=user.id, today=today)
+        ids = links.supervisee_ids(supervisor_id=user.id, today=today)
         query = query.where(SignOffRequest.supervisor_id == user.id, SignOffRequest.requested_by_id.in_(ids))
     else:
         query = query.where(SignOffRequest.requested_by_id == user.id)
@@ -626,7 +615,6 @@ def verify_everything() -> IntegrityReport:
                 "(changed outside the app)"
             )
     report.problems += _session_problems()
-    from logbook.supervision import session_signoff
 
     checked, problems = session_signoff.problems()
     report.sign_offs_checked += checked
@@ -637,9 +625,6 @@ def verify_everything() -> IntegrityReport:
 def _session_problems() -> list[str]:
     """A session both parties confirmed must still be the record they confirmed (its last confirmation
     event names the version and hash)."""
-    from logbook.supervision.models import SupervisionSession
-    from logbook.supervision.sessions import session_hash
-
     problems = []
     confirmed = select(SupervisionSession).where(
         SupervisionSession.supervisor_confirmed_at.is_not(None),

@@ -24,11 +24,11 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.errors import Conflict, ValidationFailed, flatten_messages
 from logbook.extensions import db
 from logbook.supervision import imported, session_signoff, sessions, signoff
-from logbook.supervision import service as supervision
 from logbook.supervision.models import (
     SessionSignOff,
     SessionSignOffRequest,
@@ -130,7 +130,7 @@ def pull_sign_off_requests(user: User, ids: list[uuid.UUID], today: dt.date) -> 
     decisions = {
         d.request_id: d for d in db.session.scalars(select(SignOff).where(SignOff.request_id.in_(ids)))
     }
-    supervisees = supervision.supervisee_ids(supervisor_id=user.id, today=today)
+    supervisees = links.supervisee_ids(supervisor_id=user.id, today=today)
     names = {
         u.id: u.name
         for u in db.session.scalars(

@@ -21,14 +21,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from logbook.accounts import links
 from logbook.accounts.models import User
+from logbook.changefeed import Change
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
-from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed
+from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
-from logbook.supervision import service as supervision
 from logbook.supervision.models import SupervisionSession
 from logbook.supervision.sync import (
     apply_session,
@@ -40,7 +41,7 @@ from logbook.supervision.sync import (
     pull_sessions,
     pull_sign_off_requests,
 )
-from logbook.sync.models import Change, SyncClient, SyncMutation
+from logbook.sync.models import SyncClient, SyncMutation
 
 CURSOR_SALT = "logbook.sync.cursor.v1"
 
@@ -49,8 +50,6 @@ CURSOR_SALT = "logbook.sync.cursor.v1"
 
 
 def _field_errors(err: ValidationError) -> dict[str, list[str]]:
-    from logbook.errors import flatten_messages
-
     return flatten_messages(err.messages)
 
 
@@ -357,7 +356,7 @@ def _serializer(secret: str) -> URLSafeSerializer:
 
 def _scope(user: User, today: dt.date) -> tuple[set[uuid.UUID], str]:
     """Whose records this user's devices pull, and a fingerprint that changes when that set changes."""
-    owners = {user.id} | supervision.supervisee_ids(supervisor_id=user.id, today=today)
+    owners = {user.id} | links.supervisee_ids(supervisor_id=user.id, today=today)
     fingerprint = hashlib.sha256(",".join(sorted(str(o) for o in owners)).encode()).hexdigest()[:16]
     return owners, fingerprint
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from logbook import create_app
+from logbook.app import create_app
 
 WRONG = {
     "string": {"nested": True},

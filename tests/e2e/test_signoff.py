@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from logbook.supervision.models import SupervisionLink
+from logbook.accounts.links import SupervisionLink
 from tests.conftest import PASSWORD, persist
 from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, tab, wait_for_service_worker
 

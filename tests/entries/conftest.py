@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from logbook.accounts.links import SupervisionLink
 from logbook.extensions import db
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
-from logbook.supervision.models import SupervisionLink
 from tests.conftest import persist
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the API's plausibility window is relative to today

@@ -352,7 +352,7 @@ def test_the_same_new_file_arriving_twice_at_once(app, practitioner, monkeypatch
 
     from logbook.accounts.models import User
     from logbook.entries import evidence
-    from logbook.entries.storage import MemoryStore
+    from logbook.storage import MemoryStore
 
     data = PDF + b"% raced\n"
     real_sniff = evidence.sniff_media_type

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from logbook.entries import storage
-from logbook.entries.storage import LocalStore, MemoryStore, S3Store, evidence_store, store_for
+from logbook import storage
+from logbook.storage import LocalStore, MemoryStore, S3Store, evidence_store, store_for
 
 DATA = b"%PDF-1.4 evidence"
 KEY = hashlib.sha256(DATA).hexdigest()

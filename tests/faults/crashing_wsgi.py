@@ -13,7 +13,7 @@ from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from logbook import create_app
+from logbook.app import create_app
 from logbook.sync.models import SyncMutation
 
 app = create_app()

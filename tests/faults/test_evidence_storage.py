@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from logbook.entries import storage
+from logbook import storage
 from logbook.entries.models import Evidence, EvidenceUpload
-from logbook.entries.storage import S3Store, StorageError
 from logbook.extensions import db
+from logbook.storage import S3Store, StorageError
 from tests.entries.test_evidence_api import jpeg, put, sha
 
 

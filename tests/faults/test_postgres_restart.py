@@ -16,11 +16,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from logbook import create_app
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
+from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
-from logbook.sync.models import Change
 from tests.conftest import _PASSWORD_HASH, ApiClient, _config
 from tests.faults.pgcluster import Cluster, pg_bindir
 

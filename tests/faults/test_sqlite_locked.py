@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from logbook import create_app
+from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from tests.conftest import ApiClient, _config

@@ -21,9 +21,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
-from logbook.sync.models import Change, SyncMutation
+from logbook.sync.models import SyncMutation
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]

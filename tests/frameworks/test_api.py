@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team
 from logbook.entries.models import Entry
-from logbook.supervision.models import SupervisionLink
 from tests.conftest import persist
 from tests.frameworks.test_definition import GOOD
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from logbook import cli
+from logbook import cli, progress
 from logbook.accounts.models import Registration
 from logbook.entries.models import Entry
 from logbook.errors import Conflict
@@ -206,7 +206,7 @@ def test_progress_reads_the_database_and_ignores_drafts_and_deleted(app, practit
     )
     with app.app_context():
         user = db.session.get(type(practitioner), practitioner.id)
-        result = service.progress_for(viewer=user, today=dt.date(2026, 3, 1))
+        result = progress.progress_for(viewer=user, today=dt.date(2026, 3, 1))
     (person,) = result["people"]
     (reg,) = person["registrations"]
     current = next(c for c in reg["cycles"] if c["which"] == "current")

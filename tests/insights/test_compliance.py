@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team, User
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.insights import service
-from logbook.supervision.models import SupervisionLink
 
 LATE_IN_CYCLE = dt.date(2026, 10, 15)  # SWE cycle ends 2026-11-30: nothing recorded → at risk
 

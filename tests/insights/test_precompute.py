@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from flask import current_app
 
 from logbook import cli
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team, User
 from logbook.entries.models import Entry
 from logbook.extensions import db
@@ -19,7 +20,7 @@ from logbook.frameworks.service import load_shipped_frameworks
 from logbook.insights import service
 from logbook.insights.models import InsightCompliance, InsightRefresh
 from logbook.insights.precompute import refresh_compliance
-from logbook.supervision.models import SupervisionAgreement, SupervisionLink, SupervisionSession
+from logbook.supervision.models import SupervisionAgreement, SupervisionSession
 from logbook.supervision.sessions import supervision_due
 
 TODAY = dt.date(2026, 10, 15)  # late in the SWE year (1 Dec 2025 - 30 Nov 2026): at risk from 1 Sept

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from logbook import cli
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User, team_manager
 from logbook.accounts.service import DEFAULT_FRAMEWORK
 from logbook.demo.scale import PASSWORD
@@ -17,7 +18,7 @@ from logbook.extensions import db
 from logbook.frameworks.kinds import KINDS
 from logbook.insights import service
 from logbook.insights.models import InsightRefresh
-from logbook.supervision.models import SupervisionLink, SupervisionSession
+from logbook.supervision.models import SupervisionSession
 from logbook.timeutil import utcnow
 
 

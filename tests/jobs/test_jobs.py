@@ -12,8 +12,9 @@ import pytest
 from logbook.extensions import db
 from logbook.jobs import service
 from logbook.jobs.models import Job
-from logbook.jobs.runner import RQRunner, job_runner, make_runner, run_in_worker
+from logbook.jobs.runner import RQRunner, job_runner, make_runner
 from logbook.timeutil import utcnow
+from logbook.worker import run_in_worker
 from tests.jobs.conftest import finish_jobs
 from tests.portfolio.conftest import export, pdf_text
 from tests.supervision.conftest import make_entry
@@ -188,11 +189,11 @@ def test_the_rq_seam_enqueues_the_job_id_and_the_worker_entry_point_runs_it(app,
     app.extensions["logbook.job_runner"] = RQRunner(queue=queue)
     make_entry(me, title="Rendered by a worker")
     job_id = export(me).get_json()["id"]
-    assert queue.calls == [("logbook.jobs.runner.run_in_worker", (job_id,), {"job_timeout": 3600})]
+    assert queue.calls == [("logbook.worker.run_in_worker", (job_id,), {"job_timeout": 3600})]
     assert me.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "queued"
 
     # What an `rq worker` process does with it (its app is made from the same settings).
-    monkeypatch.setattr("logbook.jobs.runner._worker_app", app)
+    monkeypatch.setattr("logbook.worker._worker_app", app)
     run_in_worker(job_id)
     assert me.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "done"
     assert "Rendered by a worker" in pdf_text(me.get(f"/api/v1/jobs/{job_id}/download").data)

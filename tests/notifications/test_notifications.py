@@ -62,7 +62,7 @@ def test_sign_off_events_notify_in_app_and_by_email(app, me, boss, supervisor, p
 
 
 def test_an_event_email_that_fails_is_left_for_the_cron(app, me, supervisor, outbox, monkeypatch):
-    from logbook.notifications import mail
+    from logbook import mail
 
     real = mail.send
 
@@ -160,8 +160,8 @@ def test_turned_off_kind_is_not_recorded(app, me, boss, supervisor):
 
 def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, make_client, monkeypatch):
     """The engine's verdicts become notifications (the engine itself is tested in tests/frameworks)."""
+    from logbook import progress, reminders
     from logbook.accounts.models import Registration
-    from logbook.frameworks import service as frameworks
     from tests.conftest import persist
 
     person = make_user("practitioner")
@@ -205,11 +205,11 @@ def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, 
             ]
         }
 
-    monkeypatch.setattr(frameworks, "person_progress", fake_progress)
+    monkeypatch.setattr(progress, "person_progress", fake_progress)
     with app.app_context():
-        made = service.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42)
+        made = reminders.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42)
         db.session.commit()
-        assert service.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42) == 0
+        assert reminders.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42) == 0
     assert made == 2
     titles = {
         n["kind"]: n["title"] for n in make_client(person).get("/api/v1/notifications").get_json()["items"]

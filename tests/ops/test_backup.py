@@ -17,10 +17,11 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from logbook import cli, create_app
+from logbook import cli
+from logbook.app import create_app
 from logbook.backup import BackupError, create_backup, restore_backup
-from logbook.entries.storage import evidence_store
 from logbook.extensions import db
+from logbook.storage import evidence_store
 from tests.conftest import _config
 from tests.entries.test_evidence_api import jpeg, png, put, sha
 from tests.supervision.conftest import TODAY, make_entry, request_from

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from logbook import create_app
+from logbook.app import create_app
 from tests.security.world import ACTORS, World, entry_body, pdf, unique
 
 Prep = Callable[[World, str], tuple[dict[str, Any], dict[str, Any]]]

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from flask import Flask
 
-from logbook import create_app
+from logbook.app import create_app
 from logbook.config import DEV_PUBLIC_URL
 from logbook.errors import ValidationFailed
 from logbook.extensions import db
@@ -163,7 +163,7 @@ def test_sign_off_request_made_offline_emails_the_configured_host(
     app, make_client, practitioner, make_user, outbox, base, headers
 ):
     """The sync path (supervision/sync.py) builds the same link while applying a pushed mutation."""
-    from logbook.supervision.models import SupervisionLink
+    from logbook.accounts.links import SupervisionLink
     from tests.conftest import persist
 
     boss = make_user("practitioner", "supervisor")
@@ -215,7 +215,7 @@ def test_calendar_feed_url_points_at_the_configured_host(make_client, practition
 def test_notification_email_links_point_at_the_configured_host(
     app, make_client, practitioner, make_user, outbox, base, headers
 ):
-    from logbook.supervision.models import SupervisionLink
+    from logbook.accounts.links import SupervisionLink
     from tests.conftest import persist
 
     boss = make_user("practitioner", "supervisor")

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from logbook import cli, create_app
+from logbook import cli
+from logbook.app import create_app
 from logbook.extensions import db
 from logbook.ratelimit import DatabaseStorage, RateLimitCounter, counter_engine
 from tests.conftest import _config

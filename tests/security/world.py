@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import PasswordReset, Registration, Team, User
 from logbook.accounts.reset import token_hash as reset_token_hash
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.notifications.models import Notification
-from logbook.supervision.models import SupervisionLink
 
 ACTORS = ("anon", "A", "B", "supA", "supNone", "manager", "admin", "otherAdmin", "external")
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from logbook.supervision.models import SupervisionLink
+from logbook.accounts.links import SupervisionLink
 from tests.conftest import persist
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today

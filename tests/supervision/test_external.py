@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from logbook.extensions import db
 from logbook.supervision.models import ExternalSignOffLink, SignOff
-from logbook.supervision.signoff import token_hash
+from logbook.supervision.requests import token_hash
 from tests.supervision.conftest import csrf_from, link_token, make_entry, request_from
 
 EXTERNAL = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from logbook.supervision.models import SupervisionLink
+from logbook.accounts.links import SupervisionLink
 from tests.conftest import persist
 from tests.supervision.conftest import TODAY
 

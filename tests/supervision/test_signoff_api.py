@@ -243,7 +243,7 @@ ACCESS = [
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
 def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_user, make_client, other_org):
-    from logbook.supervision.models import SupervisionLink
+    from logbook.accounts.links import SupervisionLink
     from tests.conftest import persist
     from tests.supervision.conftest import TODAY
 

@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from logbook.accounts.links import SupervisionLink
+from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
-from logbook.supervision.models import SupervisionLink
-from logbook.sync.models import Change, SyncClient, SyncMutation
+from logbook.sync.models import SyncClient, SyncMutation
 from tests.conftest import PASSWORD, ApiClient, persist
 from tests.sync.conftest import Device, entry_fields
 

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from logbook import create_app
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Organisation, User
+from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from logbook.supervision.models import SupervisionLink
 from logbook.sync.models import SyncMutation
 from tests.conftest import _PASSWORD_HASH, PASSWORD, ApiClient
 

@@ -5,9 +5,9 @@ import uuid
 
 from sqlalchemy import func, select
 
+from logbook.accounts.links import SupervisionLink
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from logbook.supervision.models import SupervisionLink
 from tests.sync.conftest import TODAY, entry_fields
 
 

@@ -14,7 +14,7 @@ from logbook.entries.models import Entry
 from logbook.errors import ValidationFailed
 from logbook.frameworks.definition import parse_definition
 from logbook.frameworks.service import shipped_definitions, visible_versions
-from logbook.portfolio.service import Progress, _entries, _hours, portfolio_context
+from logbook.portfolio.service import Progress, entries_in_period, hours_text, portfolio_context
 
 HOURS = ("hour", "hours")
 
@@ -88,8 +88,8 @@ def check(label: str, have: Decimal | int, target: Decimal | int, unit: tuple[st
     """One requirement: what is recorded against what is needed; unit is (one, many)."""
     return {
         "label": label,
-        "have": _hours(have) if isinstance(have, Decimal) else str(have),
-        "target": _hours(target) if isinstance(target, Decimal) else str(target),
+        "have": hours_text(have) if isinstance(have, Decimal) else str(have),
+        "target": hours_text(target) if isinstance(target, Decimal) else str(target),
         "unit": unit[0] if have == 1 else unit[1],
         "target_unit": unit[0] if target == 1 else unit[1],
         "met": have >= target,
@@ -113,7 +113,7 @@ def start(
 ) -> tuple[list[Entry], dict[str, Any]]:
     """The period's entry rows and their generic context, which a document adds its sections to."""
     check_period(date_from, date_to)
-    rows = _entries(owner, date_from, date_to)
+    rows = entries_in_period(owner, date_from, date_to)
     context = portfolio_context(
         owner=owner,
         rows=rows,

@@ -10,7 +10,7 @@ from typing import Any
 from logbook.accounts.models import User
 from logbook.errors import ValidationFailed
 from logbook.frameworks.engine import find_gaps
-from logbook.portfolio.service import Progress, _entries, build_portfolio
+from logbook.portfolio.service import Progress, build_portfolio, entries_in_period
 
 SUMMARY_WORDS = 500
 STATEMENT_WORDS = 1500
@@ -91,7 +91,7 @@ def build_hcpc_profile(
             number += 1
             items.append({"number": number, "description": ev["caption"] or ev["name"]})
         chosen.append({"position": position, "entry": entry, "evidence": items})
-    rows = _entries(owner, date_from, date_to)
+    rows = entries_in_period(owner, date_from, date_to)
     last = min(date_to, now.date())
     days = [(e.start_date, e.end_date or e.start_date) for e in rows]
     gaps = find_gaps(days, date_from, last, GAP_MONTHS) if last >= date_from else []

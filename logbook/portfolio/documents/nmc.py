@@ -25,7 +25,7 @@ from logbook.portfolio.documents.common import (
     start,
     valid_current,
 )
-from logbook.portfolio.service import Progress, _hours
+from logbook.portfolio.service import Progress, hours_text
 
 NMC_YEARS = 3
 FEEDBACK_SOURCES = {
@@ -279,9 +279,9 @@ def _nmc_checks(
         if not c["met"]
     ]
     totals = {
-        "practice_hours": _hours(practice_hours),
-        "cpd_hours": _hours(cpd_hours),
-        "participatory_hours": _hours(participatory),
+        "practice_hours": hours_text(practice_hours),
+        "cpd_hours": hours_text(cpd_hours),
+        "participatory_hours": hours_text(participatory),
     }
     return totals, checks, missing
 

@@ -18,7 +18,7 @@ from logbook.portfolio.documents.common import (
     registration_for,
     start,
 )
-from logbook.portfolio.service import Progress, _reflection
+from logbook.portfolio.service import Progress, reflection_lines
 
 SWE_PEER_QUESTION = "Describe what you have learnt from discussing this CPD activity with a peer."
 
@@ -63,7 +63,9 @@ def build_swe_records(
         covered |= {c for c in tagged if c in parts}
         peer = row.kind == "peer_reflection" or row.includes_peer_reflection
         learnt = (
-            "\n".join(f"{r['label']} {r['text']}" for r in _reflection(row)) if include_reflections else ""
+            "\n".join(f"{r['label']} {r['text']}" for r in reflection_lines(row))
+            if include_reflections
+            else ""
         )
         impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)
         key = (row.title.strip().lower(), row.description.strip().lower())

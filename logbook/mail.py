@@ -1,4 +1,5 @@
-"""Sending email behind one small interface, chosen by the MAIL_URL setting:
+"""Sending email behind one small interface, chosen by the MAIL_URL setting (a shared module below
+accounts, which sends password resets, and notifications, which send the rest):
 
 - ``console://``: print the message to the log (development);
 - ``memory://``: keep messages in a list on the app (tests);

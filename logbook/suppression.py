@@ -1,5 +1,6 @@
-"""Small-cell suppression for aggregate tables: primary (fewer than the threshold of people) and
-complementary (so that no hidden cell can be worked out by subtracting shown cells from a total).
+"""Small-cell suppression for aggregate tables (shared by insights and events, so it sits below
+both): primary (fewer than the threshold of people) and complementary (so that no hidden cell can be
+worked out by subtracting shown cells from a total).
 
 The rule, documented in docs/insights.md:
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from logbook.insights.suppression import COMPLEMENTARY, PRIMARY, TOTAL, Table, is_primary, suppress
+from logbook.suppression import COMPLEMENTARY, PRIMARY, TOTAL, Table, is_primary, suppress
 
 
 @pytest.mark.parametrize(("people", "hidden"), [(0, False), (1, True), (4, True), (5, False), (50, False)])

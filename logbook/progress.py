@@ -1,0 +1,160 @@
+"""Progress: where each person stands in their registration cycles and supervision policies.
+
+The queries that read entries and feed them to the requirement engine (frameworks/engine.py). They
+sit above entries and frameworks (both of which they read) and below the features that show
+progress: the API, supervision's due dates, notifications' reminders, insights and the staff export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import case, func, null, select
+
+from logbook.accounts import links
+from logbook.accounts.models import User
+from logbook.entries.models import Entry
+from logbook.errors import NotFound
+from logbook.extensions import db
+from logbook.frameworks import engine
+from logbook.frameworks.service import compiled_frameworks
+
+ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
+    Entry.owner_id,
+    Entry.kind,
+    Entry.title,
+    Entry.start_date,
+    Entry.end_date,
+    Entry.hours,
+    Entry.is_participatory,
+    Entry.includes_peer_reflection,
+    Entry.status,
+    Entry.is_deleted,
+    Entry.standards,
+    # Only supervision sessions' details are read (their length); skipping the rest halves the JSON decoding.
+    case((Entry.kind == "supervision", Entry.details), else_=null()).label("details"),
+)
+
+
+PAGE_SIZE = 200  # a page of a group's progress: a whole organisation at once takes seconds
+
+
+def _visible_people(
+    *, viewer: User, user_id: uuid.UUID | None, scope: str, today: dt.date, offset: int, limit: int
+) -> tuple[list[User], int | None]:
+    """A page of the people whose progress the viewer asked for and may see (NotFound for anyone
+    else), and the offset of the next page (None when this is the last)."""
+    def query(ids=None, **where):
+        q = select(User).where(User.organisation_id == viewer.organisation_id, User.is_active.is_(True))
+        if ids is not None:
+            q = q.where(User.id.in_(ids))
+        for name, value in where.items():
+            q = q.where(getattr(User, name).in_(value))
+        found = list(db.session.scalars(q.order_by(User.name, User.id).offset(offset).limit(limit + 1)))
+        return found[:limit], (offset + limit if len(found) > limit else None)
+
+    supervisees = (
+        links.supervisee_ids(supervisor_id=viewer.id, today=today) if viewer.is_supervisor else set()
+    )
+    managed = {t.id for t in viewer.managed_teams} if viewer.is_team_manager else set()
+    if user_id is not None:
+        if user_id == viewer.id:
+            return [viewer], None
+        person = db.session.get(User, user_id)
+        if (
+            person is None
+            or person.organisation_id != viewer.organisation_id
+            or not person.is_active
+            or not (
+                viewer.is_org_admin
+                or person.id in supervisees
+                or (person.team_id and person.team_id in managed)
+            )
+        ):
+            raise NotFound("No such person.")
+        return [person], None
+    if scope == "supervisees":
+        return query(supervisees)
+    if scope == "team":
+        return query(team_id=managed)
+    if scope == "organisation":
+        if not viewer.is_org_admin:
+            raise NotFound("No such people.")
+        return query()
+    return [viewer], None
+
+
+def progress_for(
+    *,
+    viewer: User,
+    today: dt.date,
+    user_id: uuid.UUID | None = None,
+    scope: str = "me",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """Where each person stands in their registration cycles and supervision policies (a page of them
+    for a group: `next_offset` asks for the next page)."""
+    people, next_offset = _visible_people(
+        viewer=viewer, user_id=user_id, scope=scope, today=today, offset=offset, limit=limit
+    )
+    frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
+    entries_by_owner: dict[uuid.UUID, list[Any]] = {p.id: [] for p in people}
+    if people:
+        # The previous cycle starts no earlier than two cycle lengths before today: older entries never count.
+        longest = max(
+            (f.cycle.get("length_months") or 12 for versions in frameworks.values() for f in versions),
+            default=12,
+        )
+        since = engine.shift_months(today, -2 * longest)
+        rows = db.session.execute(
+            select(*ENTRY_COLUMNS).where(
+                Entry.owner_id.in_(list(entries_by_owner)),
+                Entry.is_deleted.is_(False),
+                Entry.status != "draft",
+                func.coalesce(Entry.end_date, Entry.start_date) >= since,
+            )
+        )
+        for row in rows:
+            entries_by_owner[row.owner_id].append(engine.EntryFacts._make(row))
+    return {
+        "as_of": today,
+        "next_offset": next_offset,
+        "people": [
+            person_progress(person, entries_by_owner[person.id], frameworks, today) for person in people
+        ],
+    }
+
+
+def person_progress(
+    person: User, entries: list[Any], frameworks: dict[str, list[engine.Framework]], today: dt.date
+) -> dict[str, Any]:
+    """One person's progress in the API's shape."""
+    areas = {
+        a
+        for a in (getattr(person.team, "service_area", None), getattr(person.job_role, "service_area", None))
+        if a
+    }
+    result = engine.progress(
+        registrations=person.registrations,
+        entries=entries,
+        frameworks=frameworks,
+        today=today,
+        service_areas=areas,
+    )
+    return {
+        "user_id": person.id,
+        "name": person.name,
+        "registrations": [
+            {
+                "registration_id": reg.id,
+                "regulator": reg.regulator,
+                "profession": reg.profession,
+                "registration_number": reg.registration_number,
+                **outcome,
+            }
+            for reg, outcome in result["registrations"]
+        ],
+        "policies": result["policies"],
+    }
