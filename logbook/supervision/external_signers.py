@@ -21,12 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import Organisation, User
+from logbook.aftercommit import after_commit
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
@@ -179,8 +181,8 @@ def held_for_approval(*, request: SignOffRequest, owner: User, now: dt.datetime)
 def send_link(
     *, request: SignOffRequest, owner: User, entry: Entry, now: dt.datetime, link_days: int, base_url: str
 ) -> tuple[str, dt.datetime]:
-    """Make the request's single-use link and email it to the external signer; returns the token (only
-    ever emailed) and when it expires."""
+    """Make the request's single-use link and email it to the external signer once the transaction
+    commits; returns the token (only ever emailed) and when it expires."""
     from logbook.supervision.signoff import token_hash
 
     token = secrets.token_urlsafe(32)
@@ -201,22 +203,22 @@ def send_link(
         now=now,
     )
     message = request.message
-    mail.send(
-        mail.Mail(
-            to=request.external_email,
-            subject=f"{owner.name} asks you to sign off a CPD record",
-            body=(
-                f"Dear {request.external_name},\n\n"
-                f"{owner.name} has asked you to confirm a record of their continuing professional "
-                f'development: "{entry.title}".\n'
-                + (f"\nTheir message: {message}\n" if message else "")
-                + f"\nOpen this link to read it and approve or return it (no account needed):\n"
-                f"{base_url}/sign-off/{token}\n\n"
-                f"The link works once and expires on {link.expires_at:%d %B %Y at %H:%M} UTC. "
-                "If you were not expecting this, ignore this email.\n"
-            ),
-        )
+    # Emailed once the request commits (logbook/aftercommit.py): a failed commit emails no link.
+    email = mail.Mail(
+        to=request.external_email,
+        subject=f"{owner.name} asks you to sign off a CPD record",
+        body=(
+            f"Dear {request.external_name},\n\n"
+            f"{owner.name} has asked you to confirm a record of their continuing professional "
+            f'development: "{entry.title}".\n'
+            + (f"\nTheir message: {message}\n" if message else "")
+            + f"\nOpen this link to read it and approve or return it (no account needed):\n"
+            f"{base_url}/sign-off/{token}\n\n"
+            f"The link works once and expires on {link.expires_at:%d %B %Y at %H:%M} UTC. "
+            "If you were not expecting this, ignore this email.\n"
+        ),
     )
+    after_commit(partial(mail.send, email))
     return token, link.expires_at
 
 
