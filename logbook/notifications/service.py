@@ -27,7 +27,6 @@ from logbook.extensions import db
 from logbook.notifications import mail
 from logbook.notifications.models import Notification, NotificationPreference
 from logbook.timeutil import utcnow
-from logbook.urls import public_url
 
 
 @dataclass(frozen=True)
@@ -115,9 +114,11 @@ def notify(
     link: str = "",
     dedupe_key: str | None = None,
     now: dt.datetime,
+    base_url: str = "",
 ) -> Notification | None:
     """Record a notification (once per dedupe key) as the person's schedule says; None when they
-    turned this kind off entirely or already have it."""
+    turned this kind off entirely or already have it. An event kind (IMMEDIATE) the person wants by
+    email is emailed once the transaction commits, its link under base_url (LOGBOOK_PUBLIC_URL)."""
     pref = preference(user_id, kind)
     if not (pref.is_in_app or pref.is_email):
         return None
@@ -141,7 +142,7 @@ def notify(
     db.session.add(row)
     db.session.flush()
     if row.wants_email and kind in IMMEDIATE:
-        after_commit(partial(email_now, [row.id], public_url()))
+        after_commit(partial(email_now, [row.id], base_url))
     return row
 
 
