@@ -1,4 +1,16 @@
-"""The `logbook` command: serve, init-db, demo, create-user, import-roles, import-framework."""
+"""The `logbook` command (README, "Command line"): every command calls the same services as the API,
+reads the settings they need from the app's configuration and passes them in, and commits.
+
+- `serve` (development server, or gunicorn with --prod), `init-db` (migrate to the latest schema);
+- `demo` (the demo organisation, or `--scale N` a large generated one), `create-user`,
+  `import-roles`, `import-framework`;
+- `insights-refresh` (daily), `notifications run` (reminders and pending emails, from cron);
+- `audit verify` (the audit chain and every sign-off);
+- `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
+  `verify-pdf` (a portfolio PDF's sign-offs, offline);
+- `export-portfolio`, `export-record`, `import-record` (logbook/exports/commands.py);
+- `backup`, `restore` (logbook/backup.py).
+"""
 
 from __future__ import annotations
 

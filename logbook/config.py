@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -157,3 +159,25 @@ def build_config(
         JSON_SORT_KEYS=False,
     )
     return cfg
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """The settings a sync push's appliers need, read from the configuration by the route (or the
+    CLI) and passed in: services never read the app's configuration themselves
+    (docs/architecture.md, "Settings reach services as arguments")."""
+
+    base_url: str  # PUBLIC_URL: the base of emailed links
+    link_days: int  # EXTERNAL_SIGNOFF_DAYS
+    external_requests_per_day: int  # EXTERNAL_SIGNOFF_REQUESTS_PER_DAY
+    secret_key: str  # SECRET_KEY: check-in codes are signed with it
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PushSettings:
+        """The settings as a built configuration (`app.config`) holds them."""
+        return cls(
+            base_url=str(config["PUBLIC_URL"]).rstrip("/"),
+            link_days=int(config["EXTERNAL_SIGNOFF_DAYS"]),
+            external_requests_per_day=int(config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"]),
+            secret_key=str(config["SECRET_KEY"]),
+        )

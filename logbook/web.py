@@ -108,7 +108,7 @@ def register_web(app: Flask) -> None:
             db.session.rollback()
             current_app.logger.warning("database unavailable at commit")
             resp = error_body(503, "unavailable", "The database is busy; nothing was saved. Try again.")
-            resp.headers["Retry-After"] = "2"
+            resp.headers["Retry-After"] = str(current_app.config["DB_RETRY_AFTER_SECONDS"])
             return resp
         return response
 

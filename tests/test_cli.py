@@ -206,3 +206,17 @@ def test_serve_prod_runs_gunicorn_with_two_workers_per_core(runner, monkeypatch)
     refused = runner.invoke(cli.main, ["serve", "--prod", "--workers", "0"])
     assert refused.exit_code == 2
     assert "--workers" in refused.output
+
+
+def test_the_module_docstring_names_every_command():
+    """cli.py's docstring is the map of the command: each command and sub-command is named in it."""
+    import click
+
+    doc = cli.__doc__ or ""
+    missing = []
+    for name, command in cli.main.commands.items():
+        if f"`{name}" not in doc:
+            missing.append(name)
+        if isinstance(command, click.Group):
+            missing += [f"{name} {sub}" for sub in command.commands if sub not in doc]
+    assert missing == []

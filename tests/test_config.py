@@ -106,3 +106,18 @@ def test_public_url_outside_production_defaults_to_the_dev_server(tmp_path):
     assert build_config(str(tmp_path), None, environ={})["PUBLIC_URL"] == DEV_PUBLIC_URL == "http://127.0.0.1:5000"
     cfg = build_config(str(tmp_path), None, environ={"LOGBOOK_PUBLIC_URL": "http://10.0.0.5:8080/cpd/"})
     assert cfg["PUBLIC_URL"] == "http://10.0.0.5:8080/cpd"  # a sub-path is kept
+
+
+def test_every_setting_is_in_the_readme_configuration_table():
+    """A setting a maintainer cannot find is a setting nobody changes safely: each key of DEFAULTS is
+    a row (`LOGBOOK_<KEY>`) of the README's configuration table."""
+    import re
+    from pathlib import Path
+
+    from logbook.config import DEFAULTS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `LOGBOOK_")]
+    documented = {key for row in rows for key in re.findall(r"`LOGBOOK_([A-Z0-9_]+)`", row.split("|")[1])}
+    assert sorted(set(DEFAULTS) - documented) == []

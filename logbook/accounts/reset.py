@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from functools import partial
 
 from sqlalchemy import select, update
 
 from logbook.accounts.models import PasswordReset, User
 from logbook.accounts.passwords import DUMMY_HASH, verify_password
 from logbook.accounts.service import clear_lockout, normalise_email, set_password
+from logbook.aftercommit import after_commit
 from logbook.errors import NotFound
 from logbook.extensions import db
 from logbook.mail import Mail, Mailer
@@ -44,19 +46,19 @@ def request_password_reset(
     )
     db.session.flush()
     minutes = int(lifetime.total_seconds() // 60)
-    mailer.send(
-        Mail(
-            to=user.email,
-            subject="Set a new password for your CPD Logbook",
-            body=(
-                f"Hello {user.name},\n\n"
-                "Someone (we hope you) asked to set a new password for your CPD Logbook account.\n"
-                f"Open this link within {minutes} minutes to choose one; it works once:\n\n"
-                f"{base_url}/reset-password/{token}\n\n"
-                "If you did not ask, ignore this email: your password stays as it is.\n"
-            ),
-        )
+    # Sent once the request commits (logbook/aftercommit.py): a failed commit leaves no link to nothing.
+    message = Mail(
+        to=user.email,
+        subject="Set a new password for your CPD Logbook",
+        body=(
+            f"Hello {user.name},\n\n"
+            "Someone (we hope you) asked to set a new password for your CPD Logbook account.\n"
+            f"Open this link within {minutes} minutes to choose one; it works once:\n\n"
+            f"{base_url}/reset-password/{token}\n\n"
+            "If you did not ask, ignore this email: your password stays as it is.\n"
+        ),
     )
+    after_commit(partial(mailer.send, message))
 
 
 UNUSABLE = "This link has expired or has already been used. Ask for a new one."

@@ -260,13 +260,19 @@ class ExternalSignerSettings(MethodView):
     @blp.response(200, ExternalSignerSettingsSchema)
     def get(self):
         """The organisation's external signer rules: allowed domains, approval, requests per day."""
-        return external_signers.settings(organisation_id=_org())
+        return external_signers.settings(
+            organisation_id=_org(), requests_per_day=current_app.config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"]
+        )
 
     @blp.arguments(ExternalSignerSettingsSchema(partial=True))
     @blp.response(200, ExternalSignerSettingsSchema)
     def patch(self, data):
         """Restrict external signers to listed domains (empty list: any) and/or require approval."""
-        return external_signers.update_settings(organisation_id=_org(), **data)
+        return external_signers.update_settings(
+            organisation_id=_org(),
+            requests_per_day=current_app.config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"],
+            **data,
+        )
 
 
 @blp.route("/external-signers")

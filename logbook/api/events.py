@@ -139,7 +139,9 @@ def event_invite(event_id):
 def check_in_code(event_id):
     """The rotating check-in code for the facilitator's screen (fetch again at next_at)."""
     now = utcnow()
-    event, code = service.current_code(viewer=current_user(), event_id=event_id, now=now)
+    event, code = service.current_code(
+        viewer=current_user(), event_id=event_id, now=now, secret_key=current_app.config["SECRET_KEY"]
+    )
     return {
         "event_id": event.id,
         "code": code.code,
@@ -160,7 +162,9 @@ def check_in_code(event_id):
 def check_in_qr(args, event_id):
     """The QR of a current code, as SVG: it encodes the absolute check-in URL."""
     now = utcnow()
-    event, _ = service.current_code(viewer=current_user(), event_id=event_id, now=now)
+    event, _ = service.current_code(
+        viewer=current_user(), event_id=event_id, now=now, secret_key=current_app.config["SECRET_KEY"]
+    )
     parsed = checkin.parse(args["code"])
     if parsed.event_id != event.id:
         raise ValidationFailed("Not this event's code.", fields={"code": ["is not this event's code"]})
@@ -198,7 +202,9 @@ def check_in(data):
     """Check in with a scanned code, or the short code typed from the facilitator's screen (e.g.
     K7PD-3QXM): makes the caller's pre-filled entry once (a second scan answers
     with the same entry, created false)."""
-    event, attended = service.check_in(attendee=current_user(), code=data["code"], now=utcnow())
+    event, attended = service.check_in(
+        attendee=current_user(), code=data["code"], now=utcnow(), secret_key=current_app.config["SECRET_KEY"]
+    )
     return _result(event, attended)
 
 

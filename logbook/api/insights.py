@@ -20,6 +20,7 @@ def _compute(view: str, filters: dict) -> dict:
         filters=filters,
         threshold=current_app.config["INSIGHTS_MIN_CELL"],
         today=utcnow().date(),
+        default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
     )
 
 

@@ -76,6 +76,7 @@ def request_sign_off(data, entry_id):
         now=utcnow(),
         link_days=current_app.config["EXTERNAL_SIGNOFF_DAYS"],
         base_url=_base_url(),
+        external_requests_per_day=current_app.config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"],
         **data,
     )
     return {**_request(new.request), "link_expires_at": new.expires_at}
@@ -124,7 +125,9 @@ class EntrySignOffs(MethodView):
     @blp.alt_response(409, description="The entry changed after the supervisor read it, or nobody asked")
     def post(self, data, entry_id):
         """Approve or return the version (and SHA-256) of the entry the supervisor read."""
-        sign_off = signoff.decide(signer=current_user(), entry_id=entry_id, now=utcnow(), **data)
+        sign_off = signoff.decide(
+            signer=current_user(), entry_id=entry_id, now=utcnow(), base_url=_base_url(), **data
+        )
         return _present(sign_off)
 
 
@@ -290,7 +293,9 @@ def _session_sign_off(row) -> dict:
 @blp.alt_response(409, description="The record changed since the caller read it")
 def request_session_sign_off(data, session_id):
     """Ask the other person in the session to sign off this version of the record."""
-    row = session_signoff.request_sign_off(actor=current_user(), session_id=session_id, now=utcnow(), **data)
+    row = session_signoff.request_sign_off(
+        actor=current_user(), session_id=session_id, now=utcnow(), base_url=_base_url(), **data
+    )
     return _session_request(row)
 
 
@@ -320,7 +325,9 @@ class SessionSignOffs(MethodView):
     @blp.alt_response(409, description="The record changed after the signer read it, or nobody asked")
     def post(self, data, session_id):
         """Approve or return the version (and SHA-256) of the session record the signer read."""
-        row = session_signoff.decide(signer=current_user(), session_id=session_id, now=utcnow(), **data)
+        row = session_signoff.decide(
+            signer=current_user(), session_id=session_id, now=utcnow(), base_url=_base_url(), **data
+        )
         return _session_sign_off(row)
 
 
@@ -416,7 +423,7 @@ def external_sign_off(token: str):
     form = request.form.to_dict()
     try:
         data = ExternalDecisionFormSchema().load({k: v for k, v in form.items() if k != "csrf_token"})
-        sign_off = signoff.decide_external(token=token, now=now, **data)
+        sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), **data)
     except ValidationError as err:
         return _form_page(view, form=form, errors=flatten_messages(err.messages), status=422)
     except ValidationFailed as err:

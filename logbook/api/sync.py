@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
+from logbook.config import PushSettings
 from logbook.errors import DomainError
 from logbook.extensions import limiter
 from logbook.sync import service
@@ -77,7 +78,11 @@ def _check_size() -> None:
 def push(data):
     """Apply a batch of mutations; each gets its own result (applied, duplicate, conflict, rejected)."""
     return service.push(
-        user=current_user(), client_id=data["client_id"], mutations=data["mutations"], now=utcnow()
+        user=current_user(),
+        client_id=data["client_id"],
+        mutations=data["mutations"],
+        now=utcnow(),
+        settings=PushSettings.from_config(current_app.config),
     )
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -415,9 +414,10 @@ def _check_in_period(event: LearningEvent, at: dt.datetime) -> bool:
 
 
 def current_code(
-    *, viewer: User, event_id: uuid.UUID, now: dt.datetime
+    *, viewer: User, event_id: uuid.UUID, now: dt.datetime, secret_key: str
 ) -> tuple[LearningEvent, checkin.Code]:
-    """The code the facilitator's screen shows now (only in the event's check-in period)."""
+    """The code the facilitator's screen shows now (only in the event's check-in period), signed with
+    the app's secret_key."""
     event = facilitated_event(viewer=viewer, event_id=event_id)
     if event.is_cancelled:
         raise ValidationFailed(
@@ -430,7 +430,7 @@ def current_code(
             fields={"event_id": ["is not open for check-in now"]},
         )
     code = checkin.issue(
-        secret_key=current_app.config["SECRET_KEY"],
+        secret_key=secret_key,
         event_secret=event.check_in_secret,
         event_id=event.id,
         now=now,
@@ -439,7 +439,12 @@ def current_code(
 
 
 def check_in(
-    *, attendee: User, code: str, now: dt.datetime, scanned_at: dt.datetime | None = None
+    *,
+    attendee: User,
+    code: str,
+    now: dt.datetime,
+    secret_key: str,
+    scanned_at: dt.datetime | None = None,
 ) -> tuple[LearningEvent, Attended]:
     """Check in with a scanned code, or the short code typed from the facilitator's screen. Online,
     the scan time is now. Offline (scanned_at given), the device's scan time must be no later than
@@ -448,7 +453,7 @@ def check_in(
     short = None if checkin.CODE.match((code or "").strip().lower()) else checkin.normalise_short(code)
     if short is not None:
         at, method = _scan_time(now, scanned_at)
-        event = _event_for_short_code(attendee=attendee, short=short, at=at)
+        event = _event_for_short_code(attendee=attendee, short=short, at=at, secret=secret_key)
     else:
         parsed = checkin.parse(code)
         event = db.session.get(LearningEvent, parsed.event_id)
@@ -457,7 +462,7 @@ def check_in(
         at, method = _scan_time(now, scanned_at)
         checkin.verify(
             parsed=parsed,
-            secret_key=current_app.config["SECRET_KEY"],
+            secret_key=secret_key,
             event_secret=event.check_in_secret,
             scanned_at=at,
         )
@@ -496,7 +501,7 @@ def _scan_time(now: dt.datetime, scanned_at: dt.datetime | None) -> tuple[dt.dat
 _LONGEST_EVENT = dt.timedelta(hours=24)
 
 
-def _event_for_short_code(*, attendee: User, short: str, at: dt.datetime) -> LearningEvent:
+def _event_for_short_code(*, attendee: User, short: str, at: dt.datetime, secret: str) -> LearningEvent:
     """The attendee's organisation's event whose short code for the scan time (or the window before)
     is `short`. A code of an older window is "expired"; anything else is "not valid"; another
     organisation's codes are never looked at."""
@@ -510,7 +515,6 @@ def _event_for_short_code(*, attendee: User, short: str, at: dt.datetime) -> Lea
             LearningEvent.starts_at >= earliest - checkin.CLOSES_AFTER - _LONGEST_EVENT,
         )
     ).all()
-    secret = current_app.config["SECRET_KEY"]
 
     def matches(event: LearningEvent, windows) -> bool:
         return any(

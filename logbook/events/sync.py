@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from logbook.accounts.models import User
+from logbook.config import PushSettings
 from logbook.errors import ValidationFailed, flatten_messages
 from logbook.events import service
 from logbook.events.schemas import CheckInMutationSchema
@@ -23,7 +24,7 @@ _SCHEMA = CheckInMutationSchema()
 
 
 def apply_event_check_in(
-    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     """Apply one offline check-in (only "create": a check-in is never changed or deleted)."""
     if mutation["op"] != "create":
@@ -33,7 +34,11 @@ def apply_event_check_in(
     except ValidationError as err:
         raise ValidationFailed("Some fields are not valid.", fields=flatten_messages(err.messages)) from err
     event, attended = service.check_in(
-        attendee=user, code=data["code"], now=now, scanned_at=data["scanned_at"]
+        attendee=user,
+        code=data["code"],
+        now=now,
+        scanned_at=data["scanned_at"],
+        secret_key=settings.secret_key,
     )
     return {
         "status": "applied",

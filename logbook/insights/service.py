@@ -26,6 +26,7 @@ from sqlalchemy.sql import ColumnElement, Subquery
 
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import SERVICE_AREAS, JobRole, Registration, Team, User
+from logbook.config import DEFAULTS
 from logbook.entries.models import Entry
 from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
@@ -571,11 +572,18 @@ def _policy_people(person: Subquery) -> dict[Any, SimpleNamespace]:
     return out
 
 
-def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
+def supervision(
+    *,
+    viewer: User,
+    filters: dict[str, Any],
+    threshold: int,
+    today: dt.date,
+    default_supervision_days: int | None = None,
+) -> dict[str, Any]:
     """Supervisees per job role whose supervision is on time or overdue against their agreement or
     the policy for their role: the same rule as supervision.sessions.supervision_due, in set-based SQL
-    over the people in the viewer's scope (a team manager: the members of their teams)."""
-    from flask import current_app
+    over the people in the viewer's scope (a team manager: the members of their teams).
+    default_supervision_days: SUPERVISION_DEFAULT_FREQUENCY_DAYS (its default when not given)."""
 
     person = people_in_scope(viewer=viewer, filters=filters)
     last = (
@@ -614,7 +622,11 @@ def supervision(*, viewer: User, filters: dict[str, Any], threshold: int, today:
             or_(SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today),
         )
     ).all()
-    default_days = current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"]
+    default_days = (
+        default_supervision_days
+        if default_supervision_days is not None
+        else DEFAULTS["SUPERVISION_DEFAULT_FREQUENCY_DAYS"]
+    )
     needing_policy = _policy_people(person) if any(not rec.frequency_days for rec in links) else {}
     try:
         compiled = compiled_frameworks(organisation_id=viewer.organisation_id)
@@ -714,12 +726,20 @@ def filter_options(*, viewer: User) -> dict[str, Any]:
 
 
 def insight_view(
-    *, viewer: User, view: str, filters: dict[str, Any], threshold: int, today: dt.date
+    *,
+    viewer: User,
+    view: str,
+    filters: dict[str, Any],
+    threshold: int,
+    today: dt.date,
+    default_supervision_days: int | None = None,
 ) -> dict[str, Any]:
     """Compute one named view for the viewer (403 for anyone but org admins and team managers)."""
     check_viewer(viewer)
     if view not in VIEWS:
         raise NotFound("No such insight view.")
-    extra = {"today": today} if view in NEEDS_TODAY else {}
+    extra: dict[str, Any] = {"today": today} if view in NEEDS_TODAY else {}
+    if view == "supervision":
+        extra["default_supervision_days"] = default_supervision_days
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
 

@@ -11,7 +11,8 @@ Celery is one more class whose `submit` calls `celery_app.send_task("logbook.run
 with a task that calls `logbook.worker.run_in_worker`.
 
 Jobs are handed to the runner only once the transaction that created their row has committed (see
-`dispatch_after_commit`), so a fast worker never looks for a row it cannot see yet.
+`submit_after_commit`, through logbook/aftercommit.py), so a fast worker never looks for a row it
+cannot see yet, and a job whose row was rolled back never runs.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from logbook.aftercommit import after_commit
 from logbook.extensions import db
-
-PENDING = "logbook.jobs.pending"
 
 
 class JobRunner(Protocol):
@@ -143,18 +143,7 @@ def job_runner(app: Flask | None = None) -> JobRunner:
 
 def submit_after_commit(session: Session, job_id: uuid.UUID) -> None:
     """Hand the job to the app's runner once this session's transaction commits (forgotten if it
-    rolls back: a job whose row never existed must not run)."""
-    session.info.setdefault(PENDING, []).append((job_runner(), job_id))
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch(session: Session) -> None:
-    pending = session.info.pop(PENDING, [])
-    for runner, job_id in pending:
-        runner.submit(job_id)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction: Any) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(PENDING, None)
+    rolls back: a job whose row never existed must not run). Through the one post-commit queue
+    (logbook/aftercommit.py)."""
+    runner = job_runner()
+    after_commit(partial(runner.submit, job_id), session=session)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from logbook.accounts.models import User
@@ -28,6 +28,8 @@ from logbook.jobs.models import Job
 from logbook.jobs.runner import submit_after_commit
 from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
+
+log = logging.getLogger("logbook")  # the app's logger (Flask names it after the package)
 
 # kind → "module:function" (imported when a job of that kind runs: no import cycles, no registry order).
 HANDLERS = {
@@ -174,7 +176,7 @@ def run_job(*, job_id: uuid.UUID) -> None:
     except Exception:
         db.session.rollback()
         # Only the id and the traceback: never the job's parameters (they may hold a person's text).
-        current_app.logger.exception("job %s failed", job_id)
+        log.exception("job %s failed", job_id)
         _set(
             job_id, status="failed", error="The export failed unexpectedly; try again.", finished_at=utcnow()
         )

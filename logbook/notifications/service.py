@@ -3,29 +3,30 @@ and each person's preferences over the default schedule.
 
 Events (sign-off requested, returned, signed) are recorded in the same transaction as the change
 that caused them, and emailed (if the person wants email for that kind) as soon as that transaction
-has committed (`send_after_commit`), so a rolled-back change never sends an email. Reminders, and any
-event email that could not be sent at once, go out from `deliver_email()` (run by `logbook
-notifications run` from cron).
+has committed (`email_now`, on the one post-commit queue of logbook/aftercommit.py), so a
+rolled-back change never sends an email. Reminders, and any event email that could not be sent at
+once, are queued by `deliver_email()` (run by `logbook notifications run` from cron) and sent when
+that run commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from logbook import mail
 from logbook.accounts.models import User
+from logbook.aftercommit import after_commit
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications.models import Notification, NotificationPreference
 from logbook.timeutil import utcnow
-from logbook.urls import public_url
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ DEFAULTS: dict[str, Default] = {
 KINDS = tuple(DEFAULTS)
 # Emailed when the change that caused them commits, not when the cron next runs.
 IMMEDIATE = frozenset({"sign_off_requested", "sign_off_returned", "sign_off_signed"})
-_AT_COMMIT = "logbook.notifications.email_at_commit"
+log = logging.getLogger("logbook")
 
 
 def preference(user_id: uuid.UUID, kind: str) -> Default:
@@ -113,9 +114,11 @@ def notify(
     link: str = "",
     dedupe_key: str | None = None,
     now: dt.datetime,
+    base_url: str = "",
 ) -> Notification | None:
     """Record a notification (once per dedupe key) as the person's schedule says; None when they
-    turned this kind off entirely or already have it."""
+    turned this kind off entirely or already have it. An event kind (IMMEDIATE) the person wants by
+    email is emailed once the transaction commits, its link under base_url (LOGBOOK_PUBLIC_URL)."""
     pref = preference(user_id, kind)
     if not (pref.is_in_app or pref.is_email):
         return None
@@ -139,7 +142,7 @@ def notify(
     db.session.add(row)
     db.session.flush()
     if row.wants_email and kind in IMMEDIATE:
-        db.session.info.setdefault(_AT_COMMIT, []).append(row.id)
+        after_commit(partial(email_now, [row.id], base_url))
     return row
 
 
@@ -148,18 +151,12 @@ def _email_body(row: Any, base_url: str) -> str:
     return f"{row.body}{link}\n\nChange which emails you get under Settings → Notifications in CPD Logbook.\n"
 
 
-@event.listens_for(Session, "after_commit")
-def send_after_commit(session: Session) -> None:
-    """Email the event notifications the just-committed transaction made. Each is claimed first
-    (emailed_at set where still empty, in its own transaction), so the cron never sends it again; one
-    that fails to send is released for the cron to retry."""
-    if session.in_nested_transaction():
-        return  # a savepoint released (sync applies each mutation in one): the real commit is later
-    ids = session.info.pop(_AT_COMMIT, None)
-    if not ids or not has_app_context():
-        return
+def email_now(ids: list[uuid.UUID], base_url: str) -> None:
+    """Email these just-committed event notifications (queued by `notify` on the post-commit queue,
+    logbook/aftercommit.py). Each is claimed first (emailed_at set where still empty, in its own
+    transaction), so the cron never sends it again; one that fails to send is released for the cron
+    to retry."""
     now = utcnow()
-    base = public_url()
     table = Notification.__table__
     with db.engine.begin() as conn:
         claimed = conn.execute(
@@ -182,19 +179,14 @@ def send_after_commit(session: Session) -> None:
         if person is None or not person.is_active:
             continue
         try:
-            mail.send(mail.Mail(to=person.email, subject=row.title, body=_email_body(row, base.rstrip("/"))))
+            body = _email_body(row, base_url.rstrip("/"))
+            mail.send(mail.Mail(to=person.email, subject=row.title, body=body))
         except Exception:  # a mail server being down must not fail the request that committed
-            current_app.logger.exception("notification email failed; the next `notifications run` retries it")
+            log.exception("notification email failed; the next `notifications run` retries it")
             failed.append(row.id)
     if failed:
         with db.engine.begin() as conn:
             conn.execute(update(table).where(table.c.id.in_(failed)).values(emailed_at=None))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_AT_COMMIT, None)
 
 
 def list_notifications(*, user: User, unread_only: bool = False, limit: int = 100) -> list[Notification]:
@@ -216,7 +208,9 @@ def mark_read(*, user: User, notification_id: uuid.UUID, now: dt.datetime) -> No
 
 
 def deliver_email(*, now: dt.datetime, base_url: str = "") -> int:
-    """Email every notification that asks for it and has not been emailed; returns how many."""
+    """Queue every notification that asks for email and has not been emailed, to be sent once the
+    caller commits (`email_now`, which claims each row so two crons never send one twice); returns
+    how many. A notification of a person no longer active is marked done without an email."""
     rows = list(
         db.session.scalars(
             select(Notification)
@@ -224,14 +218,14 @@ def deliver_email(*, now: dt.datetime, base_url: str = "") -> int:
             .order_by(Notification.created_at)
         )
     )
-    sent = 0
+    ids = []
     for row in rows:
         user = db.session.get(User, row.user_id)
         if user is None or not user.is_active:
             row.emailed_at = now
             continue
-        mail.send(mail.Mail(to=user.email, subject=row.title, body=_email_body(row, base_url)))
-        row.emailed_at = now
-        sent += 1
+        ids.append(row.id)
     db.session.flush()
-    return sent
+    if ids:
+        after_commit(partial(email_now, ids, base_url))
+    return len(ids)

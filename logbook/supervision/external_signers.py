@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -28,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from logbook import mail
 from logbook.accounts.models import Organisation, User
+from logbook.aftercommit import after_commit
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
@@ -84,13 +86,9 @@ def _colleague_with(organisation_id: uuid.UUID, normalised: str) -> User | None:
     return next((u for u in candidates if normalise_email(u.email) == normalised), None)
 
 
-def _requests_per_day() -> int:
-    from flask import current_app
-
-    return int(current_app.config.get("EXTERNAL_SIGNOFF_REQUESTS_PER_DAY", DEFAULT_REQUESTS_PER_DAY))
-
-
-def check_external_signer(*, owner: User, email: str, now: dt.datetime, per_day: int | None = None) -> None:
+def check_external_signer(
+    *, owner: User, email: str, now: dt.datetime, per_day: int = DEFAULT_REQUESTS_PER_DAY
+) -> None:
     """Refuse an external signer who is the practitioner, a colleague, outside the allowed domains or
     refused by an admin, and a practitioner over their external requests for the last 24 hours."""
     field = "external.email"
@@ -121,7 +119,7 @@ def check_external_signer(*, owner: User, email: str, now: dt.datetime, per_day:
     # One practitioner's requests are counted one at a time (the row lock serialises two at once on
     # PostgreSQL; SQLite writes one transaction at a time anyway).
     db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
-    limit = per_day if per_day is not None else _requests_per_day()
+    limit = per_day
     sent = db.session.scalar(
         select(func.count())
         .select_from(SignOffRequest)
@@ -180,8 +178,8 @@ def held_for_approval(*, request: SignOffRequest, owner: User, now: dt.datetime)
 def send_link(
     *, request: SignOffRequest, owner: User, entry: Entry, now: dt.datetime, link_days: int, base_url: str
 ) -> tuple[str, dt.datetime]:
-    """Make the request's single-use link and email it to the external signer; returns the token (only
-    ever emailed) and when it expires."""
+    """Make the request's single-use link and email it to the external signer once the transaction
+    commits; returns the token (only ever emailed) and when it expires."""
     token = secrets.token_urlsafe(32)
     link = ExternalSignOffLink(
         request_id=request.id,
@@ -200,35 +198,38 @@ def send_link(
         now=now,
     )
     message = request.message
-    mail.send(
-        mail.Mail(
-            to=request.external_email,
-            subject=f"{owner.name} asks you to sign off a CPD record",
-            body=(
-                f"Dear {request.external_name},\n\n"
-                f"{owner.name} has asked you to confirm a record of their continuing professional "
-                f'development: "{entry.title}".\n'
-                + (f"\nTheir message: {message}\n" if message else "")
-                + f"\nOpen this link to read it and approve or return it (no account needed):\n"
-                f"{base_url}/sign-off/{token}\n\n"
-                f"The link works once and expires on {link.expires_at:%d %B %Y at %H:%M} UTC. "
-                "If you were not expecting this, ignore this email.\n"
-            ),
-        )
+    # Emailed once the request commits (logbook/aftercommit.py): a failed commit emails no link.
+    email = mail.Mail(
+        to=request.external_email,
+        subject=f"{owner.name} asks you to sign off a CPD record",
+        body=(
+            f"Dear {request.external_name},\n\n"
+            f"{owner.name} has asked you to confirm a record of their continuing professional "
+            f'development: "{entry.title}".\n'
+            + (f"\nTheir message: {message}\n" if message else "")
+            + f"\nOpen this link to read it and approve or return it (no account needed):\n"
+            f"{base_url}/sign-off/{token}\n\n"
+            f"The link works once and expires on {link.expires_at:%d %B %Y at %H:%M} UTC. "
+            "If you were not expecting this, ignore this email.\n"
+        ),
     )
+    after_commit(partial(mail.send, email))
     return token, link.expires_at
 
 
 # --- the org admin's side ----------------------------------------------------------------------
 
 
-def settings(*, organisation_id: uuid.UUID) -> dict[str, Any]:
-    """The organisation's external signer rules."""
+def settings(
+    *, organisation_id: uuid.UUID, requests_per_day: int = DEFAULT_REQUESTS_PER_DAY
+) -> dict[str, Any]:
+    """The organisation's external signer rules (requests_per_day: EXTERNAL_SIGNOFF_REQUESTS_PER_DAY,
+    shown as it is)."""
     organisation = db.session.get(Organisation, organisation_id)
     return {
         "allowed_domains": list(organisation.external_signer_domains or []),
         "require_approval": bool(organisation.external_signer_approval),
-        "requests_per_day": _requests_per_day(),
+        "requests_per_day": requests_per_day,
     }
 
 
@@ -237,6 +238,7 @@ def update_settings(
     organisation_id: uuid.UUID,
     allowed_domains: list[str] | None = None,
     require_approval: bool | None = None,
+    requests_per_day: int = DEFAULT_REQUESTS_PER_DAY,
 ) -> dict[str, Any]:
     """Restrict external signers to listed domains (empty: any) and/or require approval of new ones."""
     organisation = db.session.get(Organisation, organisation_id)
@@ -252,7 +254,7 @@ def update_settings(
     if require_approval is not None:
         organisation.external_signer_approval = require_approval
     db.session.flush()
-    return settings(organisation_id=organisation_id)
+    return settings(organisation_id=organisation_id, requests_per_day=requests_per_day)
 
 
 def list_signers(*, organisation_id: uuid.UUID, state: str | None = "pending") -> list[ExternalSigner]:

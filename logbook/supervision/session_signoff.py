@@ -50,6 +50,7 @@ def request_sign_off(
     session_version: int,
     message: str = "",
     now: dt.datetime,
+    base_url: str,
     request_id: uuid.UUID | None = None,
 ) -> SessionSignOffRequest:
     """Ask the other person in the session to sign off the record at `session_version` (either party
@@ -107,6 +108,7 @@ def request_sign_off(
         link="/app/sessions",
         dedupe_key=f"session_sign_off_requested:{request.id}",
         now=now,
+        base_url=base_url,
     )
     return request
 
@@ -138,6 +140,7 @@ def decide(
     comment: str = "",
     request_id: uuid.UUID | None = None,
     now: dt.datetime,
+    base_url: str,
     sign_off_id: uuid.UUID | None = None,
 ) -> SessionSignOff:
     """Approve or return the version (and hash) of the record the signer read. Refused when they are
@@ -207,6 +210,7 @@ def decide(
         link="/app/sessions",
         dedupe_key=f"session_sign_off:{sign_off.id}",
         now=now,
+        base_url=base_url,
     )
     return sign_off
 

@@ -146,13 +146,15 @@ def request_sign_off(
     now: dt.datetime,
     link_days: int = 7,
     base_url: str = "",
+    external_requests_per_day: int = external_signers.DEFAULT_REQUESTS_PER_DAY,
     request_id: uuid.UUID | None = None,
 ) -> NewRequest:
     """Ask a supervisor (or an external signer, by emailed link) to sign the entry's current version.
 
     The entry becomes "submitted" as a new version, shared with supervisors if it was private;
     earlier open requests for the entry are superseded. An external signer is emailed a link under
-    base_url whose token is never stored or returned. request_id is the id a device made offline.
+    base_url whose token is never stored or returned (at most external_requests_per_day such
+    requests per practitioner in 24 hours). request_id is the id a device made offline.
     """
     if request_id is not None and db.session.get(SignOffRequest, request_id) is not None:
         raise Conflict("A sign-off request with this id already exists.", code="duplicate_id")
@@ -177,7 +179,9 @@ def request_sign_off(
         )
     _check_signer(owner=owner, supervisor_id=supervisor_id, external=external, today=now.date())
     if external is not None:
-        external_signers.check_external_signer(owner=owner, email=external["email"], now=now)
+        external_signers.check_external_signer(
+            owner=owner, email=external["email"], now=now, per_day=external_requests_per_day
+        )
 
     _close_open_requests(entry.id, "superseded", now)
     entries.set_sign_off_status(
@@ -227,6 +231,7 @@ def request_sign_off(
             link=f"/app/entries/{entry.id}",
             dedupe_key=f"sign_off_requested:{request.id}",
             now=now,
+            base_url=base_url,
         )
         return NewRequest(request)
     if external_signers.held_for_approval(request=request, owner=owner, now=now):
@@ -329,6 +334,7 @@ def _record_decision(
     signer_name: str,
     actor: str,
     now: dt.datetime,
+    base_url: str,
     sign_off_id: uuid.UUID | None = None,
     external: dict[str, Any] | None = None,
     registration_body: str | None = None,
@@ -378,6 +384,7 @@ def _record_decision(
         link=f"/app/entries/{entry.id}",
         dedupe_key=f"sign_off:{sign_off.id}",
         now=now,
+        base_url=base_url,
     )
     signcore.seal(sign_off, actor=actor, request_id=request.id, now=now)
     return sign_off
@@ -395,6 +402,7 @@ def decide(
     registration_body: str | None = None,
     registration_number: str | None = None,
     now: dt.datetime,
+    base_url: str,
     sign_off_id: uuid.UUID | None = None,
 ) -> SignOff:
     """A supervisor approves or returns the version of an entry they read (online or from a device's
@@ -436,6 +444,7 @@ def decide(
         signer_name=signer.name,
         actor=_user_actor(signer),
         now=now,
+        base_url=base_url,
         sign_off_id=sign_off_id,
         registration_body=registration_body,
         registration_number=registration_number,
@@ -506,6 +515,7 @@ def decide_external(
     comment: str,
     content_sha256: str,
     now: dt.datetime,
+    base_url: str,
 ) -> SignOff:
     """An external signer's decision through their link: the link is used up, the decision signed
     with their name, role and registration number (checked against their body's format)."""
@@ -542,6 +552,7 @@ def decide_external(
         signer_name=name.strip(),
         actor=f"external:{request.external_email}",
         now=now,
+        base_url=base_url,
         external={"email": request.external_email, "role": role.strip()},
         registration_body=registration_body,
         registration_number=registration_number,

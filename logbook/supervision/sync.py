@@ -20,12 +20,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from logbook.accounts import links
 from logbook.accounts.models import User
+from logbook.config import PushSettings
 from logbook.errors import Conflict, ValidationFailed, flatten_messages
 from logbook.extensions import db
 from logbook.supervision import imported, session_signoff, sessions, signoff
@@ -47,7 +47,6 @@ from logbook.supervision.schemas import (
     SignOffMutationSchema,
     SignOffRequestMutationSchema,
 )
-from logbook.urls import public_url
 
 _REQUEST_IN = SignOffRequestMutationSchema()
 
@@ -59,13 +58,8 @@ def _only_create(mutation: dict[str, Any], what: str) -> None:
         )
 
 
-def _base_url() -> str:
-    """Where an emailed link points: the configured public URL (never the host the phone reached)."""
-    return public_url()
-
-
 def apply_sign_off_request(
-    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     """Apply one sign-off request made on a phone (only "create"; withdrawing is done online)."""
     _only_create(mutation, "sign-off request")
@@ -77,8 +71,9 @@ def apply_sign_off_request(
         owner=user,
         now=now,
         request_id=mutation["id"],
-        link_days=current_app.config["EXTERNAL_SIGNOFF_DAYS"],
-        base_url=_base_url(),
+        link_days=settings.link_days,
+        base_url=settings.base_url,  # the configured public URL, never the host the phone reached
+        external_requests_per_day=settings.external_requests_per_day,
         **data,
     )
     return {
@@ -162,7 +157,9 @@ def pull_sign_off_requests(user: User, ids: list[uuid.UUID], today: dt.date) -> 
     return items
 
 
-def apply_sign_off(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+def apply_sign_off(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
+) -> dict[str, Any]:
     """Apply one offline sign-off decision (only "create": a sign-off is never changed or deleted)."""
     if mutation["op"] != "create":
         raise ValidationFailed(
@@ -173,7 +170,9 @@ def apply_sign_off(user: User, mutation: dict[str, Any], now: dt.datetime, clien
         data = SignOffMutationSchema().load(mutation.get("fields") or {})
     except ValidationError as err:
         raise ValidationFailed("Some fields are not valid.", fields=flatten_messages(err.messages)) from err
-    sign_off = signoff.decide(signer=user, now=now, sign_off_id=mutation["id"], **data)
+    sign_off = signoff.decide(
+        signer=user, now=now, base_url=settings.base_url, sign_off_id=mutation["id"], **data
+    )
     return {
         "status": "applied",
         "entry_id": str(sign_off.entry_id),
@@ -214,7 +213,9 @@ def _add_actions(user: User, session_id: uuid.UUID, actions: list[dict[str, Any]
     db.session.flush()
 
 
-def apply_session(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+def apply_session(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
+) -> dict[str, Any]:
     """A session recorded or changed on a phone: create (with its agreed actions) or update (fields
     changed against base_version, new actions, actions closed). Sessions are cancelled, not deleted."""
     if mutation["op"] == "create":
@@ -255,7 +256,7 @@ def apply_session(user: User, mutation: dict[str, Any], now: dt.datetime, client
 
 
 def apply_session_confirm(
-    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     """One party confirms a session record at the version they read (made on a phone)."""
     _only_create(mutation, "confirmation")
@@ -267,22 +268,26 @@ def apply_session_confirm(
 
 
 def apply_session_sign_off_request(
-    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     """Ask the other party to sign off a session record (made on a phone)."""
     _only_create(mutation, "sign-off request")
     data = _load(_SESSION_REQUEST_IN, mutation)
-    request = session_signoff.request_sign_off(actor=user, now=now, request_id=mutation["id"], **data)
+    request = session_signoff.request_sign_off(
+        actor=user, now=now, base_url=settings.base_url, request_id=mutation["id"], **data
+    )
     return {"status": "applied", "session_id": str(request.session_id), "state": request.state}
 
 
 def apply_session_sign_off(
-    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     """A decision on a session record made on a phone, naming the version and hash the signer read."""
     _only_create(mutation, "sign-off")
     data = _load(_SESSION_DECISION_IN, mutation)
-    sign_off = session_signoff.decide(signer=user, now=now, sign_off_id=mutation["id"], **data)
+    sign_off = session_signoff.decide(
+        signer=user, now=now, base_url=settings.base_url, sign_off_id=mutation["id"], **data
+    )
     return {"status": "applied", "session_id": str(sign_off.session_id), "decision": sign_off.decision}
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import rfc8785
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select, text
@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.changefeed import Change
+from logbook.config import PushSettings
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
@@ -58,7 +59,9 @@ _ENTRY_IN = EntryInSchema()
 _ENTRY_CHANGES = EntryInSchema(partial=True)
 
 
-def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+def _apply_entry(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
+) -> dict[str, Any]:
     op, fields = mutation["op"], mutation.get("fields") or {}
     if op == "create":
         try:
@@ -101,8 +104,10 @@ def _apply_entry(user: User, mutation: dict[str, Any], now: dt.datetime, client_
     return {"status": "applied", "version": entry.version}
 
 
+log = logging.getLogger("logbook")  # the app's logger (Flask names it after the package)
+
 # Entity → applier. Other domains (sign-offs, supervision records) add theirs here.
-APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str], dict[str, Any]]] = {
+APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str, PushSettings], dict[str, Any]]] = {
     "entry": _apply_entry,
     "sign_off": apply_sign_off,
     "event_check_in": apply_event_check_in,
@@ -272,7 +277,9 @@ def _retryable(err: Exception) -> bool:
     return isinstance(err, OperationalError) and getattr(err.orig, "sqlstate", None) in _RETRY_STATES
 
 
-def _apply(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str) -> dict[str, Any]:
+def _apply(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
+) -> dict[str, Any]:
     """One mutation inside its own SAVEPOINT: a domain refusal, or a clash with a transaction that
     committed meanwhile, rolls back only this mutation. A clash is tried again (reading what the
     other transaction wrote, e.g. the entry another device just created: then a `duplicate_id`
@@ -281,7 +288,7 @@ def _apply(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: st
     for _ in range(_TRIES):
         try:
             with db.session.begin_nested():
-                return APPLIERS[mutation["entity"]](user, mutation, now, client_id)
+                return APPLIERS[mutation["entity"]](user, mutation, now, client_id, settings)
         except DomainError as err:
             if err.status >= 500:
                 raise  # the server cannot apply it now (e.g. no signing key): the device retries later
@@ -290,7 +297,7 @@ def _apply(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: st
             if not _retryable(err):
                 raise
             reason = type(getattr(err, "orig", err)).__name__
-    current_app.logger.warning("sync mutation clashed %d times (%s)", _TRIES, reason)
+    log.warning("sync mutation clashed %d times (%s)", _TRIES, reason)
     return {
         "status": "rejected",
         "code": "concurrent_change",
@@ -300,8 +307,16 @@ def _apply(user: User, mutation: dict[str, Any], now: dt.datetime, client_id: st
     }
 
 
-def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
-    """Apply a batch of mutations, each once, each in its own savepoint; one result per mutation."""
+def push(
+    *,
+    user: User,
+    client_id: str,
+    mutations: list[dict[str, Any]],
+    now: dt.datetime,
+    settings: PushSettings,
+) -> dict[str, Any]:
+    """Apply a batch of mutations, each once, each in its own savepoint; one result per mutation
+    (settings: what the appliers need from the configuration, `PushSettings.from_config`)."""
     client = _client(user, client_id, now)
     ordered = sorted(mutations, key=lambda m: m["mutation_id"])
     # Every earlier result for this batch in one query: a replayed batch costs one SELECT.
@@ -328,7 +343,7 @@ def push(*, user: User, client_id: str, mutations: list[dict[str, Any]], now: dt
             # first, so an unseen id below its last one is a change that arrived after a newer one.
             result = _out_of_order(client.last_mutation_id)
         else:
-            result = _apply(user, mutation, now, client_id)
+            result = _apply(user, mutation, now, client_id, settings)
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both
         # commit or neither does, so a retry after a lost response is answered "duplicate".

@@ -56,6 +56,7 @@ def test_sign_off_events_notify_in_app_and_by_email(app, me, boss, supervisor, p
 
     assert [m.to for m in outbox] == [supervisor.email, practitioner.email]
     assert "Add impact." in outbox[1].body
+    assert f"https://cpd.example/app/entries/{entry['id']}" in outbox[1].body  # the route's public URL
     with app.app_context():
         assert service.deliver_email(now=utcnow()) == 0  # each email once: the cron sends nothing again
     assert len(outbox) == 2
