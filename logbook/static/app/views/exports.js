@@ -103,10 +103,20 @@ async function portfolioCard(ctx, nav) {
     .sort((a, b) => (b.data.start_date || '').localeCompare(a.data.start_date || ''));
 
   let saving = null;
+  const save = () => ctx.store.setMeta(DRAFT_KEY, { ...draft }).catch(() => {});
   const keep = () => { // every keystroke is kept on the phone: leaving the screen loses nothing
     clearTimeout(saving);
-    saving = setTimeout(() => { ctx.store.setMeta(DRAFT_KEY, { ...draft }).catch(() => {}); }, 300);
+    saving = setTimeout(() => { saving = null; save(); }, 300);
   };
+  const flush = () => { // a change still waiting for its pause is written now
+    if (saving === null) return Promise.resolve();
+    clearTimeout(saving);
+    saving = null;
+    return save();
+  };
+  // Leaving the page (reload, another app, a closed tab) before the pause ends must not lose it.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+  window.addEventListener('pagehide', flush);
 
   const format = h('select', { name: 'format' },
     Object.entries(DOCUMENTS).map(([v, label]) => h('option', { value: v, selected: v === draft.format }, label)));
@@ -187,6 +197,7 @@ async function portfolioCard(ctx, nav) {
     counts(); keep();
   });
   make.addEventListener('click', async () => {
+    await flush(); // what is asked for is what is kept, whatever the answer
     clearErrors();
     make.disabled = true;
     status.replaceChildren(h('p', {}, 'Making your PDF\u2026'));
