@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryRevision
 from logbook.entries.reflection import templates as reflection_templates
+from logbook.entries.service import EDITABLE
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.kinds import KIND_LABELS
@@ -138,25 +139,8 @@ def _same_text(entry: Entry, signed_version: int, other_version: int | None = No
     }
 
 
-PRINTED_FIELDS = (
-    "kind",
-    "title",
-    "description",
-    "start_date",
-    "end_date",
-    "hours",
-    "is_participatory",
-    "includes_peer_reflection",
-    "reflection",
-    "impact_on_practice",
-    "impact_on_people",
-    "ways_of_knowing",
-    "other_professions",
-    "standards",
-    "common_core",
-    "details",
-    "evidence",
-)
+# What a document prints of an entry: every field a person edits but who may see it and its status.
+PRINTED_FIELDS = tuple(f for f in EDITABLE if f not in ("visibility", "status"))
 
 
 class PrintedEntry:
