@@ -46,10 +46,11 @@ system-deps:
 	  fi; \
 	fi
 
-## lint: ruff, bandit, and import-linter's layers contracts ([tool.importlinter] in pyproject.toml; docs/architecture.md)
+## lint: ruff, bandit, mypy, and import-linter's layers contracts ([tool.importlinter] in pyproject.toml; docs/architecture.md)
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r logbook
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
 ## test-deps: everything `make test` installs, without running the tests (CI installs once, then runs two suites)
