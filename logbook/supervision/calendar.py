@@ -48,7 +48,7 @@ def _event(session: SupervisionSession, people: dict[uuid.UUID, User]) -> icalen
         if person:
             attendee = icalendar.vCalAddress(f"mailto:{person.email}")
             attendee.params["cn"] = icalendar.vText(person.name)
-            event.add("attendee", attendee, encode=0)
+            event.add("attendee", attendee, encode=False)
     return event
 
 

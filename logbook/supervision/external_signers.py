@@ -103,7 +103,7 @@ def check_external_signer(
             "internal sign-off), not as an external signer.",
             fields={field: ["belongs to a user of your organisation: use the internal sign-off"]},
         )
-    organisation = db.session.get(Organisation, owner.organisation_id)
+    organisation = _organisation(owner.organisation_id)
     allowed = [d.casefold() for d in organisation.external_signer_domains or []]
     if allowed and _domain(email) not in allowed:
         raise ValidationFailed(
@@ -129,11 +129,21 @@ def check_external_signer(
             SignOffRequest.created_at > now - WINDOW,
         )
     )
+    if sent is None:
+        raise RuntimeError("COUNT(*) always returns a row: cannot be missing")
     if sent >= limit:
         raise TooManyExternalRequests(
             f"You can ask external signers {limit} times in 24 hours; try again later.",
             extra={"limit": limit, "window_hours": 24},
         )
+
+
+def _organisation(organisation_id: uuid.UUID) -> Organisation:
+    """A user's or admin's organisation (a foreign key: it cannot be missing)."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise RuntimeError("an organisation id here is a user's foreign key: never missing")
+    return organisation
 
 
 def _signer(organisation_id: uuid.UUID, normalised: str) -> ExternalSigner | None:
@@ -147,9 +157,11 @@ def _signer(organisation_id: uuid.UUID, normalised: str) -> ExternalSigner | Non
 def held_for_approval(*, request: SignOffRequest, owner: User, now: dt.datetime) -> bool:
     """Whether the request must wait for an org admin to approve its external signer (nothing is made
     or emailed until then). A new address is put on the organisation's list of pending signers."""
-    organisation = db.session.get(Organisation, owner.organisation_id)
+    organisation = _organisation(owner.organisation_id)
     if not organisation.external_signer_approval:
         return False
+    if request.external_email is None:
+        raise RuntimeError("only external requests are held for approval: cannot be missing")
     normalised = normalise_email(request.external_email)
     signer = _signer(organisation.id, normalised)
     if signer is not None and signer.state == "approved":
@@ -199,6 +211,8 @@ def send_link(
     )
     message = request.message
     # Emailed once the request commits (logbook/aftercommit.py): a failed commit emails no link.
+    if request.external_email is None:
+        raise RuntimeError("a link goes only to an external signer: cannot be missing")
     email = mail.Mail(
         to=request.external_email,
         subject=f"{owner.name} asks you to sign off a CPD record",
@@ -225,7 +239,7 @@ def settings(
 ) -> dict[str, Any]:
     """The organisation's external signer rules (requests_per_day: EXTERNAL_SIGNOFF_REQUESTS_PER_DAY,
     shown as it is)."""
-    organisation = db.session.get(Organisation, organisation_id)
+    organisation = _organisation(organisation_id)
     return {
         "allowed_domains": list(organisation.external_signer_domains or []),
         "require_approval": bool(organisation.external_signer_approval),
@@ -241,7 +255,7 @@ def update_settings(
     requests_per_day: int = DEFAULT_REQUESTS_PER_DAY,
 ) -> dict[str, Any]:
     """Restrict external signers to listed domains (empty: any) and/or require approval of new ones."""
-    organisation = db.session.get(Organisation, organisation_id)
+    organisation = _organisation(organisation_id)
     if allowed_domains is not None:
         clean = sorted({d.strip().casefold().rstrip(".").lstrip("@") for d in allowed_domains})
         bad = [d for d in clean if not d or "." not in d or "@" in d or any(c.isspace() for c in d)]
@@ -309,6 +323,8 @@ def approve(
         request_changed(request)
         entry = db.session.get(Entry, request.entry_id)
         owner = db.session.get(User, request.requested_by_id)
+        if entry is None or owner is None:
+            raise RuntimeError("a sign-off request's entry and sender are its foreign keys: never missing")
         if entry.is_deleted or entry.version != request.entry_version:
             continue
         send_link(request=request, owner=owner, entry=entry, now=now, link_days=link_days, base_url=base_url)

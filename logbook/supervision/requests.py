@@ -17,5 +17,6 @@ def token_hash(token: str) -> str:
 def request_changed(request: SignOffRequest) -> None:
     """Put a request in the change feed of the practitioner who sent it and of the supervisor it is
     addressed to, so each of their devices pulls its state (open, returned with comment, signed)."""
-    for person in {request.requested_by_id, request.supervisor_id} - {None}:
+    people = {request.requested_by_id} | ({request.supervisor_id} if request.supervisor_id else set())
+    for person in people:
         record_change(entity="sign_off_request", record_id=request.id, owner_id=person, is_shared=False)

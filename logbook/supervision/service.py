@@ -29,15 +29,15 @@ def linked_people(*, user: User, today: dt.date) -> dict[str, list[dict[str, obj
         .where(active_on(today))
         .order_by(User.name)
     )
-    found: dict[tuple[str, uuid.UUID], dict[str, object]] = {}
+    found: dict[tuple[str, uuid.UUID], list[str]] = {}  # each row's list of kinds
     for link, person in db.session.execute(query):
         side = "supervisors" if link.supervisee_id == user.id else "supervisees"
         if side == "supervisors" and not person.is_supervisor:
             continue  # lost the supervisor role: cannot sign any more
-        row = found.get((side, person.id))
-        if row is None:
-            row = found[(side, person.id)] = {"id": person.id, "name": person.name, "kinds": []}
-            out[side].append(row)
-        if link.kind not in row["kinds"]:  # type: ignore[operator]
-            row["kinds"].append(link.kind)  # type: ignore[union-attr]
+        kinds = found.get((side, person.id))
+        if kinds is None:
+            kinds = found[(side, person.id)] = []
+            out[side].append({"id": person.id, "name": person.name, "kinds": kinds})
+        if link.kind not in kinds:
+            kinds.append(link.kind)
     return out

@@ -329,6 +329,8 @@ def set_agreement(
     if link is None:
         raise NotFound("No such supervision link.")
     supervisee = db.session.get(User, link.supervisee_id)
+    if supervisee is None:
+        raise RuntimeError("the link's foreign key: cannot be missing")
     if actor.id not in (link.supervisor_id, link.supervisee_id) and not (
         actor.is_org_admin and supervisee.organisation_id == actor.organisation_id
     ):
@@ -429,7 +431,10 @@ def supervision_due(
     out = []
     for link in db.session.scalars(query):
         supervisee = db.session.get(User, link.supervisee_id)
+        if supervisee is None:
+            raise RuntimeError("the link's foreign key: cannot be missing")
         agreement = db.session.get(SupervisionAgreement, link.id)
+        days: int | None
         if agreement is not None and agreement.frequency_days:
             days, basis = agreement.frequency_days, "agreement"
         else:

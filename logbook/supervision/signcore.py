@@ -402,6 +402,8 @@ def check_statement(sign_off: Any, result: Verification, keys: list[dict[str, An
     if not checked.ok:
         result.found(checked.status, checked.reason)
         return None
+    if checked.payload is None:
+        raise RuntimeError("an ok statement always carries its payload: cannot be missing")
     if _comparable(checked.payload) != _comparable(statement_payload(sign_off)):
         result.found("invalid", "the sign-off record differs from its signed statement")
         return None

@@ -117,6 +117,8 @@ def _check_signer(
                 fields={"supervisor_id": ["is not one of your current supervisors"]},
             )
     else:
+        if external is None:
+            raise RuntimeError("exactly one of supervisor_id and external (checked above): cannot be missing")
         body = external.get("registration_body")
         if body is not None and body not in BODIES:
             raise ValidationFailed(
@@ -223,6 +225,8 @@ def request_sign_off(
         now=now,
     )
     if external is None:
+        if supervisor_id is None:
+            raise RuntimeError("exactly one of supervisor_id and external (_check_signer): cannot be missing")
         notifications.notify(
             user_id=supervisor_id,
             kind="sign_off_requested",
@@ -480,6 +484,8 @@ def open_link(*, token: str, now: dt.datetime) -> ExternalView:
     if link is None:
         raise NotFound("This sign-off link is not valid.")
     request = db.session.get(SignOffRequest, link.request_id)
+    if request is None:
+        raise RuntimeError("the link's foreign key: cannot be missing")
     if link.used_at is not None:
         raise LinkRefused("This link has already been used; each link works once.", code="link_used")
     if link.revoked_at is not None or request.state == "cancelled":
@@ -494,6 +500,8 @@ def open_link(*, token: str, now: dt.datetime) -> ExternalView:
             code="link_superseded",
         )
     entry = db.session.get(Entry, request.entry_id)
+    if entry is None:
+        raise RuntimeError("the request's foreign key: cannot be missing")
     if entry.is_deleted or entry.version != request.entry_version:
         raise LinkRefused(
             "The record was changed after this link was sent, so it is no longer the text you were "
@@ -501,6 +509,8 @@ def open_link(*, token: str, now: dt.datetime) -> ExternalView:
             code="entry_changed",
         )
     owner = db.session.get(User, entry.owner_id)
+    if owner is None:
+        raise RuntimeError("the entry's foreign key: cannot be missing")
     return ExternalView(link, request, entry, owner)
 
 

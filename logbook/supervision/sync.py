@@ -126,7 +126,7 @@ def pull_sign_off_requests(user: User, ids: list[uuid.UUID], today: dt.date) -> 
         d.request_id: d for d in db.session.scalars(select(SignOff).where(SignOff.request_id.in_(ids)))
     }
     supervisees = links.supervisee_ids(supervisor_id=user.id, today=today)
-    names = {
+    names: dict[uuid.UUID | None, str] = {
         u.id: u.name
         for u in db.session.scalars(
             select(User).where(User.id.in_({r.supervisor_id for r in rows.values()} - {None}))
@@ -145,6 +145,8 @@ def pull_sign_off_requests(user: User, ids: list[uuid.UUID], today: dt.date) -> 
                 {"entity": "sign_off_request", "id": str(record_id), "op": "remove", "version": version}
             )
             continue
+        if row is None:
+            raise RuntimeError("visible implies found: cannot be missing")
         items.append(
             {
                 "entity": "sign_off_request",
