@@ -17,9 +17,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 # Each command imports what it needs when it runs (ruff's PLC0415 is off for that): start-up cost,
 # measured 2026-12-05 (2 shared cores): `import logbook.cli` takes 0.2-0.3 s, with the app and the
@@ -371,7 +375,7 @@ class _ProgressBar:
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
         self.done = 0
 
     def __enter__(self) -> _ProgressBar:

@@ -75,6 +75,8 @@ def render_portfolio_job(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     """The job: build the context again (the data may have moved on since it was queued), commit, and
     render outside any transaction."""
     owner = db.session.get(User, job.owner_id)
+    if owner is None:
+        raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
     context = build_document(owner=owner, **_arguments(job.params))
     progress(1, 2)  # commits: verification codes made for this portfolio are kept, the lock released
     return jobs.Result(_filename(context), "application/pdf", render.render_pdf(context))

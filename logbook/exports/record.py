@@ -254,6 +254,8 @@ def start_record_export(*, user: User, now: dt.datetime) -> Job:
 def run_record_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     """The job: read the record (one transaction), commit, then pack the ZIP."""
     user = db.session.get(User, job.owner_id)
+    if user is None:
+        raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
     now = dt.datetime.fromisoformat(job.params["now"])
     record = build_record(user=user, now=now)
     progress(1, 2)

@@ -113,7 +113,7 @@ def confirm(
     except ValidationError as err:
         raise ValidationFailed(
             "The proposed registration is not valid; correct it or reject it.",
-            fields={k: v if isinstance(v, list) else [str(v)] for k, v in err.messages.items()},
+            fields={k: v if isinstance(v, list) else [str(v)] for k, v in err.messages_dict.items()},
         ) from err
     registration = accounts.add_registration(
         organisation_id=actor.organisation_id, user_id=proposal.user_id, data=data

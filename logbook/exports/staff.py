@@ -324,6 +324,8 @@ def run_staff_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, person_id in enumerate(ids):
             admin = db.session.get(User, admin_id)
+            if admin is None:
+                raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
             _check_admin(admin)
             person = db.session.get(User, person_id)
             if person is None or person.organisation_id != admin.organisation_id or not person.is_active:

@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -275,7 +275,9 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
 
 def entries_in_period(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
     """The owner's recorded entries in the period, as documents print them (printed_entry)."""
-    return [printed_entry(e) for e in _live_entries(owner, date_from, date_to)]
+    # A PrintedEntry stands in for its Entry (it answers every attribute, from the signed text or
+    # the live row), so documents read both as an Entry.
+    return [cast(Entry, printed_entry(e)) for e in _live_entries(owner, date_from, date_to)]
 
 
 def _live_entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:

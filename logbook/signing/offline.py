@@ -121,6 +121,8 @@ def check_sign_off(entry: dict[str, Any], so: dict[str, Any], keys: list[dict[st
         status = "UNCONFIRMED" if checked.status == "unconfirmed" else "FAIL"
         return Line(status, code, title, signer, checked.reason)
     payload = checked.payload
+    if payload is None:
+        raise RuntimeError("statements.check() said 'ok' without a payload")
     subject = payload.get("subject") or {}
     problems = []
     if subject.get("type") != "entry" or subject.get("id") != entry.get("id"):

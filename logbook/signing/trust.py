@@ -115,10 +115,10 @@ class ImportCheck:
 def check_imported(
     statement: str | None,
     *,
-    entry_version: int,
-    content_sha256: str,
-    decision: str,
-    signer_name: str,
+    entry_version: int | None,
+    content_sha256: str | None,
+    decision: str | None,
+    signer_name: str | None,
     signed_at: dt.datetime,
 ) -> ImportCheck:
     """Check an imported sign-off's statement against the keys this server trusts (its own and the
@@ -136,6 +136,8 @@ def check_imported(
             )
         return ImportCheck(False, checked.reason, checked.kid)
     payload = checked.payload
+    if payload is None:
+        raise RuntimeError("statements.check() said 'ok' without a payload")
     subject = payload.get("subject") or {}
     expected = {
         "type": "entry",

@@ -57,17 +57,25 @@ def build_document(
         )
     date_to = date_to or now.date()
     date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
-    common = {
-        "owner": owner,
-        "date_from": date_from,
-        "date_to": date_to,
-        "include_reflections": include_reflections,
-        "verify_url": verify_url,
-        "now": now,
-        "progress": progress,
-    }
     if format == "hcpc":
         return build_hcpc_profile(
-            summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids or [], **common
+            owner=owner,
+            date_from=date_from,
+            date_to=date_to,
+            include_reflections=include_reflections,
+            verify_url=verify_url,
+            now=now,
+            progress=progress,
+            summary=summary,
+            statement=statement,
+            chosen_entry_ids=chosen_entry_ids or [],
         )
-    return build_portfolio(**common)
+    return build_portfolio(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )

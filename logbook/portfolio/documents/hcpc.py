@@ -57,6 +57,8 @@ def build_hcpc_profile(
         problems["format"] = ["you have no HCPC registration; add it to your profile first"]
     if problems:
         raise ValidationFailed("The CPD profile cannot be made yet.", fields=problems)
+    if registration is None:
+        raise RuntimeError("no HCPC registration (a missing one is refused above)")
     context = build_portfolio(
         owner=owner,
         date_from=date_from,

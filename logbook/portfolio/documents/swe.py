@@ -56,7 +56,10 @@ def build_swe_records(
     fields = {f["id"]: f["title"] for f in fw.get("record_fields", [])}
     details = details_by_id(rows)
     by_id = {e["id"]: e for e in context["entries"]}
-    records, seen, duplicates, covered = [], {}, [], set()
+    records: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    duplicates: list[tuple[int, int]] = []
+    covered: set[str] = set()
     for row in rows:
         e, d = by_id[str(row.id)], details[str(row.id)]
         tagged = [t["code"] for t in row.standards if t["framework"] == "swe"]
