@@ -153,7 +153,7 @@ def database_error_response(app: Flask, err: DBAPIError) -> ResponseReturnValue:
     try:
         db.session.rollback()
     except DBAPIError:  # the connection is gone; the pool replaces it on the next checkout
-        db.session.invalidate()
+        db.session().invalidate()  # the scoped proxy does not declare invalidate; its Session does
     transient = isinstance(err, OperationalError | InterfaceError) or err.connection_invalidated
     if not transient:
         app.logger.error("unhandled database error %s", type(err.orig).__name__)

@@ -19,6 +19,7 @@ import datetime as dt
 from typing import Any
 
 from marshmallow import fields as _ma
+from marshmallow import types as _types
 from marshmallow import validate
 
 INT32_MIN = -(2**31)
@@ -120,7 +121,7 @@ class Date(_ma.Date):
 class _SupportedMoment:
     """A moment whose day (as written, and in UTC) is in the supported range."""
 
-    default_error_messages = {"supported_range": DATE_MESSAGE}
+    default_error_messages: _types.ErrorMessages = {"supported_range": DATE_MESSAGE}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         result = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]

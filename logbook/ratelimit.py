@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import threading
 import time
+from typing import cast
 
 import sqlalchemy as sa
 from limits.storage import Storage
@@ -75,7 +76,8 @@ def _sqlite_companion(path: str) -> Engine:
         def _on_begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # one short write: take the lock up front
 
-        table = RateLimitCounter.__table__
+        # __table__ is declared as a FromClause; a mapped class's is a Table (with indexes).
+        table = cast(sa.Table, RateLimitCounter.__table__)
         with engine.begin() as conn:
             conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
             for index in table.indexes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,7 +17,7 @@ MAX_LENGTH = 256  # argon2 copes with more; a cap stops hashing megabytes on req
 # "standard": the library's defaults, which follow RFC 9106's recommendations. "fast-for-tests": cheap
 # parameters so that a test suite logging in thousands of times runs in minutes; the app refuses to
 # start in production with it (logbook/config.py). Chosen once per process, before anything is hashed.
-PROFILES: dict[str, dict[str, int]] = {
+PROFILES: dict[str, dict[str, Any]] = {
     "standard": {},
     "fast-for-tests": {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1},
 }

@@ -76,13 +76,18 @@ def _usable(token: str, now: dt.datetime) -> PasswordReset:
 
 def open_reset(*, token: str, now: dt.datetime) -> User:
     """The account a reset link is for, or NotFound if the link is unknown, used or expired."""
-    return db.session.get(User, _usable(token, now).user_id)
+    user = db.session.get(User, _usable(token, now).user_id)
+    if user is None:
+        raise RuntimeError("_usable checked it exists")
+    return user
 
 
 def complete_reset(*, token: str, password: str, now: dt.datetime) -> User:
     """Set the new password (policy-checked: ValidationFailed), use up the link and every other one."""
     row = _usable(token, now)
     user = db.session.get(User, row.user_id)
+    if user is None:
+        raise RuntimeError("_usable checked it exists")
     set_password(user=user, password=password)  # also ends every session of the account
     db.session.execute(
         update(PasswordReset)

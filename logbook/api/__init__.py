@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
@@ -129,7 +129,7 @@ class ErrorSchema(Schema):
 
 def schema_name(schema) -> str:
     """OpenAPI component name: the class name without "Schema", "Patch" added for partial schemas."""
-    cls = resolve_schema_cls(schema)
+    cls = cast("type[Schema]", resolve_schema_cls(schema))  # a list only for a registry name used twice
     name = cls.__name__.removesuffix("Schema")
     if isinstance(schema, Schema) and schema.partial:
         name += "Patch"

@@ -66,7 +66,7 @@ def append_event(
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     data = json.loads(json.dumps(data, sort_keys=True, default=str))
     now = now.astimezone(dt.UTC)
-    fields = {
+    fields: dict[str, Any] = {
         "prev_hash": prev,
         "kind": kind,
         "actor": actor,

@@ -391,8 +391,10 @@ def upload_evidence(
         try:
             with db.session.begin_nested():
                 db.session.add(evidence)
-        except IntegrityError:  # the same file arrived through another request a moment ago
+        except IntegrityError as err:  # the same file arrived through another request a moment ago
             evidence = db.session.get(Evidence, sha256)
+            if evidence is None:
+                raise RuntimeError("the other request's row is what made this insert fail") from err
     elif not store.exists(evidence.stored_sha256):  # e.g. a folder restored from an older backup
         _put(store, evidence.stored_sha256, strip_location(evidence.media_type, data))
     is_new = db.session.get(EvidenceUpload, (sha256, uploader.id)) is None

@@ -263,7 +263,10 @@ def validate_details(kind: str, details: dict) -> tuple[dict, dict[str, list[str
     try:
         clean = schema.load(details or {})
     except ValidationError as err:
-        return {}, {f"details.{k}": v if isinstance(v, list) else [str(v)] for k, v in err.messages.items()}
+        return {}, {
+            f"details.{k}": v if isinstance(v, list) else [str(v)]
+            for k, v in err.normalized_messages().items()
+        }
     return schema.dump(clean), {}
 
 

@@ -451,6 +451,7 @@ def check_in(
     now + CLOCK_SKEW and no earlier than now - OFFLINE_MAX_DELAY; the code must be valid at that time
     and the time inside the event's check-in period."""
     short = None if checkin.CODE.match((code or "").strip().lower()) else checkin.normalise_short(code)
+    event: LearningEvent | None
     if short is not None:
         at, method = _scan_time(now, scanned_at)
         event = _event_for_short_code(attendee=attendee, short=short, at=at, secret=secret_key)
@@ -583,7 +584,7 @@ def register(*, facilitator: User, event_id: uuid.UUID) -> tuple[LearningEvent, 
         a.user_id: a
         for a in db.session.scalars(select(EventAttendance).where(EventAttendance.event_id == event.id))
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for person in people:
         a = attended.get(person.id)
         if a is None and not is_invited(person, event):
@@ -760,7 +761,7 @@ def event_ics(*, viewer: User, event_id: uuid.UUID, now: dt.datetime) -> bytes:
     for person in event.facilitators:
         organiser = icalendar.vCalAddress(f"mailto:{person.email}")
         organiser.params["cn"] = icalendar.vText(person.name)
-        item.add("organizer", organiser, encode=0)
+        item.add("organizer", organiser, encode=False)
         break
     cal.add_component(item)
     return cal.to_ical()
@@ -768,4 +769,7 @@ def event_ics(*, viewer: User, event_id: uuid.UUID, now: dt.datetime) -> bytes:
 
 def entry_of(attendance: EventAttendance) -> Entry:
     """The attendee's entry for an attendance."""
-    return db.session.get(Entry, attendance.entry_id)
+    entry = db.session.get(Entry, attendance.entry_id)
+    if entry is None:
+        raise RuntimeError("entry_id is a non-null foreign key (ON DELETE CASCADE)")
+    return entry

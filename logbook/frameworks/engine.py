@@ -650,7 +650,7 @@ def evaluate_cycle(
     ctx = Context(framework, cycle, in_cycle, today, registration)
     rules = [evaluate_rule(r, ctx, dates) for r in framework.requirements]
     status = overall_status(rules, today > cycle.ends_on)
-    gaps = next((r.detail["gaps"] for r in rules if "gaps" in r.detail), [])
+    gaps: list[Any] = next((r.detail["gaps"] for r in rules if "gaps" in r.detail), [])
     figures = numbers(framework, in_cycle)
     figures["gaps"] = gaps
     return {

@@ -22,6 +22,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from logbook.accounts.links import SupervisionLink
@@ -114,8 +115,8 @@ def json_number(value: Any) -> float | int:
 def _cube(
     *,
     base: Callable[..., Any],
-    row: ColumnElement[Any],
-    column: ColumnElement[Any],
+    row: ColumnElement[Any] | InstrumentedAttribute[Any],
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
     aggregates: dict[str, ColumnElement[Any]],
     rows_disjoint: bool = False,
     columns_disjoint: bool = False,
@@ -177,8 +178,8 @@ def _cube(
 def _entry_cube_sqlite(
     *,
     base: Callable[..., Any],
-    row: ColumnElement[Any],
-    column: ColumnElement[Any],
+    row: ColumnElement[Any] | InstrumentedAttribute[Any],
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
     scans: list[tuple[bool, bool]],
 ) -> dict[tuple[Any, Any], dict[str, Any]]:
     """Entries, hours and distinct people for each (row, column) scan, from one read of the entries:
@@ -450,7 +451,7 @@ def equity(*, viewer: User, filters: dict[str, Any], by: str, threshold: int) ->
     rows = sorted(by_group)
     table = Table(rows=rows, columns=[b[0] for b in HOUR_BANDS], measures=["people"], cells=cells)
     rendered = table.render(threshold)
-    stats = []
+    stats: list[dict[str, Any]] = []
     for row, total in zip(rows, rendered["row_totals"], strict=True):
         if total.get("suppressed"):
             stats.append({"suppressed": True})
@@ -497,6 +498,8 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
     if marker is None:
         refresh_compliance(organisation_id=viewer.organisation_id, today=today)
         marker = compliance_refresh(organisation_id=viewer.organisation_id)
+        if marker is None:
+            raise RuntimeError("refresh_compliance just wrote it")
     person = people_in_scope(viewer=viewer, filters=filters)
     records = db.session.execute(
         select(
@@ -561,13 +564,13 @@ def _policy_people(person: Subquery) -> dict[Any, SimpleNamespace]:
         .outerjoin(JobRole, JobRole.id == User.job_role_id)
         .where(User.id.in_(select(person.c.user_id)))
     )
-    for rec in rows:
-        out[rec.id] = SimpleNamespace(
-            id=rec.id,
-            organisation_id=rec.organisation_id,
-            registrations=regs.get(rec.id, []),
-            team=SimpleNamespace(service_area=rec.team_area),
-            job_role=SimpleNamespace(service_area=rec.service_area),
+    for who in rows:
+        out[who.id] = SimpleNamespace(
+            id=who.id,
+            organisation_id=who.organisation_id,
+            registrations=regs.get(who.id, []),
+            team=SimpleNamespace(service_area=who.team_area),
+            job_role=SimpleNamespace(service_area=who.service_area),
         )
     return out
 

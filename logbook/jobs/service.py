@@ -17,9 +17,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from logbook.accounts.models import User
 from logbook.errors import Conflict, DomainError, NotFound
@@ -152,11 +152,14 @@ def run_job(*, job_id: uuid.UUID) -> None:
     if job is None or job.status != "queued":
         db.session.rollback()
         return  # already taken by another worker, or gone
-    claimed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == "queued")
-        .values(status="running", started_at=utcnow(), updated_at=utcnow())
-    )
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(status="running", started_at=utcnow(), updated_at=utcnow())
+        ),
+    )  # an UPDATE's result is a CursorResult (rowcount); execute() is typed as the general Result
     db.session.commit()
     if claimed.rowcount != 1:
         return
@@ -166,6 +169,8 @@ def run_job(*, job_id: uuid.UUID) -> None:
 
     try:
         job = db.session.get(Job, job_id)
+        if job is None:
+            raise RuntimeError("claimed by this worker just above; jobs are not deleted while running")
         result = handler_for(job.kind)(job=job, progress=progress)
         digest = hashlib.sha256(result.data).hexdigest()
         evidence_store().put(digest, result.data)

@@ -16,9 +16,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 
 from logbook import mail
 from logbook.accounts.models import User
@@ -157,7 +157,8 @@ def email_now(ids: list[uuid.UUID], base_url: str) -> None:
     transaction), so the cron never sends it again; one that fails to send is released for the cron
     to retry."""
     now = utcnow()
-    table = Notification.__table__
+    # __table__ is declared as a FromClause; a mapped class's is a Table.
+    table = cast(Table, Notification.__table__)
     with db.engine.begin() as conn:
         claimed = conn.execute(
             update(table)
