@@ -45,6 +45,10 @@ def app(request, database_url, tmp_path):
     application.config["MAIL_URL"] = "memory://"
     yield application
 
+    # As the suite's own app fixture does: a job still running holds a connection of this app's pool.
+    runner = application.extensions.get("logbook.job_runner")
+    if runner is not None and hasattr(runner, "shutdown"):
+        runner.shutdown()
     with application.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
