@@ -11,8 +11,10 @@ from marshmallow import ValidationError
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.api import notifications
+from logbook.entries.evidence import download_name
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
+from logbook.storage import evidence_store
 from logbook.supervision import calendar, imported, session_signoff, sessions, signoff
 from logbook.supervision import service as supervision
 from logbook.supervision.registration import FORMATS
@@ -380,21 +382,60 @@ def _no_store(response):
     return response
 
 
-def _refused(err: DomainError):
+def _refused(err: DomainError, token: str | None = None):
     status = 404 if isinstance(err, NotFound) else err.status
-    return _no_store(
-        current_app.make_response((render_template("signoff_refused.html", message=err.message), status))
-    )
+    # A used link opened again says what was decided, when and by whom (it was signed, after all).
+    outcome = signoff.link_outcome(token=token) if token and getattr(err, "code", "") == "link_used" else None
+    html = render_template("signoff_refused.html", message=err.message, outcome=outcome)
+    return _no_store(current_app.make_response((html, status)))
 
 
-def _form_page(view, *, form=None, errors=None, status=200):
+# The external signer's page speaks plainly: what to do, not the validator's wording.
+_EMPTY = {
+    "name": "Enter your full name",
+    "role": "Enter your role",
+    "registration_body": "Choose your registration body",
+    "registration_number": "Enter your registration number",
+    "decision": "Choose whether you approve the record or return it",
+    "comment": "Say what needs changing when you return the record",
+}
+_LABELS = {
+    "name": "Your name",
+    "role": "Your role",
+    "registration_body": "The registration body",
+    "registration_number": "The registration number",
+    "comment": "The comment",
+}
+
+
+def plain_errors(errors: dict, form: dict) -> dict[str, list[str]]:
+    """Field errors in plain English for the external page ("Enter your role", never "Length must be
+    between 1 and 200.")."""
+    out: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        texts = messages if isinstance(messages, list) else [str(messages)]
+        if name in _EMPTY and not str(form.get(name, "")).strip():
+            out[name] = [_EMPTY[name]]
+        elif name == "content_sha256":
+            out["_schema"] = ["The page was changed; reload the link and decide again."]
+        elif name in _LABELS:
+            out[name] = [
+                f"{_LABELS[name]} {t.rstrip('.')}." if t[:3] in ("is ", "mus") else str(t) for t in texts
+            ]
+        else:
+            out[name] = [str(t) for t in texts]
+    return out
+
+
+def _form_page(view, token: str, *, form=None, errors=None, status=200):
     entry = view.entry
     html = render_template(
         "signoff_page.html",
         request_=view.request,
         entry=entry,
         owner=view.owner,
-        answers=(entry.reflection or {}).get("answers") or {},
+        shown=signoff.signer_view(entry),
+        token=token,
         content_sha256=view.request.content_sha256,
         formats=FORMATS,
         form=form
@@ -417,21 +458,40 @@ def external_sign_off(token: str):
     try:
         view = signoff.open_link(token=token, now=now)
     except DomainError as err:
-        return _refused(err)
+        return _refused(err, token)
     if request.method == "GET":
-        return _form_page(view)
+        return _form_page(view, token)
     form = request.form.to_dict()
     try:
         data = ExternalDecisionFormSchema().load({k: v for k, v in form.items() if k != "csrf_token"})
         sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), **data)
     except ValidationError as err:
-        return _form_page(view, form=form, errors=flatten_messages(err.messages), status=422)
+        errors = plain_errors(flatten_messages(err.messages), form)
+        return _form_page(view, token, form=form, errors=errors, status=422)
     except ValidationFailed as err:
-        return _form_page(view, form=form, errors=err.fields, status=422)
+        return _form_page(view, token, form=form, errors=plain_errors(err.fields, form), status=422)
     except DomainError as err:
-        return _refused(err)
+        return _refused(err, token)
     html = render_template("signoff_done.html", sign_off=sign_off, entry=view.entry, owner=view.owner)
     return _no_store(current_app.make_response((html, 200)))
+
+
+@pages.route("/sign-off/<token>/evidence/<sha256>")
+@limiter.limit(
+    _page_limit, key_func=lambda: f"signoff-link:{client_address()}", deduct_when=_refused_response
+)
+def external_evidence(token: str, sha256: str):
+    """A file of the entry the link opens, only while the link works and only that entry's files."""
+    try:
+        evidence, data = signoff.link_evidence(
+            token=token, sha256=sha256, store=evidence_store(), now=utcnow()
+        )
+    except DomainError as err:
+        return _refused(err)
+    response = Response(data, mimetype=evidence.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(evidence)}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return _no_store(response)
 
 
 @pages.route("/calendar/<token>.ics")

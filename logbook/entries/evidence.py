@@ -442,6 +442,21 @@ def download_evidence(
         raise NotFound("The file is missing from the evidence store.") from err
 
 
+def file_of_entry(*, entry: Entry, sha256: str, store: EvidenceStore) -> tuple[Evidence, bytes]:
+    """One file the entry names, uploaded by its owner (a hash is not a key): for a reader the caller
+    has already let see this entry, such as an external signer through their link. NotFound otherwise."""
+    sha256 = sha256.lower()
+    named = {str(item.get("sha256", "")).lower() for item in entry.evidence or []}
+    uploaded = db.session.get(EvidenceUpload, (sha256, entry.owner_id)) if SHA256.match(sha256) else None
+    evidence = db.session.get(Evidence, sha256) if uploaded is not None and sha256 in named else None
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    try:
+        return evidence, store.get(evidence.stored_sha256)
+    except KeyError as err:
+        raise NotFound("The file is missing from the evidence store.") from err
+
+
 def download_name(evidence: Evidence) -> str:
     """A safe file name for a download."""
     return f"evidence-{evidence.sha256[:12]}.{EXTENSIONS.get(evidence.media_type, 'bin')}"

@@ -43,6 +43,23 @@ def find_version(*, organisation_id: uuid.UUID, framework_id: str, version: int)
     return min(rows, key=lambda r: r.owner_key == GLOBAL, default=None)
 
 
+def describe_tags(*, organisation_id: uuid.UUID, tags: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Standard tags in words: framework, code and the standard's title from the version the entry was
+    tagged with ("" when the version or code is unknown), for the screens where a signer reads them."""
+    cache: dict[tuple[str, int], dict[str, str]] = {}
+    out = []
+    for tag in tags or []:
+        key = (tag.get("framework", ""), tag.get("version", 0))
+        if key not in cache:
+            row = find_version(organisation_id=organisation_id, framework_id=key[0], version=key[1])
+            cache[key] = (
+                {s["code"]: s.get("title", "") for s in (row.summary.get("standards") or [])} if row else {}
+            )
+        code = str(tag.get("code", ""))
+        out.append({"framework": key[0], "code": code, "title": cache[key].get(code, "")})
+    return out
+
+
 def tag_problems(*, organisation_id: uuid.UUID, tags: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Field errors for standard tags that name an unknown framework, version or standard code."""
     problems: dict[str, list[str]] = {}

@@ -19,11 +19,16 @@ from sqlalchemy import select
 from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.entries import evidence as evidence_files
 from logbook.entries import service as entries
-from logbook.entries.models import Entry
+from logbook.entries.models import Entry, Evidence
+from logbook.entries.reflection import templates as reflection_templates
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
+from logbook.frameworks import service as frameworks
+from logbook.frameworks.kinds import KIND_LABELS
 from logbook.notifications import service as notifications
+from logbook.storage import EvidenceStore
 from logbook.supervision import external_signers, imported, session_signoff, signcore
 from logbook.supervision.models import (
     DECISIONS,
@@ -512,6 +517,123 @@ def open_link(*, token: str, now: dt.datetime) -> ExternalView:
     if owner is None:
         raise RuntimeError("the entry's foreign key: cannot be missing")
     return ExternalView(link, request, entry, owner)
+
+
+# --- what a signer reads ---------------------------------------------------------------------
+
+# Kind details a signer reads in words (an id means nothing to them; the session link is shown apart).
+DETAIL_LABELS = {
+    "supervisor_name": "Supervisor",
+    "format": "Format",
+    "duration_minutes": "Length (minutes)",
+    "agenda": "Agenda",
+    "actions": "Actions agreed",
+    "reviewer_name": "Reviewer",
+    "provider": "Provider",
+    "location": "Location",
+    "has_certificate": "Certificate",
+    "set_name": "Learning set",
+    "facilitator": "Facilitator",
+    "profession_shadowed": "Profession shadowed",
+    "team_shadowed": "Team shadowed",
+    "source": "Source",
+    "peer_name": "Peer",
+    "peer_role": "Peer's role",
+    "summary": "Summary",
+    "what_changed": "What changed",
+    "partner_name": "Partner",
+    "partner_nmc_pin": "Partner's NMC PIN",
+}
+
+
+def _detail_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                text = str(item.get("text") or item.get("description") or item.get("objective") or "")
+                extra = [str(item[k]) for k in ("owner", "due_date", "status") if item.get(k)]
+                parts.append(text + (f" ({', '.join(extra)})" if extra else ""))
+            else:
+                parts.append(str(item).replace("_", " "))
+        return "; ".join(p for p in parts if p)
+    return (
+        str(value).replace("_", " ")
+        if isinstance(value, str) and "_" in value and " " not in value
+        else str(value)
+    )
+
+
+def signer_view(entry: Entry) -> dict[str, Any]:
+    """What anyone asked to sign an entry reads besides its title, dates and description (the
+    supervisor's decision screen and the external signer's page alike): the kind in words, its
+    details, the standards claimed with their titles, the reflection under its prompts, the files."""
+    details = []
+    for key, value in (entry.details or {}).items():
+        if key.endswith("_id") or value in (None, "", []):
+            continue
+        details.append(
+            {"label": DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), "text": _detail_text(value)}
+        )
+    template = reflection_templates()["templates"].get((entry.reflection or {}).get("template"), {})
+    answers = (entry.reflection or {}).get("answers") or {}
+    prompts = {p["key"]: p["label"] for p in template.get("prompts", [])}
+    reflection = [
+        {"label": prompts.get(key, key.replace("_", " ").capitalize()), "text": text.strip()}
+        for key, text in answers.items()
+        if isinstance(text, str) and text.strip()
+    ]
+    for label, text in (
+        ("Impact on practice", entry.impact_on_practice),
+        ("Impact on people who use services", entry.impact_on_people),
+    ):
+        if text and text.strip():
+            reflection.append({"label": label, "text": text.strip()})
+    files = []
+    for item in entry.evidence or []:
+        stored = db.session.get(Evidence, str(item.get("sha256", "")))
+        files.append(
+            {
+                "sha256": item.get("sha256", ""),
+                "name": item.get("name") or "Evidence file",
+                "caption": item.get("caption", ""),
+                "media_type": stored.media_type if stored else "",
+                "size": stored.size if stored else 0,
+            }
+        )
+    return {
+        "kind_label": KIND_LABELS.get(entry.kind, entry.kind),
+        "details": details,
+        "standards": frameworks.describe_tags(
+            organisation_id=entry.organisation_id, tags=entry.standards or []
+        ),
+        "reflection": reflection,
+        "evidence": files,
+    }
+
+
+def link_evidence(
+    *, token: str, sha256: str, store: EvidenceStore, now: dt.datetime
+) -> tuple[Evidence, bytes]:
+    """A file of the entry an external signer's link opens, while the link works, and only that
+    entry's files (NotFound for any other hash, LinkRefused once the link is used or withdrawn)."""
+    view = open_link(token=token, now=now)
+    return evidence_files.file_of_entry(entry=view.entry, sha256=sha256, store=store)
+
+
+def link_outcome(*, token: str) -> SignOff | None:
+    """The decision recorded through a used link (a used link opened again says when and by whom),
+    or None for a link that was not used or does not exist."""
+    link = db.session.scalar(
+        select(ExternalSignOffLink).where(ExternalSignOffLink.token_sha256 == token_hash(token))
+    )
+    if link is None or link.used_at is None:
+        return None
+    return db.session.scalar(
+        select(SignOff).where(SignOff.request_id == link.request_id).order_by(SignOff.signed_at.desc())
+    )
 
 
 def decide_external(

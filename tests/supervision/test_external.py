@@ -81,9 +81,13 @@ def test_link_used_once(app, client, sent, make_client):
             EXTERNAL["email"],
         )
         assert sign_off.signer_user_id is None
+        signed_on = sign_off.signed_at.strftime("%-d %B %Y")
     reused = make_client().get(f"/sign-off/{token}")
     assert reused.status_code == 410
-    assert "already been used" in reused.get_data(as_text=True)
+    # Opened again, the used link says when and by whom it was signed (not "Nothing has been signed").
+    again = reused.get_data(as_text=True)
+    assert f"Signed on {signed_on} by Dr Ada Byrne." in again
+    assert "Nothing has been signed" not in again
 
 
 def test_link_reused_by_posting_again_is_refused(app, client, sent):
