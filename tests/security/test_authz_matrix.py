@@ -683,6 +683,12 @@ PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ),
     (
         "GET",
+        "/sign-off/{signoff_token}/evidence/{sha256}",  # the entry's file, through the link only
+        holder("signoff_token", "external"),
+        (404, 404, 404, 404, 404, 404, 404, 404, 200),
+    ),
+    (
+        "GET",
         "/calendar/{calendar_token}.ics",
         holder("calendar_token", "A"),
         (404, 200, 404, 404, 404, 404, 404, 404, 404),

@@ -247,7 +247,9 @@ class World:
             ),
             201,
         )
-        external_entry = self.new_entry(title="Joint visit with CAMHS")
+        external_entry = self.new_entry(
+            title="Joint visit with CAMHS", evidence=[{"sha256": sha, "name": "certificate.pdf"}]
+        )
         self._ok(
             self.call(
                 "A",
