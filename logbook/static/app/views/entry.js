@@ -80,9 +80,12 @@ export async function entryScreen(ctx, id) {
     && ['recorded', 'returned'].includes(d.status || 'recorded') && !waiting;
   const people = canAsk ? await linkedPeople(ctx.store) : null;
   const ask = canAsk ? requestPanel(ctx, { id, version: record.version }, people, {
-    onQueued: (to) => {
-      // Offline, the request's own status line says it waits on this phone.
-      ctx.flash = navigator.onLine ? `Sign-off requested from ${to}. They will see it in their queue.` : null;
+    onQueued: (to, { external, email } = {}) => {
+      // Offline, the request's own status line says it waits on this phone. An external signer is
+      // emailed a link (unless the organisation must approve them first: the status line says so).
+      ctx.flash = !navigator.onLine ? null : external
+        ? `Sign-off requested from ${to}: an email with a link to sign it goes to ${email}.`
+        : `Sign-off requested from ${to}. It is in their Sign-offs queue.`;
       ctx.changed();
       entryScreen(ctx, id);
     },

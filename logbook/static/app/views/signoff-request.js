@@ -135,7 +135,7 @@ export function requestPanel(ctx, record, people, { onQueued }) {
     }
     send.disabled = true;
     await requestSignOff(ctx.store, { ...asked, to });
-    onQueued(to);
+    onQueued(to, { external: who === 'external', email: asked.external && asked.external.email });
   });
   return [open, form];
 }
