@@ -18,6 +18,7 @@ from logbook.entries.schemas import (
     TextCheckResultSchema,
     TextCheckSchema,
 )
+from logbook.supervision import sessions
 from logbook.timeutil import utcnow
 
 blp = Blueprint("entries", __name__, url_prefix="/api/v1", description="CPD entries")
@@ -41,7 +42,9 @@ class Entries(MethodView):
     @blp.alt_response(409, description="An entry with this id already exists")
     def post(self, data):
         """Record an entry (the device may supply its UUID)."""
-        entry = service.create_entry(owner=current_user(), data=data, now=utcnow())
+        now = utcnow()
+        entry = service.create_entry(owner=current_user(), data=data, now=now)
+        sessions.session_for_entry(actor=current_user(), entry=entry, now=now)  # supervision is one thing
         return service.present(service.EntryView(entry, service.OWNER))
 
 
@@ -62,18 +65,22 @@ class EntryItem(MethodView):
     def patch(self, data, entry_id):
         """Change an entry, stating the version the change was made against."""
         base_version = data.pop("base_version")
+        now = utcnow()
         entry = service.update_entry(
-            actor=current_user(), entry_id=entry_id, base_version=base_version, changes=data, now=utcnow()
+            actor=current_user(), entry_id=entry_id, base_version=base_version, changes=data, now=now
         )
+        sessions.session_for_entry(actor=current_user(), entry=entry, now=now)
         return service.present(service.EntryView(entry, service.OWNER))
 
     @blp.arguments(DeleteSchema, location="query")
     @blp.response(200, EntrySchema)
     def delete(self, args, entry_id):
         """Delete an entry (it stays as a tombstone so every device learns of the deletion)."""
+        now = utcnow()
         entry = service.delete_entry(
-            actor=current_user(), entry_id=entry_id, base_version=args["base_version"], now=utcnow()
+            actor=current_user(), entry_id=entry_id, base_version=args["base_version"], now=now
         )
+        sessions.session_for_entry(actor=current_user(), entry=entry, now=now)  # cancels its session
         return service.present(service.EntryView(entry, service.OWNER))
 
 

@@ -47,6 +47,7 @@ from logbook.supervision.schemas import (
     SignOffRequestInSchema,
     SignOffRequestSchema,
     SignOffSchema,
+    SupervisionStatusSchema,
 )
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
@@ -275,6 +276,19 @@ def supervision_due(args):
         default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
     )
     return {"items": [r.__dict__ for r in rows]}
+
+
+@blp.route("/supervision/status")
+@login_required
+@blp.response(200, SupervisionStatusSchema)
+def supervision_status():
+    """The caller's supervision status: policy, last held, next due, periods missed (Home's one line)."""
+    status = sessions.supervision_status(
+        person=current_user(),
+        today=utcnow().date(),
+        default_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
+    )
+    return status.as_dict()
 
 
 # --- sign-off of supervision session records -----------------------------------------------------

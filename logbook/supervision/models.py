@@ -164,6 +164,11 @@ class SupervisionSession(Base):
     agenda: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The supervision entry this session was logged as (sessions.session_for_entry); None when the
+    # session was recorded on its own. One entry, one session.
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("entry.id", ondelete="SET NULL"), unique=True, default=None
+    )
     supervisor_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     supervisee_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -301,12 +301,32 @@ class DueSchema(Schema):
     basis = fields.String(metadata={"description": "agreement, a policy id and version, or default"})
     due_on = fields.Date(allow_none=True)
     is_overdue = fields.Boolean()
+    supervisee_name = fields.String()
 
 
 class DueListSchema(Schema):
     """Supervision due, per supervision link."""
 
     items = fields.List(fields.Nested(DueSchema))
+
+
+class SupervisionStatusSchema(Schema):
+    """Where the caller's supervision stands (sessions.supervision_status): the one status line."""
+
+    person_id = fields.UUID()
+    policy_text = fields.String(metadata={"description": "e.g. '90 min monthly', 'every 42 days (default)'"})
+    basis = fields.String(metadata={"description": "agreement, a policy id and version, or default"})
+    period = fields.String(allow_none=True, metadata={"description": "week, fortnight, month… or null"})
+    frequency_days = fields.Integer(allow_none=True)
+    min_minutes = fields.Integer(allow_none=True)
+    held_count = fields.Integer()
+    last_held_on = fields.Date(allow_none=True)
+    next_due_on = fields.Date(allow_none=True)
+    is_overdue = fields.Boolean()
+    missed = fields.List(
+        fields.Dict(),
+        metadata={"description": "whole periods with no session that counts: [{from, to}] (ISO dates)"},
+    )
 
 
 class CalendarFeedSchema(Schema):

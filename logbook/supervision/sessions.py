@@ -8,15 +8,17 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 
 from logbook.accounts import links
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
+from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks import engine
@@ -193,6 +195,81 @@ def confirm_session(
     return session
 
 
+# --- a supervision entry is its session -------------------------------------------------------
+
+ENTRY_SESSION_HOUR = dt.time(12, 0, tzinfo=dt.UTC)  # an entry has a day, not a time: midday keeps the day
+
+
+def session_of_entry(entry_id: uuid.UUID) -> SupervisionSession | None:
+    """The session a supervision entry was logged as, if it has one."""
+    return db.session.scalar(select(SupervisionSession).where(SupervisionSession.entry_id == entry_id))
+
+
+def _entry_session_fields(entry: Entry) -> dict[str, Any]:
+    details = entry.details or {}
+    return {
+        "starts_at": dt.datetime.combine(entry.start_date, ENTRY_SESSION_HOUR),
+        "duration_minutes": min(600, max(5, entry_minutes(entry))),
+        "format": details.get("format") if details.get("format") in SESSION_FORMATS else "individual",
+        "agenda": details.get("agenda") or "",
+        "summary": entry.description or "",
+        "is_cancelled": bool(entry.is_deleted),
+    }
+
+
+def session_for_entry(*, actor: User, entry: Entry, now: dt.datetime) -> SupervisionSession | None:
+    """Supervision is one thing: a supervision entry its owner logged naming a current supervisor
+    (`details.supervisor_id`) is that supervision session, with both people. Made the first time the
+    entry is saved (not as a draft), with the actions the entry lists (owned by the supervisor when the
+    entry names them as owner, else by the supervisee) and the supervisee's confirmation (they logged
+    it); the supervisor confirms it on their side. Later saves change the session to match (which asks
+    both to confirm again); deleting the entry cancels it. Called by the entries API and by sync, so a
+    supervision logged offline becomes the session when it syncs. None when no session applies."""
+    if entry.kind != "supervision" or entry.owner_id != actor.id or entry.status == "draft":
+        return None
+    fields = _entry_session_fields(entry)
+    session = session_of_entry(entry.id)
+    if session is not None:
+        if any(getattr(session, k) != v for k, v in fields.items()):
+            update_session(
+                actor=actor, session_id=session.id, base_version=session.version, changes=fields, now=now
+            )
+        return session
+    raw = (entry.details or {}).get("supervisor_id")
+    try:
+        supervisor_id = uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        supervisor_id = None
+    if entry.is_deleted or supervisor_id is None:
+        return None
+    if actor.id not in links.supervisee_ids(supervisor_id=supervisor_id, today=now.date()):
+        return None  # not (or no longer) their supervisor: the entry still counts as supervision held
+    fields.pop("is_cancelled")
+    session = create_session(
+        actor=actor, supervisor_id=supervisor_id, supervisee_id=actor.id, data=fields, now=now
+    )
+    session.entry_id = entry.id
+    supervisor = db.session.get(User, supervisor_id)
+    for item in (entry.details or {}).get("actions") or []:
+        if not str(item.get("text") or "").strip():
+            continue
+        named = str(item.get("owner") or "").strip().lower()
+        owner = supervisor_id if supervisor and named and named in supervisor.name.lower() else actor.id
+        due = item.get("due_date")
+        action = add_action(
+            actor=actor,
+            session_id=session.id,
+            description=str(item["text"]),
+            owner_id=owner,
+            due_on=dt.date.fromisoformat(due) if isinstance(due, str) and due else due or None,
+            now=now,
+        )
+        if item.get("is_done"):
+            close_action(actor=actor, action_id=action.id, now=now, in_session_id=session.id)
+    confirm_session(actor=actor, session_id=session.id, version=session.version, now=now)
+    return session
+
+
 def is_confirmed(session: SupervisionSession) -> bool:
     """Whether both parties confirmed the current record."""
     return session.supervisor_confirmed_at is not None and session.supervisee_confirmed_at is not None
@@ -348,11 +425,42 @@ def set_agreement(
     return agreement
 
 
-def policy_days(
-    person: User, default_days: int | None, today: dt.date, compiled: dict[str, Any] | None = None
-) -> tuple[int | None, str]:
-    """How often this person should have supervision under the organisation's supervision policies
-    (`compiled`: the organisation's compiled frameworks, when the caller already has them)."""
+@dataclass(frozen=True)
+class SupervisionPolicy:
+    """How often a person should have supervision, and for how long: from their agreement, else the
+    organisation's supervision policy in its framework files, else the configured default."""
+
+    days: int | None  # the frequency in days (a "month" counts as 31, so that it is not overdue on the 29th)
+    period: (
+        str | None
+    )  # week, fortnight, month, quarter, year: a policy's calendar period; None for a number of days
+    min_minutes: (
+        int | None
+    )  # the shortest session that counts (a policy's min_minutes, an agreement's length)
+    basis: str  # "agreement", "<framework id> v<version>" or "default"
+
+    @property
+    def text(self) -> str:
+        """The policy in a few words, e.g. "90 min monthly" or "every 42 days (default)"."""
+        how = ADVERBS.get(self.period or "") or ADVERBS.get(DAYS_PERIOD.get(self.days or 0, ""))
+        if how is None:
+            how = f"every {self.days} days" if self.days else "no frequency set"
+        length = f"{self.min_minutes} min " if self.min_minutes else ""
+        return f"{length}{how}" + (" (default)" if self.basis == "default" else "")
+
+
+ADVERBS = {
+    "week": "weekly",
+    "fortnight": "fortnightly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+}
+DAYS_PERIOD = {7: "week", 14: "fortnight", 28: "month", 30: "month", 31: "month", 92: "quarter"}
+
+
+def _policy_rules(person: User, today: dt.date, compiled: dict[str, Any] | None) -> list[SupervisionPolicy]:
+    """Every per-period supervision rule of the organisation's policies that applies to this person."""
     regulators = {r.regulator for r in person.registrations}
     # The job role's service area counts too (as in the frameworks' own progress view).
     areas = {
@@ -365,7 +473,7 @@ def policy_days(
             compiled = frameworks.compiled_frameworks(organisation_id=person.organisation_id)
         except Exception:  # noqa: BLE001 - a broken framework file must not hide overdue supervision
             compiled = {}
-    found: list[tuple[int, str]] = []
+    found: list[SupervisionPolicy] = []
     for versions in compiled.values():
         current = engine.version_for(versions, today) if versions else None
         if current is None or current.kind != "supervision_policy":
@@ -379,9 +487,38 @@ def policy_days(
             if _is_newly_qualified(person, current, req.get("newly_qualified"), today):
                 period = req["newly_qualified"].get("period", period)
             if days := PERIOD_DAYS.get(period):
-                found.append((days, f"{current.id} v{current.version}"))
+                found.append(
+                    SupervisionPolicy(
+                        days, period, req.get("min_minutes"), f"{current.id} v{current.version}"
+                    )
+                )
+    return found
+
+
+def policy_days(
+    person: User, default_days: int | None, today: dt.date, compiled: dict[str, Any] | None = None
+) -> tuple[int | None, str]:
+    """How often this person should have supervision under the organisation's supervision policies
+    (`compiled`: the organisation's compiled frameworks, when the caller already has them)."""
+    found = _policy_rules(person, today, compiled)
     # The most frequent of the policies that apply; the configured default only when none says.
-    return min(found) if found else (default_days, "default")
+    best = min(found, key=lambda p: (p.days or 0, p.basis)) if found else None
+    return (best.days, best.basis) if best else (default_days, "default")
+
+
+def supervision_policy(
+    person: User, *, default_days: int | None, today: dt.date, agreement: SupervisionAgreement | None = None
+) -> SupervisionPolicy:
+    """The policy that decides when this person's supervision is due: their agreement's frequency,
+    else the most frequent framework policy that applies to them, else the default."""
+    if agreement is not None and agreement.frequency_days:
+        return SupervisionPolicy(
+            agreement.frequency_days, None, agreement.session_minutes or None, "agreement"
+        )
+    found = _policy_rules(person, today, None)
+    if found:
+        return min(found, key=lambda p: (p.days or 0, p.basis))
+    return SupervisionPolicy(default_days, None, None, "default")
 
 
 def _is_newly_qualified(person: User, policy: Any, rule: dict[str, Any] | None, today: dt.date) -> bool:
@@ -397,6 +534,142 @@ def _is_newly_qualified(person: User, policy: Any, rule: dict[str, Any] | None, 
 
 
 @dataclass(frozen=True)
+class SupervisionStatus:
+    """Where one person's supervision stands: the policy, what was held, when the next is due and
+    which of the policy's periods went by without a session long enough to count."""
+
+    person_id: uuid.UUID
+    policy: SupervisionPolicy
+    held: list[tuple[dt.date, int]]  # (day, minutes) of every session held, oldest first
+    last_held_on: dt.date | None
+    next_due_on: dt.date | None
+    is_overdue: bool
+    missed: list[tuple[dt.date, dt.date]]  # whole periods of the last year with no session that counts
+
+    def as_dict(self) -> dict[str, Any]:
+        """The status as the wire schema reads it (GET /api/v1/supervision/status)."""
+        return {
+            "person_id": self.person_id,
+            "policy_text": self.policy.text,
+            "basis": self.policy.basis,
+            "period": self.policy.period,
+            "frequency_days": self.policy.days,
+            "min_minutes": self.policy.min_minutes,
+            "held_count": len(self.held),
+            "last_held_on": self.last_held_on,
+            "next_due_on": self.next_due_on,
+            "is_overdue": self.is_overdue,
+            "missed": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in self.missed],
+        }
+
+
+def held_supervision(*, person_id: uuid.UUID, today: dt.date) -> list[tuple[dt.date, int]]:
+    """Supervision this person actually had, up to today, oldest first, as (day, minutes): every session
+    held with any supervisor (not cancelled), and every supervision entry they logged that has no
+    session behind it (a supervisor outside the app); an entry with a session counts once, as it."""
+    end = dt.datetime.combine(today, dt.time.max, dt.UTC)
+    rows = db.session.execute(
+        select(SupervisionSession.starts_at, SupervisionSession.duration_minutes).where(
+            SupervisionSession.supervisee_id == person_id,
+            SupervisionSession.is_cancelled.is_(False),
+            SupervisionSession.starts_at <= end,
+        )
+    )
+    held = [(at.date(), minutes) for at, minutes in rows]
+    linked = select(SupervisionSession.entry_id).where(SupervisionSession.entry_id.is_not(None))
+    for entry in db.session.scalars(
+        select(Entry).where(
+            Entry.owner_id == person_id,
+            Entry.kind == "supervision",
+            Entry.is_deleted.is_(False),
+            Entry.status != "draft",
+            Entry.start_date <= today,
+            Entry.id.not_in(linked),
+        )
+    ):
+        held.append((entry.start_date, entry_minutes(entry)))
+    return sorted(held)
+
+
+def entry_minutes(entry: Entry) -> int:
+    """A supervision entry's length: its details' minutes, else its hours."""
+    minutes = (entry.details or {}).get("duration_minutes")
+    return int(minutes) if minutes else int(Decimal(entry.hours) * 60)
+
+
+def _due_after(day: dt.date, policy: SupervisionPolicy) -> dt.date | None:
+    if policy.period == "month":
+        return engine.add_months_clamped(day, 1)
+    return day + dt.timedelta(days=policy.days) if policy.days else None
+
+
+def _periods_missed(
+    held: list[tuple[dt.date, int]], policy: SupervisionPolicy, since: dt.date, today: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """Whole calendar months (or weeks, fortnights) of the last year, from `since`, ended before today,
+    with no session of at least the policy's length. Only a policy with a period has them."""
+    if policy.period not in ("month", "fortnight", "week"):
+        return []
+    counted = [day for day, minutes in held if not policy.min_minutes or minutes >= policy.min_minutes]
+    periods: list[tuple[dt.date, dt.date]] = []
+    if policy.period == "month":
+        first = max(since, engine.add_months_clamped(today.replace(day=1), -12))
+        cursor = (
+            first.replace(day=1) if first.day == 1 else engine.add_months_clamped(first.replace(day=1), 1)
+        )
+        while (end := engine.add_months_clamped(cursor, 1) - dt.timedelta(days=1)) < today:
+            periods.append((cursor, end))
+            cursor = end + dt.timedelta(days=1)
+    else:
+        step = dt.timedelta(days=7 if policy.period == "week" else 14)
+        end = today - dt.timedelta(days=1)
+        while end - step + dt.timedelta(days=1) >= max(since, today - dt.timedelta(days=365)):
+            periods.insert(0, (end - step + dt.timedelta(days=1), end))
+            end -= step
+    return [(a, b) for a, b in periods if not any(a <= day <= b for day in counted)]
+
+
+def supervision_status(
+    *, person: User, today: dt.date, default_days: int | None, supervisor_id: uuid.UUID | None = None
+) -> SupervisionStatus:
+    """The one rule for whether a person's supervision is on track (Home, the supervisor's list, the
+    reminders and the due list all read it): the policy from their agreement (the most frequent of
+    their current links'; with `supervisor_id`, that link's), else the employer's policy in the
+    framework files, else the default; what was actually held (held_supervision); the next date due
+    after the last held (or after supervision started); and the periods missed."""
+    query = select(SupervisionLink).where(
+        SupervisionLink.supervisee_id == person.id,
+        SupervisionLink.starts_on <= today,
+        or_(SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today),
+    )
+    if supervisor_id is not None:
+        query = query.where(SupervisionLink.supervisor_id == supervisor_id)
+    current = list(db.session.scalars(query))
+    agreements = [
+        a
+        for a in (db.session.get(SupervisionAgreement, link.id) for link in current)
+        if a and a.frequency_days
+    ]
+    agreement = min(agreements, key=lambda a: a.frequency_days or 0) if agreements else None
+    policy = supervision_policy(person, default_days=default_days, today=today, agreement=agreement)
+    held = held_supervision(person_id=person.id, today=today)
+    last = held[-1][0] if held else None
+    started = min((link.starts_on for link in current), default=None)
+    base = last or started
+    due = _due_after(base, policy) if base else None
+    missed = _periods_missed(held, policy, started or today, today) if started else []
+    return SupervisionStatus(
+        person_id=person.id,
+        policy=policy,
+        held=held,
+        last_held_on=last,
+        next_due_on=due,
+        is_overdue=bool(due and due < today),
+        missed=missed,
+    )
+
+
+@dataclass(frozen=True)
 class SupervisionDue:
     """Where one supervisee stands: when they last had supervision and when the next is due."""
 
@@ -407,13 +680,14 @@ class SupervisionDue:
     basis: str
     due_on: dt.date | None
     is_overdue: bool
+    supervisee_name: str = ""
 
 
 def supervision_due(
     *, viewer: User, scope: str, today: dt.date, default_days: int | None
 ) -> list[SupervisionDue]:
     """Supervision due or overdue for the viewer (me), their supervisees, or the whole organisation
-    (admins), from the last session held (not cancelled) and the agreement's or policy's frequency."""
+    (admins): one row per current supervision link, each the supervisee's supervision_status."""
     query = select(SupervisionLink).where(
         SupervisionLink.starts_on <= today,
         or_(SupervisionLink.ends_on.is_(None), SupervisionLink.ends_on >= today),
@@ -433,34 +707,19 @@ def supervision_due(
         supervisee = db.session.get(User, link.supervisee_id)
         if supervisee is None:
             raise RuntimeError("the link's foreign key: cannot be missing")
-        agreement = db.session.get(SupervisionAgreement, link.id)
-        days: int | None
-        if agreement is not None and agreement.frequency_days:
-            days, basis = agreement.frequency_days, "agreement"
-        else:
-            days, basis = policy_days(supervisee, default_days, today)
-        last = db.session.scalar(
-            select(func.max(SupervisionSession.starts_at)).where(
-                and_(
-                    SupervisionSession.supervisor_id == link.supervisor_id,
-                    SupervisionSession.supervisee_id == link.supervisee_id,
-                    SupervisionSession.is_cancelled.is_(False),
-                    SupervisionSession.starts_at <= dt.datetime.combine(today, dt.time.max, dt.UTC),
-                )
-            )
+        status = supervision_status(
+            person=supervisee, today=today, default_days=default_days, supervisor_id=link.supervisor_id
         )
-        last_on = last.date() if last else None
-        start = last_on or link.starts_on
-        due = start + dt.timedelta(days=days) if days else None
         out.append(
             SupervisionDue(
                 supervisee_id=link.supervisee_id,
                 supervisor_id=link.supervisor_id,
-                last_session_on=last_on,
-                frequency_days=days,
-                basis=basis,
-                due_on=due,
-                is_overdue=bool(due and due < today),
+                last_session_on=status.last_held_on,
+                frequency_days=status.policy.days,
+                basis=status.policy.basis,
+                due_on=status.next_due_on,
+                is_overdue=status.is_overdue,
+                supervisee_name=supervisee.name,
             )
         )
     return out

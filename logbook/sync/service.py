@@ -31,6 +31,7 @@ from logbook.entries.schemas import EntryInSchema, EntrySchema
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.events.sync import apply_event_check_in
 from logbook.extensions import db
+from logbook.supervision import sessions
 from logbook.supervision.models import SupervisionSession
 from logbook.supervision.sync import (
     apply_session,
@@ -101,6 +102,8 @@ def _apply_entry(
             now=now,
             client_id=client_id,
         )
+    # A supervision logged on the phone becomes (or changes, or cancels) its supervision session.
+    sessions.session_for_entry(actor=user, entry=entry, now=now)
     return {"status": "applied", "version": entry.version}
 
 
