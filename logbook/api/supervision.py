@@ -102,6 +102,8 @@ def list_requests(args):
     """The caller's sign-off queue (scope=queue, as supervisor) or the requests they sent (scope=mine)."""
     state = None if args["state"] == "all" else args["state"]
     rows = signoff.list_requests(user=current_user(), scope=args["scope"], today=utcnow().date(), state=state)
+    if args["scope"] == "queue":  # what the signer reads on the decision screen, kept on the phone
+        return {"items": [{**_request(r), "shown": signoff.request_view(r)} for r in rows]}
     return {"items": [_request(r) for r in rows]}
 
 

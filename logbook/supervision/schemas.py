@@ -76,6 +76,13 @@ class SignOffRequestSchema(Schema):
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     link_expires_at = fields.DateTime(allow_none=True, dump_only=True)
+    shown = fields.Dict(
+        dump_only=True,
+        metadata={
+            "description": "in the signer's queue only: what they read before deciding (kind_label, details, "
+            "standards with titles, reflection under its prompts, evidence files); signoff.signer_view"
+        },
+    )
 
 
 class RequestListQuerySchema(Schema):

@@ -614,6 +614,15 @@ def signer_view(entry: Entry) -> dict[str, Any]:
     }
 
 
+def request_view(request: SignOffRequest) -> dict[str, Any]:
+    """signer_view of the entry a request in the signer's queue names (queued requests are at the
+    entry's current version, so the live entry is the text to sign)."""
+    entry = db.session.get(Entry, request.entry_id)
+    if entry is None:
+        raise RuntimeError("the request's foreign key: cannot be missing")
+    return signer_view(entry)
+
+
 def link_evidence(
     *, token: str, sha256: str, store: EvidenceStore, now: dt.datetime
 ) -> tuple[Evidence, bytes]:

@@ -103,6 +103,8 @@ export const api = {
   // supervision
   supervisionPeople: () => request('GET', '/api/v1/supervision/people'),
   supervisionDue: () => request('GET', '/api/v1/supervision/due?scope=me'),
+  supervisionDueSupervisees: () => request('GET', '/api/v1/supervision/due?scope=supervisees'),
+  supervisionStatus: () => request('GET', '/api/v1/supervision/status'),
   supervisionActions: () => request('GET', '/api/v1/supervision/actions'),
   signOffQueue: () => request('GET', '/api/v1/sign-off-requests'),
   // events

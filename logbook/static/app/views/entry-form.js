@@ -5,6 +5,7 @@ import { navigation, debounce, field, formatHours, h, mount, todayIso } from '..
 import { addEvidence, ACCEPT } from '../evidence.js';
 import { COMMON_CORE, FALLBACK_TEMPLATES, KIND_LABELS, REQUIRED_DETAILS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { createEntry, updateEntry } from '../outbox.js';
+import { linkedPeople } from './signoff-request.js';
 
 const view = () => document.getElementById('view');
 
@@ -119,10 +120,22 @@ async function entryForm(ctx, record) {
 
   const detailsBox = h('div', { class: 'kind-details' });
   const detailInputs = {};
+  // A supervision logged with one of the practitioner's supervisors is that supervision session on
+  // the server (sessions.session_for_entry): both people, and the supervisor confirms it.
+  const supervisors = (await linkedPeople(ctx.store)).supervisors || [];
+  let supervisorInput = null;
+  const supervisorField = () => {
+    const current = (data.details || {}).supervisor_id;
+    const options = Object.fromEntries(supervisors.map((p) => [String(p.id), p.name]));
+    supervisorInput = select('details.supervisor_id', { ...options, '': 'Someone else (not in this app)' },
+      current !== undefined ? String(current || '') : String((supervisors[0] || {}).id || ''));
+    return field('Supervisor', supervisorInput, { hint: 'With your supervisor here, it becomes your shared supervision record.' }).wrap;
+  };
   const renderDetails = () => {
     const spec = REQUIRED_DETAILS[kind.input.value] || [];
     for (const key of Object.keys(detailInputs)) delete detailInputs[key];
-    detailsBox.replaceChildren(...spec.map((d) => {
+    supervisorInput = null;
+    detailsBox.replaceChildren(...(kind.input.value === 'supervision' && supervisors.length ? [supervisorField()] : []), ...spec.map((d) => {
       const current = (data.details || {})[d.name] || '';
       const input = d.options ? select(`details.${d.name}`, { '': 'Choose…', ...d.options }, current)
         : d.long ? h('textarea', { name: `details.${d.name}`, rows: 3 }, current)
@@ -217,6 +230,13 @@ async function entryForm(ctx, record) {
       err.textContent = '';
       if (!input.value.trim()) { err.textContent = 'This is needed for this kind of CPD.'; input.setAttribute('aria-invalid', 'true'); problems.push(input); }
       details[name] = input.value.trim();
+    }
+    if (kind.input.value === 'supervision') {
+      if (supervisorInput) {
+        const who = supervisors.find((p) => String(p.id) === supervisorInput.value);
+        if (who) { details.supervisor_id = String(who.id); details.supervisor_name = who.name; } else delete details.supervisor_id;
+      }
+      if (Number.isFinite(n) && n > 0) details.duration_minutes = Math.min(600, Math.round(n * 60));
     }
     const reflectionAnswers = {};
     for (const [key, input] of Object.entries(answers)) if (input.value.trim()) reflectionAnswers[key] = input.value;

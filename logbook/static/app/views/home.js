@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
+import { isSupervisor, supervisionCard, supervisorWorkCard } from './home-supervision.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 
@@ -30,14 +31,18 @@ let current = null; // the home screen on show; older listeners retire themselve
 export async function homeScreen(ctx, { redraw = false } = {}) {
   const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-  const [progress, inputs, due, actions] = await Promise.all([
+  const [progress, inputs, actions] = await Promise.all([
     cachedFetch(ctx.store, 'progress', api.progress),
     cachedFetch(ctx.store, 'progress-inputs', api.progressInputs),
-    cachedFetch(ctx.store, 'supervision-due', api.supervisionDue),
     cachedFetch(ctx.store, 'supervision-actions', api.supervisionActions),
   ]);
-  const dueItems = (due.value && due.value.items) || [];
   const openActions = ((actions.value && actions.value.items) || []).filter((a) => !a.closed_at);
+  // Supervision (home-supervision.js): a supervisor's work first, then the one status line.
+  const supervisor = isSupervisor(ctx.user);
+  const [workCard, supervisionBlock] = await Promise.all([
+    supervisor ? supervisorWorkCard(ctx, { openActions }) : null,
+    supervisionCard(ctx, { entries, openActions, actionsShownElsewhere: supervisor }),
+  ]);
   const flash = typeof ctx.flash === 'string' ? h('p', { class: 'notice', role: 'status' }, ctx.flash) : null;
   if (flash) ctx.flash = null;
 
@@ -92,6 +97,7 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     flash,
     h('h1', { id: 'home-title' }, `Hello, ${ctx.user.name}`),
     h('a', { href: '/app/log', class: 'button primary big', id: 'quick-log' }, '+ Log CPD'),
+    workCard,
     attention.length ? h('div', { class: 'alert' }, h('p', {}, `${attention.length} entr${attention.length === 1 ? 'y needs' : 'ies need'} your attention.`),
       h('a', { href: '/app/logbook?show=attention' }, 'Review them')) : null,
     h('p', { class: 'summary' }, `${thisYear.length} entr${thisYear.length === 1 ? 'y' : 'ies'} this year · ${formatHours(hours) || '0 h'}`),
@@ -99,13 +105,7 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     h('div', { class: 'card' }, h('h2', {}, 'Sign-off'),
       h('p', {}, awaiting.length ? `${awaiting.length} entr${awaiting.length === 1 ? 'y is' : 'ies are'} awaiting sign-off.` : 'Nothing is awaiting sign-off.'),
       returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?show=signoff' }, 'See them')) : null),
-    dueItems.length || openActions.length ? h('div', { class: 'card', id: 'supervision-card' }, h('h2', {}, 'Supervision'),
-      dueItems.map((item) => h('p', {}, item.due_on
-        ? `Next supervision due ${formatDate(item.due_on)}${item.is_overdue ? ' (overdue)' : ''}.`
-        : 'No supervision date set yet.')),
-      openActions.length ? [h('p', {}, `${openActions.length} action${openActions.length === 1 ? '' : 's'} agreed in supervision:`),
-        h('ul', { class: 'list' }, openActions.slice(0, 5).map((a) => h('li', {}, a.description,
-          a.due_on ? h('span', { class: 'muted' }, ` · due ${formatDate(a.due_on)}`) : null)))] : null) : null,
+    supervisionBlock,
     entries.length ? h('div', { class: 'card' }, h('h2', {}, 'Latest entries'),
       h('ul', { class: 'list plain' }, entries.slice(0, 3).map((r) => h('li', {},
         h('a', { href: `/app/entry/${r.id}` }, r.data.title), h('span', { class: 'muted line' }, formatDate(r.data.start_date)))))) : null), { nav, focus: !redraw });

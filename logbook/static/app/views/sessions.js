@@ -77,7 +77,9 @@ export async function newSessionScreen(ctx) {
       h('a', { href: '/app/sessions' }, 'Back to supervision')), { nav });
     return;
   }
-  const withWhom = field('With', h('select', { name: 'partner' }, partners.map((p) => h('option', { value: `${p.role}:${p.id}` },
+  // Home's "supervision overdue" line opens this screen with that supervisee chosen (?with=id).
+  const chosen = new URLSearchParams(window.location.search).get('with');
+  const withWhom = field('With', h('select', { name: 'partner' }, partners.map((p) => h('option', { value: `${p.role}:${p.id}`, selected: chosen === String(p.id) },
     `${p.name} (${p.role === 'supervisor' ? 'your supervisor' : 'you supervise'})`))));
   const date = field('Date', h('input', { name: 'date', type: 'date', value: todayIso(), required: true }));
   const time = field('Start time', h('input', { name: 'time', type: 'time', value: '10:00', required: true }));

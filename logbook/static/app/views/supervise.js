@@ -2,7 +2,7 @@
 // is an outbox mutation (entity "sign_off"), so it can be made offline and is sent later; it names
 // the exact version and SHA-256 the supervisor read, so it never signs text they did not see.
 
-import { api } from '../api.js';
+import { api, urls } from '../api.js';
 import { field, formatDate, formatHours, h, mount, navigation } from '../dom.js';
 import { KIND_LABELS } from '../kinds.js';
 import { decideSignOff, noteKeys } from '../outbox.js';
@@ -66,7 +66,7 @@ export async function decisionScreen(ctx, requestId) {
   }
   const d = record.data;
   const stale = record.version !== item.entry_version;
-  const comment = field('Comment', h('textarea', { name: 'comment', rows: 4 }), { hint: 'Needed when you return an entry.' });
+  const comment = field('Comment', h('textarea', { name: 'comment', rows: 4 }), { hint: 'Optional when you sign off; needed when you return the entry.' });
   const error = h('p', { class: 'error', role: 'alert' });
   const decide = (decision) => async () => {
     if (decision === 'returned' && !comment.input.value.trim()) {
@@ -78,19 +78,47 @@ export async function decisionScreen(ctx, requestId) {
     ctx.changed();
     ctx.go('/app/supervise');
   };
-  const reflection = d.reflection ? Object.values(d.reflection.answers || {}).filter(Boolean) : [];
   mount(view, h('article', { 'aria-labelledby': 'decision-title' },
     h('h1', { id: 'decision-title' }, d.title),
     item.requested_by_name ? h('p', { class: 'entry-meta' }, `From ${item.requested_by_name}`) : null,
-    h('p', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind], formatHours(d.hours)].join(' · ')),
     item.message ? h('p', { class: 'notice' }, `Message: ${item.message}`) : null,
     stale ? h('p', { class: 'alert' }, 'This entry has changed since the request; refresh when online before deciding.') : null,
-    d.description ? h('p', { class: 'pre' }, d.description) : null,
-    reflection.map((text) => h('p', { class: 'pre' }, text)),
+    whatIsConfirmed(d, item.shown),
     note ? h('p', { class: 'notice' }, noteText(note)) : null,
     stale || (note && note.state !== 'conflict' && note.state !== 'rejected') ? null : h('div', {},
       comment.wrap, error,
-      h('button', { type: 'button', class: 'primary', onclick: decide('approved') }, 'Sign off'),
-      h('button', { type: 'button', class: 'secondary', onclick: decide('returned') }, 'Return with comment')),
+      h('button', { type: 'button', class: 'primary', id: 'sign-off', onclick: decide('approved') }, 'Sign off'),
+      h('button', { type: 'button', class: 'secondary', id: 'return', onclick: decide('returned') }, 'Return with comment')),
     h('p', {}, h('a', { href: '/app/supervise' }, 'Back to sign-offs'))), { nav });
+}
+
+function dateRange(d) {
+  return d.end_date && d.end_date !== d.start_date ? `${formatDate(d.start_date)} to ${formatDate(d.end_date)}` : formatDate(d.start_date);
+}
+
+/**
+ * What the supervisor is confirming, as the external signer's page shows it: title, dates, hours,
+ * the kind and its details, the description, the standards in words, the reflection under its
+ * prompts, the evidence (opened from the server). `shown` comes with the queue (signoff.signer_view)
+ * and is kept for offline use; without it (an old saved queue) the entry's own fields are shown.
+ */
+export function whatIsConfirmed(d, shown) {
+  const s = shown || {};
+  const details = s.details || [];
+  const standards = s.standards || (d.standards || []).map((t) => ({ framework: t.framework, code: t.code, title: '' }));
+  const reflection = s.reflection || Object.values((d.reflection && d.reflection.answers) || {}).filter(Boolean).map((text) => ({ label: 'Reflection', text }));
+  const evidence = s.evidence || (d.evidence || []).map((e) => ({ sha256: e.sha256, name: e.name || 'Evidence file', caption: e.caption || '' }));
+  return h('div', { class: 'confirming' },
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Kind'), h('dd', {}, s.kind_label || KIND_LABELS[d.kind] || d.kind),
+      h('dt', {}, 'Date'), h('dd', {}, dateRange(d)),
+      h('dt', {}, 'Hours'), h('dd', {}, formatHours(d.hours)),
+      details.map((x) => [h('dt', {}, x.label), h('dd', {}, x.text)])),
+    d.description ? [h('h2', {}, 'Description'), h('p', { class: 'pre' }, d.description)] : null,
+    standards.length ? [h('h2', {}, 'Standards claimed'), h('ul', { class: 'list standards', id: 'decision-standards' },
+      standards.map((t) => h('li', {}, h('strong', {}, `${t.framework} ${t.code}`), t.title ? `: ${t.title}` : '')))] : null,
+    reflection.length ? [h('h2', {}, 'Reflection'), reflection.map((r) => [h('h3', {}, r.label), h('p', { class: 'pre' }, r.text)])] : null,
+    evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list', id: 'decision-evidence' }, evidence.map((e) => h('li', {},
+      h('a', { href: urls.evidence(e.sha256), class: 'button secondary evidence-link', download: e.name, target: '_blank', rel: 'noopener' }, `Open ${e.name}`),
+      e.caption ? h('span', { class: 'muted' }, e.caption) : null)))] : null);
 }
