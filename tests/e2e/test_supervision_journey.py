@@ -248,11 +248,11 @@ def test_supervision_logged_offline_counts_once_synced(
     # The log form needs the supervisor list on the phone before going offline.
     page.locator("#tabbar").get_by_role("link", name="Log CPD").tap()
     page.get_by_label("What kind of CPD?").select_option("supervision")
-    page.get_by_label("Supervisor").wait_for()
+    page.get_by_label("Supervisor", exact=True).wait_for()
 
     small_phone.set_offline(True)
-    page.get_by_label("Supervisor").select_option(label="Priya Shah")
-    page.get_by_label("Format").select_option("individual")
+    page.get_by_label("Supervisor", exact=True).select_option(label="Priya Shah")
+    page.get_by_label("Format", exact=True).select_option("individual")
     page.get_by_label("Hours").fill("1.5")
     page.get_by_label("Title").fill("Monthly supervision")
     check_accessible(page, "log-supervision-360", from_top=False)
@@ -260,7 +260,8 @@ def test_supervision_logged_offline_counts_once_synced(
     page.get_by_role("heading", name="Monthly supervision").wait_for()
     page.locator("#tabbar").get_by_role("link", name="Home").tap()
     page.locator("#supervision-unsent").get_by_text("1 supervision logged on this phone is counted once synced.").wait_for()
-    check_accessible(page, "home-supervision-offline-360")
+    page.locator("#supervision-card").scroll_into_view_if_needed()
+    check_accessible(page, "home-supervision-offline-360", from_top=False)
 
     small_phone.set_offline(False)
     sync_status(page).get_by_text("All synced").wait_for(timeout=30_000)
@@ -269,7 +270,8 @@ def test_supervision_logged_offline_counts_once_synced(
     status.get_by_text(f"90 min monthly · last held {day} · next due").wait_for(timeout=20_000)
     assert page.locator("#supervision-unsent").count() == 0
     assert page.evaluate(NO_OVERFLOW)
-    check_accessible(page, "home-supervision-synced-360")
+    page.locator("#supervision-card").scroll_into_view_if_needed()
+    check_accessible(page, "home-supervision-synced-360", from_top=False)
     with app.app_context():
         [session] = db.session.query(SupervisionSession).all()
         assert (session.supervisor_id, session.supervisee_id, session.duration_minutes) == (
