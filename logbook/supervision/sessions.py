@@ -563,19 +563,24 @@ class SupervisionStatus:
         }
 
 
-def held_supervision(*, person_id: uuid.UUID, today: dt.date) -> list[tuple[dt.date, int]]:
+def held_supervision(
+    *, person_id: uuid.UUID, today: dt.date, supervisor_id: uuid.UUID | None = None
+) -> list[tuple[dt.date, int]]:
     """Supervision this person actually had, up to today, oldest first, as (day, minutes): every session
     held with any supervisor (not cancelled), and every supervision entry they logged that has no
-    session behind it (a supervisor outside the app); an entry with a session counts once, as it."""
+    session behind it (a supervisor outside the app); an entry with a session counts once, as it.
+    With `supervisor_id`: only the sessions with that supervisor (one supervision link's own record)."""
     end = dt.datetime.combine(today, dt.time.max, dt.UTC)
-    rows = db.session.execute(
-        select(SupervisionSession.starts_at, SupervisionSession.duration_minutes).where(
-            SupervisionSession.supervisee_id == person_id,
-            SupervisionSession.is_cancelled.is_(False),
-            SupervisionSession.starts_at <= end,
-        )
+    query = select(SupervisionSession.starts_at, SupervisionSession.duration_minutes).where(
+        SupervisionSession.supervisee_id == person_id,
+        SupervisionSession.is_cancelled.is_(False),
+        SupervisionSession.starts_at <= end,
     )
-    held = [(at.date(), minutes) for at, minutes in rows]
+    if supervisor_id is not None:
+        query = query.where(SupervisionSession.supervisor_id == supervisor_id)
+    held = [(at.date(), minutes) for at, minutes in db.session.execute(query)]
+    if supervisor_id is not None:
+        return sorted(held)
     linked = select(SupervisionSession.entry_id).where(SupervisionSession.entry_id.is_not(None))
     for entry in db.session.scalars(
         select(Entry).where(
@@ -634,9 +639,10 @@ def supervision_status(
 ) -> SupervisionStatus:
     """The one rule for whether a person's supervision is on track (Home, the supervisor's list, the
     reminders and the due list all read it): the policy from their agreement (the most frequent of
-    their current links'; with `supervisor_id`, that link's), else the employer's policy in the
-    framework files, else the default; what was actually held (held_supervision); the next date due
-    after the last held (or after supervision started); and the periods missed."""
+    their current links'), else the employer's policy in the framework files, else the default; what
+    was actually held (held_supervision); the next date due after the last held (or after supervision
+    started); and the periods missed. With `supervisor_id`, one supervision link's status: its
+    agreement and the sessions with that supervisor (line and clinical supervision are kept apart)."""
     query = select(SupervisionLink).where(
         SupervisionLink.supervisee_id == person.id,
         SupervisionLink.starts_on <= today,
@@ -652,7 +658,7 @@ def supervision_status(
     ]
     agreement = min(agreements, key=lambda a: a.frequency_days or 0) if agreements else None
     policy = supervision_policy(person, default_days=default_days, today=today, agreement=agreement)
-    held = held_supervision(person_id=person.id, today=today)
+    held = held_supervision(person_id=person.id, today=today, supervisor_id=supervisor_id)
     last = held[-1][0] if held else None
     started = min((link.starts_on for link in current), default=None)
     base = last or started
