@@ -82,7 +82,8 @@ def small_targets(page) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll('a, button, input, select, textarea, summary')]
           .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
-          .map((el) => (el.type === 'radio' || el.type === 'checkbox') && el.closest('label') ? el.closest('label') : el)
+          .map((el) => ((el.type === 'radio' || el.type === 'checkbox') && el.closest('label'))
+            || el)
           .filter((el) => { const r = el.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
           .map((el) => `${el.tagName.toLowerCase()}#${el.id} ${el.textContent.trim().slice(0, 30)}`)"""
     )
@@ -115,7 +116,8 @@ def test_external_page_on_a_small_phone(app, live_server, small_phone, make_user
     # The evidence opens through the link, and only through it.
     evidence = page.get_by_role("link", name="Open certificate.pdf").get_attribute("href")
     got = page.request.get(live_server + evidence)
-    assert got.status == 200 and got.body() == PDF
+    assert got.status == 200
+    assert got.body() == PDF
     assert small_targets(page) == []
     # The full fingerprint is one tap away and still fits.
     page.get_by_text("Show the full fingerprint").tap()
@@ -209,7 +211,8 @@ def test_supervisors_home_leads_with_the_queue_and_the_decision_shows_the_eviden
     page.get_by_text("A full day on neglect.").wait_for()
     link = page.locator("#decision-evidence").get_by_role("link", name="Open certificate.pdf")
     got = page.request.get(live_server + link.get_attribute("href"))
-    assert got.status == 200 and got.body() == PDF
+    assert got.status == 200
+    assert got.body() == PDF
     assert page.evaluate(NO_OVERFLOW)
     check_accessible(page, "supervisor-decision-360")
     screenshot(page, "supervisor-decision-360-full", full_page=True)
@@ -259,7 +262,9 @@ def test_supervision_logged_offline_counts_once_synced(
     page.get_by_role("button", name="Save entry").tap()
     page.get_by_role("heading", name="Monthly supervision").wait_for()
     page.locator("#tabbar").get_by_role("link", name="Home").tap()
-    page.locator("#supervision-unsent").get_by_text("1 supervision logged on this phone is counted once synced.").wait_for()
+    page.locator("#supervision-unsent").get_by_text(
+        "1 supervision logged on this phone is counted once synced."
+    ).wait_for()
     page.locator("#supervision-card").scroll_into_view_if_needed()
     check_accessible(page, "home-supervision-offline-360", from_top=False)
 
@@ -279,4 +284,5 @@ def test_supervision_logged_offline_counts_once_synced(
             social_worker.id,
             90,
         )
-        assert session.entry_id is not None and session.supervisee_confirmed_at is not None
+        assert session.entry_id is not None
+        assert session.supervisee_confirmed_at is not None

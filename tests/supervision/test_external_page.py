@@ -41,10 +41,12 @@ def test_page_shows_what_is_being_confirmed(client, sent):
     _entry, token = sent
     html = client.get(f"/sign-off/{token}").get_data(as_text=True)
     assert "Study day" in html  # the kind in words
-    assert "Northshire CAMHS" in html and "Certificate" in html  # its details
+    assert "Northshire CAMHS" in html
+    assert "Certificate" in html
     assert "hcpc 3</strong>: Seek to ensure that CPD has contributed to the quality of practice" in html
     assert "We met the family together." in html
-    assert f"/sign-off/{token}/evidence/{sha(PDF)}" in html and "Open certificate.pdf" in html
+    assert f"/sign-off/{token}/evidence/{sha(PDF)}" in html
+    assert "Open certificate.pdf" in html
     # The fingerprint is shortened, the full value one tap away; radio buttons sit inside their labels.
     assert re.search(r'<code class="fingerprint">[0-9a-f]{12}…</code>', html)
     assert re.search(r'<label class="choice" for="approve"><input type="radio" id="approve"', html)
@@ -54,7 +56,8 @@ def test_evidence_only_through_a_working_link_and_only_that_entrys_files(me, mak
     _entry, token = sent
     stranger = make_client()
     got = stranger.get(f"/sign-off/{token}/evidence/{sha(PDF)}")
-    assert got.status_code == 200 and got.data == PDF
+    assert got.status_code == 200
+    assert got.data == PDF
     assert got.headers["Content-Disposition"].startswith("attachment;")
     assert got.headers["Cache-Control"] == "no-store"
     # A file the owner uploaded but did not attach to this entry is not reachable through the link.
@@ -97,7 +100,8 @@ def test_errors_are_plain_english(client, sent):
     html = refused.get_data(as_text=True)
     assert "Enter your role" in html
     assert "Enter your registration number" in html
-    assert "Length must be" not in html and "Missing data" not in html
+    assert "Length must be" not in html
+    assert "Missing data" not in html
     bad = client.post(
         f"/sign-off/{token}",
         data={

@@ -17,7 +17,7 @@ from logbook.frameworks.engine import add_months_clamped
 from logbook.supervision import sessions
 from logbook.supervision.models import SupervisionSession
 from tests.conftest import persist
-from tests.supervision.conftest import TODAY, entry_data, make_entry
+from tests.supervision.conftest import TODAY, entry_data
 from tests.sync.conftest import Device
 
 
@@ -78,7 +78,8 @@ def test_a_logged_supervision_is_the_session_with_both_people(app, me, boss, sup
     )
     # The supervisee logged it, so their side is confirmed; the supervisor confirms theirs.
     got = boss.get(f"/api/v1/supervision/sessions/{session.id}").get_json()
-    assert got["supervisee_confirmed_at"] and not got["supervisor_confirmed_at"]
+    assert got["supervisee_confirmed_at"]
+    assert not got["supervisor_confirmed_at"]
     owners = {a["description"]: a["owner_id"] for a in got["actions"]}
     assert owners == {
         "Book the ASYE review": str(practitioner.id),
@@ -117,7 +118,8 @@ def test_no_session_without_a_current_supervisor_but_the_entry_still_counts(app,
     named = me.api(
         "POST", "/api/v1/entries", json=supervision_entry(days_ago=4, details={"supervisor_name": "Dr Out"})
     ).get_json()
-    assert the_session(app, outside["id"]) is None and the_session(app, named["id"]) is None
+    assert the_session(app, outside["id"]) is None
+    assert the_session(app, named["id"]) is None
     draft = me.api("POST", "/api/v1/entries", json=supervision_entry(days_ago=2, status="draft"))
     assert draft.status_code == 201
     status = me.get("/api/v1/supervision/status").get_json()
@@ -138,7 +140,8 @@ def test_logged_offline_it_becomes_the_session_when_it_syncs(
     ]
     assert result["status"] == "applied", result
     session = the_session(app, str(entry_id))
-    assert session is not None and session.supervisee_confirmed_at is not None
+    assert session is not None
+    assert session.supervisee_confirmed_at is not None
     pulled = [i for i in phone.pull_all() if i["entity"] == "supervision_session"]
     assert [i["id"] for i in pulled] == [str(session.id)]
     # The supervisor's phone pulls it too, to confirm.
@@ -191,7 +194,8 @@ def test_status_from_the_employers_policy_counts_what_was_held(app, make_client,
     assert status["is_overdue"] is (add_months_clamped(last, 1) < TODAY)
     missed = {m["from"] for m in status["missed"]}
     assert months[1].isoformat() in missed  # 60 minutes does not meet "at least 90"
-    assert months[2].isoformat() in missed and months[4].isoformat() in missed
+    assert months[2].isoformat() in missed
+    assert months[4].isoformat() in missed
     assert not {months[0].isoformat(), months[3].isoformat(), months[5].isoformat()} & missed
     # The supervisor's list reads the same rule.
     [row] = make_client(supervisor).get("/api/v1/supervision/due?scope=supervisees").get_json()["items"]
