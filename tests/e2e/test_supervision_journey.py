@@ -12,7 +12,6 @@ import re
 import pytest
 
 from logbook.accounts.links import SupervisionLink
-from logbook.accounts.models import Registration
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.supervision.models import SupervisionSession
@@ -25,6 +24,7 @@ from tests.e2e.conftest import (
     sync_status,
     wait_for_service_worker,
 )
+from tests.supervision.conftest import supervised_social_worker
 
 pytestmark = pytest.mark.browser
 
@@ -226,22 +226,7 @@ def test_supervision_logged_offline_counts_once_synced(
 ):
     social_worker = make_user("practitioner", name="Amara Okafor")
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
-    persist(
-        app,
-        Registration(
-            user_id=social_worker.id,
-            regulator="SWE",
-            profession="social worker",
-            framework_id="swe",
-            registered_since=TODAY - dt.timedelta(days=3 * 365),
-        ),
-        SupervisionLink(
-            supervisor_id=supervisor.id,
-            supervisee_id=social_worker.id,
-            kind="line",
-            starts_on=TODAY - dt.timedelta(days=60),
-        ),
-    )
+    supervised_social_worker(app, social_worker, supervisor, link_days=60)
     page = small_phone.new_page()
     log_in(page, live_server, social_worker, PASSWORD)
     wait_for_service_worker(page)
@@ -265,7 +250,7 @@ def test_supervision_logged_offline_counts_once_synced(
     page.locator("#supervision-unsent").get_by_text(
         "1 supervision logged on this phone is counted once synced."
     ).wait_for()
-    page.locator("#supervision-card").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('supervision-card').scrollIntoView()")
     check_accessible(page, "home-supervision-offline-360", from_top=False)
 
     small_phone.set_offline(False)
@@ -275,7 +260,7 @@ def test_supervision_logged_offline_counts_once_synced(
     status.get_by_text(f"90 min monthly · last held {day} · next due").wait_for(timeout=20_000)
     assert page.locator("#supervision-unsent").count() == 0
     assert page.evaluate(NO_OVERFLOW)
-    page.locator("#supervision-card").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('supervision-card').scrollIntoView()")
     check_accessible(page, "home-supervision-synced-360", from_top=False)
     with app.app_context():
         [session] = db.session.query(SupervisionSession).all()

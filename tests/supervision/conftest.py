@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from logbook.accounts.links import SupervisionLink
+from logbook.accounts.models import Registration
 from tests.conftest import persist
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today
@@ -82,3 +83,24 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match
     return match.group(1)
+
+
+def supervised_social_worker(app, person, supervisor, *, link_days: int) -> None:
+    """A registered social worker (SWE, three years qualified: the monthly 90-minute employer policy
+    applies) supervised by `supervisor` for the last `link_days` days."""
+    persist(
+        app,
+        Registration(
+            user_id=person.id,
+            regulator="SWE",
+            profession="social worker",
+            framework_id="swe",
+            registered_since=TODAY - dt.timedelta(days=3 * 365),
+        ),
+        SupervisionLink(
+            supervisor_id=supervisor.id,
+            supervisee_id=person.id,
+            kind="line",
+            starts_on=TODAY - dt.timedelta(days=link_days),
+        ),
+    )

@@ -9,15 +9,13 @@ import uuid
 
 import pytest
 
-from logbook.accounts.links import SupervisionLink
-from logbook.accounts.models import Registration, User
+from logbook.accounts.models import User
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.frameworks.engine import add_months_clamped
 from logbook.supervision import sessions
 from logbook.supervision.models import SupervisionSession
-from tests.conftest import persist
-from tests.supervision.conftest import TODAY, entry_data
+from tests.supervision.conftest import TODAY, entry_data, supervised_social_worker
 from tests.sync.conftest import Device
 
 
@@ -155,22 +153,7 @@ def social_worker(app, make_user, supervisor):
         frameworks.load_shipped_frameworks()
         db.session.commit()
     person = make_user("practitioner", name="Amara Social Worker")
-    persist(
-        app,
-        Registration(
-            user_id=person.id,
-            regulator="SWE",
-            profession="social worker",
-            framework_id="swe",
-            registered_since=TODAY - dt.timedelta(days=3 * 365),
-        ),
-        SupervisionLink(
-            supervisor_id=supervisor.id,
-            supervisee_id=person.id,
-            kind="line",
-            starts_on=TODAY - dt.timedelta(days=200),
-        ),
-    )
+    supervised_social_worker(app, person, supervisor, link_days=200)
     return person
 
 
