@@ -46,17 +46,24 @@ def find_version(*, organisation_id: uuid.UUID, framework_id: str, version: int)
 def describe_tags(*, organisation_id: uuid.UUID, tags: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Standard tags in words: framework, code and the standard's title from the version the entry was
     tagged with ("" when the version or code is unknown), for the screens where a signer reads them."""
-    cache: dict[tuple[str, int], dict[str, str]] = {}
+    cache: dict[tuple[str, int], tuple[str, dict[str, str]]] = {}
     out = []
     for tag in tags or []:
         key = (tag.get("framework", ""), tag.get("version", 0))
         if key not in cache:
             row = find_version(organisation_id=organisation_id, framework_id=key[0], version=key[1])
-            cache[key] = (
-                {s["code"]: s.get("title", "") for s in (row.summary.get("standards") or [])} if row else {}
-            )
+            if row is None:
+                cache[key] = (key[0], {})
+            else:
+                # A regulator's code reads best ("HCPC 3", "SWE 4.2"); otherwise the framework's name.
+                label = row.regulator if row.regulator in ("HCPC", "NMC", "SWE") else row.name
+                cache[key] = (
+                    label or key[0],
+                    {s["code"]: s.get("title", "") for s in row.summary.get("standards") or []},
+                )
         code = str(tag.get("code", ""))
-        out.append({"framework": key[0], "code": code, "title": cache[key].get(code, "")})
+        label, titles = cache[key]
+        out.append({"framework": key[0], "label": label, "code": code, "title": titles.get(code, "")})
     return out
 
 

@@ -260,6 +260,10 @@ class SessionSchema(Schema):
     agenda = fields.String()
     summary = fields.String()
     is_cancelled = fields.Boolean()
+    entry_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the supervision entry this session was logged as, if any"},
+    )
     supervisor_confirmed_at = fields.DateTime(allow_none=True)
     supervisee_confirmed_at = fields.DateTime(allow_none=True)
     is_confirmed = fields.Boolean()

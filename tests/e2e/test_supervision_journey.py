@@ -110,7 +110,7 @@ def test_external_page_on_a_small_phone(app, live_server, small_phone, make_user
     page.goto(f"{live_server}/sign-off/{token}")
     page.get_by_role("heading", name="Sign off a CPD record for Amara Okafor").wait_for()
     assert page.evaluate(NO_OVERFLOW), page.evaluate("document.documentElement.scrollWidth")
-    assert page.locator("#main").get_by_text("hcpc 3").count() == 1
+    assert page.locator("#main").get_by_text("HCPC 3").count() == 1
     page.get_by_text("Seek to ensure that CPD has contributed to the quality of practice").wait_for()
     page.get_by_text("A full day on neglect.").wait_for()
     # The evidence opens through the link, and only through it.
@@ -125,6 +125,9 @@ def test_external_page_on_a_small_phone(app, live_server, small_phone, make_user
     assert page.evaluate(NO_OVERFLOW)
     check_accessible(page, "external-signoff-360")
     screenshot(page, "external-signoff-360-full", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})  # and on a desktop
+    check_accessible(page, "external-signoff-1280")
+    page.set_viewport_size(SMALL["viewport"])
 
     # An empty role is named in plain English; the radio button's label takes the tap.
     page.get_by_label("Your full name").fill("Dr Ada Byrne")

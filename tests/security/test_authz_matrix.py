@@ -498,6 +498,7 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         (401, 200, 404, 200, 404, 404, 200, 404, 401),  # either party, or their org's admin
     ),
     ("GET", "/api/v1/supervision/due", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    ("GET", "/api/v1/supervision/status", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),  # one's own
     ("POST", "/api/v1/supervision/calendar-feed", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     ("DELETE", "/api/v1/supervision/calendar-feed", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     (

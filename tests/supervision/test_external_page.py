@@ -43,7 +43,7 @@ def test_page_shows_what_is_being_confirmed(client, sent):
     assert "Study day" in html  # the kind in words
     assert "Northshire CAMHS" in html
     assert "Certificate" in html
-    assert "hcpc 3</strong>: Seek to ensure that CPD has contributed to the quality of practice" in html
+    assert "HCPC 3</strong>: Seek to ensure that CPD has contributed to the quality of practice" in html
     assert "We met the family together." in html
     assert f"/sign-off/{token}/evidence/{sha(PDF)}" in html
     assert "Open certificate.pdf" in html

@@ -211,6 +211,9 @@ export async function sessionScreen(ctx, id) {
       : h('span', { class: 'badge badge-synced', id: 'session-state' }, 'Synced'),
     s.is_cancelled ? h('span', { class: 'badge' }, 'Cancelled') : null),
     problem,
+    // A session logged as a supervision entry (sessions.session_for_entry): the practitioner's entry.
+    s.entry_id && !iAmSupervisor ? h('p', {}, h('a', { href: `/app/entry/${s.entry_id}`, id: 'session-entry' }, 'Logged in your logbook')) : null,
+    s.entry_id && iAmSupervisor ? h('p', { class: 'muted', id: 'session-entry' }, `${partner.name} logged this supervision in their logbook; confirm the record if it is right.`) : null,
     h('dl', { class: 'facts' },
       s.agenda ? [h('dt', {}, 'Agenda'), h('dd', { class: 'pre' }, s.agenda)] : null,
       s.summary ? [h('dt', {}, 'Shared summary'), h('dd', { class: 'pre' }, s.summary)] : null,

@@ -116,7 +116,7 @@ export function whatIsConfirmed(d, shown) {
       details.map((x) => [h('dt', {}, x.label), h('dd', {}, x.text)])),
     d.description ? [h('h2', {}, 'Description'), h('p', { class: 'pre' }, d.description)] : null,
     standards.length ? [h('h2', {}, 'Standards claimed'), h('ul', { class: 'list standards', id: 'decision-standards' },
-      standards.map((t) => h('li', {}, h('strong', {}, `${t.framework} ${t.code}`), t.title ? `: ${t.title}` : '')))] : null,
+      standards.map((t) => h('li', {}, h('strong', {}, `${t.label || t.framework} ${t.code}`), t.title ? `: ${t.title}` : '')))] : null,
     reflection.length ? [h('h2', {}, 'Reflection'), reflection.map((r) => [h('h3', {}, r.label), h('p', { class: 'pre' }, r.text)])] : null,
     evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list', id: 'decision-evidence' }, evidence.map((e) => h('li', {},
       h('a', { href: urls.evidence(e.sha256), class: 'button secondary evidence-link', download: e.name, target: '_blank', rel: 'noopener' }, `Open ${e.name}`),
