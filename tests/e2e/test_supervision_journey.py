@@ -191,10 +191,33 @@ def test_supervisors_home_leads_with_the_queue_and_the_decision_shows_the_eviden
         )
         assert asked.status_code == 201, asked.get_json()
 
+    # A supervision the practitioner logged is the session the supervisor confirms.
+    logged = me.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "supervision",
+            "title": "Monthly supervision",
+            "start_date": (TODAY - dt.timedelta(days=1)).isoformat(),
+            "hours": 1.5,
+            "visibility": "supervisors",
+            "details": {"format": "individual", "supervisor_id": str(supervisor.id), "agenda": "Caseload"},
+        },
+    )
+    assert logged.status_code == 201, logged.get_json()
+
     page = small_phone.new_page()
     log_in(page, live_server, supervisor, PASSWORD)
     sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
     work = page.locator("#supervisor-work")
+    work.get_by_role("link", name="1 supervision session to confirm").tap()
+    page.get_by_role("heading", name="Supervision with Amara Okafor").wait_for()
+    page.locator("#session-entry").get_by_text("Amara Okafor logged this supervision in their logbook").wait_for()
+    assert page.evaluate(NO_OVERFLOW)
+    check_accessible(page, "supervisor-session-from-entry-360")
+    page.get_by_role("button", name="Confirm this record").tap()
+    page.locator("#confirmations").get_by_text("By both of you").wait_for(timeout=20_000)
+    page.locator("#tabbar").get_by_role("link", name="Home").tap()
     # Home used to say "Nothing is awaiting sign-off" here: it counted only the supervisor's own entries.
     work.get_by_role("link", name="2 entries wait for your sign-off").wait_for()
     overdue_line = work.get_by_role("link", name=re.compile("Megan Lloyd: supervision overdue since"))

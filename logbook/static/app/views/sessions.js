@@ -206,7 +206,7 @@ export async function sessionScreen(ctx, id) {
 
   mount(view, h('article', { 'aria-labelledby': 'session-title' },
     h('h1', { id: 'session-title' }, `Supervision with ${partner.name}`),
-    h('p', { class: 'entry-meta' }, [when(s.starts_at), FORMATS[s.format] || s.format, `${s.duration_minutes} min`].join(' · ')),
+    h('p', { class: 'entry-meta' }, [s.entry_id ? formatDate(s.starts_at) : when(s.starts_at), FORMATS[s.format] || s.format, `${s.duration_minutes} min`].join(' · ')),
     h('p', { class: 'entry-badges' }, s.pending ? h('span', { class: 'badge badge-pending', id: 'session-state' }, 'Waiting to sync')
       : h('span', { class: 'badge badge-synced', id: 'session-state' }, 'Synced'),
     s.is_cancelled ? h('span', { class: 'badge' }, 'Cancelled') : null),
