@@ -17,6 +17,14 @@ async function reflectionTemplates(store) {
   return (cached && cached.value) || FALLBACK_TEMPLATES;
 }
 
+/** The practitioner's supervisors as saved on the phone (the form never waits for the network); refreshed in the background. */
+async function savedSupervisors(store) {
+  const cached = await store.getCached('supervision-people');
+  if (!cached && navigator.onLine) return (await linkedPeople(store)).supervisors || [];
+  if (navigator.onLine) linkedPeople(store).catch(() => null);
+  return (cached && cached.value && cached.value.supervisors) || [];
+}
+
 function select(name, options, value) {
   return h('select', { name }, Object.entries(options).map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
 }
@@ -122,7 +130,7 @@ async function entryForm(ctx, record) {
   const detailInputs = {};
   // A supervision logged with one of the practitioner's supervisors is that supervision session on
   // the server (sessions.session_for_entry): both people, and the supervisor confirms it.
-  const supervisors = (await linkedPeople(ctx.store)).supervisors || [];
+  const supervisors = await savedSupervisors(ctx.store);
   let supervisorInput = null;
   const supervisorField = () => {
     const current = (data.details || {}).supervisor_id;
