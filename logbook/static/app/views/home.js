@@ -97,8 +97,9 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     h('p', { class: 'summary' }, `${thisYear.length} entr${thisYear.length === 1 ? 'y' : 'ies'} this year · ${formatHours(hours) || '0 h'}`),
     progressBlock,
     h('div', { class: 'card' }, h('h2', {}, 'Sign-off'),
-      h('p', {}, awaiting.length ? `${awaiting.length} entr${awaiting.length === 1 ? 'y is' : 'ies are'} awaiting sign-off.` : 'Nothing is awaiting sign-off.'),
-      returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?show=signoff' }, 'See them')) : null),
+      h('p', {}, awaiting.length ? [`${awaiting.length} entr${awaiting.length === 1 ? 'y is' : 'ies are'} awaiting sign-off. `,
+        h('a', { href: '/app/logbook?status=submitted', id: 'awaiting-link' }, 'See which')] : 'Nothing is awaiting sign-off.'),
+      returned.length ? h('p', {}, `${returned.length} returned with comments. `, h('a', { href: '/app/logbook?status=returned', id: 'returned-link' }, 'See them')) : null),
     dueItems.length || openActions.length ? h('div', { class: 'card', id: 'supervision-card' }, h('h2', {}, 'Supervision'),
       dueItems.map((item) => h('p', {}, item.due_on
         ? `Next supervision due ${formatDate(item.due_on)}${item.is_overdue ? ' (overdue)' : ''}.`
