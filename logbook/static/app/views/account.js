@@ -11,7 +11,7 @@ import { cachedFetch, emptyState } from './common.js';
 const OFFLINE = 'You are offline. This needs a connection: try again when you are back online.';
 
 function back() {
-  return h('p', {}, h('a', { href: '/app/settings', class: 'back' }, '‹ Settings'));
+  return h('p', { class: 'back-row' }, h('a', { href: '/app/settings', class: 'back' }, '‹ Settings'));
 }
 
 function problem(err) {
@@ -91,7 +91,7 @@ export async function notificationsScreen(ctx) {
   });
 
   const listBlock = h('div', { class: 'card', 'aria-labelledby': 'notes-title' },
-    h('h2', { id: 'notes-title' }, 'Notifications'),
+    h('h2', { id: 'notes-title' }, 'Latest'),
     list.fresh ? null : h('p', { class: 'muted' }, list.value ? `Saved copy from ${formatDate(list.fetched_at)}: you are offline.` : 'Shown once the app has been online.'),
     items.length ? h('ul', { class: 'list plain notifications', id: 'notification-list' }, items.map((n) => {
       const to = appPath(n.link);
@@ -223,7 +223,7 @@ export async function passwordScreen(ctx) {
       form.querySelector('h2').focus();
     } catch (err) {
       showFieldErrors(err, { current_password: current, new_password: next });
-      status.textContent = err instanceof ApiError && err.status === 422 && Object.keys(err.fields).length ? '' : problem(err);
+      status.textContent = problem(err); // e.g. "Your current password is not right.", the field says which
       save.disabled = false;
     }
   });
