@@ -94,7 +94,11 @@ def test_every_month_has_every_status_and_sign_offs_are_real(demo):
         assert by_month[month] == STATUSES, month
     # drafts are a few in each month, never the whole of it (insights' trends count the rest)
     for month in full:
-        shared = [e for e in entries if (e.start_date.year, e.start_date.month) == month and e.visibility == "organisation"]
+        shared = [
+            e
+            for e in entries
+            if (e.start_date.year, e.start_date.month) == month and e.visibility == "organisation"
+        ]
         assert [e for e in shared if e.status != "draft"], month
     # signed-off and returned entries carry a real decision
     decisions = {(s.entry_id, s.decision) for s in db.session.scalars(select(SignOff))}

@@ -582,7 +582,9 @@ def add_own_registration(*, user: User, data: dict[str, Any]) -> Registration:
     return add_registration(organisation_id=user.organisation_id, user_id=user.id, data=data)
 
 
-def update_own_registration(*, user: User, registration_id: uuid.UUID, changes: dict[str, Any]) -> Registration:
+def update_own_registration(
+    *, user: User, registration_id: uuid.UUID, changes: dict[str, Any]
+) -> Registration:
     """A person changes one of their own registrations (number, profession, dates); another
     person's registration, even in the same organisation, is NotFound."""
     reg = db.session.get(Registration, registration_id)

@@ -156,7 +156,9 @@ def own_registrations():
 @login_required
 @blp.arguments(OwnRegistrationSchema)
 @blp.response(201, RegistrationSchema)
-@blp.alt_response(422, description="Unknown regulator, or the renewal date is not after the registration date")
+@blp.alt_response(
+    422, description="Unknown regulator, or the renewal date is not after the registration date"
+)
 def add_own_registration(data):
     """Record one of your own registrations (its framework follows the regulator)."""
     return service.add_own_registration(user=current_user(), data=data)

@@ -202,7 +202,16 @@ SOURCES = {
 
 # Where entries stand, dealt in turn within each month so that every month has every status (and
 # insights' monthly trends never stop): people with a supervisor in the organisation ask for sign-off.
-SUPERVISED_STATUSES = ("signed_off", "recorded", "submitted", "signed_off", "returned", "recorded", "signed_off", "draft")
+SUPERVISED_STATUSES = (
+    "signed_off",
+    "recorded",
+    "submitted",
+    "signed_off",
+    "returned",
+    "recorded",
+    "signed_off",
+    "draft",
+)
 UNSUPERVISED_STATUSES = ("recorded", "recorded", "recorded", "draft")
 
 
@@ -454,7 +463,9 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
             if kind == "supervision" and supervisor is not None:
                 supervision.record_session(entry=entry, owner=user, supervisor=supervisor, today=today)
             if supervisor is not None and status in ("submitted", "returned", "signed_off"):
-                supervision.sign_off(entry=entry, owner=user, supervisor=supervisor, outcome=status, today=today)
+                supervision.sign_off(
+                    entry=entry, owner=user, supervisor=supervisor, outcome=status, today=today
+                )
             made += 1
     db.session.flush()
     # The demo's notifications are history: mark them emailed so that building it sends nothing

@@ -86,7 +86,9 @@ def link_supervisors(people: list[User], today: dt.date) -> dict[uuid.UUID, User
     for person in people:
         supervisor = chosen.get(person.id)
         if supervisor is not None and person.id not in linked:
-            links.link_supervisor(supervisor=supervisor, supervisee=person, starts_on=today - dt.timedelta(days=400))
+            links.link_supervisor(
+                supervisor=supervisor, supervisee=person, starts_on=today - dt.timedelta(days=400)
+            )
     db.session.flush()
     return chosen
 
@@ -124,14 +126,22 @@ def record_session(*, entry: Entry, owner: User, supervisor: User, today: dt.dat
     for action in details.get("actions") or []:
         due = workdays.on_or_before(day + dt.timedelta(days=28))
         made = sessions.add_action(
-            actor=owner, session_id=session.id, description=action["text"], owner_id=owner.id, due_on=due, now=written
+            actor=owner,
+            session_id=session.id,
+            description=action["text"],
+            owner_id=owner.id,
+            due_on=due,
+            now=written,
         )
         if action.get("is_done") and due < today:
             sessions.close_action(actor=owner, action_id=made.id, now=_at(due, 12))
     if entry.status != "draft":
         sessions.confirm_session(actor=owner, session_id=session.id, version=session.version, now=written)
         sessions.confirm_session(
-            actor=supervisor, session_id=session.id, version=session.version, now=_at(workdays.on_or_after(day + dt.timedelta(days=1)), 9)
+            actor=supervisor,
+            session_id=session.id,
+            version=session.version,
+            now=_at(workdays.on_or_after(day + dt.timedelta(days=1)), 9),
         )
 
 

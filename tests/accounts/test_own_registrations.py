@@ -12,8 +12,12 @@ def test_a_person_adds_and_changes_their_own_registration(make_client, practitio
     added = me.api(
         "POST",
         "/api/v1/me/registrations",
-        json={"regulator": "SWE", "profession": "Social worker", "registration_number": "SW123456",
-              "renewal_date": "2027-11-30"},
+        json={
+            "regulator": "SWE",
+            "profession": "Social worker",
+            "registration_number": "SW123456",
+            "renewal_date": "2027-11-30",
+        },
     )
     assert added.status_code == 201, added.get_json()
     reg = added.get_json()
@@ -34,8 +38,15 @@ def test_bad_input_names_the_field_and_writes_nothing(make_client, practitioner,
     for body, field in (
         ({"regulator": "NOPE", "profession": "x"}, "regulator"),
         ({"regulator": "HCPC", "profession": ""}, "profession"),
-        ({"regulator": "HCPC", "profession": "x", "registered_since": "2026-01-01", "renewal_date": "2025-01-01"},
-         "renewal_date"),
+        (
+            {
+                "regulator": "HCPC",
+                "profession": "x",
+                "registered_since": "2026-01-01",
+                "renewal_date": "2025-01-01",
+            },
+            "renewal_date",
+        ),
         ({"regulator": "HCPC", "profession": "x", "framework_id": "teachers"}, "framework_id"),
     ):
         response = me.api("POST", "/api/v1/me/registrations", json=body)
@@ -47,7 +58,9 @@ def test_bad_input_names_the_field_and_writes_nothing(make_client, practitioner,
 
 def test_the_regulator_and_framework_are_not_changed_by_their_holder(make_client, practitioner):
     me = make_client(practitioner)
-    reg = me.api("POST", "/api/v1/me/registrations", json={"regulator": "HCPC", "profession": "OT"}).get_json()
+    reg = me.api(
+        "POST", "/api/v1/me/registrations", json={"regulator": "HCPC", "profession": "OT"}
+    ).get_json()
     response = me.api("PATCH", f"/api/v1/me/registrations/{reg['id']}", json={"regulator": "NMC"})
     assert response.status_code == 422
     response = me.api("PATCH", f"/api/v1/me/registrations/{reg['id']}", json={"framework_id": "nmc"})
@@ -56,9 +69,11 @@ def test_the_regulator_and_framework_are_not_changed_by_their_holder(make_client
 
 def test_another_persons_registration_is_not_found(make_client, practitioner, make_user):
     other = make_user("practitioner")
-    theirs = make_client(other).api(
-        "POST", "/api/v1/me/registrations", json={"regulator": "HCPC", "profession": "OT"}
-    ).get_json()
+    theirs = (
+        make_client(other)
+        .api("POST", "/api/v1/me/registrations", json={"regulator": "HCPC", "profession": "OT"})
+        .get_json()
+    )
     response = make_client(practitioner).api(
         "PATCH", f"/api/v1/me/registrations/{theirs['id']}", json={"registration_number": "X1"}
     )

@@ -78,7 +78,9 @@ def _ask_and_decide(api, boss, entry: dict, decision: str | None, comment: str =
     assert asked.status_code == 201, asked.get_json()
     if decision is None:
         return
-    queued = next(q for q in boss.get("/api/v1/sign-off-requests").get_json()["items"] if q["entry_id"] == entry["id"])
+    queued = next(
+        q for q in boss.get("/api/v1/sign-off-requests").get_json()["items"] if q["entry_id"] == entry["id"]
+    )
     decided = boss.api(
         "POST",
         f"/api/v1/entries/{entry['id']}/sign-offs",
@@ -92,7 +94,9 @@ def _ask_and_decide(api, boss, entry: dict, decision: str | None, comment: str =
     assert decided.status_code == 201, decided.get_json()
 
 
-def test_returned_link_on_home_lists_exactly_the_returned_entry(app, live_server, small_phone, desktop, make_user, make_client):
+def test_returned_link_on_home_lists_exactly_the_returned_entry(
+    app, live_server, small_phone, desktop, make_user, make_client
+):
     practitioner = make_user("practitioner", name="Amara Okafor")
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
     persist(
@@ -110,8 +114,13 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(app, live_server
     _entry(api, "Neglect toolkit refresher", 9)  # recorded
     _entry(api, "Half-written reflection on court skills", 1, status="draft")
     _ask_and_decide(api, boss, _entry(api, "Signs of Safety mapping day", 8), "approved")
-    _ask_and_decide(api, boss, _entry(api, "Contextual safeguarding study day", 7), "returned",
-                    "Say how you will use it with the team.")
+    _ask_and_decide(
+        api,
+        boss,
+        _entry(api, "Contextual safeguarding study day", 7),
+        "returned",
+        "Say how you will use it with the team.",
+    )
     _ask_and_decide(api, boss, _entry(api, "Direct work with children", 6), None)
 
     page = small_phone.new_page()
@@ -140,14 +149,26 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(app, live_server
         assert rows.all_inner_texts() == [title]
     page.locator("#status-filter").select_option("submitted")
     fits = page.evaluate(
-        """() => { const s = document.getElementById('status-filter'); const cs = getComputedStyle(s);
-             const ctx = document.createElement('canvas').getContext('2d'); ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-             const widest = Math.max(...[...s.options].map((o) => ctx.measureText(o.text).width));
-             const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
-             return [widest, room]; }"""
+        """() => {
+            const s = document.getElementById('status-filter');
+            const cs = getComputedStyle(s);
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+            const widest = Math.max(...[...s.options].map((o) => ctx.measureText(o.text).width));
+            const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
+            return [widest, room];
+        }"""
     )
     assert fits[0] <= fits[1], f"an option is clipped: {fits}"
-    both_sizes(page, desktop, live_server, practitioner, "/app/logbook?status=submitted", "Logbook", "journey-logbook-awaiting")
+    both_sizes(
+        page,
+        desktop,
+        live_server,
+        practitioner,
+        "/app/logbook?status=submitted",
+        "Logbook",
+        "journey-logbook-awaiting",
+    )
 
     # the awaiting link on Home opens the awaiting list too
     page.goto(live_server + "/")
@@ -183,8 +204,20 @@ def test_account_screens_from_settings(app, live_server, small_phone, desktop, m
     page.get_by_role("button", name="Save changes").click()
     page.locator("#registration-list").get_by_text("2029").wait_for()
     [reg] = other_device.get("/api/v1/me/registrations").get_json()
-    assert (reg["regulator"], reg["registration_number"], reg["renewal_date"]) == ("HCPC", "SL33817", "2029-09-30")
-    both_sizes(page, desktop, live_server, person, "/app/settings/registrations", "Registrations", "journey-registrations")
+    assert (reg["regulator"], reg["registration_number"], reg["renewal_date"]) == (
+        "HCPC",
+        "SL33817",
+        "2029-09-30",
+    )
+    both_sizes(
+        page,
+        desktop,
+        live_server,
+        person,
+        "/app/settings/registrations",
+        "Registrations",
+        "journey-registrations",
+    )
 
     # notification preferences: stop emails when an entry is returned; 7 days' notice of supervision
     page.goto(live_server + "/app/settings/notifications")
@@ -197,7 +230,15 @@ def test_account_screens_from_settings(app, live_server, small_phone, desktop, m
     assert prefs["sign_off_returned"]["is_email"] is False
     assert prefs["sign_off_returned"]["is_in_app"] is True
     assert prefs["supervision_due"]["lead_days"] == 7
-    both_sizes(page, desktop, live_server, person, "/app/settings/notifications", "Notifications", "journey-notifications")
+    both_sizes(
+        page,
+        desktop,
+        live_server,
+        person,
+        "/app/settings/notifications",
+        "Notifications",
+        "journey-notifications",
+    )
 
     # calendar feed: a link to copy and a webcal: one; it serves a calendar; a new one stops it
     page.goto(live_server + "/app/settings/calendar")
@@ -208,7 +249,9 @@ def test_account_screens_from_settings(app, live_server, small_phone, desktop, m
     assert page.locator("#calendar-webcal").get_attribute("href") == "webcal:" + url.split(":", 1)[1]
     feed_path = url.split("127.0.0.1", 1)[1].split("/", 1)[1]
     assert other_device.get("/" + feed_path).status_code == 200
-    both_sizes(page, desktop, live_server, person, "/app/settings/calendar", "Calendar feed", "journey-calendar")
+    both_sizes(
+        page, desktop, live_server, person, "/app/settings/calendar", "Calendar feed", "journey-calendar"
+    )
     page.get_by_role("button", name="Stop every calendar link").click()
     page.locator("#calendar-status").get_by_text("stopped working").wait_for()
     assert other_device.get("/" + feed_path).status_code == 404
