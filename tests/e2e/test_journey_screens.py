@@ -11,7 +11,7 @@ import pytest
 
 from logbook.accounts.links import SupervisionLink
 from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status
+from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -170,6 +170,14 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
         "journey-logbook-awaiting",
     )
 
+    # offline, the filter works from the entries on the phone
+    wait_for_service_worker(page)
+    small_phone.set_offline(True)
+    page.goto(live_server + "/app/logbook?status=returned")
+    page.locator("#entry-list .entry-title").first.wait_for()
+    assert rows.all_inner_texts() == ["Contextual safeguarding study day"]
+    small_phone.set_offline(False)
+
     # the awaiting link on Home opens the awaiting list too
     page.goto(live_server + "/")
     page.locator("#awaiting-link").click()
@@ -218,6 +226,18 @@ def test_account_screens_from_settings(app, live_server, small_phone, desktop, m
         "Registrations",
         "journey-registrations",
     )
+
+    # offline: the saved list, and a plain "needs a connection" instead of a form
+    wait_for_service_worker(page)
+    small_phone.set_offline(True)
+    page.goto(live_server + "/app/settings/registrations")
+    page.locator("#registration-list").get_by_text("SL33817").wait_for()
+    page.get_by_text("Saved copy: you are offline.").wait_for()
+    page.get_by_role("button", name="Add a registration").click()
+    page.locator("#registrations-flash").get_by_text("This needs a connection").wait_for()
+    assert page.locator("#registration-form").count() == 0
+    check_accessible(page, "journey-registrations-offline-360")
+    small_phone.set_offline(False)
 
     # notification preferences: stop emails when an entry is returned; 7 days' notice of supervision
     page.goto(live_server + "/app/settings/notifications")
