@@ -137,6 +137,8 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     assert page.locator("#status-filter").input_value() == "returned"
     assert "status=returned" in page.url
     page.locator("#result-count").get_by_text("1 entry · returned").wait_for()
+    page.locator(".entry-comment").get_by_text("Say how you will use it with the team.").wait_for()
+    check_accessible(page, "journey-logbook-returned-360")
 
     # each status shows its own, and the label of every option fits its box at 360 px
     for status, title in (
@@ -176,6 +178,7 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     page.goto(live_server + "/app/logbook?status=returned")
     page.locator("#entry-list .entry-title").first.wait_for()
     assert rows.all_inner_texts() == ["Contextual safeguarding study day"]
+    page.locator(".entry-comment").get_by_text("Say how you will use it").wait_for()
     small_phone.set_offline(False)
 
     # the awaiting link on Home opens the awaiting list too

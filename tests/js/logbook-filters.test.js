@@ -2,7 +2,7 @@
 // (and older `?show=signoff` links) open the filter they promise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STATUS_FILTERS, filterEntries, filtersFromSearch } from '../../logbook/static/app/views/logbook.js';
+import { STATUS_FILTERS, filterEntries, filtersFromSearch, returnComments } from '../../logbook/static/app/views/logbook.js';
 import { STATUS_LABELS } from '../../logbook/static/app/kinds.js';
 
 const entry = (id, status, display = 'synced') => ({ id, display, data: { title: id, kind: 'course', status } });
@@ -28,4 +28,14 @@ test('links carry the filter; an old ?show=signoff means awaiting sign-off; unkn
   assert.deepEqual(filtersFromSearch('?show=signoff'), { q: '', kind: '', status: 'submitted', show: '' });
   assert.deepEqual(filtersFromSearch('?show=attention&kind=course&q=x'), { q: 'x', kind: 'course', status: '', show: 'attention' });
   assert.deepEqual(filtersFromSearch('?status=nonsense&show=nonsense'), { q: '', kind: '', status: '', show: '' });
+});
+
+test("a returned entry's row shows the comment of its latest request only", () => {
+  const got = returnComments([
+    { entry_id: 'a', created_at: '2026-11-01T09:00:00Z', state: 'returned', decision: { comment: 'Old', signer_name: 'P' } },
+    { entry_id: 'a', created_at: '2026-11-03T09:00:00Z', state: 'returned', decision: { comment: 'Add the impact', signer_name: 'Priya Shah' } },
+    { entry_id: 'b', created_at: '2026-11-02T09:00:00Z', state: 'returned', decision: { comment: 'x' } },
+    { entry_id: 'b', created_at: '2026-11-04T09:00:00Z', state: 'open' },
+  ]);
+  assert.deepEqual([...got], [['a', { comment: 'Add the impact', by: 'Priya Shah' }]]);
 });

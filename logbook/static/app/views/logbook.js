@@ -7,15 +7,31 @@ import { emptyState, visibleEntries } from './common.js';
 
 const SLICE = 40;
 
-function row(r) {
+/** The comment of each returned entry's latest request, from the pulled requests (works offline). */
+export function returnComments(requests) {
+  const latest = new Map();
+  for (const q of requests) {
+    const seen = latest.get(q.entry_id);
+    if (!seen || seen.created_at < q.created_at) latest.set(q.entry_id, q);
+  }
+  const out = new Map();
+  for (const [entryId, q] of latest) {
+    if (q.state === 'returned' && q.decision && q.decision.comment) out.set(entryId, { comment: q.decision.comment, by: q.decision.signer_name || '' });
+  }
+  return out;
+}
+
+function row(r, comments) {
   const d = r.data;
+  const returned = d.status === 'returned' ? comments.get(r.id) : null;
   return h('li', { class: 'entry-row' },
     h('a', { href: `/app/entry/${r.id}` },
       h('span', { class: 'entry-title' }, d.title || '(untitled)'),
       h('span', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind] || d.kind, formatHours(d.hours)].filter(Boolean).join(' · ')),
       h('span', { class: 'entry-badges' },
         r.display !== 'synced' ? stateBadge(r.display) : null,
-        d.status && d.status !== 'recorded' ? h('span', { class: `badge badge-status-${d.status}` }, STATUS_LABELS[d.status] || d.status) : null)));
+        d.status && d.status !== 'recorded' ? h('span', { class: `badge badge-status-${d.status}` }, STATUS_LABELS[d.status] || d.status) : null),
+      returned ? h('span', { class: 'entry-comment' }, `“${returned.comment}”${returned.by ? ` (${returned.by})` : ''}`) : null));
 }
 
 /**
@@ -58,6 +74,7 @@ export async function logbookScreen(ctx) {
   const started = performance.now();
   const params = filtersFromSearch(location.search);
   const all = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
+  const comments = all.some((r) => r.data.status === 'returned') ? returnComments(await ctx.store.records('sign_off_request')) : new Map();
   const q = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'Title, words, kind…', autocomplete: 'off', value: params.q });
   const kind = h('select', { id: 'kind-filter', name: 'kind' }, h('option', { value: '' }, 'All kinds'),
     Object.entries(KIND_LABELS).map(([v, l]) => h('option', { value: v, selected: v === params.kind }, l)));
@@ -74,7 +91,7 @@ export async function logbookScreen(ctx) {
 
   const renderSlice = () => {
     const frag = document.createDocumentFragment();
-    for (const r of rows.slice(shown, shown + SLICE)) frag.append(row(r));
+    for (const r of rows.slice(shown, shown + SLICE)) frag.append(row(r, comments));
     list.append(frag);
     shown = Math.min(rows.length, shown + SLICE);
     more.hidden = shown >= rows.length;
