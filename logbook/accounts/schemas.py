@@ -55,6 +55,25 @@ class RegistrationSchema(Schema):
     is_dual_registration = fields.Boolean()
 
 
+class OwnRegistrationSchema(Schema):
+    """A registration as its holder adds it (the framework follows the regulator; an admin may change it)."""
+
+    regulator = fields.String(required=True, validate=validate.OneOf(REGULATORS))
+    profession = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    registration_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    registered_since = fields.Date(allow_none=True)
+    renewal_date = fields.Date(allow_none=True)
+
+
+class OwnRegistrationChangeSchema(Schema):
+    """What a holder may change in their registration (a new regulator is a new registration)."""
+
+    profession = fields.String(validate=validate.Length(min=1, max=120))
+    registration_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    registered_since = fields.Date(allow_none=True)
+    renewal_date = fields.Date(allow_none=True)
+
+
 class UserSchema(Schema):
     """A user as the org admin and the user themself see them."""
 

@@ -577,6 +577,22 @@ def delete_registration(*, organisation_id: uuid.UUID, registration_id: uuid.UUI
     db.session.flush()
 
 
+def add_own_registration(*, user: User, data: dict[str, Any]) -> Registration:
+    """A person records one of their own registrations (the framework follows the regulator)."""
+    return add_registration(organisation_id=user.organisation_id, user_id=user.id, data=data)
+
+
+def update_own_registration(
+    *, user: User, registration_id: uuid.UUID, changes: dict[str, Any]
+) -> Registration:
+    """A person changes one of their own registrations (number, profession, dates); another
+    person's registration, even in the same organisation, is NotFound."""
+    reg = db.session.get(Registration, registration_id)
+    if reg is None or reg.user_id != user.id:
+        raise NotFound("No such registration.")
+    return update_registration(organisation_id=user.organisation_id, registration_id=reg.id, changes=changes)
+
+
 def role_codes() -> Iterable[str]:
     """The app roles a user can hold."""
     return APP_ROLES

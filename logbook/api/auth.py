@@ -13,7 +13,10 @@ from logbook.accounts.schemas import (
     LoginResultSchema,
     LoginSchema,
     MeSchema,
+    OwnRegistrationChangeSchema,
+    OwnRegistrationSchema,
     PasswordChangeSchema,
+    RegistrationSchema,
 )
 from logbook.extensions import db, limiter
 from logbook.timeutil import utcnow
@@ -138,3 +141,34 @@ def change_password(data):
     )
     token = log_in(user)
     return {"user": user, "csrf_token": token}
+
+
+@blp.route("/me/registrations", methods=["GET"])
+@login_required
+@blp.response(200, RegistrationSchema(many=True))
+@blp.alt_response(401, description="Not logged in")
+def own_registrations():
+    """Your own professional registrations."""
+    return current_user().registrations
+
+
+@blp.route("/me/registrations", methods=["POST"])
+@login_required
+@blp.arguments(OwnRegistrationSchema)
+@blp.response(201, RegistrationSchema)
+@blp.alt_response(
+    422, description="Unknown regulator, or the renewal date is not after the registration date"
+)
+def add_own_registration(data):
+    """Record one of your own registrations (its framework follows the regulator)."""
+    return service.add_own_registration(user=current_user(), data=data)
+
+
+@blp.route("/me/registrations/<uuid:registration_id>", methods=["PATCH"])
+@login_required
+@blp.arguments(OwnRegistrationChangeSchema)
+@blp.response(200, RegistrationSchema)
+@blp.alt_response(404, description="Not one of your registrations")
+def change_own_registration(data, registration_id):
+    """Change your own registration's number, profession or dates."""
+    return service.update_own_registration(user=current_user(), registration_id=registration_id, changes=data)

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from logbook.accounts import links
-from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, User
+from logbook.demo import supervision, workdays
 from logbook.entries import service
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.frameworks.models import FrameworkVersion
+from logbook.notifications.models import Notification
 
 NAMESPACE = uuid.UUID("6d1f3c0e-4a59-4f7e-9c59-0a5d3b1e2f10")
 
@@ -200,6 +200,21 @@ SOURCES = {
 }
 
 
+# Where entries stand, dealt in turn within each month so that every month has every status (and
+# insights' monthly trends never stop): people with a supervisor in the organisation ask for sign-off.
+SUPERVISED_STATUSES = (
+    "signed_off",
+    "recorded",
+    "submitted",
+    "signed_off",
+    "returned",
+    "recorded",
+    "signed_off",
+    "draft",
+)
+UNSUPERVISED_STATUSES = ("recorded", "recorded", "recorded", "draft")
+
+
 def entry_id(user: User, n: int) -> uuid.UUID:
     """The demo entry's id: the same person and place always give the same id."""
     return uuid.uuid5(NAMESPACE, f"{user.email}:{n}")
@@ -321,31 +336,6 @@ def _frameworks_for(regulators: list[str], by_id: dict[str, FrameworkVersion]) -
     return [by_id[f] for f in wanted if f in by_id]
 
 
-def _link_supervisors(people: list[User], today: dt.date) -> dict[Any, User]:
-    """Each practitioner's supervisor: the first supervisor in their team (linked once, if unlinked)."""
-    ids = [p.id for p in people]
-    linked = set(
-        db.session.scalars(
-            select(SupervisionLink.supervisee_id).where(SupervisionLink.supervisee_id.in_(ids))
-        )
-    )
-    chosen: dict[Any, User] = {}
-    for person in people:
-        candidates = [
-            p for p in people if p.team_id == person.team_id and p.is_supervisor and p.id != person.id
-        ]
-        if not candidates or not person.is_practitioner:
-            continue
-        # Supervisors are supervised by their team manager; everyone else by the first senior colleague.
-        candidates.sort(key=lambda p: p.is_team_manager != person.is_supervisor)
-        chosen[person.id] = candidates[0]
-        if person.id not in linked:
-            links.link_supervisor(
-                supervisor=candidates[0], supervisee=person, starts_on=today - dt.timedelta(days=400)
-            )
-    return chosen
-
-
 def _plan(regulators: list[str]) -> list[str]:
     plan = PLAN + (NMC_PLAN if "NMC" in regulators else [])
     return [kind for kind, count in plan for _ in range(count)]
@@ -366,10 +356,12 @@ def _entry_data(
     low, high = HOURS.get(kind, (1, 2))
     hours = Decimal(str(round(rng.uniform(low, high) * 2) / 2)) or Decimal("0.5")
     end = None
-    if kind == "course" and hours > 7:
+    if kind == "course" and hours > 7:  # two days running, both working days
+        while not workdays.is_working_day(day + dt.timedelta(days=1)):
+            day = workdays.on_or_before(day - dt.timedelta(days=1))
         end = day + dt.timedelta(days=1)
     if kind == "practice_hours":
-        end, hours = day + dt.timedelta(days=59), Decimal(rng.choice([180, 210, 225]))
+        end, hours = workdays.on_or_before(day + dt.timedelta(days=59)), Decimal(rng.choice([180, 210, 225]))
     details = _details(kind, topic, user, supervisor, rng)
     title_bits = {
         "topic": topic,
@@ -410,8 +402,9 @@ def _entry_data(
 
 
 def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.date) -> int:
-    """Give each demo practitioner a year of entries of every kind; returns how many were made."""
-    supervisors = _link_supervisors(people, today)
+    """Give each demo practitioner a year of entries of every kind, on working days, with the session
+    record behind each supervision entry and a mix of statuses in every month; returns how many were made."""
+    supervisors = supervision.link_supervisors(people, today)
     latest: dict[str, FrameworkVersion] = {}
     for fv in frameworks.visible_versions(organisation_id=organisation_id):
         if fv.framework_id not in latest or fv.version > latest[fv.framework_id].version:
@@ -427,6 +420,13 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
         regulators.setdefault(user_id, []).append(regulator)
     wanted = {entry_id(p, n) for p in practitioners for n in range(len(_plan(regulators[p.id])))}
     existing = set(db.session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
+    ids = [p.id for p in people]
+    unsent_before = set(
+        db.session.scalars(
+            select(Notification.id).where(Notification.user_id.in_(ids), Notification.emailed_at.is_(None))
+        )
+    )
+    dealt: dict[tuple[int, int, bool], int] = {}
     made = 0
     for user in practitioners:
         rng = random.Random(user.email)  # noqa: S311 - demo data, not security  # nosec B311
@@ -434,6 +434,7 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
         rng.shuffle(kinds)
         topics = TOPICS.get(user.team.service_area if user.team else "", TOPICS["early_help"])
         versions = _frameworks_for(regulators[user.id], latest)
+        supervisor = supervisors.get(user.id)
         step = 360 / len(kinds)
         for n, kind in enumerate(kinds):
             day = today - dt.timedelta(days=int(360 - n * step) - rng.randint(0, 3)) - dt.timedelta(days=2)
@@ -442,19 +443,37 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
             data = _entry_data(
                 n=n,
                 kind=kind,
-                day=day,
+                day=workdays.on_or_before(day),
                 user=user,
-                supervisor=supervisors.get(user.id),
+                supervisor=supervisor,
                 topics=topics,
                 tags=_tags(kind, versions, rng),
                 rng=rng,
             )
-            if n >= len(kinds) - 2:
-                data["status"] = "draft"  # the latest two are still being written
+            start = data["start_date"]
+            turn = (start.year, start.month, supervisor is not None)
+            statuses = SUPERVISED_STATUSES if supervisor is not None else UNSUPERVISED_STATUSES
+            status = statuses[dealt.get(turn, 0) % len(statuses)]
+            dealt[turn] = dealt.get(turn, 0) + 1
             if data["id"] in existing:
                 continue
-            now = dt.datetime.combine(day, dt.time(17, 30), tzinfo=dt.UTC)
-            service.create_entry(owner=user, data=data, now=now)
+            data["status"] = "draft" if status == "draft" else "recorded"
+            now = dt.datetime.combine(start, dt.time(17, 30), tzinfo=dt.UTC)
+            entry = service.create_entry(owner=user, data=data, now=now)
+            if kind == "supervision" and supervisor is not None:
+                supervision.record_session(entry=entry, owner=user, supervisor=supervisor, today=today)
+            if supervisor is not None and status in ("submitted", "returned", "signed_off"):
+                supervision.sign_off(
+                    entry=entry, owner=user, supervisor=supervisor, outcome=status, today=today
+                )
             made += 1
+    db.session.flush()
+    # The demo's notifications are history: mark them emailed so that building it sends nothing
+    # (its addresses are .example ones anyway); they stay in each person's list in the app.
+    for row in db.session.scalars(
+        select(Notification).where(Notification.user_id.in_(ids), Notification.emailed_at.is_(None))
+    ):
+        if row.id not in unsent_before:
+            row.emailed_at = row.created_at
     db.session.flush()
     return made

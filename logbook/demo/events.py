@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from logbook.accounts.models import Team, User
+from logbook.demo import workdays
 from logbook.events import service
 from logbook.events.models import EventFacilitator, EventFeedback, LearningEvent, LearningSet
 from logbook.extensions import db
@@ -233,7 +234,7 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
     made = 0
     # Past events: every 15 days from a year ago, the catalogue in turn.
     for n in range(24):
-        day = today - dt.timedelta(days=360 - n * 15)
+        day = workdays.on_or_before(today - dt.timedelta(days=360 - n * 15))
         title, kind, minutes, audience, core, fac_name = CATALOGUE[n % len(CATALOGUE)]
         professions, team_ids = _targets(audience, teams)
         facilitator = by_name.get(fac_name)
@@ -268,7 +269,7 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
         db.session.flush()
     facilitator = by_name.get(fac_name)
     for n in range(12):
-        day = today - dt.timedelta(days=350 - n * 30)
+        day = workdays.on_or_before(today - dt.timedelta(days=350 - n * 30))
         event = _event(
             organisation_id,
             _id(organisation_id, "set-meeting", n),
@@ -292,7 +293,7 @@ def build_demo_events(*, organisation_id: Any, people: list[User], today: dt.dat
             title=title,
             kind=kind,
             minutes=minutes,
-            starts_at=_at(today + dt.timedelta(days=ahead), 13),
+            starts_at=_at(workdays.on_or_after(today + dt.timedelta(days=ahead)), 13),
             professions=professions,
             team_ids=team_ids,
             core=core,

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from marshmallow import fields, validate
 
+from logbook.accounts.models import REGULATORS
+from logbook.accounts.schemas import OwnRegistrationSchema
 from logbook.entries import service as entries_service
 from logbook.entries.models import VISIBILITIES, WAYS_OF_KNOWING
 from logbook.entries.schemas import DETAILS_BY_KIND, EntryInSchema
@@ -90,6 +92,11 @@ def test_entry_kinds_and_their_labels(phone):
 
 def test_entry_statuses_and_their_labels(phone):
     assert phone["STATUS_LABELS"] == STATUS_LABELS
+
+
+def test_regulators_a_person_may_choose_for_their_registration(phone):
+    assert tuple(phone["REGULATOR_LABELS"]) == REGULATORS
+    assert tuple(phone["REGULATOR_LABELS"]) == tuple(choices(OwnRegistrationSchema().fields["regulator"]))
 
 
 def test_visibilities_ways_of_knowing_and_common_core_areas(phone):

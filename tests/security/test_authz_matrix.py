@@ -254,6 +254,20 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         ),
         (401, 422, 422, 422, 422, 422, 422, 422, 401),
     ),
+    # one's own registrations: each caller sees and adds their own; only A may change A's (others: 404)
+    ("GET", "/api/v1/me/registrations", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/me/registrations",
+        body({"regulator": "NMC", "profession": "nurse"}),
+        (401, 201, 201, 201, 201, 201, 201, 201, 401),
+    ),
+    (
+        "PATCH",
+        "/api/v1/me/registrations/{registration_id}",
+        body({"registration_number": "PH654321"}),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
     # --- organisation administration: org admins only, and only their own organisation ---
     ("GET", "/api/v1/admin/teams", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     (

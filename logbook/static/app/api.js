@@ -90,6 +90,22 @@ export const api = {
     return out.user;
   },
   logout: async () => { try { await request('POST', '/api/v1/auth/logout'); } finally { csrfToken = null; } },
+  changePassword: async (currentPassword, newPassword) => {
+    const out = await request('POST', '/api/v1/me/password', { current_password: currentPassword, new_password: newPassword });
+    setCsrf(out.csrf_token); // every session ended; this browser got a fresh one
+    return out.user;
+  },
+  ownRegistrations: () => request('GET', '/api/v1/me/registrations'),
+  addRegistration: (body) => request('POST', '/api/v1/me/registrations', body),
+  changeRegistration: (id, body) => request('PATCH', `/api/v1/me/registrations/${enc(id)}`, body),
+  // notifications and their schedule
+  notifications: () => request('GET', '/api/v1/notifications'),
+  markNotificationRead: (id) => request('POST', `/api/v1/notifications/${enc(id)}/read`),
+  notificationPreferences: () => request('GET', '/api/v1/notifications/preferences'),
+  setNotificationPreferences: (items) => request('PUT', '/api/v1/notifications/preferences', { items }),
+  // the secret calendar feed of one's supervision sessions
+  newCalendarFeed: () => request('POST', '/api/v1/supervision/calendar-feed'),
+  stopCalendarFeeds: () => request('DELETE', '/api/v1/supervision/calendar-feed'),
   checkText: (text) => request('POST', '/api/v1/privacy/check', { text }),
   templates: () => request('GET', '/api/v1/reflection-templates'),
   progress: () => request('GET', '/api/v1/progress'),

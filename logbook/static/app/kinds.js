@@ -23,6 +23,17 @@ export const STATUS_LABELS = {
   draft: 'Draft', recorded: 'Recorded', submitted: 'Awaiting sign-off', signed_off: 'Signed off', returned: 'Returned',
 };
 
+/** The bodies a person may be registered with (the server's accounts/models.py REGULATORS, in order). */
+export const REGULATOR_LABELS = {
+  HCPC: 'HCPC (Health and Care Professions Council)',
+  SWE: 'Social Work England',
+  NMC: 'NMC (Nursing and Midwifery Council)',
+  TEACHERS: 'Teachers’ Standards (teaching)',
+  GMC: 'GMC (General Medical Council)',
+  NONE: 'Not registered',
+  OTHER: 'Another body',
+};
+
 export const VISIBILITY_LABELS = {
   private: 'Only me', supervisors: 'Me and my supervisors', organisation: 'My organisation (no narrative text)',
 };

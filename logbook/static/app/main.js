@@ -19,6 +19,7 @@ import { checkinScreen, eventScreen, eventsScreen, newEventScreen, qrScreen } fr
 import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
+import { calendarScreen, notificationsScreen, passwordScreen, registrationsScreen } from './views/account.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -31,6 +32,13 @@ const ROUTES = [
   [/^\/app\/entry\/([0-9a-f-]{36})\/edit$/, (id) => editScreen(ctx, id)],
   [/^\/app\/entry\/([0-9a-f-]{36})\/conflict$/, (id) => conflictScreen(ctx, id)],
   [/^\/app\/settings$/, () => settingsScreen(ctx)],
+  [/^\/app\/settings\/notifications$/, () => notificationsScreen(ctx)],
+  [/^\/app\/settings\/calendar$/, () => calendarScreen(ctx)],
+  [/^\/app\/settings\/password$/, () => passwordScreen(ctx)],
+  [/^\/app\/settings\/registrations$/, () => registrationsScreen(ctx)],
+  // paths that notifications and their emails carry
+  [/^\/app\/entries\/([0-9a-f-]{36})$/, (id) => entryScreen(ctx, id)],
+  [/^\/app\/supervision$/, () => sessionsScreen(ctx)],
   [/^\/app\/supervise$/, () => superviseScreen(ctx)],
   [/^\/app\/supervise\/([0-9a-f-]{36})$/, (id) => decisionScreen(ctx, id)],
   [/^\/app\/events$/, () => eventsScreen(ctx)],

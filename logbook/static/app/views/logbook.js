@@ -7,24 +7,58 @@ import { emptyState, visibleEntries } from './common.js';
 
 const SLICE = 40;
 
-function row(r) {
+/** The comment of each returned entry's latest request, from the pulled requests (works offline). */
+export function returnComments(requests) {
+  const latest = new Map();
+  for (const q of requests) {
+    const seen = latest.get(q.entry_id);
+    if (!seen || seen.created_at < q.created_at) latest.set(q.entry_id, q);
+  }
+  const out = new Map();
+  for (const [entryId, q] of latest) {
+    if (q.state === 'returned' && q.decision && q.decision.comment) out.set(entryId, { comment: q.decision.comment, by: q.decision.signer_name || '' });
+  }
+  return out;
+}
+
+function row(r, comments) {
   const d = r.data;
+  const returned = d.status === 'returned' ? comments.get(r.id) : null;
   return h('li', { class: 'entry-row' },
     h('a', { href: `/app/entry/${r.id}` },
       h('span', { class: 'entry-title' }, d.title || '(untitled)'),
       h('span', { class: 'entry-meta' }, [formatDate(d.start_date), KIND_LABELS[d.kind] || d.kind, formatHours(d.hours)].filter(Boolean).join(' · ')),
       h('span', { class: 'entry-badges' },
         r.display !== 'synced' ? stateBadge(r.display) : null,
-        d.status && d.status !== 'recorded' ? h('span', { class: `badge badge-status-${d.status}` }, STATUS_LABELS[d.status] || d.status) : null)));
+        d.status && d.status !== 'recorded' ? h('span', { class: `badge badge-status-${d.status}` }, STATUS_LABELS[d.status] || d.status) : null),
+      returned ? h('span', { class: 'entry-comment' }, `“${returned.comment}”${returned.by ? ` (${returned.by})` : ''}`) : null));
 }
 
-export function filterEntries(entries, { q = '', kind = '', show = '' }) {
+/**
+ * The sign-off states the logbook filters by: each is an entry status (kinds.js STATUS_LABELS, held
+ * equal to the server's frameworks/kinds.py by tests/js/test_pwa_parity.py), so the list, its
+ * badges and Home's counts all read the one `status` field the server sets.
+ */
+export const STATUS_FILTERS = ['draft', 'submitted', 'returned', 'signed_off'];
+
+/** `?show=signoff` (older links) meant "awaiting sign-off": read it as `?status=submitted`. */
+export function filtersFromSearch(search) {
+  const params = new URLSearchParams(search);
+  let status = params.get('status') || '';
+  let show = params.get('show') || '';
+  if (show === 'signoff') { status = status || 'submitted'; show = ''; }
+  if (!STATUS_FILTERS.includes(status)) status = '';
+  if (!['attention', 'waiting'].includes(show)) show = '';
+  return { q: params.get('q') || '', kind: params.get('kind') || '', status, show };
+}
+
+export function filterEntries(entries, { q = '', kind = '', status = '', show = '' }) {
   const words = q.toLowerCase().split(/\s+/).filter(Boolean);
   return entries.filter((r) => {
     if (kind && r.data.kind !== kind) return false;
+    if (status && (r.data.status || 'recorded') !== status) return false;
     if (show === 'attention' && r.display !== 'conflict' && r.display !== 'rejected') return false;
     if (show === 'waiting' && r.display !== 'pending') return false;
-    if (show === 'signoff' && r.data.status !== 'submitted') return false;
     if (!words.length) return true;
     if (!r.search) {
       const d = r.data;
@@ -38,14 +72,17 @@ export function filterEntries(entries, { q = '', kind = '', show = '' }) {
 export async function logbookScreen(ctx) {
   const nav = navigation.id;
   const started = performance.now();
-  const params = new URLSearchParams(location.search);
+  const params = filtersFromSearch(location.search);
   const all = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-  const q = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'Title, words, kind…', autocomplete: 'off', value: params.get('q') || '' });
+  const comments = all.some((r) => r.data.status === 'returned') ? returnComments(await ctx.store.records('sign_off_request')) : new Map();
+  const q = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'Title, words, kind…', autocomplete: 'off', value: params.q });
   const kind = h('select', { id: 'kind-filter', name: 'kind' }, h('option', { value: '' }, 'All kinds'),
-    Object.entries(KIND_LABELS).map(([v, l]) => h('option', { value: v, selected: v === params.get('kind') }, l)));
+    Object.entries(KIND_LABELS).map(([v, l]) => h('option', { value: v, selected: v === params.kind }, l)));
+  const status = h('select', { id: 'status-filter', name: 'status' }, h('option', { value: '' }, 'Any status'),
+    STATUS_FILTERS.map((v) => h('option', { value: v, selected: v === params.status }, STATUS_LABELS[v])));
   const show = h('select', { id: 'show-filter', name: 'show' },
-    [['', 'All entries'], ['attention', 'Needs your attention'], ['waiting', 'Waiting to sync'], ['signoff', 'Awaiting sign-off']]
-      .map(([v, l]) => h('option', { value: v, selected: v === (params.get('show') || '') }, l)));
+    [['', 'All entries'], ['attention', 'Needs your attention'], ['waiting', 'Waiting to sync']]
+      .map(([v, l]) => h('option', { value: v, selected: v === params.show }, l)));
   const count = h('p', { class: 'muted', id: 'result-count', role: 'status' });
   const list = h('ul', { class: 'entry-list', id: 'entry-list', 'aria-labelledby': 'logbook-title' });
   const more = h('button', { type: 'button', class: 'secondary', id: 'show-more' }, 'Show more');
@@ -54,27 +91,30 @@ export async function logbookScreen(ctx) {
 
   const renderSlice = () => {
     const frag = document.createDocumentFragment();
-    for (const r of rows.slice(shown, shown + SLICE)) frag.append(row(r));
+    for (const r of rows.slice(shown, shown + SLICE)) frag.append(row(r, comments));
     list.append(frag);
     shown = Math.min(rows.length, shown + SLICE);
     more.hidden = shown >= rows.length;
   };
   const apply = () => {
-    rows = filterEntries(all, { q: q.value, kind: kind.value, show: show.value });
+    rows = filterEntries(all, { q: q.value, kind: kind.value, status: status.value, show: show.value });
     shown = 0;
     list.replaceChildren();
     renderSlice();
     const hours = rows.reduce((sum, r) => sum + (Number(r.data.hours) || 0), 0);
-    count.textContent = `${rows.length} entr${rows.length === 1 ? 'y' : 'ies'} · ${formatHours(hours)}`;
+    count.textContent = [`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`, status.value ? STATUS_LABELS[status.value].toLowerCase() : '',
+      formatHours(hours)].filter(Boolean).join(' · ');
     const url = new URLSearchParams();
     if (q.value) url.set('q', q.value);
     if (kind.value) url.set('kind', kind.value);
+    if (status.value) url.set('status', status.value);
     if (show.value) url.set('show', show.value);
     history.replaceState(null, '', `/app/logbook${url.toString() ? `?${url}` : ''}`);
   };
   let timer = null;
   q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(apply, 150); });
   kind.addEventListener('change', apply);
+  status.addEventListener('change', apply);
   show.addEventListener('change', apply);
   more.addEventListener('click', renderSlice);
 
@@ -91,6 +131,7 @@ export async function logbookScreen(ctx) {
       h('div', { class: 'field' }, h('label', { for: 'q' }, 'Search'), q),
       h('div', { class: 'filter-row' },
         h('div', { class: 'field' }, h('label', { for: 'kind-filter' }, 'Kind'), kind),
+        h('div', { class: 'field' }, h('label', { for: 'status-filter' }, 'Sign-off status'), status),
         h('div', { class: 'field' }, h('label', { for: 'show-filter' }, 'Show'), show))),
     count,
     all.length ? null : emptyState('No entries yet.', h('a', { href: '/app/log', class: 'button primary' }, 'Log your first CPD')),

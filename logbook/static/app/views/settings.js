@@ -54,6 +54,13 @@ export async function settingsScreen(ctx) {
     h('h1', { id: 'settings-title' }, 'Settings'),
     h('div', { class: 'card' }, h('h2', {}, 'Account'),
       h('p', {}, h('strong', {}, ctx.user.name)), h('p', { class: 'muted' }, ctx.user.email || '')),
+    h('nav', { class: 'card', 'aria-labelledby': 'account-links-title' }, h('h2', { id: 'account-links-title' }, 'Your account'),
+      h('ul', { class: 'list plain links' },
+        [['/app/settings/registrations', 'settings-registrations', 'Registrations', 'Regulator, number, renewal date'],
+          ['/app/settings/notifications', 'settings-notifications', 'Notifications', 'What you were told, and when to tell you'],
+          ['/app/settings/calendar', 'settings-calendar', 'Calendar feed', 'Your supervision sessions in your calendar app'],
+          ['/app/settings/password', 'settings-password', 'Password', 'Change it; logs you out everywhere else']]
+          .map(([href, id, label, hint]) => h('li', {}, h('a', { href, id, class: 'nav-link' }, h('span', {}, label), h('span', { class: 'muted line' }, hint)))))),
     h('div', { class: 'card' }, h('h2', {}, 'Sync'),
       h('p', { id: 'sync-summary' }, status.label,
         status.lastSyncedAt ? ` · last synced ${new Date(status.lastSyncedAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}` : ''),
