@@ -57,8 +57,10 @@ def staff_csv(*rows: str) -> bytes:
 
 GOOD = (
     "Sam Senior,sam@test.example,Assessment,Senior Practitioner,SWE,SW11111,2027-11-30,",
-    "Alex Ash,alex@test.example,Assessment,Social Worker,Social Work England,SW22222,30/11/2027,"
-    "sam@test.example",
+    (
+        "Alex Ash,alex@test.example,Assessment,Social Worker,Social Work England,SW22222,30/11/2027,"
+        "sam@test.example"
+    ),
     "Bo Birch,bo@test.example,Duty,Social Worker,,,,sam@test.example",
 )
 
