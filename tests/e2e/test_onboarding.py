@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, check_accessible, log_in, quick_log, sync_status, tab
+from tests.e2e.conftest import PHONE, check_accessible, log_in, quick_log, screenshot, sync_status, tab
 
 pytestmark = pytest.mark.browser
 
@@ -54,11 +54,16 @@ def invitation_link(outbox, email: str) -> str:
     return re.search(r"https?://[^/\s]+(/reset-password/\S+)", mail.body).group(1)
 
 
-def look(page, name: str) -> None:
-    """axe-core and a screenshot at 1280 by 800, then at 390 by 844, then back."""
+def look(page, name: str, focus=None) -> None:
+    """axe-core and a screenshot at 1280 by 800, then at 390 by 844 (and with `focus` scrolled into
+    view), then back."""
     check_accessible(page, f"{name}-desktop")
+    screenshot(page, f"{name}-desktop-full", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     check_accessible(page, f"{name}-phone")
+    if focus is not None:
+        focus.scroll_into_view_if_needed()
+        screenshot(page, f"{name}-phone-table", from_top=False)
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
@@ -92,7 +97,7 @@ def test_an_organisation_onboards_its_staff_and_supervision_works(
     expect(error_row).to_contain_text("renewal_date:")
     expect(page.locator("#fix-rows")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("^Apply"))).to_have_count(0)
-    look(page, "admin-staff-import-preview")
+    look(page, "admin-staff-import-preview", focus=error_row)
     assert make_client(admin).get("/api/v1/admin/users").get_json().__len__() == 1
 
     # 2. fixed and uploaded again: 50 to add, applied, 50 invitations
@@ -125,7 +130,15 @@ def test_an_organisation_onboards_its_staff_and_supervision_works(
     row = page.locator("#assignments-table tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("every 28 days, 60 min")
-    look(page, "admin-assignments")
+    look(page, "admin-assignments", focus=row)
+    # ending one keeps it as history
+    page.get_by_label("Find a person").fill("Worker 01")
+    page.get_by_role("button", name="End Priya Shah supervising Worker 01").click()
+    page.get_by_role("button", name="End now").click()
+    expect(page.locator("#assign-notice")).to_contain_text("Priya Shah no longer supervises Worker 01")
+    page.get_by_label("Show").select_option("ended")
+    expect(page.locator("#assignments-table tbody tr")).to_have_count(1)
+    expect(page.locator("#assignments-table tbody tr")).to_contain_text("Ended")
     desk.close()
 
     # 4. Nia follows the invitation on her phone, sets a password, logs CPD and asks for sign-off

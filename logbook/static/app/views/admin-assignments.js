@@ -132,9 +132,11 @@ export async function assignmentsScreen(ctx, { status = 'current', notice = '' }
     const shown = items.filter((i) => !q || i.supervisee_name.toLowerCase().includes(q) || i.supervisor_name.toLowerCase().includes(q));
     count.textContent = `${shown.length} assignment${shown.length === 1 ? '' : 's'}`;
     body.replaceChildren(...shown.map((i) => h('tr', { 'data-assignment': i.id },
-      h('th', { scope: 'row' }, i.supervisee_name), h('td', {}, i.supervisor_name), h('td', {}, i.kind_label),
-      h('td', {}, formatDate(i.starts_on)), h('td', {}, i.ends_on ? formatDate(i.ends_on) : 'open'),
-      h('td', {}, agreementText(i)), h('td', {}, STATUS_TEXT[i.status] || i.status), h('td', {}, endControls(i)))));
+      h('th', { scope: 'row', 'data-label': 'Person' }, i.supervisee_name),
+      h('td', { 'data-label': 'Supervisor' }, i.supervisor_name), h('td', { 'data-label': 'Role' }, i.kind_label),
+      h('td', { 'data-label': 'From' }, formatDate(i.starts_on)), h('td', { 'data-label': 'To' }, i.ends_on ? formatDate(i.ends_on) : 'open'),
+      h('td', { 'data-label': 'Agreement' }, agreementText(i)), h('td', { 'data-label': 'Status' }, STATUS_TEXT[i.status] || i.status),
+      h('td', { 'data-label': 'Action' }, endControls(i)))));
   }
   search.addEventListener('input', draw);
   draw();

@@ -29,7 +29,10 @@ function problemsOf(row) {
 }
 
 function previewTable(preview) {
-  const rows = preview.rows.filter((r) => r.action !== 'unchanged' || preview.rows.length <= 200);
+  // rows with problems first (a long file's few bad rows are then not buried); unchanged rows of a long
+  // file are left out (the summary counts them)
+  const rows = preview.rows.filter((r) => r.action !== 'unchanged' || preview.rows.length <= 200)
+    .sort((a, b) => (b.action === 'error') - (a.action === 'error') || a.row - b.row);
   return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'preview-caption' },
     h('table', { class: 'admin-table', id: 'preview-table' },
       h('caption', { id: 'preview-caption' }, 'What each row of the file does'),
@@ -37,9 +40,10 @@ function previewTable(preview) {
         h('th', { scope: 'col' }, 'Row'), h('th', { scope: 'col' }, 'Result'), h('th', { scope: 'col' }, 'Name'),
         h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Problems or changes'))),
       h('tbody', {}, rows.map((r) => h('tr', { class: `result-${r.action}`, 'data-row': String(r.row) },
-        h('th', { scope: 'row' }, String(r.row)),
-        h('td', {}, h('span', { class: `badge badge-import-${r.action}` }, ACTION_TEXT[r.action] || r.action)),
-        h('td', {}, r.name), h('td', { class: 'wrap' }, r.email), h('td', { class: 'wrap' }, problemsOf(r)))))));
+        h('th', { scope: 'row', 'data-label': 'Row' }, String(r.row)),
+        h('td', { 'data-label': 'Result' }, h('span', { class: `badge badge-import-${r.action}` }, ACTION_TEXT[r.action] || r.action)),
+        h('td', { 'data-label': 'Name' }, r.name), h('td', { class: 'wrap', 'data-label': 'Email' }, r.email),
+        h('td', { class: 'wrap', 'data-label': 'Details' }, problemsOf(r)))))));
 }
 
 export async function staffImportScreen(ctx) {
