@@ -694,11 +694,16 @@ def _supervision_of(row: Row, world: _World, *, by: str, now: dt.datetime) -> No
     today = now.date()
     # The file names the person's supervisor in this role: one who is no longer named ends today
     # (kept as history), and the one named starts today.
-    for link in db.session.scalars(
-        select(SupervisionLink).where(
-            SupervisionLink.supervisee_id == person.id, SupervisionLink.kind == kind, active_on(today)
+    replaced = (
+        db.session.scalars(
+            select(SupervisionLink).where(
+                SupervisionLink.supervisee_id == person.id, SupervisionLink.kind == kind, active_on(today)
+            )
         )
-    ):
+        if current
+        else []
+    )
+    for link in replaced:
         assignments.end(link=link, by=by, ends_on=today - dt.timedelta(days=1), today=today, now=now)
     assignments.assign(
         organisation_id=world.org.id,

@@ -181,8 +181,7 @@ def assign(
             "granted_supervisor_role": granted,
         },
         now=now,
-    )
-    db.session.flush()
+    )  # flushes
     return link
 
 
@@ -224,8 +223,7 @@ def end(
             "previous_ends_on": previous.isoformat() if previous else None,
         },
         now=now,
-    )
-    db.session.flush()
+    )  # flushes
     return link
 
 
