@@ -4,6 +4,8 @@ reads the settings they need from the app's configuration and passes them in, an
 - `serve` (development server, or gunicorn with --prod), `init-db` (migrate to the latest schema);
 - `demo` (the demo organisation, or `--scale N` a large generated one), `create-user`,
   `import-roles`, `import-framework`;
+- `import-staff` (staff onboarding from CSV or XLSX), `assign-supervisor`, `supervisors`,
+  `end-supervision` (supervisor assignments; docs/onboarding.md);
 - `insights-refresh` (daily), `notifications run` (reminders and pending emails, from cron);
 - `audit verify` (the audit chain and every sign-off);
 - `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
