@@ -21,7 +21,7 @@ import io
 import re
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -694,7 +694,7 @@ def _supervision_of(row: Row, world: _World, *, by: str, now: dt.datetime) -> No
     today = now.date()
     # The file names the person's supervisor in this role: one who is no longer named ends today
     # (kept as history), and the one named starts today.
-    replaced = (
+    replaced: Iterable[SupervisionLink] = (
         db.session.scalars(
             select(SupervisionLink).where(
                 SupervisionLink.supervisee_id == person.id, SupervisionLink.kind == kind, active_on(today)
