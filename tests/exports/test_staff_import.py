@@ -290,3 +290,28 @@ def test_cli_previews_then_applies_with_a_progress_bar(app, org, roles, outbox, 
     refused = runner.invoke(cli.main, ["import-staff", str(path), "--organisation", org.slug, "--apply"])
     assert refused.exit_code == 1
     assert "row 3 email" in refused.output
+
+
+def test_an_invitation_link_expires(app, org, roles, outbox, client):
+    from logbook.exports import staff_import
+    from logbook.mail import MemoryMailer
+    from logbook.timeutil import utcnow
+
+    long_ago = utcnow() - dt.timedelta(days=15)
+    with app.app_context():
+        staff_import.apply(
+            organisation_id=org.id,
+            data=staff_csv(GOOD[0]),
+            budget=staff_import.Budget(),
+            by="system",
+            invitations=staff_import.Invitations(
+                lifetime=dt.timedelta(days=14), base_url="https://cpd.example.org", mailer=MemoryMailer()
+            ),
+            now=long_ago,
+        )
+        db.session.commit()
+    (mail,) = outbox
+    assert "https://cpd.example.org/reset-password/" in mail.body
+    assert "within 14 days" in mail.body
+    token = re.search(r"/reset-password/(\S+)", mail.body).group(1)
+    assert client.get(f"/reset-password/{token}").status_code == 404  # 15 days later: expired
