@@ -91,6 +91,7 @@ export async function staffImportScreen(ctx) {
         ? (nothing ? h('p', { class: 'notice ok' }, 'Everything in this file is already in place.') : apply)
         : h('p', { class: 'alert', id: 'fix-rows' }, 'Fix the rows with problems in your spreadsheet, save it, and choose the file again. Nothing is added until every row is right.'),
       previewTable(preview));
+    focusHeading(result);
   }
 
   async function applyFile(button) {
@@ -103,6 +104,7 @@ export async function staffImportScreen(ctx) {
         h('p', { class: 'notice ok', id: 'applied-summary' }, `Applied: ${summaryText(done.summary)}.`,
           done.summary.create ? ` ${plural(done.summary.create, 'invitation has', 'invitations have')} been emailed.` : ''),
         h('a', { class: 'button secondary', href: '/app/admin/assignments' }, 'Supervisor assignments'));
+      focusHeading(result);
     } catch (err) {
       button.disabled = false;
       if (err instanceof ApiError && err.body && err.body.error && err.body.error.preview) drawPreview(err.body.error.preview);
@@ -122,6 +124,14 @@ export async function staffImportScreen(ctx) {
       h('p', { class: 'muted' }, 'You see what would happen first. Applying adds everything or nothing, and applying the same file again changes nothing. New people get an email to set their password.'),
       chosen.wrap, check),
     result), { nav });
+}
+
+/** Move focus (and the view) to the answer's heading: on a phone it is below the form. */
+function focusHeading(box) {
+  const heading = box.querySelector('h2');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }
 
 function failure(err) {
