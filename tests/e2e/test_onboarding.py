@@ -39,11 +39,15 @@ def staff_file(nia_row: str) -> str:
     for i in range(1, 48):
         team = "Assessment" if i % 2 else "Children in Care"
         if i % 5 == 0:
-            rows.append(f"Helper {i:02d},helper{i:02d}@northshire.example,{team},Family Support Worker,,,,"
-                        "priya.shah@northshire.example\n")
+            rows.append(
+                f"Helper {i:02d},helper{i:02d}@northshire.example,{team},Family Support Worker,,,,"
+                "priya.shah@northshire.example\n"
+            )
         else:
-            rows.append(f"Worker {i:02d},worker{i:02d}@northshire.example,{team},Social Worker,SWE,"
-                        f"SW{10000 + i},2027-11-30,priya.shah@northshire.example\n")
+            rows.append(
+                f"Worker {i:02d},worker{i:02d}@northshire.example,{team},Social Worker,SWE,"
+                f"SW{10000 + i},2027-11-30,priya.shah@northshire.example\n"
+            )
     rows.insert(10, nia_row)  # spreadsheet row 12 (after the header and ten people)
     assert len(rows) == 50
     return HEADER + "".join(rows)
@@ -174,3 +178,36 @@ def test_an_organisation_onboards_its_staff_and_supervision_works(
     s.get_by_role("link", name="Direct work with families: graded care profile").wait_for()
     s.locator("#signoff-queue").get_by_text("From Nia Jones").wait_for()
     tom_phone.close()
+
+
+def test_the_admin_screens_in_dark_mode_and_for_a_non_admin(
+    app, live_server, browser, make_user, make_client
+):
+    admin = make_user("org_admin", name="Helen Carter")
+    api = make_client(admin)
+    assert api.api("POST", "/api/v1/admin/job-roles/import", json={"csv": ROLES_CSV}).status_code == 200
+    applied = api.api("POST", "/api/v1/admin/staff-import/apply", data=staff_file(NIA_FIXED).encode())
+    assert applied.status_code == 200, applied.get_json()
+    context = browser.new_context(**DESKTOP, color_scheme="dark")
+    page = context.new_page()
+    log_in(page, live_server, admin, PASSWORD)
+    page.goto(live_server + "/app/admin/assignments")
+    expect(page.locator("#as-count")).to_have_text("47 assignments")
+    check_accessible(page, "dark-admin-assignments")
+    page.goto(live_server + "/app/admin/staff-import")
+    page.get_by_label("Staff file (CSV or XLSX)").set_input_files(
+        files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": staff_file(NIA_BAD).encode()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#preview-summary")).to_contain_text("1 row with problems")
+    check_accessible(page, "dark-admin-staff-import")
+    context.close()
+    # a practitioner reaching the address sees a refusal, not the screen
+    other = browser.new_context(**PHONE)
+    p = other.new_page()
+    log_in(p, live_server, make_user("practitioner", name="Amara Okafor"), PASSWORD)
+    p.goto(live_server + "/app/admin/staff-import")
+    p.get_by_text("Only an organisation administrator can add staff.").wait_for()
+    p.goto(live_server + "/app/admin/assignments")
+    p.get_by_text("Only an organisation administrator can assign supervisors.").wait_for()
+    other.close()
