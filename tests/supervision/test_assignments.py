@@ -131,7 +131,14 @@ def test_ending_removes_the_supervisees_records_from_the_former_supervisors_next
     phone, sup = device(practitioner), device(supervisor)
     shared = uuid.uuid4()
     phone.push(phone.mutation("create", shared, **entry_fields(visibility="supervisors")))
-    assert [i["id"] for i in sup.pull_all()] == [str(shared)]
+    asked = phone.client.api(
+        "POST",
+        f"/api/v1/entries/{shared}/sign-off-requests",
+        json={"entry_version": 1, "supervisor_id": str(supervisor.id)},
+    )
+    assert asked.status_code == 201, asked.get_json()
+    assert {i["entity"] for i in sup.pull_all()} == {"entry", "sign_off_request"}
+    assert len(sup.client.get("/api/v1/sign-off-requests").get_json()["items"]) == 1
     assert sup.client.get(f"/api/v1/entries/{shared}").status_code == 200
 
     assert admin_client.api("POST", f"{URL}/{link['id']}/end", json={}).status_code == 200
@@ -142,9 +149,18 @@ def test_ending_removes_the_supervisees_records_from_the_former_supervisors_next
     # ... and the full pull no longer holds the entry, so the phone drops it (tests/js/sync.test.js:
     # "a cursor reset pulls everything again, forgets what the server no longer sends")
     sup.cursor = None
-    assert sup.pull_all() == []
+    after = sup.pull_all()
+    assert [i for i in after if i["op"] == "upsert"] == []  # nothing of the supervisee's is sent
+    assert {(i["entity"], i["op"]) for i in after} <= {("sign_off_request", "remove")}  # told to drop
     assert sup.client.get(f"/api/v1/entries/{shared}").status_code == 404
     # the sign-off queue and the supervisor's people list forget them too
+    assert sup.client.get("/api/v1/sign-off-requests").get_json()["items"] == []
+    decision = sup.client.api(
+        "POST",
+        f"/api/v1/entries/{shared}/sign-offs",
+        json={"entry_version": 1, "content_sha256": "0" * 64, "decision": "approved"},
+    )
+    assert decision.status_code == 404  # a former supervisor cannot sign off any more
     people_now = sup.client.get("/api/v1/supervision/people").get_json()
     assert people_now["supervisees"] == []
 
