@@ -172,14 +172,26 @@ def _xlsx_rows(data: bytes, budget: Budget) -> Iterator[tuple[int, list[Any]]]:
             "The file is not a readable XLSX workbook.", fields={"file": [type(err).__name__]}
         ) from err
     try:
-        sheet = book.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(max_col=budget.max_columns + 1), start=1):
-            values: list[Any] = []
-            for cell in cells:
-                if getattr(cell, "data_type", None) == "f":
-                    values.append(FormulaCell(str(cell.value)))
-                else:
-                    values.append(cell.value)
+        if not book.worksheets:
+            raise StaffFileError("The workbook has no worksheet.", fields={"file": ["no worksheet"]})
+        rows = book.worksheets[0].iter_rows(max_col=budget.max_columns + 1)
+        number = 0
+        while True:
+            # a damaged sheet fails while it is read (openpyxl parses it lazily, row by row)
+            try:
+                cells = next(rows, None)
+            except Exception as err:
+                raise StaffFileError(
+                    "The workbook cannot be read.",
+                    fields={"file": [f"after row {number}: {type(err).__name__}"]},
+                ) from err
+            if cells is None:
+                return
+            number += 1
+            values: list[Any] = [
+                FormulaCell(str(cell.value)) if getattr(cell, "data_type", None) == "f" else cell.value
+                for cell in cells
+            ]
             while values and values[-1] is None:  # read-only rows are padded to max_col
                 values.pop()
             yield number, values

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -315,3 +316,18 @@ def test_an_invitation_link_expires(app, org, roles, outbox, client):
     assert "within 14 days" in mail.body
     token = re.search(r"/reset-password/(\S+)", mail.body).group(1)
     assert client.get(f"/reset-password/{token}").status_code == 404  # 15 days later: expired
+
+
+def test_a_damaged_or_empty_workbook_is_a_clear_422(app, admin_client, roles):
+    good = xlsx([HEADER.strip().split(","), data_row()])
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(damaged, "w") as out:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = body[: len(body) // 2]  # cut off in the middle of a row
+            out.writestr(item, body)
+    answer = post(admin_client, PREVIEW, damaged.getvalue())
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["code"] == "staff_file_invalid"
+    assert count(app, User) == 1
