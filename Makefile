@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-load bench-hostile clean
+.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-staff-import bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ test-pg:
 ## bench: print benchmark figures (not tests); record them in docs/benchmarks.md
 bench: $(VENV)/.test-installed
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## bench-staff-import: `logbook import-staff` on a generated 5,000-person file (time, peak memory; docs/benchmarks.md)
+bench-staff-import: $(VENV)/.test-installed
+	$(BIN)/python -u bench/bench_staff_import.py 5000
 
 ## bench-load: gunicorn under locust (own virtualenv) on SQLite and PostgreSQL; LOAD_ARGS="--clients 10,50,200 --duration 60"
 LOCUST_VENV ?= build/locust-venv

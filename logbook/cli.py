@@ -4,6 +4,8 @@ reads the settings they need from the app's configuration and passes them in, an
 - `serve` (development server, or gunicorn with --prod), `init-db` (migrate to the latest schema);
 - `demo` (the demo organisation, or `--scale N` a large generated one), `create-user`,
   `import-roles`, `import-framework`;
+- `import-staff` (staff onboarding from CSV or XLSX), `assign-supervisor`, `supervisors`,
+  `end-supervision` (supervisor assignments; docs/onboarding.md);
 - `insights-refresh` (daily), `notifications run` (reminders and pending emails, from cron);
 - `audit verify` (the audit chain and every sign-off);
 - `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
@@ -509,6 +511,247 @@ def restore(archive: Path, force: bool) -> None:
         "Next: `logbook init-db` (brings an older backup up to this version's schema), then raise "
         "LOGBOOK_SYNC_EPOCH by one so every device pulls again from the start."
     )
+
+
+# --- staff onboarding and supervisor assignments (docs/onboarding.md) ---------------------------
+
+
+def _organisation(slug: str | None):
+    """The organisation named, or the only one there is."""
+    from sqlalchemy import select
+
+    from logbook.accounts.models import Organisation
+    from logbook.extensions import db
+
+    if slug:
+        org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        if org is None:
+            raise click.ClickException(f"No organisation with slug {slug!r}.")
+        return org
+    orgs = list(db.session.scalars(select(Organisation).limit(2)))
+    if len(orgs) != 1:
+        raise click.ClickException("Name the organisation: --organisation SLUG.")
+    return orgs[0]
+
+
+def _fail(err) -> click.ClickException:
+    detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in err.fields.items())
+    return click.ClickException(f"{err.message}{' (' + detail + ')' if detail else ''}")
+
+
+class _RowsBar:
+    """`logbook import-staff`'s progress: one bar per stage, over the file's rows."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: ProgressBar[int] | None = None
+        self.stage = ""
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        """A report from the import: (stage, rows done, rows in all)."""
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            if self.bar is not None:
+                self.bar.render_finish()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{stage:<30}", show_pos=True, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        """Finish the last bar's line."""
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+@main.command("import-staff")
+@click.argument("staff_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--organisation", "org_slug", default=None, help="Organisation slug (default: the only one).")
+@click.option("--apply", "do_apply", is_flag=True, help="Write it (all rows or none); without: preview only.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_staff(staff_file: Path, org_slug: str | None, do_apply: bool, quiet: bool) -> None:
+    """Onboard staff from a CSV or XLSX file (docs/onboarding.md): preview every row's result, or
+    --apply it. Exits 1 if a row has a problem (nothing written)."""
+    import datetime as dt
+
+    from logbook.errors import DomainError
+    from logbook.exports import staff_import
+    from logbook.extensions import db
+    from logbook.mail import mailer
+    from logbook.timeutil import utcnow
+    from logbook.urls import public_url
+
+    app = _app()
+    with app.app_context():
+        org = _organisation(org_slug)
+        budget = staff_import.Budget(
+            max_bytes=int(app.config["STAFF_IMPORT_MAX_BYTES"]),
+            max_rows=int(app.config["STAFF_IMPORT_MAX_ROWS"]),
+        )
+        bar = _RowsBar(enabled=not quiet)
+        try:
+            if do_apply:
+                found = staff_import.apply(
+                    organisation_id=org.id,
+                    data=staff_file.read_bytes(),
+                    budget=budget,
+                    by="system",
+                    invitations=staff_import.Invitations(
+                        lifetime=dt.timedelta(days=int(app.config["INVITATION_DAYS"])),
+                        base_url=public_url(),
+                        mailer=mailer(),
+                    ),
+                    now=utcnow(),
+                    progress=bar.update,
+                )
+                bar.close()
+                click.echo("Writing…", err=True)
+                db.session.commit()
+            else:
+                found = staff_import.plan(
+                    organisation_id=org.id, data=staff_file.read_bytes(), budget=budget, today=utcnow().date()
+                )
+        except DomainError as err:
+            bar.close()
+            db.session.rollback()
+            preview = err.extra.get("preview") if isinstance(err.extra, dict) else None
+            if preview:
+                _print_problems(preview["rows"])
+            raise _fail(err) from err
+        finally:
+            db.session.rollback()
+    _print_problems(found.as_dict()["rows"])
+    counts = found.summary
+    verb = "Applied" if do_apply else "Preview (nothing written; add --apply)"
+    click.echo(
+        f"{verb}: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['unchanged']} unchanged, {counts['error']} with problems"
+        + (f"; new teams: {', '.join(found.new_teams)}" if found.new_teams else "")
+        + "."
+    )
+    if not found.can_apply:
+        sys.exit(1)
+
+
+def _print_problems(rows: list[dict]) -> None:
+    for row in rows:
+        for problem in row["problems"]:
+            column = f" {problem['column']}" if problem["column"] else ""
+            click.echo(f"row {row['row']}{column}: {problem['message']}")
+
+
+@main.command("assign-supervisor")
+@click.option("--organisation", "org_slug", default=None, help="Organisation slug (default: the only one).")
+@click.option("--supervisor", "supervisor_email", required=True, help="The supervisor's email.")
+@click.option("--supervisee", "supervisee_email", required=True, help="The supervised person's email.")
+@click.option(
+    "--role",
+    type=click.Choice(["professional", "practice_educator", "line", "clinical"]),
+    default="professional",
+    show_default=True,
+    help="professional: internal supervisor; line: line manager as supervisor.",
+)
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (default today).")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default open).")
+@click.option("--frequency-days", type=click.IntRange(1, 366), default=None, help="Agreed days apart.")
+@click.option("--session-minutes", type=click.IntRange(5, 600), default=None, help="Agreed session length.")
+def assign_supervisor(
+    *,
+    org_slug: str | None,
+    supervisor_email: str,
+    supervisee_email: str,
+    role: str,
+    starts,
+    ends,
+    frequency_days: int | None,
+    session_minutes: int | None,
+) -> None:
+    """Assign a supervisor to a person (recorded in the audit trail)."""
+    from sqlalchemy import select
+
+    from logbook.accounts.models import User
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+    from logbook.supervision import assignments
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        org = _organisation(org_slug)
+        ids = {}
+        for label, email in (("supervisor", supervisor_email), ("supervisee", supervisee_email)):
+            person = db.session.scalar(
+                select(User).where(User.email == email.strip().lower(), User.organisation_id == org.id)
+            )
+            if person is None:
+                raise click.ClickException(f"No {label} {email!r} in {org.slug}.")
+            ids[label] = person.id
+        now = utcnow()
+        wanted = assignments.Assignment(
+            supervisor_id=ids["supervisor"],
+            supervisee_id=ids["supervisee"],
+            kind=role,
+            starts_on=starts.date() if starts else now.date(),
+            ends_on=ends.date() if ends else None,
+            frequency_days=frequency_days,
+            session_minutes=session_minutes,
+        )
+        try:
+            link = assignments.assign(
+                organisation_id=org.id, by="system", wanted=wanted, today=now.date(), now=now
+            )
+        except DomainError as err:
+            db.session.rollback()
+            raise _fail(err) from err
+        db.session.commit()
+        click.echo(f"Assigned: {link.id}")
+
+
+@main.command("end-supervision")
+@click.argument("link_id", type=click.UUID)
+@click.option("--organisation", "org_slug", default=None, help="Organisation slug (default: the only one).")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default yesterday).")
+def end_supervision(link_id, org_slug: str | None, ends) -> None:
+    """End a supervisor assignment (kept as history; the former supervisor's access ends)."""
+    from logbook.errors import DomainError
+    from logbook.extensions import db
+    from logbook.supervision import assignments
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        org = _organisation(org_slug)
+        now = utcnow()
+        try:
+            link = assignments.get_link(organisation_id=org.id, link_id=link_id)
+            assignments.end(
+                link=link, by="system", ends_on=ends.date() if ends else None, today=now.date(), now=now
+            )
+        except DomainError as err:
+            db.session.rollback()
+            raise _fail(err) from err
+        db.session.commit()
+        click.echo(f"Ended: {link_id} (last day {link.ends_on}).")
+
+
+@main.command("supervisors")
+@click.option("--organisation", "org_slug", default=None, help="Organisation slug (default: the only one).")
+@click.option("--status", type=click.Choice(["current", "future", "ended", "all"]), default="all")
+def list_supervisors(org_slug: str | None, status: str) -> None:
+    """List supervisor assignments: id, supervisee, supervisor, role, dates, status."""
+    from logbook.supervision import assignments
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        org = _organisation(org_slug)
+        today = utcnow().date()
+        for item in assignments.list_assignments(organisation_id=org.id, today=today, status=status):
+            click.echo(
+                f"{item['id']}  {item['supervisee_name']} ← {item['supervisor_name']}  {item['kind_label']}  "
+                f"{item['starts_on']} to {item['ends_on'] or 'open'}  {item['status']}"
+            )
 
 
 from logbook.exports.commands import export_record_command, import_record_command  # noqa: E402

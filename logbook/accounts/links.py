@@ -17,7 +17,9 @@ from logbook.errors import ValidationFailed
 from logbook.extensions import Base, db
 from logbook.timeutil import UTCDateTime, utcnow
 
-LINK_KINDS = ("line", "professional", "clinical")
+# line: the line manager as supervisor; professional: an internal (professional) supervisor;
+# clinical: clinical supervision; practice_educator: a student's or ASYE's practice educator.
+LINK_KINDS = ("line", "professional", "clinical", "practice_educator")
 
 
 class SupervisionLink(Base):

@@ -194,6 +194,8 @@ def init_api(app: Flask) -> LogbookApi:
     sync.document(api)
     api.register_blueprint(auth.blp)
     api.register_blueprint(admin.blp)
+    api.register_blueprint(assignments.blp)
+    api.register_blueprint(staff_import.blp)
     api.register_blueprint(entries.blp)
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
@@ -212,6 +214,7 @@ def init_api(app: Flask) -> LogbookApi:
 # The route modules, after ARGUMENTS_PARSER is set above: their routes are decorated with it on import.
 from logbook.api import (  # noqa: E402
     admin,
+    assignments,
     auth,
     entries,
     events,
@@ -222,6 +225,7 @@ from logbook.api import (  # noqa: E402
     jobs,
     password_reset,
     portfolio,
+    staff_import,
     supervision,
     sync,
 )

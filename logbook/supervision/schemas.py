@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, validate
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from logbook import fields
+from logbook.accounts.links import LINK_KINDS
 from logbook.supervision.models import DECISIONS, SESSION_FORMATS, SIGNER_ROLES
 from logbook.supervision.registration import BODIES
 
@@ -40,7 +41,9 @@ class LinkedPersonSchema(Schema):
 
     id = fields.UUID()
     name = fields.String()
-    kinds = fields.List(fields.String(), metadata={"description": "line, professional, clinical"})
+    kinds = fields.List(
+        fields.String(), metadata={"description": "line, professional, clinical, practice_educator"}
+    )
 
 
 class LinkedPeopleSchema(Schema):
@@ -507,3 +510,75 @@ class ExternalSignerQuerySchema(Schema):
     state = fields.String(
         load_default="pending", validate=validate.OneOf(("pending", "approved", "refused", "all"))
     )
+
+
+# --- supervisor assignments (logbook/supervision/assignments.py) -------------------------------
+
+
+class AssignmentInSchema(Schema):
+    """Assign a supervisor: who, to whom, in which role, from when (to when), and the agreement."""
+
+    supervisor_id = fields.UUID(required=True)
+    supervisee_id = fields.UUID(required=True)
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(LINK_KINDS),
+        metadata={
+            "description": "professional (internal supervisor), practice_educator, line (line manager "
+            "as supervisor), clinical"
+        },
+    )
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(allow_none=True, load_default=None)
+    frequency_days = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(min=1, max=366),
+        metadata={"description": "days between sessions the agreement sets (none: the policy's)"},
+    )
+    session_minutes = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(min=5, max=600),
+        metadata={"description": "length of a session the agreement sets"},
+    )
+
+    @validates_schema
+    def _dates(self, data, **_kwargs):
+        if data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError({"ends_on": ["must not be before starts_on"]})
+
+
+class AssignmentEndSchema(Schema):
+    """End an assignment: its last day in force (default yesterday, so access ends now)."""
+
+    ends_on = fields.Date(allow_none=True, load_default=None)
+
+
+class AssignmentQuerySchema(Schema):
+    """Whose assignments, and which."""
+
+    person_id = fields.UUID(load_default=None, metadata={"description": "as supervisor or supervisee"})
+    status = fields.String(
+        load_default="all", validate=validate.OneOf(("current", "future", "ended", "all"))
+    )
+
+
+class AssignmentSchema(Schema):
+    """A supervisor assignment (a supervision link and its agreement)."""
+
+    id = fields.UUID()
+    supervisor_id = fields.UUID()
+    supervisor_name = fields.String()
+    supervisee_id = fields.UUID()
+    supervisee_name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True, metadata={"description": "last day in force"})
+    status = fields.String(metadata={"description": "current, future or ended"})
+    frequency_days = fields.Integer(allow_none=True)
+    session_minutes = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AssignmentListSchema(Schema):
+    """Supervisor assignments."""
+
+    items = fields.List(fields.Nested(AssignmentSchema))

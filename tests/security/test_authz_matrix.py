@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from logbook.app import create_app
-from tests.security.world import ACTORS, World, entry_body, pdf, unique
+from tests.security.world import ACTORS, TODAY, World, entry_body, pdf, unique
 
 Prep = Callable[[World, str], tuple[dict[str, Any], dict[str, Any]]]
 
@@ -229,6 +229,12 @@ def _a_job(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"job_id": job.get_json()["id"]}, {}
 
 
+def _staff_file(w: World, _actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A staff onboarding file that renames A (of the first organisation)."""
+    data = f"name,email\nAlex Renamed,{w.users['A'].email}\n".encode()
+    return {}, {"data": data, "content_type": "text/csv"}
+
+
 CSV = "job_role,service_area,profession,registration_framework\n{name},health,nurse,NMC\n"
 
 # Expected statuses, in ACTORS order:
@@ -393,6 +399,39 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         "/api/v1/admin/external-signers/{signer_id}/refuse",
         fresh(signer_id=lambda w: w.new_external_signer()),
         (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    # --- supervisor assignments and staff onboarding (docs/onboarding.md): org admins, own people ---
+    ("GET", "/api/v1/admin/supervision-assignments", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/admin/supervision-assignments",  # supNone for B: another organisation's admin finds neither
+        body(
+            lambda w: {
+                "supervisor_id": str(w.users["supNone"].id),
+                "supervisee_id": str(w.users["B"].id),
+                "kind": "professional",
+                "starts_on": TODAY.isoformat(),
+            }
+        ),
+        (401, 403, 403, 403, 403, 403, 201, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/supervision-assignments/{link_id}/end",  # A's link with supA
+        body({}),
+        (401, 403, 403, 403, 403, 403, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/staff-import/preview",  # another organisation's admin: A's row is an error row
+        _staff_file,
+        (401, 403, 403, 403, 403, 403, 200, 200, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/staff-import/apply",  # renames A: refused (422, nothing written) for otherAdmin
+        _staff_file,
+        (401, 403, 403, 403, 403, 403, 200, 422, 401),
     ),
     # --- entries and evidence: A's entry is shared with supervisors ---
     ("GET", "/api/v1/entries", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),

@@ -139,6 +139,13 @@ export const api = {
   importRecord: (file) => request('POST', '/api/v1/record/import', undefined, { raw: file, contentType: 'application/zip' }),
   job: (url) => request('GET', url), // a job's status URL, as the server gave it
   adminTeams: () => request('GET', '/api/v1/admin/teams'),
+  // org admins: staff onboarding (raw CSV/XLSX bytes) and supervisor assignments (docs/onboarding.md)
+  adminUsers: () => request('GET', '/api/v1/admin/users'),
+  staffImportPreview: (file) => request('POST', '/api/v1/admin/staff-import/preview', undefined, { raw: file, contentType: 'application/octet-stream' }),
+  staffImportApply: (file) => request('POST', '/api/v1/admin/staff-import/apply', undefined, { raw: file, contentType: 'application/octet-stream' }),
+  assignments: (search = '') => request('GET', `/api/v1/admin/supervision-assignments${search}`),
+  assignSupervisor: (body) => request('POST', '/api/v1/admin/supervision-assignments', body),
+  endAssignment: (id, body = {}) => request('POST', `/api/v1/admin/supervision-assignments/${enc(id)}/end`, body),
   staffExport: (teamId) => request('POST', '/api/v1/exports/staff', { team_id: teamId }),
   // insights
   insightViews: () => request('GET', '/api/v1/insights'),

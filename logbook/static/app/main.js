@@ -20,6 +20,8 @@ import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 import { calendarScreen, notificationsScreen, passwordScreen, registrationsScreen } from './views/account.js';
+import { staffImportScreen } from './views/admin-staff-import.js';
+import { assignmentsScreen } from './views/admin-assignments.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -51,6 +53,8 @@ const ROUTES = [
   [/^\/app\/sessions$/, () => sessionsScreen(ctx)],
   [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
   [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
+  [/^\/app\/admin\/staff-import$/, () => staffImportScreen(ctx)],
+  [/^\/app\/admin\/assignments$/, () => assignmentsScreen(ctx)],
 ];
 
 function route() {

@@ -75,7 +75,7 @@ export function requestPanel(ctx, record, people, { onQueued }) {
   const choices = [
     ...supervisors.map((p, i) => h('label', { class: 'choice' },
       h('input', { type: 'radio', name: 'signer', value: String(p.id), checked: i === 0 }),
-      h('span', {}, `${p.name} (${(p.kinds || []).join(', ') || 'supervisor'} supervisor)`))),
+      h('span', {}, `${p.name} (${(p.kinds || []).map((k) => k.replace(/_/g, ' ')).join(', ') || 'supervisor'} supervisor)`))),
     h('label', { class: 'choice' },
       h('input', { type: 'radio', name: 'signer', value: 'external', checked: !supervisors.length }),
       h('span', {}, 'Someone else, by email (no account needed)')),

@@ -1,0 +1,133 @@
+"""Staff onboarding (org admins): upload a CSV or XLSX of staff, see every row's result and problem,
+then apply it all or nothing. The rules are logbook/exports/staff_import.py; docs/onboarding.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema
+
+from logbook import fields
+from logbook.accounts.auth import current_user, roles_required
+from logbook.exports import staff_import
+from logbook.mail import mailer
+from logbook.timeutil import utcnow
+from logbook.urls import public_url
+
+blp = Blueprint(
+    "staff_import", __name__, url_prefix="/api/v1/admin", description="Staff onboarding in bulk (org admins)"
+)
+
+admin_only = roles_required("org_admin")
+
+_FILE_BODY = {
+    "required": True,
+    "description": "The file's bytes: CSV (UTF-8) or XLSX, told apart by content (docs/onboarding.md)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+class ProblemSchema(Schema):
+    """One problem with one cell ("column" empty: the whole row)."""
+
+    column = fields.String()
+    message = fields.String()
+
+
+class PreviewRowSchema(Schema):
+    """What one row of the file does."""
+
+    row = fields.Integer(metadata={"description": "the row number as the spreadsheet shows it"})
+    action = fields.String(metadata={"description": "create, update, unchanged or error"})
+    name = fields.String()
+    email = fields.String()
+    changes = fields.List(fields.String(), metadata={"description": "columns an update changes"})
+    problems = fields.List(fields.Nested(ProblemSchema))
+
+
+class SummarySchema(Schema):
+    """Rows of each result."""
+
+    create = fields.Integer()
+    update = fields.Integer()
+    unchanged = fields.Integer()
+    error = fields.Integer()
+
+
+class PreviewSchema(Schema):
+    """The file's result, row by row."""
+
+    summary = fields.Nested(SummarySchema)
+    can_apply = fields.Boolean()
+    new_teams = fields.List(fields.String(), metadata={"description": "teams the file adds"})
+    rows = fields.List(fields.Nested(PreviewRowSchema))
+    applied = fields.Boolean(metadata={"description": "true once written"})
+
+
+def budget() -> staff_import.Budget:
+    """The upload budget from the settings."""
+    return staff_import.Budget(
+        max_bytes=int(current_app.config["STAFF_IMPORT_MAX_BYTES"]),
+        max_rows=int(current_app.config["STAFF_IMPORT_MAX_ROWS"]),
+    )
+
+
+def sso_login_url(organisation) -> str | None:
+    """Where an organisation's people sign in with OpenID Connect, or None (they set a password).
+    The single sign-on work replaces this with the organisation's setting
+    (`{public_url()}/auth/oidc/login?organisation={organisation.slug}` when it signs in that way)."""
+    return None
+
+
+def invitations() -> staff_import.Invitations:
+    """How new people are invited, from the settings."""
+    return staff_import.Invitations(
+        lifetime=dt.timedelta(days=int(current_app.config["INVITATION_DAYS"])),
+        base_url=public_url(),
+        mailer=mailer(),
+        sso_login_url=sso_login_url(current_user().organisation),
+    )
+
+
+def _body() -> bytes:
+    limit = int(current_app.config["STAFF_IMPORT_MAX_BYTES"])
+    request.max_content_length = limit + 1  # a larger body is refused (413) before it is read
+    return request.get_data(cache=False)
+
+
+@blp.route("/staff-import/preview", methods=["POST"])
+@admin_only
+@blp.doc(requestBody=_FILE_BODY)
+@blp.response(200, PreviewSchema)
+@blp.alt_response(413, description="Larger than STAFF_IMPORT_MAX_BYTES")
+@blp.alt_response(422, description="The file cannot be read (type, budget, header); nothing planned")
+def preview():
+    """Every row's result (create, update, unchanged, error) and every problem by row and column;
+    nothing is written."""
+    found = staff_import.plan(
+        organisation_id=current_user().organisation_id, data=_body(), budget=budget(), today=utcnow().date()
+    )
+    return found.as_dict() | {"applied": False}
+
+
+@blp.route("/staff-import/apply", methods=["POST"])
+@admin_only
+@blp.doc(requestBody=_FILE_BODY)
+@blp.response(200, PreviewSchema)
+@blp.alt_response(413, description="Larger than STAFF_IMPORT_MAX_BYTES")
+@blp.alt_response(422, description="A row has a problem (the preview is in error.preview); nothing written")
+def apply():
+    """Write the file, all rows or none; applying the same file again changes nothing. New people
+    are emailed an invitation once this commits."""
+    user = current_user()
+    done = staff_import.apply(
+        organisation_id=user.organisation_id,
+        data=_body(),
+        budget=budget(),
+        by=f"user:{user.id}",
+        invitations=invitations(),
+        now=utcnow(),
+    )
+    return done.as_dict() | {"applied": True}
