@@ -123,6 +123,8 @@ def record_session(*, entry: Entry, owner: User, supervisor: User, today: dt.dat
         now=written,
         session_id=session_id_for(entry.id),
     )
+    # The entry is its session (docs/supervision.md): linked, it counts once in the supervision status.
+    session.entry_id = entry.id
     for action in details.get("actions") or []:
         due = workdays.on_or_before(day + dt.timedelta(days=28))
         made = sessions.add_action(
