@@ -71,6 +71,8 @@ def test_a_session_record_stands_behind_every_supervision_entry_with_a_superviso
         assert session is not None, entry.title
         assert session.duration_minutes == entry.details["duration_minutes"]
         assert is_confirmed(session) == (entry.status != "draft")
+        # the entry is its session (supervision is one thing): held once in the supervision status
+        assert session.entry_id == entry.id, entry.title
         backed += 1
     assert backed >= len(entries) / 2
     # every in-app supervisor named by an entry supervises that person (the link is real)
