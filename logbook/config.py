@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_AFTER_FAILURES": 10,  # failed logins in a row (any time apart) that lock an email address
     "LOCKOUT_MINUTES": 30,  # how long the lock lasts (a password reset ends it at once)
     "PASSWORD_RESET_MINUTES": 60,  # how long a password-reset link works (once)  # nosec B105
+    "INVITATION_DAYS": 7,  # how long an emailed invitation (set your password) link works (once)
     "PASSWORD_RESET_LIMIT": "5 per hour",  # reset emails per address asked for, and per caller address  # nosec B105
     "PROXY_FIX": False,  # trust one X-Forwarded-* hop (behind a load balancer)
     "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder
