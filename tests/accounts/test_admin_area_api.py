@@ -232,3 +232,28 @@ def test_staff_export_by_service_area_and_organisation(admin_client, staff):
     assert empty.status_code == 422 and "service_area" in empty.get_json()["error"]["fields"]
     bad = admin_client.api("POST", "/api/v1/exports/staff", json={"service_area": "moon"})
     assert bad.status_code == 422 and "service_area" in bad.get_json()["error"]["fields"]
+
+
+def test_another_organisations_admin_sees_none_of_it(app, admin, staff, make_user, make_client, other_org):
+    """Lists answer 200 to every admin, each with their own organisation only; ids of ours are 404."""
+    _event(app, f"user:{staff['sam'].id}", "sign_off.approved")
+    theirs = make_client(make_user("org_admin", organisation=other_org))
+    ours = {str(u.id) for u in (admin, staff["nia"], staff["sam"], staff["old"])}
+    people = theirs.api("GET", f"/api/v1/admin/users?team_id={staff['care'].id}").get_json()
+    assert people == []
+    everyone = theirs.api("GET", "/api/v1/admin/users").get_json()
+    assert not ours & {u["id"] for u in everyone}
+    assert theirs.api("GET", "/api/v1/admin/registrations").get_json() == []
+    assert theirs.api("GET", f"/api/v1/admin/audit?actor_id={staff['sam'].id}").get_json()["items"] == []
+    assert theirs.api("GET", "/api/v1/admin/audit").get_json()["items"] == []
+    frameworks = theirs.api("GET", "/api/v1/admin/frameworks").get_json()
+    assert all(f["people"] == 0 for f in frameworks)
+    assert theirs.api("POST", f"/api/v1/admin/users/{staff['nia'].id}/invitation").status_code == 404
+    assert theirs.api("PATCH", f"/api/v1/admin/users/{staff['nia'].id}", json={"is_active": False}).status_code == 404
+    job = theirs.api("POST", "/api/v1/exports/staff", json={"organisation": True})
+    assert job.status_code == 202
+    with app.app_context():
+        from logbook.jobs.models import Job
+
+        params = db.session.get(Job, uuid.UUID(job.get_json()["id"])).params
+        assert not ours & set(params["user_ids"])
