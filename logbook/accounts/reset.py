@@ -61,14 +61,22 @@ def _issue_link(*, user: User, now: dt.datetime, lifetime: dt.timedelta) -> str:
     """A new single-use link token for this account (only its SHA-256 is stored)."""
     token = secrets.token_urlsafe(32)
     db.session.add(
-        PasswordReset(token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime)
+        PasswordReset(
+            token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime
+        )
     )
     db.session.flush()
     return token
 
 
 def send_invitation(
-    *, user: User, organisation_name: str, now: dt.datetime, lifetime: dt.timedelta, base_url: str, mailer: Mailer
+    *,
+    user: User,
+    organisation_name: str,
+    now: dt.datetime,
+    lifetime: dt.timedelta,
+    base_url: str,
+    mailer: Mailer,
 ) -> None:
     """Email an invitation: a single-use, expiring link to set a first password (the same link and
     page as a password reset, so it follows the same rules: one use, ends other links, policy-checked
@@ -85,7 +93,8 @@ def send_invitation(
             f"Hello {user.name},\n\n"
             f"{organisation_name} has given you an account on its CPD Logbook, where you record your "
             "continuing professional development and ask for sign-off.\n"
-            f"Open this link within {days} day{'s' if days != 1 else ''} to choose your password; it works once:\n\n"
+            f"Open this link within {days} day{'s' if days != 1 else ''} to choose your password; "
+            "it works once:\n\n"
             f"{base_url}/reset-password/{token}\n\n"
             f"Then log in at {base_url}/ with this email address ({user.email}).\n"
         ),
@@ -107,7 +116,12 @@ def invite_user(
     the person an invitation link to choose their own."""
     user = create_user(organisation_id=organisation_id, data={**data, "password": secrets.token_urlsafe(32)})
     send_invitation(
-        user=user, organisation_name=organisation_name, now=now, lifetime=lifetime, base_url=base_url, mailer=mailer
+        user=user,
+        organisation_name=organisation_name,
+        now=now,
+        lifetime=lifetime,
+        base_url=base_url,
+        mailer=mailer,
     )
     return user
 

@@ -152,7 +152,9 @@ class ImportResultSchema(Schema):
 class UserQuerySchema(Schema):
     """Filters for the org admin's list of people (all optional, combined with AND)."""
 
-    q = fields.String(load_default=None, validate=validate.Length(max=200), metadata={"description": "in name or email"})
+    q = fields.String(
+        load_default=None, validate=validate.Length(max=200), metadata={"description": "in name or email"}
+    )
     team_id = fields.UUID(load_default=None)
     job_role_id = fields.UUID(load_default=None)
     role = fields.String(load_default=None, validate=validate.OneOf(APP_ROLES))

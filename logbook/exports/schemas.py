@@ -15,7 +15,9 @@ class StaffExportRequestSchema(Schema):
 
     team_id = fields.UUID(load_default=None, allow_none=True)
     service_area = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SERVICE_AREAS))
-    organisation = fields.Boolean(load_default=False, metadata={"description": "everyone active in the organisation"})
+    organisation = fields.Boolean(
+        load_default=False, metadata={"description": "everyone active in the organisation"}
+    )
     user_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_PEOPLE))
     date_from = fields.Date(load_default=None, metadata={"description": "default: two years before date_to"})
     date_to = fields.Date(load_default=None, metadata={"description": "default: today"})

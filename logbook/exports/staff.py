@@ -151,7 +151,9 @@ def start_staff_export(
         field = "organisation" if organisation else "service_area" if service_area else "user_ids"
         raise ValidationFailed(
             "Too many people for one export.",
-            fields={field: [f"at most {MAX_PEOPLE} people per export ({len(people)} chosen): export by team"]},
+            fields={
+                field: [f"at most {MAX_PEOPLE} people per export ({len(people)} chosen): export by team"]
+            },
         )
     date_to = date_to or now.date()
     date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))

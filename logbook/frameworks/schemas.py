@@ -41,9 +41,13 @@ class FrameworkSummarySchema(Schema):
 class FrameworkCoverageSchema(FrameworkSummarySchema):
     """A framework with whom it applies to in the organisation (the org admin's view)."""
 
-    applies_to = fields.Dict(allow_none=True, metadata={"description": "a supervision policy's regulators and service areas"})
+    applies_to = fields.Dict(
+        allow_none=True, metadata={"description": "a supervision policy's regulators and service areas"}
+    )
     people = fields.Integer(metadata={"description": "active people it applies to"})
-    job_roles = fields.List(fields.String(), metadata={"description": "job roles whose usual regulator it serves"})
+    job_roles = fields.List(
+        fields.String(), metadata={"description": "job roles whose usual regulator it serves"}
+    )
 
 
 class StandardSchema(Schema):

@@ -303,7 +303,9 @@ def framework_coverage(*, organisation_id: uuid.UUID) -> list[dict[str, Any]]:
                 if {r.regulator for r in p.registrations} & regulators
                 or {getattr(p.team, "service_area", None), getattr(p.job_role, "service_area", None)} & areas
             ]
-            role_names = sorted(r.name for r in roles if r.usual_regulator in regulators or r.service_area in areas)
+            role_names = sorted(
+                r.name for r in roles if r.usual_regulator in regulators or r.service_area in areas
+            )
         else:
             covered = [p for p in people if any(r.framework_id == item["id"] for r in p.registrations)]
             role_names = sorted(

@@ -27,7 +27,8 @@ MAX_PAGE = 200
 def _scope(organisation_id: uuid.UUID) -> tuple[Any, dict[str, User]]:
     """The SQL condition for this organisation's events, and its people by actor string."""
     people = {
-        f"user:{u.id}": u for u in db.session.scalars(select(User).where(User.organisation_id == organisation_id))
+        f"user:{u.id}": u
+        for u in db.session.scalars(select(User).where(User.organisation_id == organisation_id))
     }
     org_entries = select(Entry.id).where(Entry.organisation_id == organisation_id)
     external = and_(
@@ -35,7 +36,9 @@ def _scope(organisation_id: uuid.UUID) -> tuple[Any, dict[str, User]]:
         or_(
             and_(
                 AuditEvent.subject_type == "sign_off_request",
-                AuditEvent.subject_id.in_(select(SignOffRequest.id).where(SignOffRequest.entry_id.in_(org_entries))),
+                AuditEvent.subject_id.in_(
+                    select(SignOffRequest.id).where(SignOffRequest.entry_id.in_(org_entries))
+                ),
             ),
             and_(
                 AuditEvent.subject_type == "sign_off",
@@ -63,7 +66,9 @@ def organisation_events(
     scope, people = _scope(organisation_id)
     query = select(AuditEvent).where(scope)
     if kind:
-        query = query.where(or_(AuditEvent.kind == kind, AuditEvent.kind.like(kind.replace("_", "\\_") + ".%", escape="\\")))
+        query = query.where(
+            or_(AuditEvent.kind == kind, AuditEvent.kind.like(kind.replace("_", "\\_") + ".%", escape="\\"))
+        )
     if actor_id is not None:
         query = query.where(AuditEvent.actor == f"user:{actor_id}")
     if subject_type:

@@ -484,12 +484,18 @@ AUDIT_KIND = validate.Regexp(r"^[a-z0-9_.]{1,60}$", error="use lower-case letter
 class AuditQuerySchema(Schema):
     """Filters and page of the organisation's audit trail (newest first)."""
 
-    kind = fields.String(load_default=None, validate=AUDIT_KIND, metadata={"description": "a kind or its prefix"})
+    kind = fields.String(
+        load_default=None, validate=AUDIT_KIND, metadata={"description": "a kind or its prefix"}
+    )
     actor_id = fields.UUID(load_default=None, metadata={"description": "events by this person"})
     subject_type = fields.String(load_default=None, validate=AUDIT_KIND)
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={"description": "next_before of the page before"})
+    before = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "next_before of the page before"},
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

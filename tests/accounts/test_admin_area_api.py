@@ -67,7 +67,12 @@ def test_people_filters(admin_client, staff):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("?role=wizard", "role"), ("?regulator=XYZ", "regulator"), ("?team_id=nope", "team_id"), ("?active=maybe", "active")],
+    [
+        ("?role=wizard", "role"),
+        ("?regulator=XYZ", "regulator"),
+        ("?team_id=nope", "team_id"),
+        ("?active=maybe", "active"),
+    ],
 )
 def test_people_filters_refuse_bad_values_by_name(admin_client, query, field):
     response = admin_client.api("GET", f"/api/v1/admin/users{query}")
@@ -92,7 +97,8 @@ def test_invited_person_sets_a_password_and_logs_in(app, admin_client, client, o
     assert "password" not in response.get_json()
     [mail] = outbox
     assert mail.to == "new.starter@test.example"
-    assert "invited" in mail.subject and "7 days" in mail.body
+    assert "invited" in mail.subject
+    assert "7 days" in mail.body
     # nobody knows the password until the person chooses one
     assert client.login("new.starter@test.example", "").status_code in (401, 422)
     link = _link(mail)
@@ -117,15 +123,19 @@ def test_invite_refuses_a_taken_email_naming_the_field(admin_client, outbox, sta
     assert "email" in response.get_json()["error"]["fields"]
     assert outbox == []
     missing = admin_client.api("POST", "/api/v1/admin/users/invite", json={"email": "x@test.example"})
-    assert missing.status_code == 422 and "name" in missing.get_json()["error"]["fields"]
+    assert missing.status_code == 422
+    assert "name" in missing.get_json()["error"]["fields"]
 
 
 def test_invitation_resent_and_not_for_a_deactivated_person(admin_client, outbox, staff):
     again = admin_client.api("POST", f"/api/v1/admin/users/{staff['sam'].id}/invitation")
-    assert again.status_code == 202 and again.get_json()["expires_in_days"] == 7
-    assert len(outbox) == 1 and outbox[0].to == staff["sam"].email
+    assert again.status_code == 202
+    assert again.get_json()["expires_in_days"] == 7
+    assert len(outbox) == 1
+    assert outbox[0].to == staff["sam"].email
     gone = admin_client.api("POST", f"/api/v1/admin/users/{staff['old'].id}/invitation")
-    assert gone.status_code == 404 and len(outbox) == 1
+    assert gone.status_code == 404
+    assert len(outbox) == 1
 
 
 def test_deactivated_person_is_logged_out_refused_and_keeps_their_records(
@@ -135,12 +145,14 @@ def test_deactivated_person_is_logged_out_refused_and_keeps_their_records(
     phone = make_client(nia)
     assert phone.api("GET", "/api/v1/me").status_code == 200
     off = admin_client.api("PATCH", f"/api/v1/admin/users/{nia.id}", json={"is_active": False})
-    assert off.status_code == 200 and off.get_json()["is_active"] is False
+    assert off.status_code == 200
+    assert off.get_json()["is_active"] is False
     assert phone.api("GET", "/api/v1/me").status_code == 401  # the open session ended
     assert client.login(nia.email, PASSWORD).status_code == 401  # and no new one starts
     with app.app_context():  # the person and their registrations stay
         kept = db.session.get(User, nia.id)
-        assert kept is not None and [r.regulator for r in kept.registrations] == ["NMC"]
+        assert kept is not None
+        assert [r.regulator for r in kept.registrations] == ["NMC"]
     listed = admin_client.api("GET", "/api/v1/admin/users?active=false").get_json()
     assert nia.email in [u["email"] for u in listed]
     on = admin_client.api("PATCH", f"/api/v1/admin/users/{nia.id}", json={"is_active": True})
@@ -152,11 +164,15 @@ def test_organisation_registrations(admin_client, staff, make_user, other_org, a
     stranger = make_user("practitioner", organisation=other_org)
     persist(app, Registration(user_id=stranger.id, regulator="NMC", profession="nurse"))
     rows = admin_client.api("GET", "/api/v1/admin/registrations").get_json()
-    assert [(r["user"]["name"], r["regulator"]) for r in rows] == [("Nia Nurse", "NMC"), ("Sam Social", "SWE")]
+    assert [(r["user"]["name"], r["regulator"]) for r in rows] == [
+        ("Nia Nurse", "NMC"),
+        ("Sam Social", "SWE"),
+    ]
     only = admin_client.api("GET", "/api/v1/admin/registrations?regulator=SWE").get_json()
     assert [r["user"]["name"] for r in only] == ["Sam Social"]
     bad = admin_client.api("GET", "/api/v1/admin/registrations?regulator=nope")
-    assert bad.status_code == 422 and "regulator" in bad.get_json()["error"]["fields"]
+    assert bad.status_code == 422
+    assert "regulator" in bad.get_json()["error"]["fields"]
 
 
 def test_frameworks_say_whom_they_apply_to(app, admin_client, staff):
@@ -166,11 +182,14 @@ def test_frameworks_say_whom_they_apply_to(app, admin_client, staff):
         load_shipped_frameworks()
         db.session.commit()
     rows = {f["id"]: f for f in admin_client.api("GET", "/api/v1/admin/frameworks").get_json()}
-    assert rows["nmc"]["people"] == 1 and rows["nmc"]["job_roles"] == ["Nurse"]
-    assert rows["swe"]["people"] == 1 and rows["swe"]["job_roles"] == []
+    assert rows["nmc"]["people"] == 1
+    assert rows["nmc"]["job_roles"] == ["Nurse"]
+    assert rows["swe"]["people"] == 1
+    assert rows["swe"]["job_roles"] == []
     assert rows["hcpc"]["people"] == 0
     policy = rows["sw-supervision"]
-    assert policy["kind"] == "supervision_policy" and "SWE" in policy["applies_to"]["regulators"]
+    assert policy["kind"] == "supervision_policy"
+    assert "SWE" in policy["applies_to"]["regulators"]
     assert policy["people"] >= 1
 
 
@@ -179,34 +198,50 @@ def test_framework_upload_errors_carry_line_numbers(admin_client):
     response = admin_client.api("POST", "/api/v1/frameworks", json={"text": text, "filename": "local.yaml"})
     assert response.status_code == 422
     problems = response.get_json()["error"]["problems"]
-    assert {"line": 6, "path": "regulator"}.items() <= next(p for p in problems if p["path"] == "regulator").items()
+    assert {"line": 6, "path": "regulator"}.items() <= next(
+        p for p in problems if p["path"] == "regulator"
+    ).items()
 
 
 def _event(app, actor: str, kind: str, subject_type: str = "thing", when: dt.datetime | None = None) -> int:
     with app.app_context():
         event = audit.append_event(
-            kind=kind, actor=actor, subject_type=subject_type, subject_id=uuid.uuid4(), data={"n": 1},
+            kind=kind,
+            actor=actor,
+            subject_type=subject_type,
+            subject_id=uuid.uuid4(),
+            data={"n": 1},
             now=when or utcnow(),
         )
         db.session.commit()
         return event.seq
 
 
-def test_audit_trail_is_the_organisations_paginated_and_filtered(app, admin_client, admin, staff, make_user, other_org):
+def test_audit_trail_is_the_organisations_paginated_and_filtered(
+    app, admin_client, admin, staff, make_user, other_org
+):
     stranger = make_user("org_admin", organisation=other_org)
     old = utcnow() - dt.timedelta(days=10)
     mine = [_event(app, f"user:{staff['sam'].id}", "sign_off.approved", when=old)]
-    mine += [_event(app, f"user:{admin.id}", f"registration_proposal.{k}") for k in ("confirmed", "rejected", "confirmed")]
+    mine += [
+        _event(app, f"user:{admin.id}", f"registration_proposal.{k}")
+        for k in ("confirmed", "rejected", "confirmed")
+    ]
     theirs = _event(app, f"user:{stranger.id}", "sign_off.approved")
     _event(app, "external:someone@elsewhere.example", "external_link.used", "sign_off_request")  # not ours
     first = admin_client.api("GET", "/api/v1/admin/audit?limit=2").get_json()
     assert [e["seq"] for e in first["items"]] == mine[::-1][:2]
-    assert first["items"][0]["actor_name"] == admin.name and first["items"][0]["actor_kind"] == "person"
+    assert first["items"][0]["actor_name"] == admin.name
+    assert first["items"][0]["actor_kind"] == "person"
     second = admin_client.api("GET", f"/api/v1/admin/audit?limit=2&before={first['next_before']}").get_json()
     assert [e["seq"] for e in second["items"]] == mine[::-1][2:]
     assert second["next_before"] is None
     assert theirs not in [e["seq"] for e in first["items"] + second["items"]]
-    assert first["kinds"] == ["registration_proposal.confirmed", "registration_proposal.rejected", "sign_off.approved"]
+    assert first["kinds"] == [
+        "registration_proposal.confirmed",
+        "registration_proposal.rejected",
+        "sign_off.approved",
+    ]
     by_kind = admin_client.api("GET", "/api/v1/admin/audit?kind=registration_proposal").get_json()
     assert len(by_kind["items"]) == 3
     by_actor = admin_client.api("GET", f"/api/v1/admin/audit?actor_id={staff['sam'].id}").get_json()
@@ -214,9 +249,14 @@ def test_audit_trail_is_the_organisations_paginated_and_filtered(app, admin_clie
     since = (utcnow() - dt.timedelta(days=1)).date().isoformat()
     recent = admin_client.api("GET", f"/api/v1/admin/audit?date_from={since}").get_json()
     assert len(recent["items"]) == 3
-    for query, field in (("limit=0", "limit"), ("kind=DROP%20TABLE", "kind"), ("date_from=yesterday", "date_from")):
+    for query, field in (
+        ("limit=0", "limit"),
+        ("kind=DROP%20TABLE", "kind"),
+        ("date_from=yesterday", "date_from"),
+    ):
         bad = admin_client.api("GET", f"/api/v1/admin/audit?{query}")
-        assert bad.status_code == 422 and field in bad.get_json()["error"]["fields"], query
+        assert bad.status_code == 422, query
+        assert field in bad.get_json()["error"]["fields"], query
 
 
 def test_staff_export_by_service_area_and_organisation(admin_client, staff):
@@ -227,11 +267,14 @@ def test_staff_export_by_service_area_and_organisation(admin_client, staff):
     both = admin_client.api(
         "POST", "/api/v1/exports/staff", json={"organisation": True, "team_id": str(staff["care"].id)}
     )
-    assert both.status_code == 422 and "team_id" in both.get_json()["error"]["fields"]
+    assert both.status_code == 422
+    assert "team_id" in both.get_json()["error"]["fields"]
     empty = admin_client.api("POST", "/api/v1/exports/staff", json={"service_area": "send"})
-    assert empty.status_code == 422 and "service_area" in empty.get_json()["error"]["fields"]
+    assert empty.status_code == 422
+    assert "service_area" in empty.get_json()["error"]["fields"]
     bad = admin_client.api("POST", "/api/v1/exports/staff", json={"service_area": "moon"})
-    assert bad.status_code == 422 and "service_area" in bad.get_json()["error"]["fields"]
+    assert bad.status_code == 422
+    assert "service_area" in bad.get_json()["error"]["fields"]
 
 
 def test_another_organisations_admin_sees_none_of_it(app, admin, staff, make_user, make_client, other_org):
@@ -249,7 +292,10 @@ def test_another_organisations_admin_sees_none_of_it(app, admin, staff, make_use
     frameworks = theirs.api("GET", "/api/v1/admin/frameworks").get_json()
     assert all(f["people"] == 0 for f in frameworks)
     assert theirs.api("POST", f"/api/v1/admin/users/{staff['nia'].id}/invitation").status_code == 404
-    assert theirs.api("PATCH", f"/api/v1/admin/users/{staff['nia'].id}", json={"is_active": False}).status_code == 404
+    assert (
+        theirs.api("PATCH", f"/api/v1/admin/users/{staff['nia'].id}", json={"is_active": False}).status_code
+        == 404
+    )
     job = theirs.api("POST", "/api/v1/exports/staff", json={"organisation": True})
     assert job.status_code == 202
     with app.app_context():

@@ -22,8 +22,13 @@ from tests.jobs.conftest import finish_jobs
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {**PHONE, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **PHONE,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 BAD_FRAMEWORK = b"""format: 1
@@ -57,8 +62,13 @@ def office(app, org, make_user):
         db.session.commit()
     care = Team(organisation_id=org.id, name="Assessment Team", service_area="social_care")
     health = Team(organisation_id=org.id, name="Health Visiting", service_area="health")
-    role = JobRole(organisation_id=org.id, name="Health Visitor", service_area="health",
-                   profession="health visitor", usual_regulator="NMC")
+    role = JobRole(
+        organisation_id=org.id,
+        name="Health Visitor",
+        service_area="health",
+        profession="health visitor",
+        usual_regulator="NMC",
+    )
     persist(app, care, health, role)
     admin = make_user("practitioner", "org_admin", name="Helen Carter", team_id=care.id)
     nia = make_user("practitioner", name="Nia Roberts", team_id=health.id, job_role_id=role.id)
@@ -67,17 +77,36 @@ def office(app, org, make_user):
     make_user("practitioner", name="Tom Evans With A Rather Long Name", team_id=health.id)
     persist(
         app,
-        Registration(user_id=nia.id, regulator="NMC", profession="health visitor", framework_id="nmc",
-                     registration_number="12A3456E", renewal_date=dt.date(2027, 3, 31)),
-        Registration(user_id=sam.id, regulator="SWE", profession="social worker", framework_id="swe",
-                     registration_number="SW123456"),
+        Registration(
+            user_id=nia.id,
+            regulator="NMC",
+            profession="health visitor",
+            framework_id="nmc",
+            registration_number="12A3456E",
+            renewal_date=dt.date(2027, 3, 31),
+        ),
+        Registration(
+            user_id=sam.id,
+            regulator="SWE",
+            profession="social worker",
+            framework_id="swe",
+            registration_number="SW123456",
+        ),
     )
     with app.app_context():
-        for kind, actor in (("sign_off.approved", sam), ("sign_off_request.created", nia),
-                            ("registration_proposal.confirmed", admin)):
-            audit.append_event(kind=kind, actor=f"user:{actor.id}", subject_type=kind.split(".")[0],
-                               subject_id=nia.id, data={"entry_version": 2, "content_sha256": "ab" * 32},
-                               now=utcnow())
+        for kind, actor in (
+            ("sign_off.approved", sam),
+            ("sign_off_request.created", nia),
+            ("registration_proposal.confirmed", admin),
+        ):
+            audit.append_event(
+                kind=kind,
+                actor=f"user:{actor.id}",
+                subject_type=kind.split(".")[0],
+                subject_id=nia.id,
+                data={"entry_version": 2, "content_sha256": "ab" * 32},
+                now=utcnow(),
+            )
         db.session.commit()
     return SimpleNamespace(admin=admin, nia=nia, sam=sam, care=care, health=health)
 
@@ -86,7 +115,8 @@ def no_sideways_scroll(page) -> None:
     """Nothing on the screen reaches past its right edge (the page never scrolls sideways)."""
     width = page.evaluate(
         """() => [document.documentElement.scrollWidth, window.innerWidth,
-                  Math.max(...[...document.querySelectorAll('#view *')].map((e) => e.getBoundingClientRect().right))]"""
+                  Math.max(...[...document.querySelectorAll('#view *')]
+                    .map((e) => e.getBoundingClientRect().right))]"""
     )
     # against the device's width: a phone browser zooms out (a wider innerWidth) to fit wider content
     device = page.viewport_size["width"]
@@ -256,7 +286,8 @@ def test_a_deactivated_person_cannot_log_in_and_reactivated_can(browser, live_se
     assert nia.get_by_role("heading", name=f"Hello, {office.nia.name}").count() == 0
 
     page.locator("#people-table tbody tr", has_text="Nia Roberts").get_by_role(
-        "button", name="Reactivate Nia Roberts").click()
+        "button", name="Reactivate Nia Roberts"
+    ).click()
     page.get_by_role("button", name="Yes, reactivate").click()
     expect(page.locator("#people-status")).to_contain_text("Nia Roberts is active again")
     nia.get_by_role("button", name="Log in").click()

@@ -318,7 +318,9 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     (
         "POST",
         "/api/v1/admin/users/invite",  # each admin invites into their own organisation
-        body(lambda _w: {"email": f"invited-{uuid.uuid4().hex[:10]}@test.example", "name": "Invited Starter"}),
+        body(
+            lambda _w: {"email": f"invited-{uuid.uuid4().hex[:10]}@test.example", "name": "Invited Starter"}
+        ),
         (401, 403, 403, 403, 403, 403, 201, 201, 401),
     ),
     (
