@@ -306,6 +306,13 @@ def test_old_staff_export_entry_points_lead_to_the_admin_area(browser, live_serv
     page.goto(live_server + "/app/settings")
     page.get_by_role("link", name="Staff export (Admin)").click()
     page.get_by_role("heading", level=1, name="Staff export").wait_for()
+    # the narrowest phone: the header holds the title, the Admin link and the sync status
+    page.set_viewport_size({"width": 360, "height": 740})
+    no_sideways_scroll(page)
+    box = page.locator("#admin-link").bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 360
+    shot(page, "export", "phone-360")
     context.close()
 
 
