@@ -166,3 +166,55 @@ class ImportResultSchema(Schema):
 
     created = fields.Integer()
     updated = fields.Integer()
+
+
+class UserQuerySchema(Schema):
+    """Filters for the org admin's list of people (all optional, combined with AND)."""
+
+    q = fields.String(
+        load_default=None, validate=validate.Length(max=200), metadata={"description": "in name or email"}
+    )
+    team_id = fields.UUID(load_default=None)
+    job_role_id = fields.UUID(load_default=None)
+    role = fields.String(load_default=None, validate=validate.OneOf(APP_ROLES))
+    regulator = fields.String(load_default=None, validate=validate.OneOf(REGULATORS))
+    active = fields.Boolean(load_default=None, allow_none=True)
+
+
+class UserInviteSchema(Schema):
+    """A new member of staff, invited by email to choose their own password."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    roles = _roles
+    team_id = fields.UUID(allow_none=True)
+    job_role_id = fields.UUID(allow_none=True)
+
+
+class InvitationSentSchema(Schema):
+    """An invitation was emailed (the link itself is only in the email)."""
+
+    user_id = fields.UUID()
+    email = fields.String()
+    expires_in_days = fields.Integer()
+
+
+class RegistrationQuerySchema(Schema):
+    """Filters for the organisation's registrations."""
+
+    regulator = fields.String(load_default=None, validate=validate.OneOf(REGULATORS))
+
+
+class PersonRefSchema(Schema):
+    """A person as shown beside their registration."""
+
+    id = fields.UUID()
+    name = fields.String()
+    email = fields.String()
+    is_active = fields.Boolean()
+
+
+class OrgRegistrationSchema(RegistrationSchema):
+    """A registration with the person it belongs to."""
+
+    user = fields.Nested(PersonRefSchema)

@@ -428,11 +428,58 @@ def import_job_roles_csv(*, organisation_id: uuid.UUID, text: str) -> dict[str, 
 # --- users -----------------------------------------------------------------------------------
 
 
-def list_users(*, organisation_id: uuid.UUID) -> list[User]:
-    """Users of one organisation, by name."""
-    return list(
-        db.session.scalars(select(User).where(User.organisation_id == organisation_id).order_by(User.name))
+ROLE_FLAGS = {
+    "practitioner": User.is_practitioner,
+    "supervisor": User.is_supervisor,
+    "team_manager": User.is_team_manager,
+    "org_admin": User.is_org_admin,
+}
+
+
+def list_users(
+    *,
+    organisation_id: uuid.UUID,
+    q: str | None = None,
+    team_id: uuid.UUID | None = None,
+    job_role_id: uuid.UUID | None = None,
+    role: str | None = None,
+    regulator: str | None = None,
+    active: bool | None = None,
+) -> list[User]:
+    """Users of one organisation, by name; optionally only those whose name or email contains `q`
+    (any case), in a team, holding a job role or an app role, registered with a regulator, or
+    (in)active. Ids of another organisation's teams or roles simply match nobody."""
+    query = select(User).where(User.organisation_id == organisation_id)
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
+    if team_id is not None:
+        query = query.where(User.team_id == team_id)
+    if job_role_id is not None:
+        query = query.where(User.job_role_id == job_role_id)
+    if role is not None:
+        query = query.where(ROLE_FLAGS[role].is_(True))
+    if regulator is not None:
+        query = query.where(
+            User.id.in_(select(Registration.user_id).where(Registration.regulator == regulator))
+        )
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    return list(db.session.scalars(query.order_by(User.name, User.id)))
+
+
+def list_registrations(*, organisation_id: uuid.UUID, regulator: str | None = None) -> list[Registration]:
+    """Every registration of the organisation's people (by person, then regulator)."""
+    query = (
+        select(Registration)
+        .join(User, Registration.user_id == User.id)
+        .where(User.organisation_id == organisation_id)
     )
+    if regulator is not None:
+        query = query.where(Registration.regulator == regulator)
+    return list(db.session.scalars(query.order_by(User.name, User.id, Registration.regulator)))
 
 
 def get_user(*, organisation_id: uuid.UUID, user_id: uuid.UUID) -> User:

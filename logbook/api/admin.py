@@ -1,22 +1,30 @@
-"""Org admin API: teams, job roles (with CSV import), users and their registrations, registrations
-proposed by imported records, external signers awaiting approval."""
+"""Org admin API: teams, job roles (with CSV import), users (filtered, invited by email, deactivated)
+and their registrations, registrations proposed by imported records, external signers awaiting
+approval, which frameworks apply to whom, and the organisation's audit trail (read-only)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from logbook.accounts import service
+from logbook.accounts import reset, service
 from logbook.accounts.auth import current_user, roles_required
 from logbook.accounts.models import User
 from logbook.accounts.schemas import (
     CsvImportSchema,
     ImportResultSchema,
+    InvitationSentSchema,
     JobRoleSchema,
+    OrgRegistrationSchema,
+    RegistrationQuerySchema,
     RegistrationSchema,
     TeamSchema,
     UserCreateSchema,
+    UserInviteSchema,
+    UserQuerySchema,
     UserSchema,
     UserUpdateSchema,
 )
@@ -27,8 +35,13 @@ from logbook.exports.schemas import (
     RegistrationProposalSchema,
 )
 from logbook.extensions import db
-from logbook.supervision import external_signers
+from logbook.frameworks.schemas import FrameworkCoverageSchema
+from logbook.frameworks.service import framework_coverage
+from logbook.mail import mailer
+from logbook.supervision import audit_trail, external_signers
 from logbook.supervision.schemas import (
+    AuditPageSchema,
+    AuditQuerySchema,
     ExternalSignerItemSchema,
     ExternalSignerListSchema,
     ExternalSignerQuerySchema,
@@ -134,16 +147,59 @@ class JobRoleItem(MethodView):
 class Users(MethodView):
     decorators = [admin_only]
 
+    @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200, UserSchema(many=True))
-    def get(self):
-        """List the organisation's users."""
-        return service.list_users(organisation_id=_org())
+    def get(self, args):
+        """List the organisation's users, optionally filtered (name or email, team, job role, app role,
+        regulator, active)."""
+        return service.list_users(organisation_id=_org(), **args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user."""
         return service.create_user(organisation_id=_org(), data=data)
+
+
+def _invitation_days() -> dt.timedelta:
+    return dt.timedelta(days=int(current_app.config["INVITATION_DAYS"]))
+
+
+@blp.route("/users/invite", methods=["POST"])
+@admin_only
+@blp.arguments(UserInviteSchema)
+@blp.response(201, UserSchema)
+def invite_user(data):
+    """Add a member of staff and email them a single-use, expiring link to choose their password
+    (nobody, the admin included, ever knows it)."""
+    admin = current_user()
+    return reset.invite_user(
+        organisation_id=admin.organisation_id,
+        organisation_name=admin.organisation.name,
+        data=data,
+        now=utcnow(),
+        lifetime=_invitation_days(),
+        base_url=public_url(),
+        mailer=mailer(),
+    )
+
+
+@blp.route("/users/<uuid:user_id>/invitation", methods=["POST"])
+@admin_only
+@blp.response(202, InvitationSentSchema)
+def resend_invitation(user_id):
+    """Email an active person a fresh link to choose their password (a lost or expired invitation)."""
+    admin = current_user()
+    user = service.get_user(organisation_id=admin.organisation_id, user_id=user_id)
+    reset.send_invitation(
+        user=user,
+        organisation_name=admin.organisation.name,
+        now=utcnow(),
+        lifetime=_invitation_days(),
+        base_url=public_url(),
+        mailer=mailer(),
+    )
+    return {"user_id": user.id, "email": user.email, "expires_in_days": _invitation_days().days}
 
 
 @blp.route("/users/<uuid:user_id>")
@@ -176,6 +232,15 @@ class UserRegistrations(MethodView):
     def post(self, data, user_id):
         """Add a registration to a user."""
         return service.add_registration(organisation_id=_org(), user_id=user_id, data=data)
+
+
+@blp.route("/registrations")
+@admin_only
+@blp.arguments(RegistrationQuerySchema, location="query")
+@blp.response(200, OrgRegistrationSchema(many=True))
+def list_registrations(args):
+    """Every registration of the organisation's people, with the person (optionally one regulator's)."""
+    return service.list_registrations(organisation_id=_org(), **args)
 
 
 @blp.route("/registrations/<uuid:registration_id>")
@@ -308,3 +373,27 @@ def approve_external_signer(signer_id):
 def refuse_external_signer(signer_id):
     """Refuse an external signer: the requests waiting for them are cancelled; nothing is emailed."""
     return _signer(external_signers.refuse(actor=current_user(), signer_id=signer_id, now=utcnow()))
+
+
+# --- frameworks and the audit trail (read-only views) ------------------------------------------
+
+
+@blp.route("/frameworks")
+@admin_only
+@blp.response(200, FrameworkCoverageSchema(many=True))
+def frameworks_coverage():
+    """Each framework the organisation sees and whom it applies to: active people whose registrations
+    follow it, job roles whose usual regulator it serves, a supervision policy's applies_to. New
+    versions are uploaded with POST /api/v1/frameworks."""
+    return framework_coverage(organisation_id=_org())
+
+
+@blp.route("/audit")
+@admin_only
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditPageSchema)
+def audit_events(args):
+    """The organisation's audit trail, newest first, a page at a time (read-only): what its people
+    did and what external signers did on its people's requests."""
+    page = audit_trail.organisation_events(organisation_id=_org(), **args)
+    return page | {"kinds": audit_trail.event_kinds(organisation_id=_org())}

@@ -5,13 +5,19 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 
 from logbook import fields
+from logbook.accounts.models import SERVICE_AREAS
 from logbook.exports.staff import MAX_PEOPLE
 
 
 class StaffExportRequestSchema(Schema):
-    """Whose registration evidence to export: one team, or chosen people (not both)."""
+    """Whose registration evidence to export: one team, one service area (every team in it), the
+    whole organisation, or chosen people (exactly one of them)."""
 
     team_id = fields.UUID(load_default=None, allow_none=True)
+    service_area = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SERVICE_AREAS))
+    organisation = fields.Boolean(
+        load_default=False, metadata={"description": "everyone active in the organisation"}
+    )
     user_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_PEOPLE))
     date_from = fields.Date(load_default=None, metadata={"description": "default: two years before date_to"})
     date_to = fields.Date(load_default=None, metadata={"description": "default: today"})

@@ -69,11 +69,24 @@ def _check_admin(admin: User) -> None:
         raise Forbidden("Only an organisation's admins can export staff evidence.")
 
 
-def _people(admin: User, team_id: uuid.UUID | None, user_ids: list[uuid.UUID]) -> list[User]:
-    """The people asked for, all in the admin's organisation (anyone else is refused by id)."""
-    if (team_id is None) == (not user_ids):
+def _active_people(query: Any) -> list[User]:
+    return list(db.session.scalars(query.where(User.is_active.is_(True)).order_by(User.name, User.id)))
+
+
+def _people(
+    admin: User,
+    team_id: uuid.UUID | None,
+    user_ids: list[uuid.UUID],
+    service_area: str | None = None,
+    organisation: bool = False,
+) -> list[User]:
+    """The people asked for, all in the admin's organisation (anyone else is refused by id): one
+    team, one service area (every team in it), the whole organisation, or chosen people."""
+    chosen = [team_id is not None, bool(user_ids), service_area is not None, organisation]
+    if sum(chosen) != 1:
         raise ValidationFailed(
-            "Choose a team or some people.", fields={"team_id": ["give team_id or user_ids, not both"]}
+            "Choose a team, a service area, the whole organisation or some people.",
+            fields={"team_id": ["give exactly one of team_id, service_area, organisation or user_ids"]},
         )
     if team_id is not None:
         team = db.session.get(Team, team_id)
@@ -81,18 +94,26 @@ def _people(admin: User, team_id: uuid.UUID | None, user_ids: list[uuid.UUID]) -
             raise ValidationFailed(
                 "No such team.", fields={"team_id": ["is not a team of your organisation"]}
             )
-        people = list(
-            db.session.scalars(
-                select(User)
-                .where(User.team_id == team.id, User.is_active.is_(True))
-                .order_by(User.name, User.id)
-            )
-        )
+        people = _active_people(select(User).where(User.team_id == team.id))
         if not people:
             raise ValidationFailed(
                 "That team has nobody in it.", fields={"team_id": ["has no active members"]}
             )
         return people
+    if service_area is not None:
+        people = _active_people(
+            select(User)
+            .join(Team, User.team_id == Team.id)
+            .where(Team.organisation_id == admin.organisation_id, Team.service_area == service_area)
+        )
+        if not people:
+            raise ValidationFailed(
+                "Nobody works in a team of that service area.",
+                fields={"service_area": ["has no active members in any team"]},
+            )
+        return people
+    if organisation:
+        return _active_people(select(User).where(User.organisation_id == admin.organisation_id))
     wanted = list(dict.fromkeys(user_ids))
     found = {
         u.id: u
@@ -118,16 +139,21 @@ def start_staff_export(
     now: dt.datetime,
     team_id: uuid.UUID | None = None,
     user_ids: list[uuid.UUID] | None = None,
+    service_area: str | None = None,
+    organisation: bool = False,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> Job:
     """Check the request and queue the export job (org admins only)."""
     _check_admin(admin)
-    people = _people(admin, team_id, user_ids or [])
+    people = _people(admin, team_id, user_ids or [], service_area, organisation)
     if len(people) > MAX_PEOPLE:
+        field = "organisation" if organisation else "service_area" if service_area else "user_ids"
         raise ValidationFailed(
             "Too many people for one export.",
-            fields={"user_ids": [f"at most {MAX_PEOPLE} people per export"]},
+            fields={
+                field: [f"at most {MAX_PEOPLE} people per export ({len(people)} chosen): export by team"]
+            },
         )
     date_to = date_to or now.date()
     date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
@@ -136,6 +162,8 @@ def start_staff_export(
     params = {
         "user_ids": [str(p.id) for p in people],
         "team_id": str(team_id) if team_id else None,
+        "service_area": service_area,
+        "organisation": organisation,
         "date_from": date_from.isoformat(),
         "date_to": date_to.isoformat(),
         "today": now.date().isoformat(),

@@ -38,6 +38,18 @@ class FrameworkSummarySchema(Schema):
     versions = fields.List(fields.Integer())
 
 
+class FrameworkCoverageSchema(FrameworkSummarySchema):
+    """A framework with whom it applies to in the organisation (the org admin's view)."""
+
+    applies_to = fields.Dict(
+        allow_none=True, metadata={"description": "a supervision policy's regulators and service areas"}
+    )
+    people = fields.Integer(metadata={"description": "active people it applies to"})
+    job_roles = fields.List(
+        fields.String(), metadata={"description": "job roles whose usual regulator it serves"}
+    )
+
+
 class StandardSchema(Schema):
     """A standard to tag entries with; parent is the code it sits under."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from logbook.accounts.models import User
+from logbook.accounts.models import JobRole, User
 from logbook.errors import Conflict, NotFound
 from logbook.extensions import db
 from logbook.frameworks import engine
@@ -299,3 +299,48 @@ def progress_inputs(*, viewer: User) -> dict[str, Any]:
         "kind_order": list(KIND_LABELS),
         "frameworks": [{"id": key, "versions": versions} for key, versions in by_id.items()],
     }
+
+
+# --- which frameworks apply to whom (the org admin's view) ----------------------------------------
+
+
+def framework_coverage(*, organisation_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Each framework the organisation sees (newest version), with whom it applies to: the active
+    people whose registrations follow it, the job roles whose usual regulator it is made for, and a
+    supervision policy's `applies_to` (regulators, service areas) with the people it matches."""
+    people = list(
+        db.session.scalars(
+            select(User).where(User.organisation_id == organisation_id, User.is_active.is_(True))
+        )
+    )
+    roles = list(db.session.scalars(select(JobRole).where(JobRole.organisation_id == organisation_id)))
+    out = []
+    for item in list_frameworks(organisation_id=organisation_id):
+        row = find_version(organisation_id=organisation_id, framework_id=item["id"], version=item["version"])
+        applies = (row.summary.get("applies_to") if row else None) or {}
+        if item["kind"] == "supervision_policy":
+            regulators = set(applies.get("regulators") or ())
+            areas = set(applies.get("service_areas") or ())
+            covered = [
+                p
+                for p in people
+                if {r.regulator for r in p.registrations} & regulators
+                or {getattr(p.team, "service_area", None), getattr(p.job_role, "service_area", None)} & areas
+            ]
+            role_names = sorted(
+                r.name for r in roles if r.usual_regulator in regulators or r.service_area in areas
+            )
+        else:
+            covered = [p for p in people if any(r.framework_id == item["id"] for r in p.registrations)]
+            role_names = sorted(
+                r.name for r in roles if r.usual_regulator and r.usual_regulator == item["regulator"]
+            )
+        out.append(
+            {
+                **item,
+                "applies_to": applies or None,
+                "people": len(covered),
+                "job_roles": role_names,
+            }
+        )
+    return out

@@ -582,3 +582,47 @@ class AssignmentListSchema(Schema):
     """Supervisor assignments."""
 
     items = fields.List(fields.Nested(AssignmentSchema))
+
+
+AUDIT_KIND = validate.Regexp(r"^[a-z0-9_.]{1,60}$", error="use lower-case letters, digits, '_' or '.'")
+
+
+class AuditQuerySchema(Schema):
+    """Filters and page of the organisation's audit trail (newest first)."""
+
+    kind = fields.String(
+        load_default=None, validate=AUDIT_KIND, metadata={"description": "a kind or its prefix"}
+    )
+    actor_id = fields.UUID(load_default=None, metadata={"description": "events by this person"})
+    subject_type = fields.String(load_default=None, validate=AUDIT_KIND)
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    before = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "next_before of the page before"},
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AuditEventSchema(Schema):
+    """One event of the hash-chained audit trail."""
+
+    seq = fields.Integer()
+    kind = fields.String()
+    actor = fields.String()
+    actor_name = fields.String()
+    actor_kind = fields.String(metadata={"description": "person, external or system"})
+    subject_type = fields.String()
+    subject_id = fields.UUID()
+    data = fields.Dict()
+    created_at = fields.DateTime()
+    hash = fields.String()
+
+
+class AuditPageSchema(Schema):
+    """A page of events and where the next one starts (null: the last page)."""
+
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_before = fields.Integer(allow_none=True)
+    kinds = fields.List(fields.String(), metadata={"description": "every kind in the organisation's trail"})

@@ -1,5 +1,6 @@
-"""The Exports screen on a phone: a practitioner prepares their full record; an org admin exports a
-team's registration evidence; both follow the background job to a download link. Accessible (axe)."""
+"""The Exports screen on a phone: a practitioner prepares their full record; an org admin follows it
+to the admin area's staff export and exports a team's registration evidence; both follow the
+background job to a download link. Accessible (axe)."""
 
 import pytest
 
@@ -37,8 +38,10 @@ def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
     log_in(page, live_server, admin, PASSWORD)
     page.goto(live_server + "/app/exports")
     page.get_by_role("heading", name="Staff registration evidence").wait_for()
-    page.get_by_label("Team").select_option(label=team.name)
-    page.get_by_role("button", name="Export the team\u2019s registration evidence").click()
+    page.get_by_role("link", name="Open Admin \u203a Staff export").click()  # it moved to the admin area
+    page.get_by_role("heading", level=1, name="Staff export").wait_for()
+    page.get_by_label("Team", exact=True).select_option(label=team.name)
+    page.get_by_role("button", name="Export the registration evidence").click()
     link = page.locator("#staff-status").get_by_role("link", name="Download staff-evidence-")
     link.wait_for(timeout=60_000)
     check_accessible(page, "exports-staff-ready")

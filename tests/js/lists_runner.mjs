@@ -1,9 +1,10 @@
 // Prints, as JSON, the lists the PWA copies from the server: the editable entry fields and the sync
 // entities (outbox.js), the entry kinds with their labels and required details, statuses, visibilities,
-// ways of knowing and Common Core areas (kinds.js). Used by tests/js/test_pwa_parity.py, which compares
-// them with the server's own lists.
+// ways of knowing and Common Core areas (kinds.js); service areas, regulators and app roles
+// (admin-lists.js). Used by tests/js/test_pwa_parity.py, which compares them with the server's own lists.
 import * as kinds from '../../logbook/static/app/kinds.js';
 import { EDITABLE, ENTITIES } from '../../logbook/static/app/outbox.js';
+import { REGULATOR_LABELS, ROLE_LABELS, SERVICE_AREA_LABELS } from '../../logbook/static/app/admin-lists.js';
 
 process.stdout.write(JSON.stringify({
   EDITABLE,
@@ -15,4 +16,7 @@ process.stdout.write(JSON.stringify({
   WAYS_OF_KNOWING: kinds.WAYS_OF_KNOWING,
   COMMON_CORE: kinds.COMMON_CORE,
   REQUIRED_DETAILS: kinds.REQUIRED_DETAILS,
+  SERVICE_AREAS: Object.keys(SERVICE_AREA_LABELS),
+  REGULATORS: Object.keys(REGULATOR_LABELS),
+  APP_ROLES: Object.keys(ROLE_LABELS),
 }));

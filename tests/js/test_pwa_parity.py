@@ -7,7 +7,8 @@ PWA's (tests/js/lists_runner.mjs), and each pair must match. A change to either 
 - entry kinds and their labels, statuses: kinds.js ↔ frameworks/kinds.py;
 - visibilities, ways of knowing, Common Core areas: kinds.js's keys ↔ the choices EntryInSchema accepts;
 - each kind's required details (and the choices of those that are a choice): kinds.js REQUIRED_DETAILS ↔
-  the kind's details schema in entries/schemas.py DETAILS_BY_KIND."""
+  the kind's details schema in entries/schemas.py DETAILS_BY_KIND;
+- service areas, regulators, app roles: admin-lists.js ↔ accounts/models.py (the admin screens' choices)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from marshmallow import fields, validate
 
-from logbook.accounts.models import REGULATORS
+from logbook.accounts.models import APP_ROLES, REGULATORS, SERVICE_AREAS
 from logbook.accounts.schemas import OwnRegistrationSchema
 from logbook.entries import service as entries_service
 from logbook.entries.models import VISIBILITIES, WAYS_OF_KNOWING
@@ -109,6 +110,12 @@ def test_visibilities_ways_of_knowing_and_common_core_areas(phone):
     assert sorted(phone["WAYS_OF_KNOWING"]) == sorted(WAYS_OF_KNOWING)
     assert sorted(phone["WAYS_OF_KNOWING"]) == sorted(choices(schema.fields["ways_of_knowing"]))
     assert sorted(phone["COMMON_CORE"]) == sorted(choices(schema.fields["common_core"]))
+
+
+def test_service_areas_regulators_and_app_roles(phone):
+    assert phone["SERVICE_AREAS"] == list(SERVICE_AREAS)
+    assert phone["REGULATORS"] == list(REGULATORS)
+    assert phone["APP_ROLES"] == list(APP_ROLES)
 
 
 def test_required_details_of_every_kind(phone):

@@ -335,6 +335,20 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         ),
         (401, 403, 403, 403, 403, 403, 201, 201, 401),
     ),
+    (
+        "POST",
+        "/api/v1/admin/users/invite",  # each admin invites into their own organisation
+        body(
+            lambda _w: {"email": f"invited-{uuid.uuid4().hex[:10]}@test.example", "name": "Invited Starter"}
+        ),
+        (401, 403, 403, 403, 403, 403, 201, 201, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/users/{user_id}/invitation",
+        None,
+        (401, 403, 403, 403, 403, 403, 202, 404, 401),
+    ),
     ("GET", "/api/v1/admin/users/{user_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
     (
         "PATCH",
@@ -354,6 +368,7 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         body({"regulator": "NMC", "profession": "nurse"}),
         (401, 403, 403, 403, 403, 403, 201, 404, 401),
     ),
+    ("GET", "/api/v1/admin/registrations", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     (
         "PATCH",
         "/api/v1/admin/registrations/{registration_id}",
@@ -380,6 +395,9 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         fresh(proposal_id=lambda w: w.new_proposal()),
         (401, 403, 403, 403, 403, 403, 200, 404, 401),
     ),
+    # what applies to whom, and the organisation's audit trail (each admin sees only their own)
+    ("GET", "/api/v1/admin/frameworks", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    ("GET", "/api/v1/admin/audit", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     ("GET", "/api/v1/admin/external-signer-settings", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     (
         "PATCH",
@@ -784,6 +802,15 @@ VARIANTS: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     # another organisation's team id filters the caller's own organisation down to nobody
     ("GET", "/api/v1/insights/{view}?team_id={team_id}", None, (401, 403, 403, 403, 403, 200, 200, 200, 401)),
     ("GET", "/api/v1/admin/users/{supA_id}", None, (401, 403, 403, 403, 403, 403, 200, 404, 401)),
+    # filters naming another organisation's people or teams match nobody, they never widen the list
+    ("GET", "/api/v1/admin/users?team_id={team_id}", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    ("GET", "/api/v1/admin/audit?actor_id={user_id}", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/exports/staff?whole-organisation",  # the caller's own organisation, never another's
+        lambda w, _actor: _inline_jobs(w, {"json": {"organisation": True}}),
+        (401, 403, 403, 403, 403, 403, 202, 202, 401),
+    ),
 ]
 
 

@@ -20,8 +20,7 @@ import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 import { calendarScreen, notificationsScreen, passwordScreen, registrationsScreen } from './views/account.js';
-import { staffImportScreen } from './views/admin-staff-import.js';
-import { assignmentsScreen } from './views/admin-assignments.js';
+import { adminScreen } from './views/admin.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -53,8 +52,7 @@ const ROUTES = [
   [/^\/app\/sessions$/, () => sessionsScreen(ctx)],
   [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
   [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
-  [/^\/app\/admin\/staff-import$/, () => staffImportScreen(ctx)],
-  [/^\/app\/admin\/assignments$/, () => assignmentsScreen(ctx)],
+  [/^\/app\/admin(?:\/([a-z-]+(?:\/[0-9a-f-]{36})?))?$/, (rest) => adminScreen(ctx, rest || '')], // views/admin.js routes its sections
 ];
 
 function route() {
@@ -87,7 +85,7 @@ ctx.go = go;
 
 function markTab(path) {
   const tab = path === '/' ? 'home' : path.split('/')[2];
-  for (const a of document.querySelectorAll('#tabbar a')) {
+  for (const a of document.querySelectorAll('#tabbar a, #admin-link')) {
     if (a.dataset.tab === tab || (tab === 'entry' && a.dataset.tab === 'logbook')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -157,6 +155,7 @@ async function startApp(user) {
   await ctx.store.setMeta('user', user);
   document.getElementById('tabbar').hidden = false;
   document.querySelector('[data-tab="supervise"]').hidden = !(user.roles || []).includes('supervisor');
+  document.getElementById('admin-link').hidden = !(user.roles || []).includes('org_admin');
   document.querySelector('[data-tab="insights"]').hidden = !(user.roles || []).some((r) => r === 'org_admin' || r === 'team_manager');
   // six or seven tabs on a phone: the CSS shortens 'Log CPD' so no label wraps
   document.getElementById('tabbar').dataset.tabs = String(document.querySelectorAll('#tabbar a:not([hidden])').length);
@@ -176,6 +175,7 @@ async function startApp(user) {
 function showLogin(message) {
   navigation.id += 1; // a screen still loading must not draw over the login form
   document.getElementById('tabbar').hidden = true;
+  document.getElementById('admin-link').hidden = true;
   loginScreen(ctx, message, async (user) => {
     const owner = await ctx.store.getMeta('user');
     if (owner && owner.id !== user.id) {

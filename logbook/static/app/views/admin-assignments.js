@@ -4,6 +4,7 @@
 // The rules are the server's (logbook/supervision/assignments.py).
 
 import { ApiError, api } from '../api.js';
+import { adminPage } from './admin-shell.js';
 import { field, formatDate, h, mount, navigation, todayIso } from '../dom.js';
 
 export const ROLES = [
@@ -141,8 +142,7 @@ export async function assignmentsScreen(ctx, { status = 'current', notice = '' }
   search.addEventListener('input', draw);
   draw();
 
-  mount(view, h('section', { class: 'admin-wide', 'aria-labelledby': 'assignments-title' },
-    h('h1', { id: 'assignments-title' }, 'Supervisor assignments'),
+  adminPage('assignments', 'Supervisor assignments', h('div', { class: 'admin-wide' },
     notice ? h('p', { class: 'notice ok', id: 'assign-notice', role: 'status' }, notice) : null,
     h('div', { class: 'card' }, h('h2', {}, 'Assign a supervisor'),
       h('p', { class: 'muted' }, 'A person may have several supervisors. The supervisor sees what the person shares with supervisors and signs off their CPD.'),

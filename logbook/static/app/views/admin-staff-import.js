@@ -3,6 +3,7 @@
 // are the server's (logbook/exports/staff_import.py); this screen only shows its answer.
 
 import { ApiError, api } from '../api.js';
+import { adminPage } from './admin-shell.js';
 import { field, h, mount, navigation } from '../dom.js';
 
 const COLUMNS = ['name', 'email', 'team', 'job_role', 'regulator', 'registration_number', 'renewal_date', 'supervisor_email'];
@@ -115,8 +116,7 @@ export async function staffImportScreen(ctx) {
   check.addEventListener('click', showPreview);
   input.addEventListener('change', () => { previewed = null; result.replaceChildren(); });
 
-  mount(view, h('section', { class: 'admin-wide', 'aria-labelledby': 'import-title' },
-    h('h1', { id: 'import-title' }, 'Staff onboarding'),
+  adminPage('staff-import', 'Staff onboarding', h('div', { class: 'admin-wide' },
     h('div', { class: 'card' },
       h('h2', {}, 'Add or update staff from a spreadsheet'),
       h('p', {}, 'Columns: ', h('code', {}, COLUMNS.join(', ')), '. Only name and email are required; an empty cell leaves what is stored as it is. ',

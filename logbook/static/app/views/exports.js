@@ -1,6 +1,7 @@
 // Exports (online only): the practitioner's portfolio PDF (generic or shaped for their regulator), their
 // full record (prepare and download a ZIP, or import one from a previous employer) and, for org admins,
-// the staff evidence export of a team. Long ones run as background jobs on the server: this screen polls
+// a pointer to the staff evidence export (in the admin area, views/admin-audit.js). Long ones run as
+// background jobs on the server: this screen polls
 // the job's status and shows its progress, then a download link.
 
 import { ApiError, api } from '../api.js';
@@ -264,26 +265,13 @@ function recordCard(nav) {
     picker.wrap, importButton, importStatus);
 }
 
-async function staffCard(nav) {
-  let teams = [];
-  try { teams = await api.adminTeams(); } catch { teams = []; }
-  const select = h('select', {}, teams.map((t) => h('option', { value: t.id }, t.name)));
-  const picker = field('Team', select);
-  const status = h('div', { id: 'staff-status', role: 'status', 'aria-live': 'polite' });
-  const start = h('button', { type: 'button', class: 'secondary', id: 'staff-export', disabled: !teams.length }, 'Export the team’s registration evidence');
-  start.addEventListener('click', async () => {
-    start.disabled = true;
-    try {
-      await followJob(await api.staffExport(select.value), status, nav);
-    } catch (err) { failure(status, err); }
-    start.disabled = false;
-  });
+/** The staff export lives in the admin area now (Admin › Staff export); this card points there. */
+function staffCard() {
   return h('div', { class: 'card' },
     h('h2', {}, 'Staff registration evidence'),
-    h('p', {}, 'A ZIP with one PDF per person (compliance and the activities they shared with the organisation) '
-      + 'and a CSV of the figures. Private entries and reflections are never included.'),
-    teams.length ? picker.wrap : h('p', { class: 'muted' }, 'Your organisation has no teams yet.'),
-    start, status);
+    h('p', {}, 'Exporting your staff’s registration evidence, for a team, a service area or the whole organisation, '
+      + 'is in the admin area now.'),
+    h('a', { class: 'button secondary', href: '/app/admin/export', id: 'open-staff-export' }, 'Open Admin › Staff export'));
 }
 
 export async function exportsScreen(ctx) {
@@ -291,7 +279,7 @@ export async function exportsScreen(ctx) {
   const view = document.getElementById('view');
   const isAdmin = (ctx.user.roles || []).includes('org_admin');
   const cards = [await portfolioCard(ctx, nav), recordCard(nav)];
-  if (isAdmin) cards.push(await staffCard(nav));
+  if (isAdmin) cards.push(staffCard());
   mount(view, h('section', { 'aria-labelledby': 'exports-title' },
     h('h1', { id: 'exports-title' }, 'Exports'),
     navigator.onLine === false ? h('p', { class: 'error' }, 'You are offline: exports need a connection.') : null,

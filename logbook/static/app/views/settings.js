@@ -77,8 +77,10 @@ export async function settingsScreen(ctx) {
         : h('p', { class: 'muted' }, 'Nothing yet.')),
     h('div', { class: 'card' }, h('h2', {}, 'Exports'),
       h('p', {}, 'Print your portfolio for your regulator or appraisal, take your full record to a new employer or bring one with you',
-        (ctx.user.roles || []).includes('org_admin') ? '; export your staff’s registration evidence' : '', '.'),
-      h('a', { class: 'button secondary', href: '/app/exports', id: 'open-exports' }, 'Open exports')),
+        '.'),
+      h('a', { class: 'button secondary', href: '/app/exports', id: 'open-exports' }, 'Open exports'),
+      (ctx.user.roles || []).includes('org_admin')
+        ? h('a', { class: 'button secondary', href: '/app/admin/export', id: 'open-staff-export' }, 'Staff export (Admin)') : null),
     h('div', { class: 'card' }, h('h2', {}, 'Log out'),
       h('p', {}, 'On a shared phone, log out when you finish: nothing of yours stays on it.'),
       logout, logoutBox)), { nav });
