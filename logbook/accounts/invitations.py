@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from functools import partial
+from typing import Any
 
 from logbook.accounts.models import PasswordReset, User
 from logbook.accounts.reset import token_hash
+from logbook.accounts.service import create_user
 from logbook.aftercommit import after_commit
 from logbook.extensions import db
 from logbook.mail import Mail, Mailer
@@ -67,3 +70,29 @@ def invite(
         ),
     )
     after_commit(partial(mailer.send, message))
+
+
+def invite_user(
+    *,
+    organisation_id: uuid.UUID,
+    organisation_name: str,
+    data: dict[str, Any],
+    now: dt.datetime,
+    lifetime: dt.timedelta,
+    base_url: str,
+    mailer: Mailer,
+    sso_login_url: str | None = None,
+) -> User:
+    """Create one account (the admin area's "Invite") with no password anyone knows and queue its
+    invitation: the same email and link as staff onboarding's."""
+    user = create_user(organisation_id=organisation_id, data={**data, "password": secrets.token_urlsafe(32)})
+    invite(
+        user=user,
+        organisation_name=organisation_name,
+        now=now,
+        lifetime=lifetime,
+        base_url=base_url,
+        mailer=mailer,
+        sso_login_url=sso_login_url,
+    )
+    return user

@@ -11,15 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import uuid
 from functools import partial
-from typing import Any
 
 from sqlalchemy import select, update
 
 from logbook.accounts.models import PasswordReset, User
 from logbook.accounts.passwords import DUMMY_HASH, verify_password
-from logbook.accounts.service import clear_lockout, create_user, normalise_email, set_password
+from logbook.accounts.service import clear_lockout, normalise_email, set_password
 from logbook.aftercommit import after_commit
 from logbook.errors import NotFound
 from logbook.extensions import db
@@ -67,63 +65,6 @@ def _issue_link(*, user: User, now: dt.datetime, lifetime: dt.timedelta) -> str:
     )
     db.session.flush()
     return token
-
-
-def send_invitation(
-    *,
-    user: User,
-    organisation_name: str,
-    now: dt.datetime,
-    lifetime: dt.timedelta,
-    base_url: str,
-    mailer: Mailer,
-) -> None:
-    """Email an invitation: a single-use, expiring link to set a first password (the same link and
-    page as a password reset, so it follows the same rules: one use, ends other links, policy-checked
-    password). Sent after commit; asking again issues a fresh link (earlier ones keep working until
-    they expire or one is used)."""
-    if not user.is_active:
-        raise NotFound("No such user.")
-    token = _issue_link(user=user, now=now, lifetime=lifetime)
-    days = max(1, int(lifetime.total_seconds() // 86400))
-    message = Mail(
-        to=user.email,
-        subject=f"You are invited to {organisation_name}'s CPD Logbook",
-        body=(
-            f"Hello {user.name},\n\n"
-            f"{organisation_name} has given you an account on its CPD Logbook, where you record your "
-            "continuing professional development and ask for sign-off.\n"
-            f"Open this link within {days} day{'s' if days != 1 else ''} to choose your password; "
-            "it works once:\n\n"
-            f"{base_url}/reset-password/{token}\n\n"
-            f"Then log in at {base_url}/ with this email address ({user.email}).\n"
-        ),
-    )
-    after_commit(partial(mailer.send, message))
-
-
-def invite_user(
-    *,
-    organisation_id: uuid.UUID,
-    organisation_name: str,
-    data: dict[str, Any],
-    now: dt.datetime,
-    lifetime: dt.timedelta,
-    base_url: str,
-    mailer: Mailer,
-) -> User:
-    """Create an account without a password anyone knows (a long random one, never shown) and email
-    the person an invitation link to choose their own."""
-    user = create_user(organisation_id=organisation_id, data={**data, "password": secrets.token_urlsafe(32)})
-    send_invitation(
-        user=user,
-        organisation_name=organisation_name,
-        now=now,
-        lifetime=lifetime,
-        base_url=base_url,
-        mailer=mailer,
-    )
-    return user
 
 
 UNUSABLE = "This link has expired or has already been used. Ask for a new one."

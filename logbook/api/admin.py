@@ -10,7 +10,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from logbook.accounts import reset, service
+from logbook.accounts import invitations, service
 from logbook.accounts.auth import current_user, roles_required
 from logbook.accounts.models import User
 from logbook.accounts.schemas import (
@@ -173,7 +173,7 @@ def invite_user(data):
     """Add a member of staff and email them a single-use, expiring link to choose their password
     (nobody, the admin included, ever knows it)."""
     admin = current_user()
-    return reset.invite_user(
+    return invitations.invite_user(
         organisation_id=admin.organisation_id,
         organisation_name=admin.organisation.name,
         data=data,
@@ -191,7 +191,7 @@ def resend_invitation(user_id):
     """Email an active person a fresh link to choose their password (a lost or expired invitation)."""
     admin = current_user()
     user = service.get_user(organisation_id=admin.organisation_id, user_id=user_id)
-    reset.send_invitation(
+    invitations.invite(
         user=user,
         organisation_name=admin.organisation.name,
         now=utcnow(),
