@@ -19,6 +19,7 @@ from logbook.accounts.models import PasswordReset, User
 from logbook.accounts.reset import token_hash
 from logbook.accounts.service import create_user
 from logbook.aftercommit import after_commit
+from logbook.errors import NotFound
 from logbook.extensions import db
 from logbook.mail import Mail, Mailer
 
@@ -38,7 +39,10 @@ def invite(
 ) -> None:
     """Queue the invitation email for after the commit. With `sso_login_url` (the organisation signs
     in with OpenID Connect: /auth/oidc/login?organisation=SLUG), the email points there and no
-    password link is made; otherwise it carries a set-your-password link that works once."""
+    password link is made; otherwise it carries a set-your-password link that works once. A
+    deactivated person is not invited (NotFound, as for someone unknown)."""
+    if not user.is_active:
+        raise NotFound("No such user.")
     if sso_login_url:
         how = (
             f"{organisation_name} signs you in with your work account. Open this link and sign in "
