@@ -9,7 +9,8 @@ reads the settings they need from the app's configuration and passes them in, an
 - `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
   `verify-pdf` (a portfolio PDF's sign-offs, offline);
 - `export-portfolio`, `export-record`, `import-record` (logbook/exports/commands.py);
-- `backup`, `restore` (logbook/backup.py).
+- `backup`, `restore` (logbook/backup.py);
+- `sso set|show|disable` (single sign-on settings, logbook/sso/commands.py).
 """
 
 from __future__ import annotations
@@ -520,3 +521,7 @@ from logbook.signing.commands import keys_group, verify_pdf_command  # noqa: E40
 
 main.add_command(keys_group)
 main.add_command(verify_pdf_command)
+
+from logbook.sso.commands import sso_group  # noqa: E402
+
+main.add_command(sso_group)
