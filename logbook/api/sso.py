@@ -212,13 +212,15 @@ def oidc_callback():
         provider = service.provider_for(login.organisation_id)
         secret = os.environ.get(provider.client_secret_env) if provider is not None else None
         user, created = flow.finish_login(
-            login=login, code=code[:2000], client_secret=secret, settings=oidc_settings(), now=now
+            login=login, code=code[:2000], client_secret=secret, settings=oidc_settings(), clock=utcnow
         )
     except flow.SsoRefused as refusal:
         return _refused(refusal)
     flow.audit_sign_in(user=user, created=created, now=now)
     log_in(user)  # the same session (and CSRF) as a password login
-    return redirect(public_url(login.next_path), code=303)
+    # the marker tells the app to ask who signed in (a phone with nobody on it asks the server nothing)
+    marker = ("&" if "?" in login.next_path else "?") + "signed_in=sso"
+    return redirect(public_url(login.next_path + marker), code=303)
 
 
 def register(app) -> None:

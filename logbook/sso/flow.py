@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -330,10 +331,11 @@ def finish_login(
     code: str,
     client_secret: str | None,
     settings: OidcSettings,
-    now: dt.datetime,
+    clock: Callable[[], dt.datetime],
 ) -> tuple[User, bool]:
     """Exchange the code (with the PKCE verifier), validate the ID token and find (or, just in time,
-    create) the person. Returns the user and whether the account was just created."""
+    create) the person. Returns the user and whether the account was just created. The token is
+    checked at `clock()`'s time once it has arrived (it is minted during the exchange)."""
     organisation = db.session.get(Organisation, login.organisation_id)
     provider = db.session.get(SsoProvider, login.organisation_id)
     if organisation is None or provider is None:
@@ -374,7 +376,7 @@ def finish_login(
             client_id=provider.client_id,
             nonce=login.nonce,
             access_token=token.get("access_token"),
-            now=now,
+            now=clock(),
             leeway_seconds=settings.leeway_seconds,
             algorithms=metadata.get("id_token_signing_alg_values_supported"),
         )
