@@ -397,7 +397,14 @@ def match_user(
     if not isinstance(raw, str) or "@" not in raw or len(raw) > 254:
         raise SsoRefused("email_missing", organisation=organisation)
     email = normalise_email(raw)
-    if claims.get("email_verified") not in (True, "true"):
+    # email_verified (OpenID Connect); Entra ID sends none, but its optional claim xms_edov says the
+    # address's domain is verified by its owner (docs/sso.md)
+    if claims.get("email_verified") not in (True, "true") and claims.get("xms_edov") not in (
+        True,
+        "true",
+        "1",
+        1,
+    ):
         raise SsoRefused("email_unverified", organisation=organisation, email=email)
     if email_domain(email) not in provider.email_domains:
         raise SsoRefused("domain_not_allowed", organisation=organisation, email=email)

@@ -322,3 +322,32 @@ def test_cli_set_show_disable(app, org, monkeypatch):
     with app.app_context():
         assert db.session.scalar(select(SsoProvider)) is None
     assert kinds(app) == ["sso.settings_saved", "sso.disabled"]
+
+
+# --- matching the person ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "outcome"),
+    [
+        ({"email_verified": True}, "matched"),
+        ({"email_verified": "true"}, "matched"),
+        ({"xms_edov": True}, "matched"),  # Entra ID's verified-domain claim
+        ({"email_verified": False}, "email_unverified"),
+        ({"email_verified": "yes"}, "email_unverified"),
+        ({}, "email_unverified"),
+    ],
+)
+def test_only_a_verified_address_matches(app, org, make_user, extra, outcome):
+    user = make_user("practitioner", email="amara@northshire.example")
+    set_up(app, org, jit_enabled=False)
+    with app.app_context():
+        organisation = db.session.get(Organisation, org.id)
+        provider = db.session.get(SsoProvider, org.id)
+        claims = {"sub": "x", "email": "Amara@Northshire.example", **extra}
+        try:
+            matched, created = flow.match_user(organisation=organisation, provider=provider, claims=claims)
+            got = "matched" if matched.id == user.id and not created else "other"
+        except flow.SsoRefused as err:
+            got = err.reason
+    assert got == outcome
