@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -212,7 +212,9 @@ def discover(issuer: str, settings: OidcSettings) -> dict[str, Any]:
 def key_set(metadata: dict[str, Any], settings: OidcSettings, *, force: bool = False) -> KeySet:
     """The issuer's signing keys (jwks_uri), fetched again when forced (an unknown key id)."""
     uri = metadata["jwks_uri"]
-    return _cached("jwks:" + uri, lambda: KeySet.import_key_set(_get_json(uri, settings)), force=force)
+    return _cached(
+        "jwks:" + uri, lambda: KeySet.import_key_set(cast("Any", _get_json(uri, settings))), force=force
+    )
 
 
 # --- the ID token --------------------------------------------------------------------------------
