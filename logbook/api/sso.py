@@ -75,10 +75,9 @@ class SsoSettings(MethodView):
     decorators = [roles_required("org_admin")]
 
     @blp.response(200, SsoSettingsSchema)
-    @blp.alt_response(404, description="The organisation has no single sign-on")
     def get(self):
-        """Your organisation's OpenID Connect provider (the secret is never shown: only the name of
-        the server's environment variable holding it, and whether it is set)."""
+        """Your organisation's OpenID Connect provider (`enabled` false: none). The secret is never
+        shown: only the name of the server's environment variable holding it, and whether it is set."""
         user = current_user()
         provider = service.provider_for(user.organisation_id)
         if provider is None:

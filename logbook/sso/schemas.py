@@ -44,11 +44,17 @@ class SsoSettingsInSchema(Schema):
     )
 
 
-class SsoSettingsSchema(SsoSettingsInSchema):
-    """The settings as stored, with what the server can tell about them."""
+class SsoSettingsSchema(Schema):
+    """The settings as stored (none when `enabled` is false), with what the server can tell about them."""
 
     organisation = fields.String(metadata={"description": "the organisation's slug"})
     enabled = fields.Boolean()
+    issuer = fields.String()
+    client_id = fields.String()
+    client_secret_env = fields.String(metadata={"description": "the variable's name; never the secret"})
+    email_domains = fields.List(fields.String())
+    jit_enabled = fields.Boolean()
+    password_login = fields.Boolean()
     secret_present = fields.Boolean(
         metadata={"description": "whether the named environment variable is set on this server"}
     )
