@@ -351,3 +351,41 @@ def test_only_a_verified_address_matches(app, org, make_user, extra, outcome):
         except flow.SsoRefused as err:
             got = err.reason
     assert got == outcome
+
+
+def _match(app, org, email, **provider_changes):
+    set_up(app, org, **provider_changes)
+    with app.app_context():
+        claims = {"sub": "x", "email": email, "email_verified": True, "name": "Nia Starter"}
+        try:
+            user, created = flow.match_user(
+                organisation=db.session.get(Organisation, org.id),
+                provider=db.session.get(SsoProvider, org.id),
+                claims=claims,
+            )
+            db.session.commit()
+        except flow.SsoRefused as err:
+            return err.reason
+        return ("created" if created else "matched", user.organisation_id)
+
+
+def test_an_address_with_an_account_in_another_organisation_is_never_matched(app, org, other_org, make_user):
+    make_user("practitioner", organisation=other_org, email="bea@northshire.example")
+    assert _match(app, org, "bea@northshire.example", jit_enabled=True) == "other_organisation"
+
+
+def test_just_in_time_only_when_on_and_only_for_the_domains(app, org, make_user):
+    assert _match(app, org, "nia@northshire.example", jit_enabled=False) == "no_account"
+    assert _match(app, org, "sam@elsewhere.example", jit_enabled=True) == "domain_not_allowed"
+    assert _match(app, org, "nia@northshire.example", jit_enabled=True) == ("created", org.id)
+    assert _match(app, org, "nia@northshire.example", jit_enabled=True) == ("matched", org.id)
+
+
+def test_an_account_switched_off_is_refused(app, org, make_user):
+    make_user("practitioner", email="amara@northshire.example", is_active=False)
+    assert _match(app, org, "amara@northshire.example") == "account_inactive"
+
+
+def test_an_account_made_just_in_time_has_no_usable_password(app, client, org):
+    _match(app, org, "nia@northshire.example", jit_enabled=True)
+    assert client.login("nia@northshire.example", "!sso-only").status_code == 401
