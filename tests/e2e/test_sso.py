@@ -256,3 +256,20 @@ def test_password_login_still_works_where_it_is_on(app, oidc, phone, live_server
     configure(app, org, oidc.issuer)
     page = phone.new_page()
     log_in(page, live_server, amara, PASSWORD)
+
+
+def test_login_and_refusal_pages_on_a_desktop(browser, live_server):
+    """The login screen with "Sign in with your organisation", and a refusal page, at 1280×800."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/?organisation=northshire-test")
+        page.get_by_role("heading", name="Sign in with your organisation").wait_for()
+        assert page.get_by_label("Organisation").input_value() == "northshire-test"  # from the link
+        check_accessible(page, "sso-login-desktop")
+        page.get_by_role("button", name="Sign in with your organisation").click()
+        page.get_by_role("heading", name="You are not signed in").wait_for()  # no such organisation here
+        assert "We do not know that organisation" in page.locator("#sso-message").inner_text()
+        check_accessible(page, "sso-refused-desktop")
+    finally:
+        context.close()
