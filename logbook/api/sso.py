@@ -172,6 +172,7 @@ def oidc_login():
     optional same-site ?next=/path to land on afterwards)."""
     slug = (request.args.get("organisation") or "")[:80]
     next_path = service.safe_next_path(request.args.get("next"))
+    organisation = None
     try:
         organisation = service.organisation_by_slug(slug) if slug else None
         provider = service.provider_for(organisation.id) if organisation is not None else None
@@ -185,6 +186,7 @@ def oidc_login():
             now=utcnow(),
         )
     except flow.SsoRefused as refusal:
+        refusal.organisation = refusal.organisation or organisation
         return _refused(refusal)
     session[SESSION_KEY] = state  # binds the sign-in to this browser (checked at the callback)
     return redirect(url, code=303)

@@ -4,6 +4,7 @@ bound to the browser and used once, open redirects, rate limit), without a provi
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -389,3 +390,29 @@ def test_an_account_switched_off_is_refused(app, org, make_user):
 def test_an_account_made_just_in_time_has_no_usable_password(app, client, org):
     _match(app, org, "nia@northshire.example", jit_enabled=True)
     assert client.login("nia@northshire.example", "!sso-only").status_code == 401
+
+
+def test_a_provider_that_cannot_be_reached_is_a_clear_page(app, client, org):
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nothing listens there now
+    flow.forget_metadata()
+    set_up(app, org, issuer=f"https://127.0.0.1:{port}")
+    response = client.get("/auth/oidc/login?organisation=northshire-test")
+    assert response.status_code == 502
+    assert "could not be reached" in response.get_data(as_text=True)
+    with app.app_context():
+        data = db.session.scalar(select(AuditEvent.data).where(AuditEvent.kind == "sso.refused"))
+    assert data["reason"] == "provider_unreachable"
+    assert data["organisation"] == "northshire-test"
+
+
+def test_a_secret_not_set_on_the_server_is_a_clear_page(app, client, org, monkeypatch):
+    monkeypatch.delenv("LOGBOOK_OIDC_SECRET_NORTHSHIRE", raising=False)
+    location = _start(app, client, org, monkeypatch)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    response = client.get(f"/auth/oidc/callback?state={state}&code=abc")
+    assert response.status_code == 503
+    assert "not fully set up on this server" in response.get_data(as_text=True)
+    assert kinds(app)[-1] == "sso.refused"
