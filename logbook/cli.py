@@ -46,6 +46,12 @@ def main(ctx: click.Context) -> None:
     ctx.obj = _app
 
 
+# gunicorn's default access-log line without the query string (%(U)s, the path, for %(r)s, the
+# request line): single sign-on's callback carries the authorisation code and state in its query,
+# and nothing of a sign-in is logged (docs/sso.md).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -70,6 +76,8 @@ def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
             str(workers),
             "--access-logfile",
             "-",
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
             "logbook.wsgi:app",
         ]
         os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn, fixed arguments  # nosec B606
