@@ -124,8 +124,8 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _refused(refusal: flow.SsoRefused):
-    """The refusal's page, audited. The audit event (and the used state) must outlive the request's
-    rollback of an error response: _keep_refusal commits them."""
+    """The refusal's page, audited. The audit event (and the discarded state) must outlive the
+    request's rollback of an error response: _keep_refusal commits them."""
     flow.audit_refusal(refusal=refusal, now=utcnow())
     g.sso_refusal_recorded = True
     organisation = refusal.organisation
@@ -201,7 +201,7 @@ def oidc_callback():
     bound = session.pop(SESSION_KEY, None)
     now = utcnow()
     try:
-        login = flow.take_login_state(state=state, now=now)
+        login = flow.find_login_state(state=state, now=now)
         organisation = db.session.get(Organisation, login.organisation_id)
         if not isinstance(bound, str) or not hmac.compare_digest(bound, state):
             raise flow.SsoRefused("state_unknown", organisation=organisation, detail="not this browser's")
@@ -216,6 +216,7 @@ def oidc_callback():
             login=login, code=code[:2000], client_secret=secret, settings=oidc_settings(), clock=utcnow
         )
     except flow.SsoRefused as refusal:
+        flow.discard_login_state(state)  # a refused sign-in's state is never tried again
         return _refused(refusal)
     flow.audit_sign_in(user=user, created=created, now=now)
     log_in(user)  # the same session (and CSRF) as a password login

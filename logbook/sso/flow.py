@@ -315,16 +315,30 @@ def begin_login(
     return url, state
 
 
-def take_login_state(*, state: str, now: dt.datetime) -> OidcLoginState:
-    """The sign-in this state belongs to, removed so that it can be used once only."""
+def find_login_state(*, state: str, now: dt.datetime) -> OidcLoginState:
+    """The sign-in this state belongs to (refused when unknown or expired). It is used up by
+    `use_login_state` (or `discard_login_state` on a refusal) only after the calls to the provider,
+    so that no write lock is held while the provider answers (SQLite has one for the whole database)."""
     row = db.session.get(OidcLoginState, _hash(state)) if state else None
     if row is None:
         raise SsoRefused("state_unknown")
-    db.session.delete(row)
-    db.session.flush()
     if row.expires_at <= now:
         raise SsoRefused("state_expired", organisation=db.session.get(Organisation, row.organisation_id))
     return row
+
+
+def use_login_state(login: OidcLoginState) -> None:
+    """Use the state up, once: of two callbacks racing with one state, only the one whose delete
+    removed the row goes on (the other is refused as already used)."""
+    result = db.session.execute(delete(OidcLoginState).where(OidcLoginState.state_hash == login.state_hash))
+    if getattr(result, "rowcount", 0) != 1:
+        raise SsoRefused("state_unknown", organisation=db.session.get(Organisation, login.organisation_id))
+
+
+def discard_login_state(state: str) -> None:
+    """Forget a refused sign-in's state (a refused state is never tried again)."""
+    if state:
+        db.session.execute(delete(OidcLoginState).where(OidcLoginState.state_hash == _hash(state)))
 
 
 def finish_login(
@@ -385,6 +399,7 @@ def finish_login(
     except SsoRefused as err:
         err.organisation = organisation
         raise
+    use_login_state(login)  # the first write of the callback: after the provider has answered
     return match_user(organisation=organisation, provider=provider, claims=claims)
 
 
