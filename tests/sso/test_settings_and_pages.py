@@ -416,3 +416,35 @@ def test_a_secret_not_set_on_the_server_is_a_clear_page(app, client, org, monkey
     assert response.status_code == 503
     assert "not fully set up on this server" in response.get_data(as_text=True)
     assert kinds(app)[-1] == "sso.refused"
+
+
+def test_a_state_works_once_even_with_a_copy_of_the_browsers_cookie(
+    app, client, make_client, org, make_user, monkeypatch
+):
+    """The server keeps the state, not only the browser: a second callback with the same state and a
+    copy of the first browser's session cookie (taken before the first callback) is refused."""
+    make_user("practitioner", email="amara@northshire.example")
+    monkeypatch.setenv("LOGBOOK_OIDC_SECRET_NORTHSHIRE", "the-secret")
+    location = _start(app, client, org, monkeypatch)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    # the provider's side, in-process: a token answer and its ID token's (already validated) claims
+    monkeypatch.setattr(
+        flow.OAuth2Session, "fetch_token", lambda *a, **k: {"id_token": "x", "access_token": "y"}
+    )
+    monkeypatch.setattr(
+        flow,
+        "validate_id_token",
+        lambda **kw: {"sub": "a", "email": "amara@northshire.example", "email_verified": True},
+    )
+    copy = make_client()
+    cookie = client.get_cookie("logbook_session")
+    copy.set_cookie(cookie.key, cookie.value)
+    callback = f"/auth/oidc/callback?state={query['state']}&code=abc"
+    first = client.get(callback)
+    assert first.status_code == 303
+    assert first.headers["Location"] == "http://127.0.0.1:5000/?signed_in=sso"
+    assert client.get("/api/v1/me").get_json()["email"] == "amara@northshire.example"
+    again = copy.get(callback)
+    assert again.status_code == 400
+    assert "already been used" in again.get_data(as_text=True)
+    assert copy.get("/api/v1/me").status_code == 401
