@@ -259,7 +259,7 @@ def test_password_login_still_works_where_it_is_on(app, oidc, phone, live_server
 
 
 def test_login_and_refusal_pages_on_a_desktop(browser, live_server):
-    """The login screen with "Sign in with your organisation", and a refusal page, at 1280×800."""
+    """The login screen with "Sign in with your organisation", and a refusal page, at 1280 by 800."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     try:
         page = context.new_page()
