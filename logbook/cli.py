@@ -11,7 +11,8 @@ reads the settings they need from the app's configuration and passes them in, an
 - `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
   `verify-pdf` (a portfolio PDF's sign-offs, offline);
 - `export-portfolio`, `export-record`, `import-record` (logbook/exports/commands.py);
-- `backup`, `restore` (logbook/backup.py).
+- `backup`, `restore` (logbook/backup.py);
+- `sso set|show|disable` (single sign-on settings, logbook/sso/commands.py).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ def main(ctx: click.Context) -> None:
     ctx.obj = _app
 
 
+# gunicorn's default access-log line without the query string (%(U)s, the path, for %(r)s, the
+# request line): single sign-on's callback carries the authorisation code and state in its query,
+# and nothing of a sign-in is logged (docs/sso.md).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -71,6 +78,8 @@ def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
             str(workers),
             "--access-logfile",
             "-",
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
             "logbook.wsgi:app",
         ]
         os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn, fixed arguments  # nosec B606
@@ -579,6 +588,7 @@ def import_staff(staff_file: Path, org_slug: str | None, do_apply: bool, quiet: 
     from logbook.exports import staff_import
     from logbook.extensions import db
     from logbook.mail import mailer
+    from logbook.sso import service as sso_service
     from logbook.timeutil import utcnow
     from logbook.urls import public_url
 
@@ -601,6 +611,7 @@ def import_staff(staff_file: Path, org_slug: str | None, do_apply: bool, quiet: 
                         lifetime=dt.timedelta(days=int(app.config["INVITATION_DAYS"])),
                         base_url=public_url(),
                         mailer=mailer(),
+                        sso_login_url=sso_service.invitation_login_url(org, base_url=public_url()),
                     ),
                     now=utcnow(),
                     progress=bar.update,
@@ -763,3 +774,7 @@ from logbook.signing.commands import keys_group, verify_pdf_command  # noqa: E40
 
 main.add_command(keys_group)
 main.add_command(verify_pdf_command)
+
+from logbook.sso.commands import sso_group  # noqa: E402
+
+main.add_command(sso_group)

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
     "SIGNING_KEYS_DIR": None,  # None → folder "signing-keys" in the instance folder (docs/security.md)
     "SIGNING_KEY_AUTOCREATE": None,  # None → a first key is made on first need, except in production
+    "OIDC_LOGIN_LIMIT": "20 per minute",  # single sign-on starts (and callbacks) per client address
+    "OIDC_CLOCK_LEEWAY_SECONDS": 60,  # clock skew allowed on an ID token's exp and iat (docs/sso.md)
+    "OIDC_HTTP_TIMEOUT_SECONDS": 10,  # each call to an identity provider (discovery, keys, token)
 }
 
 # Keys whose environment value is parsed as JSON (numbers, booleans).

@@ -36,5 +36,6 @@ from logbook.jobs.models import Job  # noqa: F401
 from logbook.notifications.models import Notification, NotificationPreference  # noqa: F401
 from logbook.portfolio.models import VerificationCode  # noqa: F401
 from logbook.ratelimit import RateLimitCounter  # noqa: F401
+from logbook.sso.models import OidcLoginState, SsoProvider  # noqa: F401
 from logbook.supervision.models import ExternalSignOffLink, SignOff, SignOffRequest  # noqa: F401
 from logbook.sync.models import SyncClient, SyncMutation  # noqa: F401

@@ -201,6 +201,9 @@ def test_serve_prod_runs_gunicorn_with_two_workers_per_core(runner, monkeypatch)
     assert default[0].endswith("gunicorn")
     assert default[default.index("--workers") + 1] == "6"
     assert default[-1] == "logbook.wsgi:app"
+    # no query strings in the access log: the single sign-on callback's code and state stay out of it
+    assert "%(U)s" in default[default.index("--access-logformat") + 1]
+    assert "%(r)s" not in default[default.index("--access-logformat") + 1]
     assert chosen[chosen.index("--workers") + 1] == "5"
     assert chosen[chosen.index("--bind") + 1] == "127.0.0.1:8080"
     refused = runner.invoke(cli.main, ["serve", "--prod", "--workers", "0"])

@@ -206,7 +206,9 @@ def init_api(app: Flask) -> LogbookApi:
     portfolio.register(app, api)
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
+    api.register_blueprint(sso.blp)
     password_reset.register(app)
+    sso.register(app)
     app.extensions["logbook.api"] = api
     return api
 
@@ -225,6 +227,7 @@ from logbook.api import (  # noqa: E402
     jobs,
     password_reset,
     portfolio,
+    sso,
     staff_import,
     supervision,
     sync,

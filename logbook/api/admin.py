@@ -38,6 +38,7 @@ from logbook.extensions import db
 from logbook.frameworks.schemas import FrameworkCoverageSchema
 from logbook.frameworks.service import framework_coverage
 from logbook.mail import mailer
+from logbook.sso import service as sso_service
 from logbook.supervision import audit_trail, external_signers
 from logbook.supervision.schemas import (
     AuditPageSchema,
@@ -181,6 +182,7 @@ def invite_user(data):
         lifetime=_invitation_days(),
         base_url=public_url(),
         mailer=mailer(),
+        sso_login_url=sso_service.invitation_login_url(admin.organisation, base_url=public_url()),
     )
 
 
@@ -198,6 +200,7 @@ def resend_invitation(user_id):
         lifetime=_invitation_days(),
         base_url=public_url(),
         mailer=mailer(),
+        sso_login_url=sso_service.invitation_login_url(admin.organisation, base_url=public_url()),
     )
     return {"user_id": user.id, "email": user.email, "expires_in_days": _invitation_days().days}
 

@@ -18,8 +18,11 @@ from logbook.accounts.schemas import (
     PasswordChangeSchema,
     RegistrationSchema,
 )
+from logbook.errors import Forbidden
 from logbook.extensions import db, limiter
+from logbook.sso import service as sso
 from logbook.timeutil import utcnow
+from logbook.urls import public_url
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sessions and the current user")
 
@@ -58,6 +61,9 @@ def get_csrf():
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, description="Email and password do not match")
 @blp.alt_response(
+    403, description="The organisation signs in only through its provider (code use_organisation_sign_in)"
+)
+@blp.alt_response(
     429, description="Too many failed attempts (rate limit), or the account is locked (code account_locked)"
 )
 def login(credentials):
@@ -66,8 +72,13 @@ def login(credentials):
     Login is CSRF-protected too (login CSRF): get a token from GET /auth/csrf first. After
     LOCKOUT_AFTER_FAILURES failed logins in a row an email address is locked for LOCKOUT_MINUTES
     (429, code account_locked, with locked_until); a password reset ends the lock at once.
+
+    An organisation that switched password login off (docs/sso.md) gets 403, code
+    use_organisation_sign_in, with its sign_in_url: at once for an address in its SSO domains
+    (whether or not it has an account), and after the password for its other accounts.
     """
     config = current_app.config
+    _refuse_if_sso_only(credentials["email"], None)
     g.login_attempt_counted = True
     user = service.authenticate(
         email=credentials["email"],
@@ -77,8 +88,23 @@ def login(credentials):
             max_failures=config["LOCKOUT_AFTER_FAILURES"], minutes=config["LOCKOUT_MINUTES"]
         ),
     )
+    _refuse_if_sso_only(credentials["email"], user)
     token = log_in(user)
     return {"user": user, "csrf_token": token}
+
+
+def _refuse_if_sso_only(email: str, user) -> None:
+    organisation = sso.sso_only_organisation_for(email=email, user=user)
+    if organisation is not None:
+        raise Forbidden(
+            f"{organisation.name} signs in with its own account system, not a password here. "
+            "Use “Sign in with your organisation”.",
+            code="use_organisation_sign_in",
+            extra={
+                "organisation": organisation.slug,
+                "sign_in_url": public_url(f"/auth/oidc/login?organisation={organisation.slug}"),
+            },
+        )
 
 
 @blp.after_request

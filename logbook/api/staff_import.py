@@ -13,6 +13,7 @@ from logbook import fields
 from logbook.accounts.auth import current_user, roles_required
 from logbook.exports import staff_import
 from logbook.mail import mailer
+from logbook.sso import service as sso_service
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
 
@@ -75,10 +76,9 @@ def budget() -> staff_import.Budget:
 
 
 def sso_login_url(organisation) -> str | None:
-    """Where an organisation's people sign in with OpenID Connect, or None (they set a password).
-    The single sign-on work replaces this with the organisation's setting
-    (`{public_url()}/auth/oidc/login?organisation={organisation.slug}` when it signs in that way)."""
-    return None
+    """Where an organisation's people sign in with OpenID Connect (docs/sso.md), or None (they set a
+    password)."""
+    return sso_service.invitation_login_url(organisation, base_url=public_url())
 
 
 def invitations() -> staff_import.Invitations:

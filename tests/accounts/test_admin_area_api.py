@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 
-from logbook.accounts.models import JobRole, Registration, Team, User
+from logbook.accounts.models import JobRole, Organisation, Registration, Team, User
 from logbook.audit import service as audit
 from logbook.extensions import db
+from logbook.sso.service import save_provider
 from logbook.timeutil import utcnow
 from tests.conftest import PASSWORD, persist
 
@@ -303,3 +304,31 @@ def test_another_organisations_admin_sees_none_of_it(app, admin, staff, make_use
 
         params = db.session.get(Job, uuid.UUID(job.get_json()["id"])).params
         assert not ours & set(params["user_ids"])
+
+
+def test_invitation_of_an_organisation_using_single_sign_on_points_at_its_sign_in(
+    app, admin_client, client, outbox, staff, org
+):
+    """An organisation that signs its people in with OpenID Connect invites them to that sign-in:
+    the email carries /auth/oidc/login?organisation=SLUG and no set-a-password link is made."""
+    with app.app_context():
+        save_provider(
+            organisation=db.session.get(Organisation, org.id),
+            data={
+                "issuer": "https://login.example.org/tenant/v2.0",
+                "client_id": "cpd-logbook",
+                "client_secret_env": "LOGBOOK_OIDC_SECRET_TEST",
+                "email_domains": ["test.example"],
+            },
+            allow_http=False,
+            actor="test",
+            now=utcnow(),
+        )
+        db.session.commit()
+    response = admin_client.api(
+        "POST", "/api/v1/admin/users/invite", json={"email": "sso.starter@test.example", "name": "SSO Starter"}
+    )
+    assert response.status_code == 201, response.get_json()
+    [mail] = outbox
+    assert f"/auth/oidc/login?organisation={org.slug}" in mail.body
+    assert "/reset-password/" not in mail.body

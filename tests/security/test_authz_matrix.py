@@ -25,7 +25,11 @@ from typing import Any
 
 import pytest
 
+from logbook.accounts.models import Organisation
 from logbook.app import create_app
+from logbook.extensions import db
+from logbook.sso.service import save_provider
+from logbook.timeutil import utcnow
 from tests.security.world import ACTORS, TODAY, World, entry_body, pdf, unique
 
 Prep = Callable[[World, str], tuple[dict[str, Any], dict[str, Any]]]
@@ -66,6 +70,25 @@ def _sign_off_decision(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
             "decision": "approved",
         }
     }
+
+
+SSO_SETTINGS = {
+    "issuer": "https://login.example.org/tenant/v2.0",
+    "client_id": "cpd-logbook",
+    "client_secret_env": "LOGBOOK_OIDC_SECRET_MATRIX",
+    "email_domains": ["test.example"],
+}
+
+
+def _with_sso(w: World, _actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A's organisation has a provider set (again) before each caller tries to switch it off."""
+    with w.app.app_context():
+        organisation = db.session.get(Organisation, w.users["A"].organisation_id)
+        save_provider(
+            organisation=organisation, data=SSO_SETTINGS, allow_http=False, actor="test", now=utcnow()
+        )
+        db.session.commit()
+    return {}, {}
 
 
 def _session_confirm(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -405,6 +428,11 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         body({"require_approval": False}),
         (401, 403, 403, 403, 403, 403, 200, 200, 401),
     ),
+    ("GET", "/api/v1/admin/sso", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    # each admin sets their own organisation's provider (never another's: there is no id to name)
+    ("PUT", "/api/v1/admin/sso", body(SSO_SETTINGS), (401, 403, 403, 403, 403, 403, 200, 200, 401)),
+    # A's organisation has single sign-on; the other admin's has none to switch off
+    ("DELETE", "/api/v1/admin/sso", _with_sso, (401, 403, 403, 403, 403, 403, 204, 404, 401)),
     ("GET", "/api/v1/admin/external-signers", None, (401, 403, 403, 403, 403, 403, 200, 200, 401)),
     (
         "POST",
@@ -766,6 +794,10 @@ PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         (404, 200, 404, 404, 404, 404, 404, 404, 404),
     ),
     ("GET", "/forgot-password", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # single sign-on starts and returns outside the session: an unknown organisation, and a callback
+    # without a state this browser started, are refused alike for everybody
+    ("GET", "/auth/oidc/login?organisation=nobody", None, (404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("GET", "/auth/oidc/callback?state=forged&code=x", None, (400, 400, 400, 400, 400, 400, 400, 400, 400)),
     (
         "GET",
         "/reset-password/{reset_token}",

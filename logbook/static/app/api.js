@@ -23,6 +23,9 @@ async function ensureCsrf() {
 
 export function setCsrf(token) { csrfToken = token; }
 
+/** Where single sign-on starts (a server page: the browser goes to the organisation's provider). */
+export const SSO_LOGIN_PATH = '/auth/oidc/login';
+
 const TIMEOUT_MS = 30000; // a request that hangs on a bad signal counts as no connection
 
 async function send(method, url, { headers = {}, body } = {}) {

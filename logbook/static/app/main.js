@@ -172,25 +172,45 @@ async function startApp(user) {
   route();
 }
 
+/** A person has just logged in (password or single sign-on): start the app for them, after wiping
+ *  what another person left on this phone (refused while that person's changes wait to be sent). */
+async function acceptLogin(user) {
+  const owner = await ctx.store.getMeta('user');
+  if (owner && owner.id !== user.id) {
+    const { waiting } = await ctx.store.summary();
+    if (waiting) {
+      await api.logout().catch(() => null);
+      throw new Error(`This phone holds ${waiting} unsent change(s) by ${owner.name}. ${owner.name} must log in to send them first.`);
+    }
+    await wipeLocal();
+    ctx.store = await openStore();
+  }
+  clearLogoutPending(); // logging in replaced (and ended) any session left from an offline logout
+  if (location.pathname === '/app/login') history.replaceState(null, '', '/');
+  await startApp(user);
+}
+
 function showLogin(message) {
   navigation.id += 1; // a screen still loading must not draw over the login form
   document.getElementById('tabbar').hidden = true;
   document.getElementById('admin-link').hidden = true;
-  loginScreen(ctx, message, async (user) => {
-    const owner = await ctx.store.getMeta('user');
-    if (owner && owner.id !== user.id) {
-      const { waiting } = await ctx.store.summary();
-      if (waiting) {
-        await api.logout().catch(() => null);
-        throw new Error(`This phone holds ${waiting} unsent change(s) by ${owner.name}. ${owner.name} must log in to send them first.`);
-      }
-      await wipeLocal();
-      ctx.store = await openStore();
-    }
-    clearLogoutPending(); // logging in replaced (and ended) any session left from an offline logout
-    if (location.pathname === '/app/login') history.replaceState(null, '', '/');
-    await startApp(user);
-  });
+  loginScreen(ctx, message, acceptLogin);
+}
+
+/** Back from the organisation's sign-in (the server adds ?signed_in=sso): the session cookie is
+ *  set, so ask the server who signed in, and take the marker out of the address. */
+async function finishSingleSignOn() {
+  const params = new URLSearchParams(location.search);
+  if (params.get('signed_in') !== 'sso') return false;
+  params.delete('signed_in');
+  const query = params.toString();
+  history.replaceState(null, '', location.pathname + (query ? `?${query}` : '') + location.hash);
+  try {
+    await acceptLogin(await api.me());
+  } catch (err) {
+    showLogin(err instanceof ApiError && err.status === 401 ? '' : err.message);
+  }
+  return true;
 }
 ctx.showLogin = showLogin;
 
@@ -247,6 +267,7 @@ async function start() {
     showCrash(err);
     return;
   }
+  if (await finishSingleSignOn()) return;
   if (isLogoutPending()) {
     await finishOfflineLogout();
     return;
