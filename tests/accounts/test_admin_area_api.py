@@ -326,7 +326,7 @@ def test_invitation_of_an_organisation_using_single_sign_on_points_at_its_sign_i
         )
         db.session.commit()
     response = admin_client.api(
-        "POST", "/api/v1/admin/users/invite", json={"email": "sso.starter@test.example", "name": "SSO Starter"}
+        "POST", "/api/v1/admin/users/invite", json={"email": "sso.new@test.example", "name": "SSO Starter"}
     )
     assert response.status_code == 201, response.get_json()
     [mail] = outbox
