@@ -195,6 +195,7 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(auth.blp)
     api.register_blueprint(admin.blp)
     api.register_blueprint(entries.blp)
+    api.register_blueprint(gaps.blp)
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
     api.register_blueprint(insights.blp)
@@ -218,6 +219,7 @@ from logbook.api import (  # noqa: E402
     evidence,
     exports,
     frameworks,
+    gaps,
     insights,
     jobs,
     password_reset,

@@ -112,6 +112,16 @@ def _entry_delete(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"entry_id": entry["id"]}, {"query_string": {"base_version": entry["version"]}}
 
 
+def _gap_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    gap = w.new_gap_explanation()
+    return {"explanation_id": gap["id"]}, {"json": {"base_version": gap["version"], "reason": "Sick leave"}}
+
+
+def _gap_delete(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    gap = w.new_gap_explanation()
+    return {"explanation_id": gap["id"]}, {"query_string": {"base_version": gap["version"]}}
+
+
 def _request_sign_off(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     entry = w.new_entry()
     return {"entry_id": entry["id"]}, {
@@ -399,6 +409,32 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         "DELETE",
         "/api/v1/entries/{entry_id}",
         same(_entry_delete),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    # --- gap explanations: A's own, private (nobody else may read, change or delete them) ---
+    ("GET", "/api/v1/me/gap-explanations", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/me/gap-explanations",
+        body({"starts_on": "2026-01-05", "ends_on": "2026-04-30", "reason": "Sick leave"}),
+        (401, 201, 201, 201, 201, 201, 201, 201, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        None,
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "PATCH",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        same(_gap_patch),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        same(_gap_delete),
         (401, 200, 404, 404, 404, 404, 404, 404, 401),
     ),
     (
