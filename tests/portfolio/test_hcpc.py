@@ -112,3 +112,25 @@ def test_standards_are_named_in_the_summary(app, me):
     make_entry(me, title="Tagged", standards=[{"framework": "hcpc", "version": 1, "code": "4"}])
     text = pdf_text(export(me).data)
     assert "hcpc 4: Seek to ensure that CPD benefits the service user" in text
+
+
+def test_the_profile_prints_each_gap_with_the_practitioners_explanation(me, hcpc):
+    """HCPC asks registrants to explain breaks in their CPD: the profile prints each gap with the
+    explanation the practitioner wrote, and says when a gap is not (or only partly) explained."""
+    ids = four_entries(me)
+    start = TODAY - dt.timedelta(days=400)
+    text = pdf_text(export(me, **body(ids)).data)
+    assert "not explained" in text
+    reason = "Sick leave after an operation, then a phased return"
+    made = me.api(
+        "POST",
+        "/api/v1/me/gap-explanations",
+        json={"starts_on": start.isoformat(), "ends_on": (TODAY - dt.timedelta(days=31)).isoformat(), "reason": reason},
+    )
+    assert made.status_code == 201, made.get_json()
+    response = export(me, **body(ids))
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    assert reason in text
+    assert f"{start.isoformat()} to {(TODAY - dt.timedelta(days=31)).isoformat()} ({400 - 31 + 1} days) · explained" in text
+    assert "not explained" not in text
