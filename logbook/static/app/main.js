@@ -19,6 +19,7 @@ import { checkinScreen, eventScreen, eventsScreen, newEventScreen, qrScreen } fr
 import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
+import { gapsScreen } from './views/gaps.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -43,6 +44,7 @@ const ROUTES = [
   [/^\/app\/sessions$/, () => sessionsScreen(ctx)],
   [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
   [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
+  [/^\/app\/gaps$/, () => gapsScreen(ctx)],
 ];
 
 function route() {

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
+import { explanationsOnPhone, gapLink } from './gaps.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 
@@ -20,7 +21,8 @@ function cycleCard(reg, cycle) {
         h('span', { class: 'rule-title' }, rule.title),
         h('span', { class: 'rule-value' }, rule.target ? `${rule.value} of ${rule.target} ${rule.unit || ''}` : STATUS_TEXT[rule.status] || rule.status),
         rule.target ? h('progress', { max: 100, value: pct, 'aria-label': `${rule.title}: ${pct}%` }) : null,
-        rule.missing && rule.missing.length ? h('span', { class: 'hint' }, `Still needed: ${[].concat(rule.missing).join(', ')}`) : null);
+        rule.missing && rule.missing.length ? h('span', { class: 'hint' }, `Still needed: ${[].concat(rule.missing).join(', ')}`) : null,
+        gapLink(rule));
     })),
     (cycle.dates || []).length ? h('p', { class: 'muted' }, cycle.dates.map((d) => `${d.label}: ${formatDate(d.date)}`).join(' · ')) : null);
 }
@@ -43,16 +45,18 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
 
   let progressBlock;
   const unsent = entries.filter((r) => r.display !== 'synced').length;
+  // Gap explanations: the gap rule reads them; one not yet counted by the server means working it out here.
+  const { explanations, unsent: unsentExplanations } = await explanationsOnPhone(ctx.store);
   let person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
   let asOf = progress.value && progress.value.as_of;
   let source = progress.fresh ? 'server' : 'saved';
   // Offline, or with entries the server has not counted yet: work the progress out on this phone
   // from the cached rules and the entries here (the same engine, ported: progress.js).
   const ownInputs = inputs.value && inputs.value.user_id === ctx.user.id ? inputs.value : null;
-  if (ownInputs && (!progress.fresh || unsent)) {
+  if (ownInputs && (!progress.fresh || unsent || unsentExplanations)) {
     try {
       const today = localToday();
-      person = workOutProgress(ownInputs, entries.map((r) => entryFacts(r.data, r.is_deleted)), today);
+      person = workOutProgress(ownInputs, entries.map((r) => entryFacts(r.data, r.is_deleted)), today, explanations);
       asOf = isoDay(today);
       source = 'phone';
     } catch (err) {
