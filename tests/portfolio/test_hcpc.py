@@ -134,3 +134,34 @@ def test_the_profile_prints_each_gap_with_the_practitioners_explanation(me, hcpc
     assert reason in text
     assert f"{start.isoformat()} to {(TODAY - dt.timedelta(days=31)).isoformat()} ({400 - 31 + 1} days) · explained" in text
     assert "not explained" not in text
+
+
+def test_the_profile_lists_the_registration_cycle_by_default_not_two_years_back(app, me, practitioner):
+    """HCPC's dated list covers the activities since the last renewal: without dates the profile covers
+    the current cycle (an SLT's runs from 1 October of an odd year), so an activity of the previous
+    cycle is not listed, though it is less than two years old."""
+    from logbook.extensions import db
+    from logbook.frameworks.engine import cycles_for, version_for
+    from logbook.frameworks.service import compiled_frameworks, load_shipped_frameworks
+
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+    reg = Registration(
+        user_id=practitioner.id, regulator="HCPC", profession="Speech and language therapist", framework_id="hcpc"
+    )
+    persist(app, reg)
+    with app.app_context():
+        versions = compiled_frameworks(organisation_id=practitioner.organisation_id)["hcpc"]
+        cycle = next(c for c in cycles_for(version_for(versions, TODAY), reg, TODAY) if c.which == "current")
+    before = cycle.starts_on - dt.timedelta(days=20)
+    assert TODAY - before < dt.timedelta(days=730)  # inside the old "two years back" default
+    old = make_entry(me, title="Previous cycle's course", start_date=before.isoformat())
+    assert old.get("id"), old
+    ids = four_entries(me)
+    response = export(me, **{k: v for k, v in body(ids).items() if k not in ("date_from", "date_to")})
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    assert "Activity 1" in text
+    assert "Previous cycle's course" not in text
+    assert cycle.starts_on.isoformat() in text  # the period printed starts with the cycle
