@@ -18,7 +18,7 @@ from logbook.entries.gaps import explained_ranges
 from logbook.entries.models import Entry
 from logbook.errors import NotFound
 from logbook.extensions import db
-from logbook.frameworks import engine
+from logbook.frameworks import engine, history
 from logbook.frameworks.service import compiled_frameworks
 
 ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
@@ -168,4 +168,33 @@ def person_progress(
             for reg, outcome in result["registrations"]
         ],
         "policies": result["policies"],
+    }
+
+
+# --- cycles over time (frameworks/history.py) -------------------------------------------------
+
+
+def cycle_history_for(*, viewer: User, today: dt.date) -> dict[str, Any]:
+    """Every cycle of each of the caller's registrations with its verdict, newest first."""
+    frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
+    rows = db.session.execute(
+        select(*ENTRY_COLUMNS).where(
+            Entry.owner_id == viewer.id, Entry.is_deleted.is_(False), Entry.status != "draft"
+        )
+    )
+    entries = [engine.EntryFacts._make(row) for row in rows]
+    explained = explained_ranges([viewer.id])[viewer.id]
+    return {
+        "as_of": today,
+        "user_id": viewer.id,
+        "registrations": [
+            {
+                "registration_id": reg.id,
+                "regulator": reg.regulator,
+                "profession": reg.profession,
+                "registration_number": reg.registration_number,
+                **history.cycle_history(reg, frameworks.get(reg.framework_id or "", []), entries, today, explained),
+            }
+            for reg in viewer.registrations
+        ],
     }

@@ -4,6 +4,7 @@
 // them with the server's own lists.
 import * as kinds from '../../logbook/static/app/kinds.js';
 import { EDITABLE, ENTITIES } from '../../logbook/static/app/outbox.js';
+import { ENDED_SHOWN_DAYS, recentlyEnded } from '../../logbook/static/app/cycles.js';
 
 process.stdout.write(JSON.stringify({
   EDITABLE,
@@ -14,4 +15,8 @@ process.stdout.write(JSON.stringify({
   WAYS_OF_KNOWING: kinds.WAYS_OF_KNOWING,
   COMMON_CORE: kinds.COMMON_CORE,
   REQUIRED_DETAILS: kinds.REQUIRED_DETAILS,
+  ENDED_SHOWN_DAYS,
+  // recentlyEnded on the days around a cycle's end (30 Nov 2026), for the server's recently_ended
+  RECENTLY_ENDED: Object.fromEntries(['2026-11-30', '2026-12-01', '2027-02-28', '2027-03-01', '2027-03-02']
+    .map((day) => [day, recentlyEnded('2026-11-30', day)])),
 }));

@@ -465,6 +465,8 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ("GET", "/api/v1/progress", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # the caller's own registrations and rules, for the phone's engine (no parameters: nobody else's)
     ("GET", "/api/v1/progress/inputs", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # every cycle of the caller's own registrations (no parameter names anyone else)
+    ("GET", "/api/v1/progress/history", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # --- sign-off ---
     (
         "POST",

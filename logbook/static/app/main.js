@@ -20,6 +20,7 @@ import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 import { gapsScreen } from './views/gaps.js';
+import { cyclesScreen } from './views/cycles.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -45,6 +46,7 @@ const ROUTES = [
   [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
   [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
   [/^\/app\/gaps$/, () => gapsScreen(ctx)],
+  [/^\/app\/cycles$/, () => cyclesScreen(ctx)],
 ];
 
 function route() {

@@ -7,13 +7,14 @@ import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
 import { explanationsOnPhone, gapLink } from './gaps.js';
+import { cyclesOnHome } from '../cycles.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 
 function cycleCard(reg, cycle) {
   return h('div', { class: 'card registration' },
     h('h2', {}, `${reg.regulator} · ${reg.profession}`),
-    h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
+    h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · ${cycle.which === 'previous' ? 'just ended: ' : ''}cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
     h('p', {}, h('span', { class: `badge badge-progress-${cycle.status}` }, STATUS_TEXT[cycle.status] || cycle.status)),
     h('ul', { class: 'rules' }, (cycle.rules || []).map((rule) => {
       const pct = rule.target ? Math.min(100, Math.round((Number(rule.value) / Number(rule.target)) * 100)) : 100;
@@ -72,7 +73,8 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     const pending = unsent ? ` ${unsent} entr${unsent === 1 ? 'y' : 'ies'} on this phone ${source === 'phone' ? 'not synced yet' : 'not counted yet'}.` : '';
     progressBlock = [
       h('p', { class: 'muted', id: 'progress-as-of', 'data-source': source }, note, pending),
-      person.registrations.map((reg) => (reg.cycles || []).filter((c) => c.which === 'current').map((c) => cycleCard(reg, c))),
+      person.registrations.map((reg) => cyclesOnHome(reg.cycles, asOf).map((c) => cycleCard(reg, c))),
+      h('p', {}, h('a', { href: '/app/cycles', id: 'previous-cycles' }, 'Previous cycles')),
     ];
   } else {
     progressBlock = h('div', { class: 'card' }, h('h2', {}, 'Registrations'),
