@@ -5,6 +5,7 @@
 import * as kinds from '../../logbook/static/app/kinds.js';
 import { EDITABLE, ENTITIES } from '../../logbook/static/app/outbox.js';
 import { ENDED_SHOWN_DAYS, recentlyEnded } from '../../logbook/static/app/cycles.js';
+import { SHORT_NAMES, standardLabel } from '../../logbook/static/app/standards.js';
 
 process.stdout.write(JSON.stringify({
   EDITABLE,
@@ -16,6 +17,10 @@ process.stdout.write(JSON.stringify({
   COMMON_CORE: kinds.COMMON_CORE,
   REQUIRED_DETAILS: kinds.REQUIRED_DETAILS,
   ENDED_SHOWN_DAYS,
+  STANDARD_SHORT_NAMES: SHORT_NAMES,
+  // standardLabel for a few (framework, code, title): compared with the server's standard_label
+  STANDARD_LABELS: [['swe', '4.2', 'Supervision: use supervision'], ['teachers', '8', ''], ['local-x', 'a.1', 'Work together'], ['hcpc', '1', ' ']]
+    .map(([f, c, t]) => [f, c, t, standardLabel(f, c, t)]),
   // recentlyEnded on the days around a cycle's end (30 Nov 2026), for the server's recently_ended
   RECENTLY_ENDED: Object.fromEntries(['2026-11-30', '2026-12-01', '2027-02-28', '2027-03-01', '2027-03-02']
     .map((day) => [day, recentlyEnded('2026-11-30', day)])),

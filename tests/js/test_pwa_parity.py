@@ -24,7 +24,7 @@ from marshmallow import fields, validate
 from logbook.entries import service as entries_service
 from logbook.entries.models import VISIBILITIES, WAYS_OF_KNOWING
 from logbook.entries.schemas import DETAILS_BY_KIND, EntryInSchema
-from logbook.frameworks import history
+from logbook.frameworks import history, labels
 from logbook.frameworks.kinds import KIND_LABELS, STATUS_LABELS
 from logbook.sync.schemas import ENTITIES
 
@@ -89,6 +89,12 @@ def test_how_long_a_cycle_just_ended_stays_on_home(phone):
         day: history.recently_ended(ended, dt.date.fromisoformat(day)) for day in phone["RECENTLY_ENDED"]
     }
     assert set(phone["RECENTLY_ENDED"].values()) == {True, False}
+
+
+def test_standards_are_named_alike(phone):
+    assert phone["STANDARD_SHORT_NAMES"] == labels.SHORT_NAMES
+    for framework_id, code, title, label in phone["STANDARD_LABELS"]:
+        assert label == labels.standard_label(framework_id, code, title), (framework_id, code, title)
 
 
 def test_sync_entities(phone):

@@ -111,7 +111,9 @@ def test_standards_are_named_in_the_summary(app, me):
         db.session.commit()
     make_entry(me, title="Tagged", standards=[{"framework": "hcpc", "version": 1, "code": "4"}])
     text = pdf_text(export(me).data)
-    assert "hcpc 4: Seek to ensure that CPD benefits the service user" in text
+    # The summary and the entry itself name the standard in words: code with its title (#19).
+    assert text.count("HCPC 4 Seek to ensure that CPD benefits the service user") == 2, text
+    assert "hcpc 4" not in text
 
 
 def test_the_profile_prints_each_gap_with_the_practitioners_explanation(me, hcpc):
