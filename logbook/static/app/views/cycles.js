@@ -6,14 +6,14 @@ import { formatDate, h, mount, navigation } from '../dom.js';
 import { cachedFetch, emptyState } from './common.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
-const WHICH_TEXT = { current: 'Current cycle', previous: 'Just ended', earlier: 'Earlier' };
+const WHICH_TEXT = { current: 'Current cycle', previous: 'Previous cycle', earlier: 'Earlier cycle' };
 
 function ruleLine(rule) {
   const figures = rule.target ? `${rule.value} of ${rule.target} ${rule.unit || ''}`.trim() : (STATUS_TEXT[rule.status] || rule.status);
   return h('li', {},
     h('span', { class: 'rule-title' }, rule.title, rule.advisory ? h('span', { class: 'muted' }, ' (good practice)') : null),
     h('span', { class: 'rule-value' }, figures),
-    h('span', { class: 'hint' }, STATUS_TEXT[rule.status] || rule.status));
+    rule.target ? h('span', { class: 'hint' }, STATUS_TEXT[rule.status] || rule.status) : null);
 }
 
 function cycleBlock(cycle) {
@@ -37,7 +37,7 @@ export async function cyclesScreen(ctx) {
       h('h2', {}, `${reg.regulator} · ${reg.profession}`),
       reg.framework ? h('p', { class: 'muted' }, reg.framework.name) : null,
       reg.note ? h('p', {}, reg.note) : null,
-      h('ol', { class: 'list plain cycles' }, (reg.cycles || []).map(cycleBlock))))
+      h('ol', { class: 'cycles' }, (reg.cycles || []).map(cycleBlock))))
       : emptyState(got.value ? 'No professional registration recorded.' : ''),
     h('p', {}, h('a', { href: '/' }, 'Back to Home'))), { nav });
 }
