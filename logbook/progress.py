@@ -193,7 +193,9 @@ def cycle_history_for(*, viewer: User, today: dt.date) -> dict[str, Any]:
                 "regulator": reg.regulator,
                 "profession": reg.profession,
                 "registration_number": reg.registration_number,
-                **history.cycle_history(reg, frameworks.get(reg.framework_id or "", []), entries, today, explained),
+                **history.cycle_history(
+                    reg, frameworks.get(reg.framework_id or "", []), entries, today, explained
+                ),
             }
             for reg in viewer.registrations
         ],

@@ -57,16 +57,21 @@ class GapExplanationItem(MethodView):
         """Change the days or the reason, stating the version the change was made against."""
         base_version = data.pop("base_version")
         data.pop("id", None)
-        row = gaps.update_explanation(
-            owner=current_user(), explanation_id=explanation_id, base_version=base_version, changes=data, now=utcnow()
+        return gaps.update_explanation(
+            owner=current_user(),
+            explanation_id=explanation_id,
+            base_version=base_version,
+            changes=data,
+            now=utcnow(),
         )
-        return row
 
     @blp.arguments(DeleteSchema, location="query")
     @blp.response(200, GapExplanationSchema)
     def delete(self, args, explanation_id):
         """Delete an explanation (a tombstone, so every device learns of it)."""
-        row = gaps.delete_explanation(
-            owner=current_user(), explanation_id=explanation_id, base_version=args["base_version"], now=utcnow()
+        return gaps.delete_explanation(
+            owner=current_user(),
+            explanation_id=explanation_id,
+            base_version=args["base_version"],
+            now=utcnow(),
         )
-        return row

@@ -88,7 +88,9 @@ def create_explanation(
         if existing.owner_id != owner.id:
             raise NotFound("No such gap explanation.")
         raise Conflict(
-            "A gap explanation with this id already exists.", code="duplicate_id", extra={"current": present(existing)}
+            "A gap explanation with this id already exists.",
+            code="duplicate_id",
+            extra={"current": present(existing)},
         )
     row = GapExplanation(
         id=new_id,
@@ -110,9 +112,7 @@ def create_explanation(
 
 def _stale(row: GapExplanation, base_version: int) -> None:
     if row.is_deleted:
-        raise Conflict(
-            "This gap explanation was deleted.", code="deleted", extra={"current": present(row)}
-        )
+        raise Conflict("This gap explanation was deleted.", code="deleted", extra={"current": present(row)})
     if base_version != row.version:
         raise Conflict(
             "This gap explanation was changed on another device since; nothing was saved.",
@@ -166,9 +166,9 @@ def explained_ranges(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[tup
     if not ids:
         return out
     rows = db.session.execute(
-        select(GapExplanation.owner_id, GapExplanation.starts_on, GapExplanation.ends_on, GapExplanation.id).where(
-            GapExplanation.owner_id.in_(ids), GapExplanation.is_deleted.is_(False)
-        )
+        select(
+            GapExplanation.owner_id, GapExplanation.starts_on, GapExplanation.ends_on, GapExplanation.id
+        ).where(GapExplanation.owner_id.in_(ids), GapExplanation.is_deleted.is_(False))
     )
     for owner_id, starts_on, ends_on, row_id in rows:
         out[owner_id].append((starts_on, ends_on, str(row_id)))
@@ -177,9 +177,7 @@ def explained_ranges(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[tup
 
 def pull_explanations(user: User, ids: list[uuid.UUID], today: dt.date) -> list[dict[str, Any]]:
     """Pull items for explanations in this user's feed (only their own ever are)."""
-    rows = {
-        r.id: r for r in db.session.scalars(select(GapExplanation).where(GapExplanation.id.in_(ids)))
-    }
+    rows = {r.id: r for r in db.session.scalars(select(GapExplanation).where(GapExplanation.id.in_(ids)))}
     items = []
     for record_id in ids:
         row = rows.get(record_id)
@@ -187,7 +185,13 @@ def pull_explanations(user: User, ids: list[uuid.UUID], today: dt.date) -> list[
             items.append({"entity": ENTITY, "id": str(record_id), "op": "remove", "version": 0})
             continue
         items.append(
-            {"entity": ENTITY, "id": str(record_id), "op": "upsert", "version": row.version, "record": present(row)}
+            {
+                "entity": ENTITY,
+                "id": str(record_id),
+                "op": "upsert",
+                "version": row.version,
+                "record": present(row),
+            }
         )
     return items
 
@@ -216,9 +220,15 @@ def apply_gap_explanation(
         data = _load(_IN, {**fields, "id": str(mutation["id"])})
         row = create_explanation(owner=user, data=data, now=now, explanation_id=mutation["id"])
     elif op == "update":
-        changes = _load(_CHANGES, {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {})
+        changes = _load(
+            _CHANGES, {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {}
+        )
         row = update_explanation(
-            owner=user, explanation_id=mutation["id"], base_version=mutation["base_version"], changes=changes, now=now
+            owner=user,
+            explanation_id=mutation["id"],
+            base_version=mutation["base_version"],
+            changes=changes,
+            now=now,
         )
     else:
         row = delete_explanation(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -501,7 +502,9 @@ class Explained(NamedTuple):
 
 def explained_by(gap: tuple[dt.date, dt.date], explained: tuple[Explained, ...]) -> tuple[bool, list[str]]:
     """Whether explanations cover every day of a gap, and the ids of those that touch it."""
-    touching = sorted((x for x in explained if x.starts_on <= gap[1] and x.ends_on >= gap[0]), key=lambda x: x.starts_on)
+    touching = sorted(
+        (x for x in explained if x.starts_on <= gap[1] and x.ends_on >= gap[0]), key=lambda x: x.starts_on
+    )
     cursor = gap[0]
     for x in touching:
         if x.starts_on > cursor:
@@ -678,6 +681,7 @@ def evaluate_cycle(
     entries: list[Any],
     today: dt.date,
     registration: Any = None,
+    *,
     explained: tuple[Explained, ...] = (),
 ) -> dict[str, Any]:
     """Every rule, the numbers, and the dates that matter, for one cycle."""
@@ -731,7 +735,7 @@ def registration_progress(
     out = []
     for cycle in cycles:
         framework = version_for(versions, cycle.nominal_start)
-        out.append(evaluate_cycle(framework, cycle, entries, today, registration, explained))
+        out.append(evaluate_cycle(framework, cycle, entries, today, registration, explained=explained))
     return {"framework": _ref(current), "cycles": out, "note": ""}
 
 
@@ -776,16 +780,16 @@ def progress(
     frameworks: dict[str, list[Framework]],
     today: dt.date,
     service_areas: set[str] | frozenset[str] = frozenset(),
-    explained: list[Explained] | tuple[Explained, ...] = (),
+    explained: Iterable[tuple[dt.date, dt.date, str]] = (),
 ) -> dict[str, Any]:
     """Where one person stands: each registration's cycles, and each supervision policy that applies
     (`explained`: the breaks the person explained, which the gap rule does not count as at risk)."""
     counted = [e for e in entries if counts(e)]
-    explained = tuple(Explained(*x) for x in explained)
+    marks = tuple(Explained(*x) for x in explained)
     regs = []
     for reg in registrations:
         versions = frameworks.get(reg.framework_id or "", [])
-        regs.append((reg, registration_progress(reg, versions, counted, today, explained)))
+        regs.append((reg, registration_progress(reg, versions, counted, today, marks)))
     regulators = {r.regulator for r in registrations}
     policies = []
     for versions in frameworks.values():

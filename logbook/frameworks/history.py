@@ -8,6 +8,7 @@ tests/js/test_pwa_parity.py."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from logbook.frameworks import engine
@@ -30,7 +31,7 @@ def cycle_history(
     versions: list[engine.Framework],
     entries: list[Any],
     today: dt.date,
-    explained: tuple[engine.Explained, ...] | list[Any] = (),
+    explained: Iterable[tuple[dt.date, dt.date, str]] = (),
 ) -> dict[str, Any]:
     """Every cycle of one registration, newest first, each evaluated under the framework version in
     force when it started: the current one, then each before it back to when the registration
@@ -53,7 +54,7 @@ def cycle_history(
             which = ("current", "previous")[len(out)] if len(out) < 2 else "earlier"
             cycle = engine.Cycle(which, cycle.starts_on, cycle.ends_on, cycle.nominal_start)
             framework = engine.version_for(versions, cycle.nominal_start)
-            out.append(engine.evaluate_cycle(framework, cycle, counted, today, registration, marks))
+            out.append(engine.evaluate_cycle(framework, cycle, counted, today, registration, explained=marks))
             day = cycle.nominal_start - dt.timedelta(days=1)
             if since and since > day:
                 break

@@ -26,7 +26,7 @@ def framework_short(framework_id: str) -> str:
 
 
 def standard_label(framework_id: str, code: str, title: str = "") -> str:
-    """"SWE 4.2 Supervision: …": short name, code, and the title when it is known."""
+    """ "SWE 4.2 Supervision: …": short name, code, and the title when it is known."""
     head = f"{framework_short(framework_id)} {code}"
     return f"{head} {title}".strip() if title else head
 

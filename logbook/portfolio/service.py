@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal

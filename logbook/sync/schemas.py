@@ -130,7 +130,8 @@ class PushResultItemSchema(Schema):
     )
     version = fields.Integer(
         metadata={
-            "description": "entry, supervision_session, gap_explanation: the record's version after the change "
+            "description": "entry, supervision_session, gap_explanation: the record's version after the "
+            "change "
             "(a conflict of sessions and sign-offs: the current version)"
         }
     )
@@ -266,7 +267,8 @@ class PullItemSchema(Schema):
     """One record to upsert or remove on the device."""
 
     entity = fields.String(
-        required=True, validate=validate.OneOf(["entry", "sign_off_request", "supervision_session", "gap_explanation"])
+        required=True,
+        validate=validate.OneOf(["entry", "sign_off_request", "supervision_session", "gap_explanation"]),
     )
     id = fields.UUID(required=True)
     op = fields.String(

@@ -15,13 +15,27 @@ from logbook.entries.models import GapExplanation
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from tests.conftest import PASSWORD, persist
+from tests.e2e.conftest import (
+    PHONE,
+    check_accessible,
+    log_in,
+    screenshot,
+    sync_status,
+    tab,
+    wait_for_service_worker,
+)
 from tests.supervision.conftest import make_entry
-from tests.e2e.conftest import PHONE, check_accessible, log_in, screenshot, sync_status, tab, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
 SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
-DESKTOP = {**PHONE, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
+DESKTOP = {
+    **PHONE,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 REASON = "Sick leave after an operation, then a phased return to work"
 GAP_RULE = "No gap of three months or more"
 
@@ -81,7 +95,8 @@ def test_a_gap_explained_offline_syncs_and_the_rule_is_no_longer_at_risk(
     explain.click()
     page.get_by_role("heading", name="Breaks in your CPD").wait_for()
     first = page.get_by_label("First day of the break")
-    assert first.input_value() and page.get_by_label("Last day of the break").input_value() == today.isoformat()
+    assert first.input_value()
+    assert page.get_by_label("Last day of the break").input_value() == today.isoformat()
     page.get_by_label("Last day of the break").fill((today + dt.timedelta(days=30)).isoformat())
     page.get_by_label("Why there was no CPD").fill(REASON)
     page.get_by_role("button", name="Save the explanation").click()
@@ -106,7 +121,8 @@ def test_a_gap_explained_offline_syncs_and_the_rule_is_no_longer_at_risk(
     sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
     with app.app_context():
         (saved,) = db.session.scalars(select(GapExplanation).where(GapExplanation.owner_id == user.id)).all()
-        assert saved.reason == REASON and saved.ends_on == today + dt.timedelta(days=30)
+        assert saved.reason == REASON
+        assert saved.ends_on == today + dt.timedelta(days=30)
     tab(page, "Logbook")
     tab(page, "Home")
     page.locator("#progress-as-of[data-source='server']").wait_for()
@@ -121,7 +137,8 @@ def test_a_gap_explained_offline_syncs_and_the_rule_is_no_longer_at_risk(
     cycles = page.locator("li.cycle")
     cycles.first.wait_for()
     whiches = [cycles.nth(i).get_attribute("data-which") for i in range(cycles.count())]
-    assert whiches[:2] == ["current", "previous"] and len(whiches) >= 3, whiches
+    assert whiches[:2] == ["current", "previous"], whiches
+    assert len(whiches) >= 3, whiches
     assert cycles.nth(1).locator(".badge").inner_text() in {"Met", "Not met"}
     _fits(page)
     check_accessible(page, "cycles-screen-360")

@@ -14,7 +14,8 @@ from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.service import load_shipped_frameworks
 from tests.conftest import persist
-from tests.frameworks.conftest import FakeRegistration, entry, frameworks  # noqa: F401 - a fixture
+from tests.frameworks.conftest import FakeRegistration, entry
+from tests.frameworks.conftest import frameworks as frameworks  # noqa: PLC0414 - a fixture
 from tests.sync.conftest import Device
 
 D = dt.date.fromisoformat
@@ -38,7 +39,8 @@ def test_an_explanation_covering_every_day_of_a_gap_takes_the_rule_off_at_risk(f
     covering = (D("2025-11-11"), D("2026-02-28"), "x1")
     cycle, rule = _gap_rule(frameworks, entries, "2026-02-10", [covering])
     assert rule["status"] == "met"
-    assert rule["value"] == 0 and rule["missing"] == ""
+    assert rule["value"] == 0
+    assert rule["missing"] == ""
     assert rule["gaps"] == [
         {"from": "2025-11-11", "to": "2026-02-10", "explained": True, "explanation_ids": ["x1"]}
     ]
@@ -52,7 +54,8 @@ def test_two_explanations_that_meet_cover_a_gap_but_one_day_left_out_does_not(fr
     holed = [(D("2025-11-11"), D("2025-12-30"), "a"), (D("2026-01-01"), D("2026-02-10"), "b")]
     _, rule = _gap_rule(frameworks, entries, "2026-02-10", holed)
     assert rule["status"] == "at_risk"
-    assert rule["gaps"][0]["explained"] is False and rule["gaps"][0]["explanation_ids"] == ["a", "b"]
+    assert rule["gaps"][0]["explained"] is False
+    assert rule["gaps"][0]["explanation_ids"] == ["a", "b"]
     # An explanation ending before today does not explain the days after it (the gap goes on).
     _, rule = _gap_rule(frameworks, entries, "2026-03-10", [(D("2025-11-11"), D("2026-02-10"), "c")])
     assert rule["status"] == "at_risk"
@@ -69,7 +72,10 @@ def _hcpc_practitioner(app, make_user):
     persist(
         app,
         Registration(
-            user_id=person.id, regulator="HCPC", profession="speech and language therapist", framework_id="hcpc"
+            user_id=person.id,
+            regulator="HCPC",
+            profession="speech and language therapist",
+            framework_id="hcpc",
         ),
         *[
             Entry(
@@ -105,20 +111,28 @@ def test_explaining_a_gap_through_the_api_changes_progress(app, make_user, make_
     )
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
-    assert body["version"] == 1 and body["reason"] == REASON
+    assert body["version"] == 1
+    assert body["reason"] == REASON
     assert _gap_status(client) == "met"
     listed = client.get("/api/v1/me/gap-explanations").get_json()["items"]
     assert [x["id"] for x in listed] == [body["id"]]
     # Shortened so that it no longer covers the gap: at risk again.
     changed = client.api(
-        "PATCH", f"/api/v1/me/gap-explanations/{body['id']}", json={"base_version": 1, "ends_on": "2026-01-31"}
+        "PATCH",
+        f"/api/v1/me/gap-explanations/{body['id']}",
+        json={"base_version": 1, "ends_on": "2026-01-31"},
     )
-    assert changed.status_code == 200 and changed.get_json()["version"] == 2
+    assert changed.status_code == 200
+    assert changed.get_json()["version"] == 2
     assert _gap_status(client) == "at_risk"
-    stale = client.api("PATCH", f"/api/v1/me/gap-explanations/{body['id']}", json={"base_version": 1, "reason": "x"})
-    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale_version"
+    stale = client.api(
+        "PATCH", f"/api/v1/me/gap-explanations/{body['id']}", json={"base_version": 1, "reason": "x"}
+    )
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["code"] == "stale_version"
     gone = client.api("DELETE", f"/api/v1/me/gap-explanations/{body['id']}", query_string={"base_version": 2})
-    assert gone.status_code == 200 and gone.get_json()["is_deleted"] is True
+    assert gone.status_code == 200
+    assert gone.get_json()["is_deleted"] is True
     assert client.get("/api/v1/me/gap-explanations").get_json()["items"] == []
 
 
@@ -163,7 +177,8 @@ def test_a_gap_explained_on_a_phone_syncs_and_counts(app, make_user, make_client
     gap_id = uuid.uuid4()
     create = _mutation(phone, "create", gap_id, starts_on="2025-11-11", ends_on="2026-02-28", reason=REASON)
     (result,) = phone.push(create)["results"]
-    assert result["status"] == "applied" and result["version"] == 1
+    assert result["status"] == "applied"
+    assert result["version"] == 1
     assert phone.push(create)["results"][0]["status"] == "duplicate"
     assert _gap_status(phone.client) == "met"
     pulled = [i for i in phone.pull_all() if i["entity"] == "gap_explanation"]
@@ -184,18 +199,23 @@ def test_a_gap_explained_on_a_phone_syncs_and_counts(app, make_user, make_client
         _mutation(other, "create", gap_id, starts_on="2025-11-11", ends_on="2026-02-28", reason="x"),
     ):
         (answer,) = other.push(attempt)["results"]
-        assert answer["status"] == "rejected" and answer["code"] == "not_found", answer
+        assert answer["status"] == "rejected", answer
+        assert answer["code"] == "not_found", answer
     assert not [i for i in other.pull_all() if i["entity"] == "gap_explanation"]
     # An edit made against an old version is a conflict carrying the server's copy.
     (changed,) = phone.push(_mutation(phone, "update", gap_id, 1, ends_on="2026-01-31"))["results"]
-    assert changed["status"] == "applied" and changed["version"] == 2
+    assert changed["status"] == "applied"
+    assert changed["version"] == 2
     (stale,) = phone.push(_mutation(phone, "update", gap_id, 1, reason="Ill"))["results"]
-    assert stale["status"] == "conflict" and stale["code"] == "stale_version"
+    assert stale["status"] == "conflict"
+    assert stale["code"] == "stale_version"
     assert stale["current"]["version"] == 2
     (bad,) = phone.push(_mutation(phone, "update", gap_id, 2, ends_on="2020-01-01"))["results"]
-    assert bad["status"] == "rejected" and "ends_on" in bad["errors"]
+    assert bad["status"] == "rejected"
+    assert "ends_on" in bad["errors"]
     (deleted,) = phone.push(_mutation(phone, "delete", gap_id, 2))["results"]
-    assert deleted["status"] == "applied" and deleted["version"] == 3
+    assert deleted["status"] == "applied"
+    assert deleted["version"] == 3
     (tombstone,) = [i for i in phone.pull_all() if i["entity"] == "gap_explanation"]
     assert tombstone["record"]["is_deleted"] is True
     assert _gap_status(phone.client) == "at_risk"

@@ -9,9 +9,9 @@ import uuid
 
 from logbook.accounts.models import Registration
 from logbook.entries.models import Entry
+from logbook.extensions import db
 from logbook.frameworks import history
 from logbook.frameworks.service import load_shipped_frameworks
-from logbook.extensions import db
 from tests.conftest import persist
 from tests.frameworks.conftest import FakeRegistration, entry
 
@@ -20,7 +20,9 @@ SWE = FakeRegistration("SWE", "social worker", "swe", registered_since=D("2022-0
 
 
 def _tagged(day: str, *codes: str, **fields):
-    return entry("course", day, standards=[{"framework": "swe", "version": 2, "code": c} for c in codes], **fields)
+    return entry(
+        "course", day, standards=[{"framework": "swe", "version": 2, "code": c} for c in codes], **fields
+    )
 
 
 def test_every_cycle_back_to_the_registration_with_its_verdict(frameworks):
@@ -49,7 +51,12 @@ def test_without_a_start_date_the_history_goes_back_to_the_earliest_entry(framew
     swe = FakeRegistration("SWE", "social worker", "swe")
     entries = [_tagged("2024-01-15", "4.1")]
     result = history.cycle_history(swe, frameworks["swe"], entries, D("2026-12-01"))
-    assert [c["starts_on"] for c in result["cycles"]] == ["2026-12-01", "2025-12-01", "2024-12-01", "2023-12-01"]
+    assert [c["starts_on"] for c in result["cycles"]] == [
+        "2026-12-01",
+        "2025-12-01",
+        "2024-12-01",
+        "2023-12-01",
+    ]
     assert len(history.cycle_history(swe, frameworks["swe"], [], D("2026-12-01"))["cycles"]) == 2
 
 

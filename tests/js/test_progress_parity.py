@@ -177,7 +177,10 @@ def _inputs(registrations: list[FakeRegistration], areas: list[str]) -> dict[str
 
 
 def python_progress(
-    inputs: dict[str, Any], entries: list[FakeEntry], today: str, explanations: list[dict[str, Any]] = ()  # type: ignore[assignment]
+    inputs: dict[str, Any],
+    entries: list[FakeEntry],
+    today: str,
+    explanations: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The server engine's answer, in the shape of one person in GET /api/v1/progress."""
     frameworks = {f["id"]: [engine.compile_framework(s) for s in f["versions"]] for f in inputs["frameworks"]}
@@ -198,7 +201,9 @@ def python_progress(
         frameworks=frameworks,
         today=D(today),
         service_areas=set(inputs["service_areas"]),
-        explained=[(D(x["starts_on"]), D(x["ends_on"]), x["id"]) for x in explanations if not x["is_deleted"]],
+        explained=[
+            (D(x["starts_on"]), D(x["ends_on"]), x["id"]) for x in explanations if not x["is_deleted"]
+        ],
     )
     regs = [
         {

@@ -127,14 +127,19 @@ def test_the_profile_prints_each_gap_with_the_practitioners_explanation(me, hcpc
     made = me.api(
         "POST",
         "/api/v1/me/gap-explanations",
-        json={"starts_on": start.isoformat(), "ends_on": (TODAY - dt.timedelta(days=31)).isoformat(), "reason": reason},
+        json={
+            "starts_on": start.isoformat(),
+            "ends_on": (TODAY - dt.timedelta(days=31)).isoformat(),
+            "reason": reason,
+        },
     )
     assert made.status_code == 201, made.get_json()
     response = export(me, **body(ids))
     assert response.status_code == 200, response.get_json()
     text = pdf_text(response.data)
     assert reason in text
-    assert f"{start.isoformat()} to {(TODAY - dt.timedelta(days=31)).isoformat()} ({400 - 31 + 1} days) · explained" in text
+    last = (TODAY - dt.timedelta(days=31)).isoformat()
+    assert f"{start.isoformat()} to {last} ({400 - 31 + 1} days) · explained" in text
     assert "not explained" not in text
 
 
@@ -150,7 +155,10 @@ def test_the_profile_lists_the_registration_cycle_by_default_not_two_years_back(
         load_shipped_frameworks()
         db.session.commit()
     reg = Registration(
-        user_id=practitioner.id, regulator="HCPC", profession="Speech and language therapist", framework_id="hcpc"
+        user_id=practitioner.id,
+        regulator="HCPC",
+        profession="Speech and language therapist",
+        framework_id="hcpc",
     )
     persist(app, reg)
     with app.app_context():

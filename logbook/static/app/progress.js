@@ -511,12 +511,12 @@ function registrationProgress(registration, versions, entries, today, kindOrder,
 
 const NO_REGISTRATION = { regulator: '', profession: '', registered_since: null, renewal_date: null, is_dual_registration: false };
 
-function policyProgress(versions, entries, today, registration, kindOrder, explained = []) {
+function policyProgress(versions, entries, today, registration, kindOrder) {
   const current = versionFor(versions, today);
   const cycles = cyclesFor(current, NO_REGISTRATION, today);
   return {
     framework: ref(current),
-    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder, explained)),
+    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder)),
     note: '',
   };
 }
@@ -550,7 +550,7 @@ export function progress(inputs, entries, today, explanations = []) {
     if (current.kind !== 'supervision_policy') continue;
     if (!((applies.regulators || []).some((r) => regulators.has(r)) || (applies.service_areas || []).some((a) => areas.has(a)))) continue;
     const reg = registrations.find((r) => (applies.regulators || []).includes(r.regulator)) || null;
-    policies.push(policyProgress(versions, counted, day, reg, kindOrder, explained));
+    policies.push(policyProgress(versions, counted, day, reg, kindOrder));
   }
   return { user_id: inputs.user_id, registrations: regs, policies };
 }
