@@ -41,7 +41,11 @@ GAP_RULE = "No gap of three months or more"
 
 
 def _gap_rule(page):
-    return page.locator(".rules li").filter(has_text=GAP_RULE).locator(".rule-value")
+    return (
+        page.locator(".registration[data-which='current'] .rules li")
+        .filter(has_text=GAP_RULE)
+        .locator(".rule-value")
+    )
 
 
 def _fits(page) -> None:

@@ -12,7 +12,7 @@ import { cyclesOnHome } from '../cycles.js';
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 
 function cycleCard(reg, cycle) {
-  return h('div', { class: 'card registration' },
+  return h('div', { class: 'card registration', 'data-which': cycle.which },
     h('h2', {}, `${reg.regulator} · ${reg.profession}`),
     h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · ${cycle.which === 'previous' ? 'just ended: ' : ''}cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
     h('p', {}, h('span', { class: `badge badge-progress-${cycle.status}` }, STATUS_TEXT[cycle.status] || cycle.status)),
