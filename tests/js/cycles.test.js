@@ -23,3 +23,17 @@ test('standards are labelled with their titles when the framework is on the phon
   const tags = [{ framework: 'swe', version: 2, code: '4.2' }, { framework: 'hcpc', version: 1, code: '4' }];
   assert.deepEqual(labelsFor(tags, docs), ['SWE 4.2 Supervision: use supervision and feedback', 'HCPC 4']);
 });
+
+test('an explanation the server refused to create is not counted on the phone; one waiting to be sent is', async () => {
+  const { freshStore } = await import('./fakes.js');
+  const { explainGap } = await import('../../logbook/static/app/outbox.js');
+  const { explanationsOnPhone } = await import('../../logbook/static/app/views/gaps.js');
+  const store = await freshStore();
+  const kept = await explainGap(store, { starts_on: '2026-01-01', ends_on: '2026-04-30', reason: 'Sick leave' });
+  const refused = await explainGap(store, { starts_on: '2026-06-01', ends_on: '2026-05-01', reason: 'Backwards' });
+  const [, second] = await store.outbox();
+  await store.applyPushResults([{ mutation_id: second.mutation_id, entity: 'gap_explanation', id: refused, status: 'rejected', code: 'validation_failed' }], () => null);
+  const { explanations, unsent } = await explanationsOnPhone(store);
+  assert.deepEqual(explanations.map((x) => x.id), [kept]);
+  assert.equal(unsent, 1);
+});

@@ -11,15 +11,26 @@ import { cachedFetch, emptyState, visibleEntries } from './common.js';
 
 const ENTITY = 'gap_explanation';
 
+const refused = (note) => Boolean(note && (note.state === 'rejected' || note.state === 'conflict'));
+
+/**
+ * The explanations the engine may count on this phone: synced ones and ones waiting to be sent, not
+ * deleted; one the server refused to create is left out (Home must not count what the server will not),
+ * and `unsent` says how many changes the server has not counted yet (a deletion too).
+ */
+export async function explanationsOnPhone(store) {
+  const all = (await store.records(ENTITY)).filter(Boolean);
+  const notes = await Promise.all(all.map((x) => store.getCached(`${ENTITY}:${x.id}`)));
+  const kept = all.filter((x, i) => !(refused(notes[i]) && !x.version));
+  return {
+    explanations: kept.filter((x) => !x.is_deleted),
+    unsent: all.filter((x, i) => x.pending && !refused(notes[i])).length,
+  };
+}
+
 /** This person's explanations on this phone (synced and not yet sent), without deleted ones. */
 export async function ownExplanations(store) {
   return (await store.records(ENTITY)).filter((x) => x && !x.is_deleted);
-}
-
-/** The explanations, and how many changes to them (a deletion too) the server has not counted yet. */
-export async function explanationsOnPhone(store) {
-  const all = (await store.records(ENTITY)).filter(Boolean);
-  return { explanations: all.filter((x) => !x.is_deleted), unsent: all.filter((x) => x.pending).length };
 }
 
 /** Under an unexplained gap on Home: the way to explain it. */
@@ -38,7 +49,8 @@ async function foundGaps(ctx) {
   let person = null;
   if (own) {
     const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-    person = workOutProgress(own, entries.map((r) => entryFacts(r.data, r.is_deleted)), localToday(), await ownExplanations(ctx.store));
+    const { explanations } = await explanationsOnPhone(ctx.store);
+    person = workOutProgress(own, entries.map((r) => entryFacts(r.data, r.is_deleted)), localToday(), explanations);
   }
   const out = [];
   for (const reg of (person && person.registrations) || []) {
