@@ -21,6 +21,7 @@ from logbook.entries.models import (  # noqa: F401
     EntryStandard,
     Evidence,
     EvidenceUpload,
+    GapExplanation,
 )
 from logbook.events.models import (  # noqa: F401
     EventAttendance,

@@ -14,10 +14,11 @@ from sqlalchemy import case, func, null, select
 
 from logbook.accounts import links
 from logbook.accounts.models import User
+from logbook.entries.gaps import explained_ranges
 from logbook.entries.models import Entry
 from logbook.errors import NotFound
 from logbook.extensions import db
-from logbook.frameworks import engine
+from logbook.frameworks import engine, history
 from logbook.frameworks.service import compiled_frameworks
 
 ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
@@ -118,19 +119,28 @@ def progress_for(
         )
         for row in rows:
             entries_by_owner[row.owner_id].append(engine.EntryFacts._make(row))
+    explained = explained_ranges(entries_by_owner)
     return {
         "as_of": today,
         "next_offset": next_offset,
         "people": [
-            person_progress(person, entries_by_owner[person.id], frameworks, today) for person in people
+            person_progress(person, entries_by_owner[person.id], frameworks, today, explained[person.id])
+            for person in people
         ],
     }
 
 
 def person_progress(
-    person: User, entries: list[Any], frameworks: dict[str, list[engine.Framework]], today: dt.date
+    person: User,
+    entries: list[Any],
+    frameworks: dict[str, list[engine.Framework]],
+    today: dt.date,
+    explained: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """One person's progress in the API's shape."""
+    """One person's progress in the API's shape (`explained`: their gap explanations' days, read
+    here when the caller has not read them in bulk)."""
+    if explained is None:
+        explained = explained_ranges([person.id])[person.id]
     areas = {
         a
         for a in (getattr(person.team, "service_area", None), getattr(person.job_role, "service_area", None))
@@ -142,6 +152,7 @@ def person_progress(
         frameworks=frameworks,
         today=today,
         service_areas=areas,
+        explained=explained,
     )
     return {
         "user_id": person.id,
@@ -157,4 +168,35 @@ def person_progress(
             for reg, outcome in result["registrations"]
         ],
         "policies": result["policies"],
+    }
+
+
+# --- cycles over time (frameworks/history.py) -------------------------------------------------
+
+
+def cycle_history_for(*, viewer: User, today: dt.date) -> dict[str, Any]:
+    """Every cycle of each of the caller's registrations with its verdict, newest first."""
+    frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
+    rows = db.session.execute(
+        select(*ENTRY_COLUMNS).where(
+            Entry.owner_id == viewer.id, Entry.is_deleted.is_(False), Entry.status != "draft"
+        )
+    )
+    entries = [engine.EntryFacts._make(row) for row in rows]
+    explained = explained_ranges([viewer.id])[viewer.id]
+    return {
+        "as_of": today,
+        "user_id": viewer.id,
+        "registrations": [
+            {
+                "registration_id": reg.id,
+                "regulator": reg.regulator,
+                "profession": reg.profession,
+                "registration_number": reg.registration_number,
+                **history.cycle_history(
+                    reg, frameworks.get(reg.framework_id or "", []), entries, today, explained
+                ),
+            }
+            for reg in viewer.registrations
+        ],
     }

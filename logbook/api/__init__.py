@@ -197,6 +197,7 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(assignments.blp)
     api.register_blueprint(staff_import.blp)
     api.register_blueprint(entries.blp)
+    api.register_blueprint(gaps.blp)
     api.register_blueprint(evidence.blp)
     api.register_blueprint(sync.blp)
     api.register_blueprint(insights.blp)
@@ -223,6 +224,7 @@ from logbook.api import (  # noqa: E402
     evidence,
     exports,
     frameworks,
+    gaps,
     insights,
     jobs,
     password_reset,

@@ -8,15 +8,17 @@ from flask_smorest import Blueprint
 from logbook.accounts.auth import current_user, login_required, roles_required
 from logbook.frameworks import service
 from logbook.frameworks.schemas import (
+    CycleHistorySchema,
     FrameworkDetailSchema,
     FrameworkQuerySchema,
     FrameworkSummarySchema,
     FrameworkUploadSchema,
+    ProgressHistoryQuerySchema,
     ProgressInputsSchema,
     ProgressQuerySchema,
     ProgressSchema,
 )
-from logbook.progress import progress_for
+from logbook.progress import cycle_history_for, progress_for
 from logbook.timeutil import utcnow
 
 blp = Blueprint("frameworks", __name__, url_prefix="/api/v1", description="Frameworks and progress")
@@ -80,3 +82,13 @@ def progress_inputs():
     """What the phone needs to work out the caller's own progress while offline: their registrations,
     service areas and the framework versions (rules, cycles, dates) that may apply to them."""
     return service.progress_inputs(viewer=current_user())
+
+
+@blp.route("/progress/history")
+@login_required
+@blp.arguments(ProgressHistoryQuerySchema, location="query")
+@blp.response(200, CycleHistorySchema)
+def progress_history(args):
+    """Every registration cycle of the caller with its verdict, newest first (the current one, the
+    one just ended, and each before it back to when the registration started)."""
+    return cycle_history_for(viewer=current_user(), today=args.get("as_of") or utcnow().date())

@@ -129,3 +129,23 @@ class EntryOrigin(Base):
         ForeignKey("record_import.id", ondelete="CASCADE"), index=True
     )
 
+
+
+class GapExplanation(Base):
+    """A practitioner's explanation of a break in their CPD (illness, parental leave, a career break):
+    the days it covers and the reason in their own words. Private: only its owner reads it, and it is
+    printed only in the HCPC profile the owner makes (never in logs). Made on the device (UUID) and
+    synced like entries (entity ``gap_explanation``; docs/sync.md). An explanation covering every day
+    of a gap means the gap rule no longer counts that gap as at risk (frameworks/engine.py)."""
+
+    __tablename__ = "gap_explanation"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made on the device
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -375,3 +375,50 @@ class TextCheckResultSchema(Schema):
     """Identifying-data warnings for a text."""
 
     warnings = fields.List(fields.Nested(IdentifierWarningSchema))
+
+
+class GapExplanationInSchema(Schema):
+    """A gap explanation as a practitioner writes it: the days and the reason in their own words."""
+
+    id = fields.UUID(metadata={"description": "made on the device (optional on the web)"})
+    starts_on = fields.Date(required=True, metadata={"description": "first day of the break"})
+    ends_on = fields.Date(required=True, metadata={"description": "last day of the break"})
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "private: printed only in the HCPC profile its owner makes"},
+    )
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError({"ends_on": ["is before the start date"]})
+
+
+class GapExplanationPatchSchema(GapExplanationInSchema):
+    """Changes to an explanation against the version last seen (use with partial=True)."""
+
+    base_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _needs_base_version(self, data, **kwargs):
+        if "base_version" not in data:
+            raise ValidationError({"base_version": ["is required: the version your change was made against"]})
+
+
+class GapExplanationSchema(Schema):
+    """A gap explanation as its owner sees it (API, and the pull's record for gap_explanation)."""
+
+    id = fields.UUID(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    reason = fields.String(required=True)
+    version = fields.Integer(required=True)
+    is_deleted = fields.Boolean(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class GapExplanationListSchema(Schema):
+    """The caller's gap explanations, earliest first."""
+
+    items = fields.List(fields.Nested(GapExplanationSchema), required=True)

@@ -32,6 +32,7 @@ from logbook import safejson
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
+from logbook.entries import gaps as gap_explanations
 from logbook.entries import service as entries
 from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
 from logbook.entries.models import (
@@ -43,7 +44,7 @@ from logbook.entries.models import (
     Evidence,
     EvidenceUpload,
 )
-from logbook.entries.schemas import EntryInSchema
+from logbook.entries.schemas import EntryInSchema, GapExplanationInSchema
 from logbook.errors import Conflict, ValidationFailed
 from logbook.exports import registration_proposals
 from logbook.exports.models import RecordImport
@@ -224,7 +225,33 @@ def build_record(*, user: User, now: dt.datetime) -> dict[str, Any]:
             for ev, filename in uploads
         ],
         "supervision_sessions": _sessions(user),
+        # The practitioner's explanations of breaks in their CPD (private, like reflections; optional:
+        # records made before they existed have none).
+        "gap_explanations": [
+            {"starts_on": _iso(x.starts_on), "ends_on": _iso(x.ends_on), "reason": x.reason}
+            for x in gap_explanations.list_explanations(owner=user)
+        ],
     }
+
+
+MAX_GAP_EXPLANATIONS = 1000
+_GAP_IN = GapExplanationInSchema()
+
+
+def _checked_gap_explanations(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's gap explanations, each as the API would accept it (none in older records)."""
+    items = record.get("gap_explanations") or []
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        raise _bad("gap_explanations is not a list of objects")
+    if len(items) > MAX_GAP_EXPLANATIONS:
+        raise _bad(f"more than {MAX_GAP_EXPLANATIONS} gap explanations")
+    out = []
+    for n, item in enumerate(items, start=1):
+        try:
+            out.append(_GAP_IN.load({k: item.get(k) for k in ("starts_on", "ends_on", "reason")}))
+        except ValidationError as err:
+            raise _bad(f"gap explanation {n} is not valid: {sorted(err.messages)}") from err
+    return out
 
 
 def write_archive(record: dict[str, Any], store: EvidenceStore) -> bytes:
@@ -565,6 +592,7 @@ def _parse(record: dict[str, Any], reader: _Reader, record_sha256: str, spool: P
             "entries": [_checked_entry(item, source) for item in record["entries"]],
             "evidence": _checked_evidence(record, reader, spool),
             "sessions": sessions,
+            "gap_explanations": _checked_gap_explanations(record),
             "source": source,
             "exported_at": _datetime(record["exported_at"]),
             "registrations": [
@@ -742,6 +770,8 @@ def import_record(
     db.session.add(imported)
     db.session.flush()
     sign_offs = [s for c in parsed["entries"] for s in _write_entry(user, c, imported, now)]
+    for explanation in parsed["gap_explanations"]:
+        gap_explanations.create_explanation(owner=user, data=explanation, now=now)
     proposals = registration_proposals.propose(
         user=user, proposed=parsed["registrations"], record_import_id=imported.id, now=now
     )
@@ -753,6 +783,7 @@ def import_record(
         "registration_proposals": len(proposals),
         "evidence_files": len(parsed["evidence"]),
         "supervision_sessions": len(parsed["sessions"]),
+        "gap_explanations": len(parsed["gap_explanations"]),
     }
     audit.append_event(
         kind="record.imported",

@@ -43,6 +43,7 @@ class RecordImportSchema(Schema):
     )
     evidence_files = fields.Integer()
     supervision_sessions = fields.Integer()
+    gap_explanations = fields.Integer(metadata={"description": "explanations of breaks in CPD brought in"})
 
 
 class RegistrationProposalSchema(Schema):

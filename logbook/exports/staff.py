@@ -30,6 +30,7 @@ from logbook.entries import service as entries
 from logbook.errors import Forbidden, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.kinds import KIND_LABELS
+from logbook.frameworks.labels import StandardTitles
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.portfolio import render
@@ -219,7 +220,7 @@ def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(view: entries.EntryView) -> dict[str, Any]:
+def _entry(view: entries.EntryView, titles: StandardTitles) -> dict[str, Any]:
     """Only the fields a metadata viewer may see (present() drops the narrative; we list what we keep)."""
     shown = entries.present(view, with_warnings=False)
     if view.access != entries.METADATA or "reflection" in shown:  # the admin's view is metadata only
@@ -231,7 +232,7 @@ def _entry(view: entries.EntryView) -> dict[str, Any]:
         "end_date": shown["end_date"].isoformat() if shown["end_date"] else "",
         "hours": _hours(shown["hours"]),
         "is_participatory": shown["is_participatory"],
-        "standards": [f"{s['framework']} {s['code']}" for s in shown["standards"]],
+        "standards": [titles.label(s) for s in shown["standards"]],
         "status": shown["status"].replace("_", " "),
         "sign_offs": _sign_offs(view.entry.id),
     }
@@ -274,6 +275,7 @@ def person_evidence(
 ) -> dict[str, Any]:
     """One person's registration evidence as plain data (what the PDF and the CSV rows are made of)."""
     progress = progress_for(viewer=admin, today=today, user_id=person.id)["people"][0]
+    titles = StandardTitles(person.organisation_id)
     return {
         "document": {
             "title": "Registration evidence",
@@ -290,7 +292,9 @@ def person_evidence(
             "job_role": person.job_role.name if person.job_role else "",
         },
         "registrations": _registrations(progress),
-        "entries": [_entry(v) for v in _visible_entries(admin, person, date_from, date_to, today)],
+        "entries": [
+            _entry(v, titles) for v in _visible_entries(admin, person, date_from, date_to, today)
+        ],
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -341,6 +342,7 @@ class Context:
     today: dt.date
     registration: Any
     since: dt.date | None = None  # a rule's window start, if it has one
+    explained: tuple[Explained, ...] = ()  # the practitioner's explained breaks (gap rule only)
 
 
 def _day(day: dt.date) -> str:
@@ -487,6 +489,30 @@ def find_gaps(days: list[tuple[dt.date, dt.date]], start: dt.date, last: dt.date
     return gaps
 
 
+# --- explained gaps (a practitioner's explanation of a break: entries/gaps.py) ---------------
+
+
+class Explained(NamedTuple):
+    """Days a practitioner explained (illness, parental leave…): first and last day, and its id."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+    id: str
+
+
+def explained_by(gap: tuple[dt.date, dt.date], explained: tuple[Explained, ...]) -> tuple[bool, list[str]]:
+    """Whether explanations cover every day of a gap, and the ids of those that touch it."""
+    touching = sorted(
+        (x for x in explained if x.starts_on <= gap[1] and x.ends_on >= gap[0]), key=lambda x: x.starts_on
+    )
+    cursor = gap[0]
+    for x in touching:
+        if x.starts_on > cursor:
+            break
+        cursor = max(cursor, x.ends_on + dt.timedelta(days=1))
+    return cursor > gap[1], [x.id for x in touching]
+
+
 def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
     framework, cycle, entries, today = ctx.framework, ctx.cycle, ctx.entries, ctx.today
     last = min(today, cycle.ends_on)
@@ -496,16 +522,24 @@ def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
         if _matches(rule, e, framework, None) and e.start_date <= cycle.ends_on
     ]
     gaps = find_gaps(days, cycle.starts_on, last, rule["min_months"]) if last >= cycle.starts_on else []
-    status = MET if not gaps else AT_RISK
-    missing = "; ".join(f"explain the gap with no CPD from {_day(a)} to {_day(b)}" for a, b in gaps)
+    # An explained gap (every day of it covered by the practitioner's explanations) is not at risk.
+    why = [explained_by(gap, ctx.explained) for gap in gaps]
+    open_gaps = [gap for gap, (done, _) in zip(gaps, why, strict=True) if not done]
+    status = MET if not open_gaps else AT_RISK
+    missing = "; ".join(f"explain the gap with no CPD from {_day(a)} to {_day(b)}" for a, b in open_gaps)
     return _result(
         rule,
         status,
-        float(len(gaps)),
+        float(len(open_gaps)),
         0.0,
         unit=rule.get("unit") or "gaps",
         missing=missing[:1].upper() + missing[1:],
-        detail={"gaps": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in gaps]},
+        detail={
+            "gaps": [
+                {"from": a.isoformat(), "to": b.isoformat(), "explained": done, "explanation_ids": ids}
+                for (a, b), (done, ids) in zip(gaps, why, strict=True)
+            ]
+        },
     )
 
 
@@ -598,7 +632,7 @@ def _measure_standards(rule: dict[str, Any], ctx: Context) -> RuleResult:
 def evaluate_rule(rule: dict[str, Any], ctx: Context, dates: dict[str, tuple[str, dt.date]]) -> RuleResult:
     """One requirement measured over the counted entries of one cycle."""
     since = dates[rule["from_date"]][1] if rule.get("from_date") else None
-    ctx = Context(ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration, since)
+    ctx = Context(ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration, since, ctx.explained)
     measure = rule["measure"]
     if measure in {"count", "hours"}:
         return _measure_sum(rule, ctx)
@@ -642,12 +676,18 @@ def overall_status(rules: list[RuleResult], is_over: bool) -> str:
 
 
 def evaluate_cycle(
-    framework: Framework, cycle: Cycle, entries: list[Any], today: dt.date, registration: Any = None
+    framework: Framework,
+    cycle: Cycle,
+    entries: list[Any],
+    today: dt.date,
+    registration: Any = None,
+    *,
+    explained: tuple[Explained, ...] = (),
 ) -> dict[str, Any]:
     """Every rule, the numbers, and the dates that matter, for one cycle."""
     in_cycle = [e for e in entries if counts(e) and cycle.starts_on <= activity_day(e) <= cycle.ends_on]
     dates = cycle_dates(framework, cycle, registration)
-    ctx = Context(framework, cycle, in_cycle, today, registration)
+    ctx = Context(framework, cycle, in_cycle, today, registration, explained=explained)
     rules = [evaluate_rule(r, ctx, dates) for r in framework.requirements]
     status = overall_status(rules, today > cycle.ends_on)
     gaps: list[Any] = next((r.detail["gaps"] for r in rules if "gaps" in r.detail), [])
@@ -678,7 +718,11 @@ def evaluate_cycle(
 
 
 def registration_progress(
-    registration: Any, versions: list[Framework], entries: list[Any], today: dt.date
+    registration: Any,
+    versions: list[Framework],
+    entries: list[Any],
+    today: dt.date,
+    explained: tuple[Explained, ...] = (),
 ) -> dict[str, Any]:
     """Current and previous cycle of one registration, each under the version in force for it."""
     if not versions:
@@ -691,7 +735,7 @@ def registration_progress(
     out = []
     for cycle in cycles:
         framework = version_for(versions, cycle.nominal_start)
-        out.append(evaluate_cycle(framework, cycle, entries, today, registration))
+        out.append(evaluate_cycle(framework, cycle, entries, today, registration, explained=explained))
     return {"framework": _ref(current), "cycles": out, "note": ""}
 
 
@@ -736,13 +780,16 @@ def progress(
     frameworks: dict[str, list[Framework]],
     today: dt.date,
     service_areas: set[str] | frozenset[str] = frozenset(),
+    explained: Iterable[tuple[dt.date, dt.date, str]] = (),
 ) -> dict[str, Any]:
-    """Where one person stands: each registration's cycles, and each supervision policy that applies."""
+    """Where one person stands: each registration's cycles, and each supervision policy that applies
+    (`explained`: the breaks the person explained, which the gap rule does not count as at risk)."""
     counted = [e for e in entries if counts(e)]
+    marks = tuple(Explained(*x) for x in explained)
     regs = []
     for reg in registrations:
         versions = frameworks.get(reg.framework_id or "", [])
-        regs.append((reg, registration_progress(reg, versions, counted, today)))
+        regs.append((reg, registration_progress(reg, versions, counted, today, marks)))
     regulators = {r.regulator for r in registrations}
     policies = []
     for versions in frameworks.values():

@@ -141,7 +141,10 @@ class ReminderSchema(Schema):
 class CycleSchema(Schema):
     """One registration cycle and how it stands."""
 
-    which = fields.String(validate=validate.OneOf(["current", "previous"]))
+    which = fields.String(
+        validate=validate.OneOf(["current", "previous", "earlier"]),
+        metadata={"description": "earlier: a cycle before the previous one (the history only)"},
+    )
     starts_on = IsoDate()
     ends_on = IsoDate()
     framework = fields.Nested(FrameworkRefSchema)
@@ -219,3 +222,17 @@ class ProgressInputsSchema(Schema):
         fields.String(), metadata={"description": "entry kinds in the order numbers.by_kind uses"}
     )
     frameworks = fields.List(fields.Nested(InputFrameworkSchema))
+
+
+class CycleHistorySchema(Schema):
+    """Every cycle of each of the caller's registrations with its verdict, newest first."""
+
+    as_of = fields.Date()
+    user_id = fields.UUID()
+    registrations = fields.List(fields.Nested(RegistrationProgressSchema))
+
+
+class ProgressHistoryQuerySchema(Schema):
+    """As on which day."""
+
+    as_of = fields.Date(metadata={"description": "work the cycles out as on this day (default today)"})

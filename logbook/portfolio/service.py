@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,7 +19,7 @@ from logbook.entries.service import EDITABLE
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.kinds import KIND_LABELS
-from logbook.frameworks.service import find_version
+from logbook.frameworks.labels import StandardTitles
 from logbook.portfolio.models import VerificationCode
 from logbook.supervision import imported, signcore
 from logbook.supervision.models import SignOff
@@ -243,7 +242,9 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
     return out
 
 
-def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[str, Any]:
+def _entry(
+    entry: Entry, *, include_reflections: bool, verify_url: str, titles: StandardTitles
+) -> dict[str, Any]:
     return {
         "id": str(entry.id),
         "title": entry.title,
@@ -256,7 +257,7 @@ def _entry(entry: Entry, *, include_reflections: bool, verify_url: str) -> dict[
         "description": entry.description,
         "impact_on_practice": entry.impact_on_practice,
         "impact_on_people": entry.impact_on_people,
-        "standards": [f"{s['framework']} {s['code']}" for s in entry.standards],
+        "standards": [titles.label(s) for s in entry.standards],
         "evidence": [
             {"name": e.get("name") or "file", "caption": e.get("caption", ""), "sha256": e["sha256"][:12]}
             for e in entry.evidence
@@ -296,30 +297,13 @@ def _live_entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Ent
     )
 
 
-def _standard_title(
-    organisation_id: uuid.UUID, tag: dict[str, Any], cache: dict[tuple[str, int], Any]
-) -> str:
-    """The standard's title from the framework version the entry was tagged with ("" if unknown)."""
-    key = (tag["framework"], tag["version"])
-    if key not in cache:
-        row = find_version(organisation_id=organisation_id, framework_id=key[0], version=key[1])
-        cache[key] = (
-            {s["code"]: s.get("title", "") for s in (row.summary.get("standards") or [])} if row else {}
-        )
-    return cache[key].get(tag["code"], "")
-
-
-def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(rows: list[Entry], entries: list[dict[str, Any]], titles: StandardTitles) -> dict[str, Any]:
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     standards: dict[str, int] = defaultdict(int)
-    titles: dict[str, str] = {}
-    cache: dict[tuple[str, int], Any] = {}
     for entry in rows:
         by_kind[KIND_LABELS.get(entry.kind, entry.kind)] += entry.hours
         for tag in entry.standards:
-            name = f"{tag['framework']} {tag['code']}"
-            standards[name] += 1
-            titles.setdefault(name, _standard_title(entry.organisation_id, tag, cache))
+            standards[titles.label(tag)] += 1
     return {
         "entry_count": len(rows),
         "signed_count": sum(
@@ -328,9 +312,7 @@ def _summary(rows: list[Entry], entries: list[dict[str, Any]]) -> dict[str, Any]
         "total_hours": hours_text(sum((e.hours for e in rows), Decimal(0))),
         "participatory_hours": hours_text(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),
         "hours_by_kind": [{"kind": k, "hours": hours_text(v)} for k, v in sorted(by_kind.items())],
-        "standards": [
-            {"standard": k, "title": titles.get(k, ""), "entries": v} for k, v in sorted(standards.items())
-        ],
+        "standards": [{"standard": k, "entries": v} for k, v in sorted(standards.items())],
     }
 
 
@@ -390,8 +372,11 @@ def portfolio_context(
 ) -> dict[str, Any]:
     """The generic context of these entry rows (every document starts from it)."""
     entries = []
+    titles = StandardTitles(owner.organisation_id)
     for done, row in enumerate(rows, start=1):
-        entries.append(_entry(row, include_reflections=include_reflections, verify_url=verify_url))
+        entries.append(
+            _entry(row, include_reflections=include_reflections, verify_url=verify_url, titles=titles)
+        )
         if progress:
             progress("Reading activities", done, len(rows))
     return {
@@ -405,7 +390,7 @@ def portfolio_context(
             "verify_url": verify_url,
         },
         "person": _person(owner),
-        "summary": _summary(rows, entries),
+        "summary": _summary(rows, entries, titles),
         "entries": entries,
     }
 

@@ -8,7 +8,7 @@ from marshmallow import INCLUDE, Schema, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from logbook import fields
-from logbook.entries.schemas import DETAILS_BY_KIND, EntrySchema
+from logbook.entries.schemas import DETAILS_BY_KIND, EntrySchema, GapExplanationSchema
 from logbook.supervision.schemas import SessionSchema
 
 MAX_BATCH = 500
@@ -21,6 +21,7 @@ ENTITIES = [
     "supervision_session_confirm",
     "session_sign_off_request",
     "session_sign_off",
+    "gap_explanation",
 ]
 
 
@@ -77,6 +78,21 @@ class AsIs(fields.Nested):
         return value
 
 
+class AnyOfRecords(fields.Field):
+    """A record already in wire form, documented as any of SCHEMAS (pulled_record_property)."""
+
+    SCHEMAS: tuple[type[Schema], ...] = ()
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class ConflictCopy(AnyOfRecords):
+    """The server's copy in a conflict: an Entry, or a GapExplanation."""
+
+    SCHEMAS = (EntrySchema, GapExplanationSchema)
+
+
 class PushResultItemSchema(Schema):
     """The answer to one mutation. Which keys appear depends on the status and the entity."""
 
@@ -101,7 +117,8 @@ class PushResultItemSchema(Schema):
     code = fields.String(
         metadata={
             "description": "conflict: edit_conflict, deleted, signed_off, duplicate_id, stale_version, "
-            "entry_changed, content_mismatch, record_changed …; rejected: validation_failed, not_found, "
+            "entry_changed, content_mismatch, record_changed (gap_explanation: stale_version, deleted, "
+            "duplicate_id) …; rejected: validation_failed, not_found, "
             "out_of_order, mutation_id_reused, concurrent_change …"
         }
     )
@@ -113,12 +130,16 @@ class PushResultItemSchema(Schema):
     )
     version = fields.Integer(
         metadata={
-            "description": "entry, supervision_session: the record's version after the change "
+            "description": "entry, supervision_session, gap_explanation: the record's version after the "
+            "change "
             "(a conflict of sessions and sign-offs: the current version)"
         }
     )
-    current = fields.Nested(
-        EntrySchema, metadata={"description": "entry conflict: the server's copy (a tombstone if deleted)"}
+    current = ConflictCopy(
+        metadata={
+            "description": "entry conflict: the server's copy, an Entry (a tombstone if deleted); "
+            "gap_explanation conflict: a GapExplanation"
+        }
     )
     conflicting_fields = fields.List(
         fields.String(), metadata={"description": "entry conflict: the fields changed on both sides"}
@@ -220,10 +241,15 @@ class SessionRecordSchema(SessionSchema):
     sign_off_request = fields.Nested(SessionSignOffStateSchema, required=True, allow_none=True)
 
 
-class PulledRecord(fields.Field):
+class PulledRecord(AnyOfRecords):
     """The record of an upsert, already in wire form; its shape depends on the item's entity."""
 
-    SCHEMAS = (EntrySchema, SignOffRequestRecordSchema, SessionRecordSchema)
+    SCHEMAS: tuple[type[Schema], ...] = (
+        EntrySchema,
+        SignOffRequestRecordSchema,
+        SessionRecordSchema,
+        GapExplanationSchema,
+    )
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return value
@@ -232,7 +258,7 @@ class PulledRecord(fields.Field):
 def pulled_record_property(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
     """apispec attribute function (bound to its OpenAPIConverter): document a PulledRecord as any
     of its schemas, each a component of the document."""
-    if isinstance(field, PulledRecord):
+    if isinstance(field, AnyOfRecords):
         return {"anyOf": [self.resolve_nested_schema(schema) for schema in field.SCHEMAS]}
     return {}
 
@@ -241,7 +267,8 @@ class PullItemSchema(Schema):
     """One record to upsert or remove on the device."""
 
     entity = fields.String(
-        required=True, validate=validate.OneOf(["entry", "sign_off_request", "supervision_session"])
+        required=True,
+        validate=validate.OneOf(["entry", "sign_off_request", "supervision_session", "gap_explanation"]),
     )
     id = fields.UUID(required=True)
     op = fields.String(
@@ -255,7 +282,8 @@ class PullItemSchema(Schema):
     record = PulledRecord(
         metadata={
             "description": "upsert only. entry → Entry (as GET /api/v1/entries/{id} shows it, warnings "
-            "empty); sign_off_request → SignOffRequestRecord; supervision_session → SessionRecord"
+            "empty); sign_off_request → SignOffRequestRecord; supervision_session → SessionRecord; "
+            "gap_explanation → GapExplanation (its owner only; a deleted one has is_deleted true)"
         }
     )
 

@@ -26,6 +26,7 @@ from logbook.accounts.models import User
 from logbook.changefeed import Change
 from logbook.config import PushSettings
 from logbook.entries import service as entries
+from logbook.entries.gaps import apply_gap_explanation, pull_explanations
 from logbook.entries.models import Entry
 from logbook.entries.schemas import EntryInSchema, EntrySchema
 from logbook.errors import Conflict, DomainError, NotFound, ValidationFailed, flatten_messages
@@ -119,6 +120,7 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str, PushSettin
     "supervision_session_confirm": apply_session_confirm,
     "session_sign_off_request": apply_session_sign_off_request,
     "session_sign_off": apply_session_sign_off,
+    "gap_explanation": apply_gap_explanation,
 }
 
 # Entity → puller for records other than entries: (user, record ids in feed order, today) → items
@@ -126,6 +128,7 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dt.datetime, str, PushSettin
 PULLERS: dict[str, Callable[[User, list[uuid.UUID], dt.date], list[dict[str, Any]]]] = {
     "sign_off_request": pull_sign_off_requests,
     "supervision_session": pull_sessions,
+    "gap_explanation": pull_explanations,
 }
 
 

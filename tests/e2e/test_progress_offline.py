@@ -13,8 +13,10 @@ pytestmark = pytest.mark.browser
 
 
 def _records_rule(page):
-    """The SWE 'different CPD records' line of the current cycle on Home."""
-    return page.locator(".rules li").filter(has_text="different pieces of CPD").locator(".rule-value")
+    """The SWE 'different CPD records' line of the current cycle on Home (the year just ended may be
+    shown beside it, for a quarter after 30 November)."""
+    rules = page.locator(".registration[data-which='current'] .rules li")
+    return rules.filter(has_text="different pieces of CPD").locator(".rule-value")
 
 
 def test_offline_entry_moves_home_progress_worked_out_on_the_phone(app, live_server, phone, make_user):

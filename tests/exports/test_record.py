@@ -78,6 +78,14 @@ def rich_record(app, me, boss, supervisor, practitioner):
             f"/api/v1/entries/{edited['id']}",
             json={"base_version": edited["version"], "title": title},
         ).get_json()
+    assert (
+        me.api(
+            "POST",
+            "/api/v1/me/gap-explanations",
+            json={"starts_on": "2025-01-06", "ends_on": "2025-04-30", "reason": "Parental leave"},
+        ).status_code
+        == 201
+    )
     gone = make_entry(me, title="Deleted entry")
     assert me.api("DELETE", f"/api/v1/entries/{gone['id']}?base_version={gone['version']}").status_code in (
         200,
@@ -124,6 +132,9 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
     assert by_title["Deleted entry"]["is_deleted"] is True
     assert len(by_title["Signed study day"]["sign_offs"]) == 1
     assert record["supervision_sessions"][0]["actions"][0]["description"] == "Book the neglect course"
+    assert record["gap_explanations"] == [
+        {"starts_on": "2025-01-06", "ends_on": "2025-04-30", "reason": "Parental leave"}
+    ]
 
     newcomer = make_user("practitioner", organisation=other_org, name=record["person"]["name"])
     there = make_client(newcomer)
@@ -133,6 +144,13 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
     assert summary["entries"] == 3
     assert summary["sign_offs"] == 1
     assert summary["evidence_files"] == 1
+    assert summary["gap_explanations"] == 1
+    (moved,) = there.get("/api/v1/me/gap-explanations").get_json()["items"]
+    assert (moved["starts_on"], moved["ends_on"], moved["reason"]) == (
+        "2025-01-06",
+        "2025-04-30",
+        "Parental leave",
+    )
     assert summary["supervision_sessions"] == 1
 
     with app.app_context():
@@ -364,3 +382,29 @@ def test_evidence_larger_than_the_upload_limit_is_refused(
     response = there.api("POST", "/api/v1/record/import", data=first, content_type="application/zip")
     assert response.status_code == 422
     assert "larger than 20 bytes" in response.get_json()["error"]["fields"]["file"][0]
+
+
+@pytest.mark.parametrize(
+    ("gaps", "said"),
+    [
+        ([{"starts_on": "2025-05-01", "ends_on": "2025-01-01", "reason": "Ill"}], "gap explanation 1"),
+        ([{"starts_on": "2025-01-01", "ends_on": "2025-02-01", "reason": ""}], "gap explanation 1"),
+        ("not a list", "gap_explanations"),
+    ],
+)
+def test_a_record_with_a_bad_gap_explanation_is_refused_and_nothing_is_written(
+    app, me, rich_record, make_user, make_client, other_org, gaps, said
+):
+    first = run_job(app, me, me.api("POST", "/api/v1/record/export"))
+    there = make_client(make_user("practitioner", organisation=other_org))
+
+    def bad(record):
+        record["gap_explanations"] = gaps
+
+    response = there.api(
+        "POST", "/api/v1/record/import", data=_rezip(first, bad), content_type="application/zip"
+    )
+    assert response.status_code == 422, response.get_json()
+    assert said in response.get_json()["error"]["fields"]["file"][0]
+    assert there.get("/api/v1/me/gap-explanations").get_json()["items"] == []
+    assert there.get("/api/v1/entries").get_json()["items"] == []

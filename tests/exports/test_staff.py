@@ -54,6 +54,7 @@ def staff(app, make_user, make_client, team):
         impact_on_practice="Marmoset-4410 impact",
         hours=3,
         reflection={"template": "free", "answers": {"text": SECRET_REFLECTION}},
+        standards=[{"framework": "hcpc", "version": 1, "code": "4"}],
     )
     make_entry(
         client,
@@ -83,6 +84,7 @@ def test_team_export_zip_has_a_pdf_per_person_and_a_csv(app, admin_client, staff
         "OT12345",
         "Shared sensory processing course",
         "Activities shared with the organisation",
+        "HCPC 4 Seek to ensure that CPD benefits the service user",  # a standard in words (#19)
     ):
         assert expected in ana_text
     ben_text = pdf_text(files["ben-quiet.pdf"])

@@ -193,7 +193,9 @@ def test_hcpc_gap_until_today_is_flagged_for_explanation(frameworks):
     _, cycles = progress(frameworks, SLT, entries, "2026-02-10")
     rule = rules(cycles["current"])["continuous_record"]
     assert rule["status"] == "at_risk"
-    assert rule["gaps"] == [{"from": "2025-11-11", "to": "2026-02-10"}]
+    assert rule["gaps"] == [
+        {"from": "2025-11-11", "to": "2026-02-10", "explained": False, "explanation_ids": []}
+    ]
     assert rule["missing"] == "Explain the gap with no CPD from 11 Nov 2025 to 10 Feb 2026"
     _, cycles = progress(frameworks, SLT, entries, "2026-02-09")
     assert rules(cycles["current"])["continuous_record"]["status"] == "met"

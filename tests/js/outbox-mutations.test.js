@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   closeSessionActions, confirmSession, decideSessionSignOff, decideSignOff, ENTITIES, noteKeys, queueCheckIn,
-  recordSession, requestSessionSignOff, requestSignOff, createEntry,
+  recordSession, requestSessionSignOff, requestSignOff, createEntry, explainGap, changeGapExplanation, deleteGapExplanation,
 } from '../../logbook/static/app/outbox.js';
 import { freshStore } from './fakes.js';
 
@@ -101,6 +101,28 @@ test('the outbox builds a mutation of every entity the server syncs, and of no o
   await confirmSession(store, s, { asSupervisor: true });
   await requestSessionSignOff(store, s, { signerId: 'x' });
   await decideSessionSignOff(store, s, { id: 'q' }, { decision: 'approved', comment: '', signerName: 'X' });
+  await explainGap(store, { starts_on: '2026-01-01', ends_on: '2026-04-01', reason: 'Sick leave' });
   const made = new Set((await store.outbox()).map((m) => m.entity));
   assert.deepEqual([...made].sort(), [...ENTITIES].sort());
+});
+
+test('a gap explained, changed twice and deleted on one phone: each change names the version the one before makes', async () => {
+  const store = await freshStore();
+  const id = await explainGap(store, { starts_on: '2026-01-05', ends_on: '2026-04-30', reason: 'Parental leave', extra: 'dropped' });
+  let shown = await store.getRecord('gap_explanation', id);
+  assert.equal(shown.pending, true);
+  assert.equal(shown.reason, 'Parental leave');
+  await changeGapExplanation(store, shown, { ends_on: '2026-05-31', reason: 'Parental leave' });
+  shown = await store.getRecord('gap_explanation', id);
+  await changeGapExplanation(store, shown, { reason: 'Parental leave, then sick leave' });
+  shown = await store.getRecord('gap_explanation', id);
+  await deleteGapExplanation(store, shown);
+  const sent = (await store.outbox()).map(({ entity, op, id: rid, base_version: base, fields }) => ({ entity, op, rid, base, fields }));
+  assert.deepEqual(sent, [
+    { entity: 'gap_explanation', op: 'create', rid: id, base: null, fields: { starts_on: '2026-01-05', ends_on: '2026-04-30', reason: 'Parental leave' } },
+    { entity: 'gap_explanation', op: 'update', rid: id, base: 1, fields: { ends_on: '2026-05-31' } },
+    { entity: 'gap_explanation', op: 'update', rid: id, base: 2, fields: { reason: 'Parental leave, then sick leave' } },
+    { entity: 'gap_explanation', op: 'delete', rid: id, base: 3, fields: {} },
+  ]);
+  assert.equal((await store.getRecord('gap_explanation', id)).is_deleted, true);
 });

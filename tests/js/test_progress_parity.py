@@ -176,7 +176,12 @@ def _inputs(registrations: list[FakeRegistration], areas: list[str]) -> dict[str
     }
 
 
-def python_progress(inputs: dict[str, Any], entries: list[FakeEntry], today: str) -> dict[str, Any]:
+def python_progress(
+    inputs: dict[str, Any],
+    entries: list[FakeEntry],
+    today: str,
+    explanations: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """The server engine's answer, in the shape of one person in GET /api/v1/progress."""
     frameworks = {f["id"]: [engine.compile_framework(s) for s in f["versions"]] for f in inputs["frameworks"]}
     registrations = [
@@ -196,6 +201,9 @@ def python_progress(inputs: dict[str, Any], entries: list[FakeEntry], today: str
         frameworks=frameworks,
         today=D(today),
         service_areas=set(inputs["service_areas"]),
+        explained=[
+            (D(x["starts_on"]), D(x["ends_on"]), x["id"]) for x in explanations if not x["is_deleted"]
+        ],
     )
     regs = [
         {
@@ -258,17 +266,39 @@ def _cases(seed: int, count: int):
         regs = rng.sample(REGISTRATIONS, rng.randint(0, 3))
         areas = rng.sample(["early_years", "social_care", "send"], rng.randint(0, 2))
         entries = [_random_entry(rng, D(today)) for _ in range(rng.randint(0, 80 if n % 3 else 12))]
-        yield _inputs(regs, areas), entries, today
+        yield _inputs(regs, areas), entries, today, _random_explanations(rng, D(today))
+
+
+def _random_explanations(rng: random.Random, today: dt.date) -> list[dict[str, Any]]:
+    """Gap explanations as the phone holds them: some cover a gap, some part of one, some deleted."""
+    out = []
+    for _ in range(rng.choice([0, 0, 1, 2, 4])):
+        start = today + dt.timedelta(days=rng.randint(-3 * 365, 10))
+        out.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "starts_on": start.isoformat(),
+                "ends_on": (start + dt.timedelta(days=rng.choice([0, 30, 95, 200, 400]))).isoformat(),
+                "is_deleted": rng.random() < 0.1,
+            }
+        )
+    return out
 
 
 def test_phone_engine_gives_the_servers_results_for_every_measure():
     cases = list(_cases(seed=20261125, count=400))
-    expected = [python_progress(inputs, entries, today) for inputs, entries, today in cases]
-    got = run_node([{"inputs": i, "entries": [_wire(e) for e in es], "today": t} for i, es, t in cases])
+    expected = [python_progress(inputs, entries, today, gaps) for inputs, entries, today, gaps in cases]
+    got = run_node(
+        [
+            {"inputs": i, "entries": [_wire(e) for e in es], "today": t, "explanations": g}
+            for i, es, t, g in cases
+        ]
+    )
     measures_of = {(s["id"], r["id"]): r["measure"] for s in SUMMARIES for r in s["requirements"]}
     seen_measures: set[str] = set()
     seen_statuses: set[str] = set()
-    for (inputs, _, today), py, js in zip(cases, expected, got, strict=True):
+    explained_seen = set()
+    for (inputs, _, today, _gaps), py, js in zip(cases, expected, got, strict=True):
         assert "error" not in js, js.get("error")
         js.pop("user_id")
         difference = _first_difference(py, js)
@@ -281,9 +311,11 @@ def test_phone_engine_gives_the_servers_results_for_every_measure():
                 for rule in cycle["rules"]:
                     seen_measures.add(measures_of[(cycle["framework"]["id"], rule["id"])])
                     seen_statuses.add(rule["status"])
+                    explained_seen |= {g["explained"] for g in rule.get("gaps", [])}
     # The fixtures really exercise every measure and every status (no rule type is server-only).
     assert seen_measures == set(MEASURES)
     assert seen_statuses == {"met", "on_track", "at_risk", "not_met"}
+    assert explained_seen == {True, False}  # explained and unexplained gaps were both compared
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ PWA's (tests/js/lists_runner.mjs), and each pair must match. A change to either 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from logbook.accounts.schemas import OwnRegistrationSchema
 from logbook.entries import service as entries_service
 from logbook.entries.models import VISIBILITIES, WAYS_OF_KNOWING
 from logbook.entries.schemas import DETAILS_BY_KIND, EntryInSchema
+from logbook.frameworks import history, labels
 from logbook.frameworks.kinds import KIND_LABELS, STATUS_LABELS
 from logbook.sync.schemas import ENTITIES
 
@@ -81,6 +83,21 @@ def server_required_details() -> dict[str, list[dict[str, Any]]]:
 
 def test_editable_entry_fields(phone):
     assert phone["EDITABLE"] == list(entries_service.EDITABLE)
+
+
+def test_how_long_a_cycle_just_ended_stays_on_home(phone):
+    assert phone["ENDED_SHOWN_DAYS"] == history.ENDED_SHOWN_DAYS
+    ended = dt.date(2026, 11, 30)
+    assert phone["RECENTLY_ENDED"] == {
+        day: history.recently_ended(ended, dt.date.fromisoformat(day)) for day in phone["RECENTLY_ENDED"]
+    }
+    assert set(phone["RECENTLY_ENDED"].values()) == {True, False}
+
+
+def test_standards_are_named_alike(phone):
+    assert phone["STANDARD_SHORT_NAMES"] == labels.SHORT_NAMES
+    for framework_id, code, title, label in phone["STANDARD_LABELS"]:
+        assert label == labels.standard_label(framework_id, code, title), (framework_id, code, title)
 
 
 def test_sync_entities(phone):

@@ -111,4 +111,67 @@ def test_standards_are_named_in_the_summary(app, me):
         db.session.commit()
     make_entry(me, title="Tagged", standards=[{"framework": "hcpc", "version": 1, "code": "4"}])
     text = pdf_text(export(me).data)
-    assert "hcpc 4: Seek to ensure that CPD benefits the service user" in text
+    # The summary and the entry itself name the standard in words: code with its title (#19).
+    assert text.count("HCPC 4 Seek to ensure that CPD benefits the service user") == 2, text
+    assert "hcpc 4" not in text
+
+
+def test_the_profile_prints_each_gap_with_the_practitioners_explanation(me, hcpc):
+    """HCPC asks registrants to explain breaks in their CPD: the profile prints each gap with the
+    explanation the practitioner wrote, and says when a gap is not (or only partly) explained."""
+    ids = four_entries(me)
+    start = TODAY - dt.timedelta(days=400)
+    text = pdf_text(export(me, **body(ids)).data)
+    assert "not explained" in text
+    reason = "Sick leave after an operation, then a phased return"
+    made = me.api(
+        "POST",
+        "/api/v1/me/gap-explanations",
+        json={
+            "starts_on": start.isoformat(),
+            "ends_on": (TODAY - dt.timedelta(days=31)).isoformat(),
+            "reason": reason,
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    response = export(me, **body(ids))
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    assert reason in text
+    last = (TODAY - dt.timedelta(days=31)).isoformat()
+    assert f"{start.isoformat()} to {last} ({400 - 31 + 1} days) · explained" in text
+    assert "not explained" not in text
+
+
+def test_the_profile_lists_the_registration_cycle_by_default_not_two_years_back(app, me, practitioner):
+    """HCPC's dated list covers the activities since the last renewal: without dates the profile covers
+    the current cycle (an SLT's runs from 1 October of an odd year), so an activity of the previous
+    cycle is not listed, though it is less than two years old."""
+    from logbook.extensions import db
+    from logbook.frameworks.engine import cycles_for, version_for
+    from logbook.frameworks.service import compiled_frameworks, load_shipped_frameworks
+
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+    reg = Registration(
+        user_id=practitioner.id,
+        regulator="HCPC",
+        profession="Speech and language therapist",
+        framework_id="hcpc",
+    )
+    persist(app, reg)
+    with app.app_context():
+        versions = compiled_frameworks(organisation_id=practitioner.organisation_id)["hcpc"]
+        cycle = next(c for c in cycles_for(version_for(versions, TODAY), reg, TODAY) if c.which == "current")
+    before = cycle.starts_on - dt.timedelta(days=20)
+    assert TODAY - before < dt.timedelta(days=730)  # inside the old "two years back" default
+    old = make_entry(me, title="Previous cycle's course", start_date=before.isoformat())
+    assert old.get("id"), old
+    ids = four_entries(me)
+    response = export(me, **{k: v for k, v in body(ids).items() if k not in ("date_from", "date_to")})
+    assert response.status_code == 200, response.get_json()
+    text = pdf_text(response.data)
+    assert "Activity 1" in text
+    assert "Previous cycle's course" not in text
+    assert cycle.starts_on.isoformat() in text  # the period printed starts with the cycle

@@ -135,6 +135,16 @@ def _entry_delete(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"entry_id": entry["id"]}, {"query_string": {"base_version": entry["version"]}}
 
 
+def _gap_patch(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    gap = w.new_gap_explanation()
+    return {"explanation_id": gap["id"]}, {"json": {"base_version": gap["version"], "reason": "Sick leave"}}
+
+
+def _gap_delete(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    gap = w.new_gap_explanation()
+    return {"explanation_id": gap["id"]}, {"query_string": {"base_version": gap["version"]}}
+
+
 def _request_sign_off(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     entry = w.new_entry()
     return {"entry_id": entry["id"]}, {
@@ -500,6 +510,32 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         same(_entry_delete),
         (401, 200, 404, 404, 404, 404, 404, 404, 401),
     ),
+    # --- gap explanations: A's own, private (nobody else may read, change or delete them) ---
+    ("GET", "/api/v1/me/gap-explanations", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/me/gap-explanations",
+        body({"starts_on": "2026-01-05", "ends_on": "2026-04-30", "reason": "Sick leave"}),
+        (401, 201, 201, 201, 201, 201, 201, 201, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        None,
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "PATCH",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        same(_gap_patch),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    (
+        "DELETE",
+        "/api/v1/me/gap-explanations/{explanation_id}",
+        same(_gap_delete),
+        (401, 200, 404, 404, 404, 404, 404, 404, 401),
+    ),
     (
         "POST",
         "/api/v1/privacy/check",
@@ -528,6 +564,8 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ("GET", "/api/v1/progress", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # the caller's own registrations and rules, for the phone's engine (no parameters: nobody else's)
     ("GET", "/api/v1/progress/inputs", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    # every cycle of the caller's own registrations (no parameter names anyone else)
+    ("GET", "/api/v1/progress/history", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # --- sign-off ---
     (
         "POST",

@@ -135,6 +135,18 @@ class World:
         items = self._ok(self.call("supA", "GET", "/api/v1/sign-off-requests?scope=queue"))["items"]
         return next(item for item in items if item["id"] == request["id"])
 
+    def new_gap_explanation(self) -> dict[str, Any]:
+        """A's explanation of a break (private to A)."""
+        return self._ok(
+            self.call(
+                "A",
+                "POST",
+                "/api/v1/me/gap-explanations",
+                json={"starts_on": "2026-01-05", "ends_on": "2026-04-30", "reason": unique("Parental leave")},
+            ),
+            201,
+        )
+
     def new_session(self) -> dict[str, Any]:
         """A supervision session of A with A's supervisor, yesterday."""
         starts = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
@@ -289,6 +301,7 @@ class World:
             db.session.commit()
         self.ids.update(
             entry_id=entry["id"],
+            explanation_id=self.new_gap_explanation()["id"],
             sha256=sha,
             sign_off_id=sign_off["id"],
             session_id=session["id"],

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from logbook.entries.schemas import EntrySchema
+from logbook.entries.schemas import EntrySchema, GapExplanationSchema
 from logbook.sync.schemas import (
     PullItemSchema,
     PushResultItemSchema,
@@ -84,6 +84,7 @@ RECORD_SCHEMAS = {
     "entry": EntrySchema,
     "sign_off_request": SignOffRequestRecordSchema,
     "supervision_session": SessionRecordSchema,
+    "gap_explanation": GapExplanationSchema,
 }
 
 

@@ -17,6 +17,7 @@ from logbook.portfolio.documents.hcpc import build_hcpc_profile
 from logbook.portfolio.documents.nmc import build_nmc_pack
 from logbook.portfolio.documents.swe import build_swe_records
 from logbook.portfolio.documents.teachers import build_teachers_evidence
+from logbook.portfolio.periods import registration_cycle
 from logbook.portfolio.service import Progress, build_portfolio
 
 DEFAULT_YEARS = 2  # an HCPC cycle; the generic portfolio uses the same default period
@@ -44,7 +45,12 @@ def build_document(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The context of the requested document (the API, the CLI and background jobs all come here).
-    Each regulator's document picks its own default period (see its module)."""
+    A regulator's document covers the registration cycle unless dates are given (periods.py); each
+    keeps its own default for when the cycle cannot be worked out (see its module)."""
+    cycle = registration_cycle(owner, format, date_to or now.date()) if date_from is None else None
+    if cycle is not None:
+        date_from = date_from or cycle[0]
+        date_to = date_to or (cycle[1] if format == "nmc" else min(cycle[1], now.date()))
     if format in BUILDERS:
         return BUILDERS[format](
             owner=owner,

@@ -8,8 +8,9 @@ import uuid
 from typing import Any
 
 from logbook.accounts.models import User
+from logbook.entries import gaps as gap_explanations
 from logbook.errors import ValidationFailed
-from logbook.frameworks.engine import find_gaps
+from logbook.frameworks.engine import Explained, explained_by, find_gaps
 from logbook.portfolio.service import Progress, build_portfolio, entries_in_period
 
 SUMMARY_WORDS = 500
@@ -35,6 +36,33 @@ def hcpc_problems(*, summary: str, statement: str, chosen_entry_ids: list[uuid.U
     if not CHOSEN_MIN <= len(set(chosen_entry_ids)) <= CHOSEN_MAX:
         problems["chosen_entry_ids"] = [f"choose {CHOSEN_MIN} to {CHOSEN_MAX} different activities"]
     return problems
+
+
+def explained_gaps(owner: User, gaps: list[tuple[dt.date, dt.date]]) -> list[dict[str, Any]]:
+    """Each gap with the owner's explanations of its days (HCPC asks for breaks to be explained):
+    whether they cover all of it, and each explanation's dates and reason in the owner's words."""
+    rows = {str(r.id): r for r in gap_explanations.list_explanations(owner=owner)}
+    marks = tuple(Explained(r.starts_on, r.ends_on, key) for key, r in rows.items())
+    out = []
+    for first, last in gaps:
+        covered, ids = explained_by((first, last), marks)
+        out.append(
+            {
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "days": (last - first).days + 1,
+                "explained": covered,
+                "explanations": [
+                    {
+                        "from": rows[i].starts_on.isoformat(),
+                        "to": rows[i].ends_on.isoformat(),
+                        "reason": rows[i].reason,
+                    }
+                    for i in ids
+                ],
+            }
+        )
+    return out
 
 
 def build_hcpc_profile(
@@ -106,7 +134,7 @@ def build_hcpc_profile(
         "statement": statement.strip(),
         "statement_words": word_count(statement),
         "chosen": chosen,
-        "gaps": [{"from": a.isoformat(), "to": b.isoformat(), "days": (b - a).days + 1} for a, b in gaps],
+        "gaps": explained_gaps(owner, gaps),
         "gap_months": GAP_MONTHS,
     }
     return context

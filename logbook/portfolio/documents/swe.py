@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from logbook.accounts.models import User
+from logbook.frameworks.labels import standard_label
 from logbook.portfolio.documents.common import (
     check,
     dates,
@@ -88,7 +89,7 @@ def build_swe_records(
                 "impact": impact,
                 "is_peer_reflection": peer,
                 "peer": ", ".join(x for x in (d.get("peer_name", ""), d.get("peer_role", "")) if x),
-                "standards": [f"{c} {titles.get(c, '')}".strip() for c in tagged],
+                "standards": [standard_label("swe", c, titles.get(c, "")) for c in tagged],
             }
         )
     reqs = {r["id"]: r for r in fw.get("requirements", [])}

@@ -113,6 +113,7 @@ export const api = {
   templates: () => request('GET', '/api/v1/reflection-templates'),
   progress: () => request('GET', '/api/v1/progress'),
   progressInputs: () => request('GET', '/api/v1/progress/inputs'),
+  progressHistory: () => request('GET', '/api/v1/progress/history'),
   frameworks: () => request('GET', '/api/v1/frameworks'),
   framework: (id, version) => request('GET', `/api/v1/frameworks/${enc(id)}?version=${version}`),
   evidence: urls.evidence,

@@ -21,6 +21,8 @@ import { exportsScreen } from './views/exports.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 import { calendarScreen, notificationsScreen, passwordScreen, registrationsScreen } from './views/account.js';
 import { adminScreen } from './views/admin.js';
+import { gapsScreen } from './views/gaps.js';
+import { cyclesScreen } from './views/cycles.js';
 
 const view = () => document.getElementById('view');
 const ctx = { store: null, engine: null, user: null, stopSync: null };
@@ -53,6 +55,8 @@ const ROUTES = [
   [/^\/app\/sessions\/new$/, () => newSessionScreen(ctx)],
   [/^\/app\/sessions\/([0-9a-f-]{36})$/, (id) => sessionScreen(ctx, id)],
   [/^\/app\/admin(?:\/([a-z-]+(?:\/[0-9a-f-]{36})?))?$/, (rest) => adminScreen(ctx, rest || '')], // views/admin.js routes its sections
+  [/^\/app\/gaps$/, () => gapsScreen(ctx)],
+  [/^\/app\/cycles$/, () => cyclesScreen(ctx)],
 ];
 
 function route() {

@@ -18,7 +18,7 @@ export const EDITABLE = [
 /** Every entity the phone sends in a push (the server's sync ENTITIES, in its order). */
 export const ENTITIES = [
   'entry', 'sign_off', 'sign_off_request', 'event_check_in', 'supervision_session',
-  'supervision_session_confirm', 'session_sign_off_request', 'session_sign_off',
+  'supervision_session_confirm', 'session_sign_off_request', 'session_sign_off', 'gap_explanation',
 ];
 
 export function newId() {
@@ -255,4 +255,38 @@ export function decideSessionSignOff(store, session, request, { decision, commen
     session.id,
     (data) => ({ ...(data || session), sign_off_request: { ...request, state: decision, decision: { decision, comment, signer_name: signerName } } }),
     decision, now);
+}
+
+// --- Gap explanations (a practitioner's own words for a break in their CPD; private) -------------
+
+const GAP = 'gap_explanation';
+const GAP_FIELDS = ['starts_on', 'ends_on', 'reason'];
+
+/** Explain a break: `fields` {starts_on, ends_on, reason}. Shown on this phone at once; returns its id. */
+export async function explainGap(store, fields, { now = new Date() } = {}) {
+  const id = newId();
+  const sent = Object.fromEntries(GAP_FIELDS.map((k) => [k, fields[k]]));
+  await store.queueRecordChange(mutation(GAP, 'create', id, null, sent), GAP, id,
+    () => ({ ...sent, id, version: null, is_deleted: false, updated_at: now.toISOString() }),
+    { what: 'explained', at: now.toISOString() });
+  return id;
+}
+
+/**
+ * Change an explanation (only the fields that differ are sent), against the version on this phone.
+ * One phone's edits follow each other: the local copy counts the versions its queued changes will
+ * make, so a second edit before the first is synced names the version the first one makes.
+ */
+export function changeGapExplanation(store, record, changes, { now = new Date() } = {}) {
+  const diff = {};
+  for (const k of GAP_FIELDS) if (changes[k] !== undefined && changes[k] !== record[k]) diff[k] = changes[k];
+  const base = record.version || 1; // made on this phone and not yet pulled back: its create makes version 1
+  return store.queueRecordChange(mutation(GAP, 'update', record.id, base, diff), GAP, record.id,
+    (data) => ({ ...(data || record), ...diff, version: base + 1 }), { what: 'changed', at: now.toISOString() });
+}
+
+/** Delete an explanation: gone from this phone at once, a tombstone on the server. */
+export function deleteGapExplanation(store, record, { now = new Date() } = {}) {
+  return store.queueRecordChange(mutation(GAP, 'delete', record.id, record.version || 1, {}), GAP, record.id,
+    (data) => ({ ...(data || record), is_deleted: true }), { what: 'deleted', at: now.toISOString() });
 }

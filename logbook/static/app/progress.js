@@ -329,6 +329,17 @@ export function findGaps(days, start, last, months) {
   return gaps;
 }
 
+/** Whether explanations ([first, last, id], day numbers) cover every day of a gap, and the ids of those touching it (engine.explained_by). */
+export function explainedBy([from, to], explained) {
+  const touching = explained.filter(([a, b]) => a <= to && b >= from).sort((p, q) => p[0] - q[0]);
+  let cursor = from;
+  for (const [a, b] of touching) {
+    if (a > cursor) break;
+    cursor = Math.max(cursor, b + 1);
+  }
+  return [cursor > to, touching.map((x) => x[2])];
+}
+
 function measureGaps(rule, ctx) {
   const { framework, cycle, today } = ctx;
   const last = Math.min(today, cycle.endsOn);
@@ -336,11 +347,14 @@ function measureGaps(rule, ctx) {
     .filter((e) => matches(rule, e, framework, null) && e.start <= cycle.endsOn)
     .map((e) => [e.start, activityDay(e)]);
   const gaps = last >= cycle.startsOn ? findGaps(days, cycle.startsOn, last, rule.min_months) : [];
-  const missing = gaps.map(([a, b]) => `explain the gap with no CPD from ${dayText(a)} to ${dayText(b)}`).join('; ');
-  return result(rule, gaps.length ? AT_RISK : MET, gaps.length, 0, {
+  // An explained gap (every day of it covered by the practitioner's explanations) is not at risk.
+  const why = gaps.map((gap) => explainedBy(gap, ctx.explained || []));
+  const open = gaps.filter((_, i) => !why[i][0]);
+  const missing = open.map(([a, b]) => `explain the gap with no CPD from ${dayText(a)} to ${dayText(b)}`).join('; ');
+  return result(rule, open.length ? AT_RISK : MET, open.length, 0, {
     unit: rule.unit || 'gaps',
     missing: missing.slice(0, 1).toUpperCase() + missing.slice(1),
-    detail: { gaps: gaps.map(([a, b]) => ({ from: isoDay(a), to: isoDay(b) })) },
+    detail: { gaps: gaps.map(([a, b], i) => ({ from: isoDay(a), to: isoDay(b), explained: why[i][0], explanation_ids: why[i][1] })) },
   });
 }
 
@@ -451,10 +465,10 @@ function overallStatus(rules, isOver) {
   return isOver ? MET : ON_TRACK;
 }
 
-function evaluateCycle(framework, cycle, entries, today, registration, kindOrder) {
+function evaluateCycle(framework, cycle, entries, today, registration, kindOrder, explained = []) {
   const inCycle = entries.filter((e) => counts(e) && cycle.startsOn <= activityDay(e) && activityDay(e) <= cycle.endsOn);
   const dates = cycleDates(framework, cycle, registration);
-  const ctx = { framework, cycle, entries: inCycle, today, registration, since: null };
+  const ctx = { framework, cycle, entries: inCycle, today, registration, since: null, explained };
   const rules = framework.requirements.map((r) => evaluateRule(r, ctx, dates));
   const figures = numbers(framework, inCycle, kindOrder);
   const withGaps = rules.find((r) => 'gaps' in r);
@@ -478,7 +492,7 @@ function evaluateCycle(framework, cycle, entries, today, registration, kindOrder
 
 const ref = (f) => ({ id: f.id, version: f.version, name: f.name });
 
-function registrationProgress(registration, versions, entries, today, kindOrder) {
+function registrationProgress(registration, versions, entries, today, kindOrder, explained = []) {
   if (!versions.length) return { framework: null, cycles: [], note: 'No framework is linked to this registration.' };
   const current = versionFor(versions, today);
   let cycles;
@@ -490,7 +504,7 @@ function registrationProgress(registration, versions, entries, today, kindOrder)
   }
   return {
     framework: ref(current),
-    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder)),
+    cycles: cycles.map((c) => evaluateCycle(versionFor(versions, c.nominalStart), c, entries, today, registration, kindOrder, explained)),
     note: '',
   };
 }
@@ -509,10 +523,12 @@ function policyProgress(versions, entries, today, registration, kindOrder) {
 
 /**
  * Where one person stands, in the shape of GET /api/v1/progress's `people[i]` (registrations and
- * policies). `inputs` is GET /api/v1/progress/inputs; `entries` are entry facts (entryFacts()).
+ * policies). `inputs` is GET /api/v1/progress/inputs; `entries` are entry facts (entryFacts());
+ * `explanations` the person's gap explanations ({starts_on, ends_on, id}, as pulled; deleted ones are skipped).
  */
-export function progress(inputs, entries, today) {
+export function progress(inputs, entries, today, explanations = []) {
   const day = typeof today === 'number' ? today : toDay(today);
+  const explained = explanations.filter((x) => x && !x.is_deleted).map((x) => [toDay(x.starts_on), toDay(x.ends_on), x.id]);
   const kindOrder = inputs.kind_order || [];
   const frameworks = (inputs.frameworks || []).map((f) => [f.id, f.versions.map(compileFramework)]);
   const byId = new Map(frameworks);
@@ -523,7 +539,7 @@ export function progress(inputs, entries, today) {
     regulator: reg.regulator,
     profession: reg.profession,
     registration_number: reg.registration_number,
-    ...registrationProgress(reg, byId.get(reg.framework_id || '') || [], counted, day, kindOrder),
+    ...registrationProgress(reg, byId.get(reg.framework_id || '') || [], counted, day, kindOrder, explained),
   }));
   const regulators = new Set(registrations.map((r) => r.regulator));
   const areas = new Set(inputs.service_areas || []);

@@ -4,8 +4,23 @@ import { api } from '../api.js';
 import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../dom.js';
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
+import { labelsFor } from '../standards.js';
 import { cachedFetch } from './common.js';
 import { linkedPeople, requestPanel, requestState, requestStatus } from './signoff-request.js';
+
+/** The framework documents an entry's standards were tagged from (cached for offline; fetched once online). */
+async function standardDocs(ctx, tags) {
+  const docs = {};
+  for (const key of new Set((tags || []).map((t) => `${t.framework}:${t.version}`))) {
+    const hit = await ctx.store.getCached(`framework:${key}`);
+    if (hit && hit.value) { docs[key] = hit.value; continue; }
+    if (!navigator.onLine) continue;
+    const [id, version] = key.split(':');
+    const got = await cachedFetch(ctx.store, `framework:${key}`, () => api.framework(id, version));
+    docs[key] = got.value;
+  }
+  return docs;
+}
 
 /** Sign-offs of this entry (decisions and comments), kept for offline reading. */
 async function signOffs(ctx, id, version) {
@@ -73,6 +88,7 @@ export async function entryScreen(ctx, id) {
   const evidence = await Promise.all((d.evidence || []).map((ref) => evidenceItem(ctx, ref)));
   const decisions = ['submitted', 'signed_off', 'returned'].includes(d.status) || (d.status === 'recorded' && record.version > 1)
     ? await signOffs(ctx, id, record.version).catch(() => []) : [];
+  const docs = await standardDocs(ctx, d.standards).catch(() => ({}));
   // Sign-off: ask (online or offline) and see where the latest request stands, from the pull.
   const asked = await requestState(ctx.store, id);
   const waiting = asked.local && asked.local.state === 'pending';
@@ -119,7 +135,7 @@ export async function entryScreen(ctx, id) {
       item('Impact on children and families', d.impact_on_people),
       item('Ways of knowing', (d.ways_of_knowing || []).map((w) => WAYS_OF_KNOWING[w] || w).join(', ')),
       item('Common Core', (d.common_core || []).map((c) => COMMON_CORE[c] || c).join(', ')),
-      item('Standards', (d.standards || []).map((s) => `${s.framework} ${s.code}`).join(', ')),
+      item('Standards', labelsFor(d.standards, docs).join('; ')),
       item('Visible to', VISIBILITY_LABELS[d.visibility] || d.visibility)),
     evidence.length ? [h('h2', {}, 'Evidence'), h('ul', { class: 'evidence-list' }, evidence)] : null,
     askStatus || (d.status === 'submitted' ? h('p', { class: 'notice' }, 'Waiting for your supervisor to sign this off.') : null),

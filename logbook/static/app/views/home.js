@@ -7,13 +7,15 @@ import { navigation, formatDate, formatHours, h, mount } from '../dom.js';
 import { entryFacts, isoDay, localToday, progress as workOutProgress } from '../progress.js';
 import { cachedFetch, visibleEntries } from './common.js';
 import { isSupervisor, supervisionCard, supervisorWorkCard } from './home-supervision.js';
+import { explanationsOnPhone, gapLink } from './gaps.js';
+import { cyclesOnHome } from '../cycles.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 
 function cycleCard(reg, cycle) {
-  return h('div', { class: 'card registration' },
+  return h('div', { class: 'card registration', 'data-which': cycle.which },
     h('h2', {}, `${reg.regulator} · ${reg.profession}`),
-    h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
+    h('p', { class: 'muted' }, `${reg.framework ? reg.framework.name : ''} · ${cycle.which === 'previous' ? 'just ended: ' : ''}cycle ${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
     h('p', {}, h('span', { class: `badge badge-progress-${cycle.status}` }, STATUS_TEXT[cycle.status] || cycle.status)),
     h('ul', { class: 'rules' }, (cycle.rules || []).map((rule) => {
       const pct = rule.target ? Math.min(100, Math.round((Number(rule.value) / Number(rule.target)) * 100)) : 100;
@@ -21,7 +23,8 @@ function cycleCard(reg, cycle) {
         h('span', { class: 'rule-title' }, rule.title),
         h('span', { class: 'rule-value' }, rule.target ? `${rule.value} of ${rule.target} ${rule.unit || ''}` : STATUS_TEXT[rule.status] || rule.status),
         rule.target ? h('progress', { max: 100, value: pct, 'aria-label': `${rule.title}: ${pct}%` }) : null,
-        rule.missing && rule.missing.length ? h('span', { class: 'hint' }, `Still needed: ${[].concat(rule.missing).join(', ')}`) : null);
+        rule.missing && rule.missing.length ? h('span', { class: 'hint' }, `Still needed: ${[].concat(rule.missing).join(', ')}`) : null,
+        gapLink(rule));
     })),
     (cycle.dates || []).length ? h('p', { class: 'muted' }, cycle.dates.map((d) => `${d.label}: ${formatDate(d.date)}`).join(' · ')) : null);
 }
@@ -48,16 +51,18 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
 
   let progressBlock;
   const unsent = entries.filter((r) => r.display !== 'synced').length;
+  // Gap explanations: the gap rule reads them; one not yet counted by the server means working it out here.
+  const { explanations, unsent: unsentExplanations } = await explanationsOnPhone(ctx.store);
   let person = progress.value && (progress.value.people || []).find((p) => p.user_id === ctx.user.id);
   let asOf = progress.value && progress.value.as_of;
   let source = progress.fresh ? 'server' : 'saved';
   // Offline, or with entries the server has not counted yet: work the progress out on this phone
   // from the cached rules and the entries here (the same engine, ported: progress.js).
   const ownInputs = inputs.value && inputs.value.user_id === ctx.user.id ? inputs.value : null;
-  if (ownInputs && (!progress.fresh || unsent)) {
+  if (ownInputs && (!progress.fresh || unsent || unsentExplanations)) {
     try {
       const today = localToday();
-      person = workOutProgress(ownInputs, entries.map((r) => entryFacts(r.data, r.is_deleted)), today);
+      person = workOutProgress(ownInputs, entries.map((r) => entryFacts(r.data, r.is_deleted)), today, explanations);
       asOf = isoDay(today);
       source = 'phone';
     } catch (err) {
@@ -73,7 +78,8 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
     const pending = unsent ? ` ${unsent} entr${unsent === 1 ? 'y' : 'ies'} on this phone ${source === 'phone' ? 'not synced yet' : 'not counted yet'}.` : '';
     progressBlock = [
       h('p', { class: 'muted', id: 'progress-as-of', 'data-source': source }, note, pending),
-      person.registrations.map((reg) => (reg.cycles || []).filter((c) => c.which === 'current').map((c) => cycleCard(reg, c))),
+      person.registrations.map((reg) => cyclesOnHome(reg.cycles, asOf).map((c) => cycleCard(reg, c))),
+      h('p', {}, h('a', { href: '/app/cycles', id: 'previous-cycles' }, 'Previous cycles')),
     ];
   } else {
     progressBlock = h('div', { class: 'card' }, h('h2', {}, 'Registrations'),
