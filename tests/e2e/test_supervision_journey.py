@@ -212,8 +212,9 @@ def test_supervisors_home_leads_with_the_queue_and_the_decision_shows_the_eviden
     work = page.locator("#supervisor-work")
     work.get_by_role("link", name="1 supervision session to confirm").tap()
     page.get_by_role("heading", name="Supervision with Amara Okafor").wait_for()
-    logged = "Amara Okafor logged this supervision in their logbook"
-    page.locator("#session-entry").get_by_text(logged).wait_for()
+    page.locator("#session-entry").get_by_text(
+        "Amara Okafor logged this supervision in their logbook"
+    ).wait_for()
     assert page.evaluate(NO_OVERFLOW)
     check_accessible(page, "supervisor-session-from-entry-360")
     page.get_by_role("button", name="Confirm this record").tap()

@@ -108,9 +108,33 @@ export async function supervisorWorkCard(ctx, { openActions }) {
     lines.push(h('li', { class: 'overdue' }, h('a', { href: `/app/sessions/new?with=${encodeURIComponent(d.supervisee_id)}` },
       `${d.supervisee_name || 'A supervisee'}: supervision overdue since ${formatDate(d.due_on)}`)));
   }
-  return h('div', { class: 'card', id: 'supervisor-work' }, h('h2', {}, 'Your supervision work'),
+  const card = h('div', { class: 'card', id: 'supervisor-work' }, h('h2', {}, 'Your supervision work'),
     !queue.fresh && queue.fetched_at ? h('p', { class: 'muted' }, `Saved copy from ${formatDate(queue.fetched_at)} (you are offline).`) : null,
     h('ul', { class: 'list plain work-list' }, lines),
     openActions.length ? [h('h3', {}, `Actions you own (${openActions.length})`),
       h('ul', { class: 'list' }, openActions.slice(0, 5).map(actionItem))] : null);
+  redrawOnPull(ctx, card, sessionSignature(pulled), () => supervisorWorkCard(ctx, { openActions }));
+  return card;
+}
+
+function sessionSignature(records) {
+  return records.map((s) => `${s.id}:${s.version}:${s.supervisor_confirmed_at || ''}:${s.sign_off_request ? s.sign_off_request.state : ''}`).sort().join('|');
+}
+
+/**
+ * Sessions reach the phone with the sync pull, perhaps after Home was drawn (Home itself redraws only
+ * when the person's own entries change): draw this card again, in place, when they change.
+ */
+function redrawOnPull(ctx, card, signature, rebuild) {
+  let shown = false;
+  const onStatus = async () => {
+    if (card.isConnected) shown = true;
+    else if (shown || !document.getElementById('home-title')) { document.removeEventListener('sync-status', onStatus); return; } else return;
+    if (sessionSignature(await ctx.store.records('supervision_session')) === signature) return;
+    document.removeEventListener('sync-status', onStatus);
+    const fresh = await rebuild();
+    if (card.isConnected) card.replaceWith(fresh);
+  };
+  document.addEventListener('sync-status', onStatus);
+  setTimeout(onStatus, 0); // a pull may have finished while Home was loading
 }
