@@ -57,9 +57,15 @@ def _check(response):
 
 def test_the_spec_lists_body_endpoints():
     assert len(OPERATIONS) >= 10
-    # Only the evidence upload and the record import take raw bytes; any other non-JSON body must be
-    # looked at here (the import's bad bytes: tests/exports/test_record.py).
-    assert sorted(RAW_BODY) == [("POST", "/api/v1/record/import"), ("PUT", "/api/v1/evidence/{sha256}")]
+    # Only the evidence upload, the record import and the staff onboarding file take raw bytes; any
+    # other non-JSON body must be looked at here (the import's bad bytes: tests/exports/test_record.py;
+    # the staff file's: tests/exports/test_staff_import.py).
+    assert sorted(RAW_BODY) == [
+        ("POST", "/api/v1/admin/staff-import/apply"),
+        ("POST", "/api/v1/admin/staff-import/preview"),
+        ("POST", "/api/v1/record/import"),
+        ("PUT", "/api/v1/evidence/{sha256}"),
+    ]
 
 
 @pytest.mark.parametrize(("method", "path", "schema"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
