@@ -202,6 +202,7 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(events.blp)
     supervision.register(app, api)
     portfolio.register(app, api)
+    credentials.register(app, api)
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
     password_reset.register(app)
@@ -213,6 +214,7 @@ def init_api(app: Flask) -> LogbookApi:
 from logbook.api import (  # noqa: E402
     admin,
     auth,
+    credentials,
     entries,
     events,
     evidence,
