@@ -5,7 +5,13 @@ import { navigation, formatDate, formatHours, h, mount, stateBadge } from '../do
 import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_LABELS, WAYS_OF_KNOWING } from '../kinds.js';
 import { deleteEntry } from '../outbox.js';
 import { cachedFetch } from './common.js';
+import { credentialButton } from './credentials.js';
 import { linkedPeople, requestPanel, requestState, requestStatus } from './signoff-request.js';
+
+/** An approval made here that still verifies: the server can issue a credential for it. */
+function verifiedApproval(so) {
+  return so.decision === 'approved' && !so.is_imported_unverified && !(so.verification && so.verification.is_valid === false && so.verification.status !== 'changed');
+}
 
 /** Sign-offs of this entry (decisions and comments), kept for offline reading. */
 async function signOffs(ctx, id, version) {
@@ -129,6 +135,7 @@ export async function entryScreen(ctx, id) {
           ? h('span', { class: 'error' }, ' · ' + (so.verification.label || 'does not verify').toLowerCase()) : null),
       so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
+    mine && decisions.some(verifiedApproval) ? credentialButton(id) : null,
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
       ask, needsSync, del, confirmBox) : null,
