@@ -29,7 +29,7 @@ class IssuedCredential(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id"), index=True)
     subject_kind: Mapped[str] = mapped_column(String(20))  # "sign_off" | "attendance"
-    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the sign-off's or the attendance's id
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the sign-off's id, or the attendance's entry id
     status_index: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from logbook.accounts.models import Organisation, User
@@ -136,7 +137,10 @@ def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation) -> Is
         + "."
         + _b64url(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     )
-    signature = key.private_key.sign(signing_input.encode("ascii"))
+    private = key.private_key
+    if not isinstance(private, Ed25519PrivateKey):
+        raise TypeError("an organisation's signing key is always Ed25519")
+    signature = private.sign(signing_input.encode("ascii"))
     return Issued(f"{signing_input}.{_b64url(signature)}", payload)
 
 
@@ -176,7 +180,9 @@ def completed_attendance(entry: Entry, now: dt.datetime) -> tuple[EventAttendanc
     return attendance, event
 
 
-def _allocate(*, owner: User, entry: Entry, kind: str, subject_id: uuid.UUID, now: dt.datetime) -> IssuedCredential:
+def _allocate(
+    *, owner: User, entry: Entry, kind: str, subject_id: uuid.UUID, now: dt.datetime
+) -> IssuedCredential:
     """The row of this subject's credential (made once: its id and status index never change)."""
     row = db.session.scalar(
         select(IssuedCredential).where(
@@ -338,16 +344,23 @@ def _sign_off_credential(
 
 
 def _attendance_credential(
-    *, owner: User, entry: Entry, attendance: EventAttendance, event: LearningEvent, base_url: str,
+    *,
+    owner: User,
+    entry: Entry,
+    attendance: EventAttendance,
+    event: LearningEvent,
+    base_url: str,
     now: dt.datetime,
 ) -> Issued:
     organisation = db.session.get(Organisation, event.organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
-    row = _allocate(owner=owner, entry=entry, kind="attendance", subject_id=attendance.id, now=now)
+    row = _allocate(owner=owner, entry=entry, kind="attendance", subject_id=attendance.entry_id, now=now)
     hours = _hours(event.hours)
     ended = event.starts_at + dt.timedelta(minutes=event.duration_minutes)
-    how = "the event's register" if attendance.method == "register" else "checking in with the event's QR code"
+    how = (
+        "the event's register" if attendance.method == "register" else "checking in with the event's QR code"
+    )
     achievement = {
         "id": f"urn:uuid:{event.id}",
         "type": ["Achievement"],

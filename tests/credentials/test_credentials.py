@@ -18,6 +18,7 @@ import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 import jwt
 import pytest
@@ -27,7 +28,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from logbook.accounts.links import SupervisionLink
+from logbook.accounts.models import User
 from logbook.credentials import service as credentials
+from logbook.events import service as events
+from logbook.events.models import LearningEvent
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.signing import keys
@@ -119,7 +123,8 @@ def signed_entry(make_user, make_client, practitioner, app):
     assert made.status_code == 201, made.get_json()
     entry = made.get_json()
     asked = me.api(
-        "POST", f"/api/v1/entries/{entry['id']}/sign-off-requests",
+        "POST",
+        f"/api/v1/entries/{entry['id']}/sign-off-requests",
         json={"entry_version": entry["version"], "supervisor_id": str(boss.id)},
     )
     assert asked.status_code == 201, asked.get_json()
@@ -146,7 +151,8 @@ def test_issued_credential_verifies_with_openbadgeslib(live, signed_entry, org, 
     token = response.get_data(as_text=True)
 
     header = jwt.get_unverified_header(token)
-    assert header["alg"] == "EdDSA" and header["typ"] == "vc+jwt"
+    assert header["alg"] == "EdDSA"
+    assert header["typ"] == "vc+jwt"
     credential = verifier_for(token, live).verify(token, check_status=True, download=fetch)
     assert credential.issuer.id == f"{live}/credentials/issuers/{org.slug}"
 
@@ -154,30 +160,39 @@ def test_issued_credential_verifies_with_openbadgeslib(live, signed_entry, org, 
     # OB 3.0 §B.1 AchievementCredential / §8.2 VC-JWT: the required members and claims.
     assert body["@context"][:2] == [VC, OB]
     assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert body["id"].startswith("urn:uuid:") and body["jti"] == body["id"]
-    assert body["iss"] == body["issuer"]["id"] and "Profile" in body["issuer"]["type"]
+    assert body["id"].startswith("urn:uuid:")
+    assert body["jti"] == body["id"]
+    assert body["iss"] == body["issuer"]["id"]
+    assert "Profile" in body["issuer"]["type"]
     assert body["sub"] == body["credentialSubject"]["id"] == f"urn:uuid:{practitioner.id}"
     assert body["nbf"] == int(dt.datetime.fromisoformat(body["validFrom"].replace("Z", "+00:00")).timestamp())
     achievement = body["credentialSubject"]["achievement"]
     assert "AchievementSubject" in body["credentialSubject"]["type"]
-    assert achievement["type"] == ["Achievement"] and achievement["name"] == "Neglect toolkit study day"
-    assert achievement["criteria"]["narrative"] and achievement["description"]
+    assert achievement["type"] == ["Achievement"]
+    assert achievement["name"] == "Neglect toolkit study day"
+    assert achievement["criteria"]["narrative"]
+    assert achievement["description"]
     assert achievement["creditsAvailable"] == 6.0
     [alignment] = achievement["alignment"]
-    assert alignment["targetCode"] == "1" and alignment["targetName"] and alignment["targetFramework"]
+    assert alignment["targetCode"] == "1"
+    assert alignment["targetName"]
+    assert alignment["targetFramework"]
     status = body["credentialStatus"]
-    assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
+    assert status["type"] == "BitstringStatusListEntry"
+    assert status["statusPurpose"] == "revocation"
     assert not bit(fetch(status["statusListCredential"]).decode(), int(status["statusListIndex"]))
 
     # The issuer profile is public and cacheable.
     profile = json.loads(fetch(body["issuer"]["id"]))
-    assert profile["id"] == body["issuer"]["id"] and profile["type"] == ["Profile"]
+    assert profile["id"] == body["issuer"]["id"]
+    assert profile["type"] == ["Profile"]
     # Nothing private: the reflection, the impact statement and the signer's comment.
     assert SECRET not in json.dumps(body)
 
     # Issuing again keeps the credential's id and status index.
     again = payload_of(me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True))
-    assert again["id"] == body["id"] and again["credentialStatus"] == status
+    assert again["id"] == body["id"]
+    assert again["credentialStatus"] == status
 
 
 def test_a_changed_byte_is_refused(live, signed_entry):
@@ -202,7 +217,12 @@ def test_a_revoked_sign_off_is_refused(live, signed_entry, app):
     verifier.verify(token, check_status=True, download=fetch)
     with app.app_context():
         sign_off = db.session.scalar(select(SignOff).where(SignOff.entry_id == uuid.UUID(entry["id"])))
-        assert credentials.revoke_for_sign_off(sign_off_id=sign_off.id, reason="withdrawn", now=dt.datetime.now(dt.UTC)) == 1
+        assert (
+            credentials.revoke_for_sign_off(
+                sign_off_id=sign_off.id, reason="withdrawn", now=dt.datetime.now(dt.UTC)
+            )
+            == 1
+        )
         db.session.commit()
     index = int(payload_of(token)["credentialStatus"]["statusListIndex"])
     assert bit(fetch(payload_of(token)["credentialStatus"]["statusListCredential"]).decode(), index)
@@ -221,7 +241,8 @@ def test_a_compromised_key_revokes_and_stops_issuing(live, signed_entry, org, ap
     status_url = payload_of(token)["credentialStatus"]["statusListCredential"]
     assert bit(fetch(status_url).decode(), int(payload_of(token)["credentialStatus"]["statusListIndex"]))
     refused = me.get(f"/api/v1/entries/{entry['id']}/credential")
-    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "not_verified"
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "not_verified"
 
 
 def test_another_organisations_key_does_not_verify(live, signed_entry, other_org, app):
@@ -276,8 +297,14 @@ def test_who_may_have_a_credential(signed_entry, make_user, make_client, other_o
     unsigned = me.api(
         "POST",
         "/api/v1/entries",
-        json={"kind": "study_day", "title": "Article", "start_date": TODAY.isoformat(), "hours": 1,
-              "description": "Reading.", "visibility": "private"},
+        json={
+            "kind": "study_day",
+            "title": "Article",
+            "start_date": TODAY.isoformat(),
+            "hours": 1,
+            "description": "Reading.",
+            "visibility": "private",
+        },
     ).get_json()
     assert "id" in unsigned, unsigned
     refused = me.get(f"/api/v1/entries/{unsigned['id']}/credential")
@@ -289,14 +316,69 @@ def test_who_may_have_a_credential(signed_entry, make_user, make_client, other_o
     assert anonymous.get("/api/v1/record/clr").status_code == 401
     # A practitioner with nothing verified gets a reason, not an empty record.
     nothing = colleague.get("/api/v1/record/clr")
-    assert nothing.status_code == 409 and nothing.get_json()["error"]["code"] == "not_verified"
+    assert nothing.status_code == 409
+    assert nothing.get_json()["error"]["code"] == "not_verified"
 
 
 def test_public_urls(client, org):
     profile = client.get(f"/credentials/issuers/{org.slug}")
-    assert profile.status_code == 200 and "public" in profile.headers["Cache-Control"]
+    assert profile.status_code == 200
+    assert "public" in profile.headers["Cache-Control"]
     status = client.get(f"/credentials/status/{org.slug}")
-    assert status.status_code == 200 and "public" in status.headers["Cache-Control"]
+    assert status.status_code == 200
+    assert "public" in status.headers["Cache-Control"]
     assert not bit(status.get_data(as_text=True), 0)
     assert client.get("/credentials/issuers/no-such-org").status_code == 404
     assert client.get("/credentials/status/no-such-org").status_code == 404
+
+
+def attended(app, practitioner, org, *, method: str, days_ago: int) -> str:
+    """The practitioner attended an event (`method`) that started `days_ago` days ago; the entry id."""
+    with app.app_context():
+        load_shipped_frameworks()
+        starts = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+        event = LearningEvent(
+            organisation_id=org.id,
+            title="Trauma-informed practice workshop",
+            kind="bite_size_workshop",
+            description="Half a day on trauma-informed conversations.",
+            starts_at=starts,
+            duration_minutes=180,
+            hours=Decimal("3"),
+            standards=[{"framework": "hcpc", "version": 1, "code": "2"}],
+            check_in_secret="x" * 32,
+        )
+        db.session.add(event)
+        db.session.flush()
+        person = db.session.get(User, practitioner.id)
+        done = events.attend(event=event, attendee=person, method=method, now=starts)
+        db.session.commit()
+        return str(done.attendance.entry_id)
+
+
+def test_a_checked_in_event_gives_a_credential(live, app, make_client, practitioner, org):
+    entry_id = attended(app, practitioner, org, method="qr", days_ago=3)
+    me = make_client(practitioner)
+    response = me.get(f"/api/v1/entries/{entry_id}/credential")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    token = response.get_data(as_text=True)
+    verifier_for(token, live).verify(token, check_status=True, download=fetch)
+    achievement = payload_of(token)["credentialSubject"]["achievement"]
+    assert achievement["name"] == "Trauma-informed practice workshop"
+    assert achievement["creditsAvailable"] == 3.0
+    assert "QR code" in achievement["criteria"]["narrative"]
+    assert achievement["alignment"][0]["targetCode"] == "2"
+    clr = payload_of(me.get("/api/v1/record/clr").get_data(as_text=True))
+    assert len(clr["credentialSubject"]["verifiableCredential"]) == 1
+
+
+def test_an_event_not_yet_over_or_not_checked_in_gives_none(app, make_client, practitioner, org):
+    upcoming = attended(app, practitioner, org, method="register", days_ago=0)
+    me = make_client(practitioner)
+    with app.app_context():
+        event = db.session.scalar(select(LearningEvent))
+        event.starts_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        db.session.commit()
+    refused = me.get(f"/api/v1/entries/{upcoming}/credential")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "not_verified"
