@@ -88,12 +88,12 @@ def bit(status_jwt: str, index: int) -> bool:
     return bool(raw[index // 8] & (0x80 >> (index % 8)))
 
 
-@pytest.fixture
-def signed_entry(make_user, make_client, practitioner, app):
+def sign_an_entry(app, make_user, make_client, practitioner):
+    """An entry of the practitioner, with a private reflection, approved by their supervisor:
+    (the practitioner's client, the entry)."""
     with app.app_context():
         load_shipped_frameworks()
         db.session.commit()
-    """An entry of the practitioner, with a private reflection, approved by their supervisor."""
     boss = make_user("practitioner", "supervisor", name="Priya Supervisor")
     persist(
         app,
@@ -141,6 +141,12 @@ def signed_entry(make_user, make_client, practitioner, app):
     )
     assert decided.status_code == 201, decided.get_json()
     return me, entry
+
+
+@pytest.fixture
+def signed_entry(make_user, make_client, practitioner, app):
+    """An entry of the practitioner, with a private reflection, approved by their supervisor."""
+    return sign_an_entry(app, make_user, make_client, practitioner)
 
 
 def test_issued_credential_verifies_with_openbadgeslib(live, signed_entry, org, practitioner):
