@@ -4,8 +4,9 @@ The credentials are verified with openbadgeslib's OB 3.0 verifier (signature wit
 in our JWKS, fetched over a live HTTP server; the registered claims; validity dates; the status list
 fetched, its own signature checked and the bit read) and the CLR's JWT with PyJWT: neither library
 is used by the product, which signs with its own code. The status bit is also read here with plain
-gzip/base64. The required fields are checked from the OB 3.0 specification (§B.1 AchievementCredential,
-§8.2 VC-JWT): the official JSON Schema file could not be found in a public source to bring in.
+gzip/base64. Every credential is validated against 1EdTech's official OB 3.0 AchievementCredential JSON
+Schema (a copy next to this file; README.md says where it comes from), and the members and claims the
+schema leaves optional but the product promises are asserted here (§B.1 AchievementCredential, §8.2).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from jsonschema import Draft201909Validator
 from openbadgeslib.ob3 import OB3VerificationError, OB3Verifier
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -72,6 +75,15 @@ def verifier_for(token: str, base: str) -> OB3Verifier:
     public = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]}, algorithm="EdDSA").key
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return OB3Verifier(pubkey_pem=pem)
+
+
+SCHEMA = json.loads((Path(__file__).parent / "ob_v3p0_achievementcredential_schema.json").read_text())
+
+
+def assert_schema_valid(credential: dict) -> None:
+    """The credential meets the official Open Badges 3.0 AchievementCredential JSON Schema."""
+    errors = [e.message for e in Draft201909Validator(SCHEMA).iter_errors(credential)]
+    assert errors == []
 
 
 def payload_of(token: str) -> dict:
@@ -163,6 +175,9 @@ def test_issued_credential_verifies_with_openbadgeslib(live, signed_entry, org, 
     assert credential.issuer.id == f"{live}/credentials/issuers/{org.slug}"
 
     body = payload_of(token)
+    assert_schema_valid(body)
+    # The schema has teeth: without its issuer the same credential is refused.
+    assert list(Draft201909Validator(SCHEMA).iter_errors({k: v for k, v in body.items() if k != "issuer"}))
     # OB 3.0 §B.1 AchievementCredential / §8.2 VC-JWT: the required members and claims.
     assert body["@context"][:2] == [VC, OB]
     assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
@@ -283,6 +298,7 @@ def test_clr_wraps_the_credentials_and_verifies(live, signed_entry, org):
     [member] = clr["credentialSubject"]["verifiableCredential"]
     assert member["type"] == "EnvelopedVerifiableCredential"
     inner = member["id"].removeprefix("data:application/vc+jwt,")
+    assert_schema_valid(payload_of(inner))
     verifier_for(inner, live).verify(inner, check_status=True, download=fetch)
     assert SECRET not in json.dumps(clr)
     assert SECRET not in json.dumps(payload_of(inner))
@@ -369,6 +385,7 @@ def test_a_checked_in_event_gives_a_credential(live, app, make_client, practitio
     assert response.status_code == 200, response.get_data(as_text=True)
     token = response.get_data(as_text=True)
     verifier_for(token, live).verify(token, check_status=True, download=fetch)
+    assert_schema_valid(payload_of(token))
     achievement = payload_of(token)["credentialSubject"]["achievement"]
     assert achievement["name"] == "Trauma-informed practice workshop"
     assert achievement["creditsAvailable"] == 3.0
