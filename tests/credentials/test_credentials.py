@@ -24,12 +24,14 @@ from pathlib import Path
 
 import jwt
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from jsonschema import Draft201909Validator
 from openbadgeslib.ob3 import OB3VerificationError, OB3Verifier
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from logbook import cli
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
 from logbook.credentials import service as credentials
@@ -253,13 +255,19 @@ def test_a_revoked_sign_off_is_refused(live, signed_entry, app):
     verifier.verify(token)
 
 
-def test_a_compromised_key_revokes_and_stops_issuing(live, signed_entry, org, app):
+def test_a_compromised_key_revokes_and_stops_issuing(live, signed_entry, org, app, monkeypatch):
     me, entry = signed_entry
     token = me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True)
     with app.app_context():
         keys.compromise_key(kid=jwt.get_unverified_header(token)["kid"])
         keys.create_key(organisation=org.slug)  # the status list is signed with the new key
     status_url = payload_of(token)["credentialStatus"]["statusListCredential"]
+    index = int(payload_of(token)["credentialStatus"]["statusListIndex"])
+    assert not bit(fetch(status_url).decode(), index)  # serving the list checks no signatures
+    monkeypatch.setattr(cli, "_app", lambda: app)  # the command runs against this test's app
+    result = CliRunner().invoke(cli.main, ["credentials", "recheck"])
+    assert result.exit_code == 0, result.output
+    assert "1 revoked" in result.output
     assert bit(fetch(status_url).decode(), int(payload_of(token)["credentialStatus"]["statusListIndex"]))
     refused = me.get(f"/api/v1/entries/{entry['id']}/credential")
     assert refused.status_code == 409
@@ -393,6 +401,13 @@ def test_a_checked_in_event_gives_a_credential(live, app, make_client, practitio
     assert achievement["alignment"][0]["targetCode"] == "2"
     clr = payload_of(me.get("/api/v1/record/clr").get_data(as_text=True))
     assert len(clr["credentialSubject"]["verifiableCredential"]) == 1
+    # A cancelled event's credential is revoked by the recheck.
+    with app.app_context():
+        db.session.scalar(select(LearningEvent)).is_cancelled = True
+        assert credentials.recheck_revocations(now=dt.datetime.now(dt.UTC)) == 1
+        db.session.commit()
+    with pytest.raises(OB3VerificationError, match="'revocation' is set"):
+        verifier_for(token, live).verify(token, check_status=True, download=fetch)
 
 
 def test_an_event_not_yet_over_or_not_checked_in_gives_none(app, make_client, practitioner, org):
