@@ -36,6 +36,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import Organisation, User
 from logbook.credentials.models import IssuedCredential
@@ -56,6 +57,7 @@ JWT_ALG = "EdDSA"  # the JOSE name OB 3.0 and VC-JOSE-COSE verifiers know for Ed
 JWT_TYP = "vc+jwt"  # VC-JOSE-COSE: a VC Data Model 2.0 credential secured as a JWT
 STATUS_LIST_BITS = 131_072  # the W3C minimum (16 KiB), so that one set bit says little about whom
 CHECKED_IN = ("qr", "qr_offline", "register")  # checked in with the QR code, or marked on the register
+ALLOCATION_TRIES = 5  # attempts at a free status index when requests race
 NOT_VALID = ("invalid", "unconfirmed", "unsigned")  # a sign-off in this state revokes its credentials
 
 
@@ -188,37 +190,49 @@ def completed_attendance(entry: Entry, now: dt.datetime) -> tuple[EventAttendanc
     return attendance, event
 
 
-def _allocate(
-    *, owner: User, entry: Entry, kind: str, subject_id: uuid.UUID, now: dt.datetime
-) -> IssuedCredential:
-    """The row of this subject's credential (made once: its id and status index never change)."""
-    row = db.session.scalar(
+def _existing(kind: str, subject_id: uuid.UUID) -> IssuedCredential | None:
+    return db.session.scalar(
         select(IssuedCredential).where(
             IssuedCredential.subject_kind == kind, IssuedCredential.subject_id == subject_id
         )
     )
-    if row is not None:
-        return row
-    highest = db.session.scalar(
-        select(func.max(IssuedCredential.status_index)).where(
-            IssuedCredential.organisation_id == entry.organisation_id
+
+
+def _allocate(
+    *, owner: User, entry: Entry, kind: str, subject_id: uuid.UUID, now: dt.datetime
+) -> IssuedCredential:
+    """The row of this subject's credential (made once: its id and status index never change). Two
+    requests racing for the next index (or for the same subject) meet the unique constraints; the
+    loser's savepoint is rolled back and it tries again with the winner's row in sight."""
+    for _attempt in range(ALLOCATION_TRIES):
+        row = _existing(kind, subject_id)
+        if row is not None:
+            return row
+        highest = db.session.scalar(
+            select(func.max(IssuedCredential.status_index)).where(
+                IssuedCredential.organisation_id == entry.organisation_id
+            )
         )
-    )
-    index = 0 if highest is None else highest + 1
-    if index >= STATUS_LIST_BITS:
-        raise Conflict("This organisation's revocation list is full.", code="status_list_full")
-    row = IssuedCredential(
-        organisation_id=entry.organisation_id,
-        owner_id=owner.id,
-        entry_id=entry.id,
-        subject_kind=kind,
-        subject_id=subject_id,
-        status_index=index,
-        issued_at=now,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
+        index = 0 if highest is None else highest + 1
+        if index >= STATUS_LIST_BITS:
+            raise Conflict("This organisation's revocation list is full.", code="status_list_full")
+        row = IssuedCredential(
+            organisation_id=entry.organisation_id,
+            owner_id=owner.id,
+            entry_id=entry.id,
+            subject_kind=kind,
+            subject_id=subject_id,
+            status_index=index,
+            issued_at=now,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        return row
+    raise Conflict("The credential could not be issued just now; try again.", code="busy")
 
 
 # --- the credential ------------------------------------------------------------------------------
