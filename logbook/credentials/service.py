@@ -416,10 +416,8 @@ def _attendance_credential(
     return sign_vc_jwt(credential, organisation=organisation)
 
 
-def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime) -> Issued:
-    """The owner's credential for one entry: its verified sign-off, or its confirmed attendance.
-    NotFound for anyone else's entry; NothingToIssue (409) when nothing about it was verified."""
-    entry = _own_entry(owner, entry_id)
+def _issue(*, owner: User, entry: Entry, base_url: str, now: dt.datetime) -> Issued | None:
+    """The entry's credential: for its verified sign-off, else its confirmed attendance, else None."""
     sign_off = verified_sign_off(entry, now)
     if sign_off is not None:
         return _sign_off_credential(owner=owner, entry=entry, sign_off=sign_off, base_url=base_url, now=now)
@@ -428,20 +426,36 @@ def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now
         return _attendance_credential(
             owner=owner, entry=entry, attendance=found[0], event=found[1], base_url=base_url, now=now
         )
-    raise NothingToIssue(
-        "This entry has no sign-off that still verifies and is not a completed, checked-in event, "
-        "so there is nothing a credential could attest."
+    return None
+
+
+def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime) -> Issued:
+    """The owner's credential for one entry: its verified sign-off, or its confirmed attendance.
+    NotFound for anyone else's entry; NothingToIssue (409) when nothing about it was verified."""
+    issued = _issue(owner=owner, entry=_own_entry(owner, entry_id), base_url=base_url, now=now)
+    if issued is None:
+        raise NothingToIssue(
+            "This entry has no sign-off that still verifies and is not a completed, checked-in event, "
+            "so there is nothing a credential could attest."
+        )
+    return issued
+
+
+def candidate_entries(*, owner: User) -> list[Entry]:
+    """The owner's entries that might have a credential (an approval, or an attendance), oldest first."""
+    approved = select(SignOff.entry_id).where(SignOff.decision == "approved")
+    attended = select(EventAttendance.entry_id).where(EventAttendance.user_id == owner.id)
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .where(
+                Entry.owner_id == owner.id,
+                Entry.is_deleted.is_(False),
+                Entry.id.in_(approved) | Entry.id.in_(attended),
+            )
+            .order_by(Entry.start_date, Entry.created_at)
+        ).all()
     )
-
-
-def issuable_entry_ids(*, owner: User, now: dt.datetime) -> list[uuid.UUID]:
-    """The owner's entries a credential can be issued for, oldest first."""
-    entries = db.session.scalars(
-        select(Entry)
-        .where(Entry.owner_id == owner.id, Entry.is_deleted.is_(False))
-        .order_by(Entry.start_date, Entry.created_at)
-    ).all()
-    return [e.id for e in entries if verified_sign_off(e, now) is not None or completed_attendance(e, now)]
 
 
 def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
@@ -450,10 +464,8 @@ def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
     organisation = db.session.get(Organisation, owner.organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
-    issued = [
-        credential_for_entry(owner=owner, entry_id=entry_id, base_url=base_url, now=now)
-        for entry_id in issuable_entry_ids(owner=owner, now=now)
-    ]
+    made = (_issue(owner=owner, entry=e, base_url=base_url, now=now) for e in candidate_entries(owner=owner))
+    issued = [i for i in made if i is not None]
     if not issued:
         raise NothingToIssue("Nothing in this record has been verified yet (no sign-off, no attended event).")
     clr = {
