@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from logbook import cli
 from logbook.accounts.links import SupervisionLink
-from logbook.accounts.models import User
+from logbook.accounts.models import Organisation, User
 from logbook.credentials import service as credentials
 from logbook.events import service as events
 from logbook.events.models import LearningEvent
@@ -420,3 +420,24 @@ def test_an_event_not_yet_over_or_not_checked_in_gives_none(app, make_client, pr
     refused = me.get(f"/api/v1/entries/{upcoming}/credential")
     assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "not_verified"
+
+
+def test_a_credential_claiming_org_a_but_signed_by_org_b_is_refused(live, signed_entry, org, other_org, app):
+    """Org B's key makes a credential that names org A as its issuer. A verifier that takes the keys
+    from the issuer's own published key set (/.well-known/jwks/<slug>.json) finds no such kid."""
+    me, entry = signed_entry
+    genuine = payload_of(me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True))
+    claims = {k: v for k, v in genuine.items() if k not in {"iss", "sub", "jti", "nbf"}}
+    with app.app_context():
+        b = db.session.get(Organisation, other_org.id)
+        forged = credentials.sign_vc_jwt(claims, organisation=b).jwt
+    assert payload_of(forged)["iss"] == f"{live}/credentials/issuers/{org.slug}"
+    kid = jwt.get_unverified_header(forged)["kid"]
+    issuers_keys = json.loads(fetch(f"{live}/.well-known/jwks/{org.slug}.json"))["keys"]
+    assert kid not in {k["kid"] for k in issuers_keys}
+    # Every key org A publishes refuses it.
+    for jwk in issuers_keys:
+        public = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]}, algorithm="EdDSA").key
+        pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        with pytest.raises(OB3VerificationError, match="signature"):
+            OB3Verifier(pubkey_pem=pem).verify(forged)
