@@ -8,6 +8,7 @@ reads the settings they need from the app's configuration and passes them in, an
   `end-supervision` (supervisor assignments; docs/onboarding.md);
 - `insights-refresh` (daily), `notifications run` (reminders and pending emails, from cron);
 - `audit verify` (the audit chain and every sign-off);
+- `credentials recheck` (revoke issued credentials whose sign-off no longer verifies; from cron);
 - `keys create|rotate|compromise|list|jwks|trust|untrust` (signing keys, logbook/signing/commands.py),
   `verify-pdf` (a portfolio PDF's sign-offs, offline);
 - `export-portfolio`, `export-record`, `import-record` (logbook/exports/commands.py);
@@ -347,6 +348,26 @@ def audit_verify() -> None:
         )
     if not report.is_ok:
         raise SystemExit(1)
+
+
+@main.group()
+def credentials() -> None:
+    """Issued Open Badges 3.0 credentials (docs/record-format.md)."""
+
+
+@credentials.command("recheck")
+def credentials_recheck() -> None:
+    """Revoke every issued credential whose sign-off no longer verifies or whose event was cancelled
+    (its bit is set in the organisation's status list). Run from cron, and after `keys compromise`."""
+    from logbook.credentials.service import recheck_revocations
+    from logbook.extensions import db
+    from logbook.timeutil import utcnow
+
+    app = _app()
+    with app.app_context():
+        revoked = recheck_revocations(now=utcnow())
+        db.session.commit()
+    click.echo(f"Credentials: {revoked:,} revoked.")
 
 
 @main.group()

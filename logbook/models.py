@@ -13,6 +13,7 @@ from logbook.accounts.models import (  # noqa: F401
 )
 from logbook.audit.models import AuditEvent  # noqa: F401
 from logbook.changefeed import Change  # noqa: F401
+from logbook.credentials.models import IssuedCredential  # noqa: F401
 from logbook.entries.models import (  # noqa: F401
     Entry,
     EntryEvidence,

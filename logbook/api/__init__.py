@@ -205,6 +205,7 @@ def init_api(app: Flask) -> LogbookApi:
     api.register_blueprint(events.blp)
     supervision.register(app, api)
     portfolio.register(app, api)
+    credentials.register(app, api)
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(sso.blp)
@@ -219,6 +220,7 @@ from logbook.api import (  # noqa: E402
     admin,
     assignments,
     auth,
+    credentials,
     entries,
     events,
     evidence,

@@ -684,6 +684,10 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         body({"items": [{"kind": "sign_off_requested", "is_email": False}]}),
         (401, 200, 200, 200, 200, 200, 200, 200, 401),
     ),
+    # --- verifiable credentials: the caller's own entry (A's entry here is not signed off: 409 with the
+    # reason for A, 404 for everyone else) and the caller's own record (409 when nothing is verified) ---
+    ("GET", "/api/v1/entries/{entry_id}/credential", None, (401, 409, 404, 404, 404, 404, 404, 404, 401)),
+    ("GET", "/api/v1/record/clr", None, (401, 200, 409, 409, 409, 409, 409, 409, 401)),
     # --- portfolio: always the caller's own entries ---
     ("POST", "/api/v1/portfolio", body({}), (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # --- background jobs (A's record export): status for the owner and their org's admins, the file
@@ -810,6 +814,14 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
 ]
 
 # Pages outside the API that matter for access: public, or reached through a secret URL.
+def _org_slug(w: World, _actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The slug of A's organisation (the issuer of A's credentials)."""
+    with w.app.app_context():
+        org = db.session.get(Organisation, w.users["A"].organisation_id)
+        assert org is not None
+        return {"org_slug": org.slug}, {}
+
+
 PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ("GET", "/verify", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/verify/{code}", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -845,6 +857,9 @@ PAGES: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     ("GET", "/api/docs", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/api/v1/openapi.json", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/healthz", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # the issuer's profile and revocation list: public, for anyone checking a credential
+    ("GET", "/credentials/issuers/{org_slug}", _org_slug, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/credentials/status/{org_slug}", _org_slug, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]
 
 

@@ -140,6 +140,9 @@ export const api = {
   // exports (a portfolio may come back as a file, or as a job to follow)
   portfolio: (body) => request('POST', '/api/v1/portfolio', body, { file: true }),
   exportRecord: () => request('POST', '/api/v1/record/export'),
+  // verifiable credentials (VC-JWT files: docs/record-format.md)
+  entryCredential: (id) => request('GET', `/api/v1/entries/${enc(id)}/credential`, undefined, { file: true }),
+  recordClr: () => request('GET', '/api/v1/record/clr', undefined, { file: true }),
   importRecord: (file) => request('POST', '/api/v1/record/import', undefined, { raw: file, contentType: 'application/zip' }),
   job: (url) => request('GET', url), // a job's status URL, as the server gave it
   // the admin area (online only: org admins; every change answers at once or names the field)

@@ -6,6 +6,7 @@ import { COMMON_CORE, KIND_LABELS, REQUIRED_DETAILS, STATUS_LABELS, VISIBILITY_L
 import { deleteEntry } from '../outbox.js';
 import { labelsFor } from '../standards.js';
 import { cachedFetch } from './common.js';
+import { credentialButton } from './credentials.js';
 import { linkedPeople, requestPanel, requestState, requestStatus } from './signoff-request.js';
 
 /** The framework documents an entry's standards were tagged from (cached for offline; fetched once online). */
@@ -20,6 +21,11 @@ async function standardDocs(ctx, tags) {
     docs[key] = got.value;
   }
   return docs;
+}
+
+/** An approval made here that still verifies: the server can issue a credential for it. */
+function verifiedApproval(so) {
+  return so.decision === 'approved' && !so.is_imported_unverified && !(so.verification && so.verification.is_valid === false && so.verification.status !== 'changed');
 }
 
 /** Sign-offs of this entry (decisions and comments), kept for offline reading. */
@@ -148,6 +154,7 @@ export async function entryScreen(ctx, id) {
           ? h('span', { class: 'error' }, ' · ' + (so.verification.label || 'does not verify').toLowerCase()) : null),
       so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
+    mine && decisions.some(verifiedApproval) ? credentialButton(id) : null,
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
       ask, needsSync, del, confirmBox) : null,

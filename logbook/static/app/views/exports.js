@@ -7,6 +7,7 @@
 import { ApiError, api } from '../api.js';
 import { field, formatDate, h, mount, navigation } from '../dom.js';
 import { visibleEntries } from './common.js';
+import { credentialsCard } from './credentials.js';
 
 const POLL_MS = 1500;
 
@@ -278,7 +279,7 @@ export async function exportsScreen(ctx) {
   const nav = navigation.id;
   const view = document.getElementById('view');
   const isAdmin = (ctx.user.roles || []).includes('org_admin');
-  const cards = [await portfolioCard(ctx, nav), recordCard(nav)];
+  const cards = [await portfolioCard(ctx, nav), recordCard(nav), credentialsCard()];
   if (isAdmin) cards.push(staffCard());
   mount(view, h('section', { 'aria-labelledby': 'exports-title' },
     h('h1', { id: 'exports-title' }, 'Exports'),
