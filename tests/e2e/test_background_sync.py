@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in, quick_log, sync_status, wait_for_service_worker
+from tests.e2e.browser import log_in, quick_log, sync_status, wait_for_service_worker
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

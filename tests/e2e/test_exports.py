@@ -3,9 +3,9 @@ team's registration evidence; both follow the background job to a download link.
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, screenshot
-from tests.jobs.conftest import finish_jobs
+from tests.e2e.browser import check_accessible, log_in, screenshot
+from tests.factories import PASSWORD
+from tests.helpers import finish_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -51,8 +51,8 @@ def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
 def test_importing_a_record_from_a_previous_employer(
     app, live_server, phone, make_user, make_client, other_org
 ):
-    from tests.exports.conftest import run_job
-    from tests.supervision.conftest import make_entry
+    from tests.factories import make_entry
+    from tests.helpers import run_job
 
     before = make_user("practitioner", name="Amara Okafor")
     old_job = make_client(before)

@@ -1,60 +1,13 @@
-"""Fixtures for frameworks: the shipped files compiled for the engine, and entries and registrations
-as plain objects (the engine reads attributes, so it needs no database)."""
+"""Fixtures for frameworks: the shipped files compiled for the engine (the fakes the engine reads are
+in tests/frameworks/fakes.py; the `shipped` fixture, the files stored in the database, is at the root)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
-
 import pytest
 
-from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.definition import summary_of
-from logbook.frameworks.service import load_shipped_frameworks, shipped_definitions
-
-
-@dataclass
-class FakeEntry:
-    """An entry as the engine sees it."""
-
-    kind: str
-    start_date: dt.date
-    hours: Decimal = Decimal(1)
-    end_date: dt.date | None = None
-    title: str = ""
-    is_participatory: bool = True
-    includes_peer_reflection: bool = False
-    status: str = "recorded"
-    is_deleted: bool = False
-    standards: list[dict[str, Any]] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.title = self.title or f"{self.kind} on {self.start_date}"
-
-
-@dataclass
-class FakeRegistration:
-    """A registration as the engine sees it."""
-
-    regulator: str
-    profession: str
-    framework_id: str | None
-    registered_since: dt.date | None = None
-    renewal_date: dt.date | None = None
-    is_dual_registration: bool = False
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-def entry(kind: str, day: str, hours: str | int = 1, **fields: Any) -> FakeEntry:
-    """A counted entry of a kind on a day (ISO date)."""
-    if "end" in fields:
-        fields["end_date"] = dt.date.fromisoformat(fields.pop("end"))
-    return FakeEntry(kind=kind, start_date=dt.date.fromisoformat(day), hours=Decimal(str(hours)), **fields)
+from logbook.frameworks.service import shipped_definitions
 
 
 @pytest.fixture(scope="session")
@@ -64,11 +17,3 @@ def frameworks() -> dict[str, list[engine.Framework]]:
     for definition in shipped_definitions():
         out.setdefault(definition.framework_id, []).append(engine.compile_framework(summary_of(definition)))
     return out
-
-
-@pytest.fixture
-def shipped(app) -> None:
-    """The shipped frameworks stored in the database (tables are emptied after every test)."""
-    with app.app_context():
-        load_shipped_frameworks()
-        db.session.commit()

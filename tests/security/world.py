@@ -66,7 +66,7 @@ class World:
             load_shipped_frameworks()
             db.session.commit()
         self.team = Team(organisation_id=org.id, name="Assessment Team", service_area="social_care")
-        from tests.conftest import persist
+        from tests.factories import persist
 
         persist(app, self.team)
         self.users: dict[str, User] = {

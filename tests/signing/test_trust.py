@@ -21,8 +21,8 @@ from logbook.signing import trust
 from logbook.signing.statements import TYP, canonical
 from logbook.supervision import signcore
 from logbook.supervision.models import SignOff
-from tests.exports.conftest import run_job
-from tests.signing.conftest import save, verify_page
+from tests.helpers import run_job
+from tests.signing.helpers import save, verify_page
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_an_exported_record_carries_its_statements_and_imports_as_verified(
 ):
     """A record moved between organisations keeps its sign-off as verified, and counted, because the
     statement it carries verifies with a key this server trusts (here: its own)."""
-    from tests.exports.conftest import unzip
+    from tests.helpers import unzip
 
     _entry, original = signed
     archive = run_job(app, me, me.api("POST", "/api/v1/record/export"))
@@ -265,7 +265,7 @@ def test_a_statement_from_an_untrusted_organisation_imports_unverified_until_tru
     import io
     import zipfile
 
-    from tests.exports.conftest import unzip
+    from tests.helpers import unzip
 
     _entry, _original = signed
     files = unzip(run_job(app, me, me.api("POST", "/api/v1/record/export")))

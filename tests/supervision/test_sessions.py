@@ -2,25 +2,12 @@
 
 import datetime as dt
 
-import pytest
-
 from logbook.accounts.links import SupervisionLink
-from tests.conftest import persist
-from tests.supervision.conftest import TODAY
+from tests.factories import TODAY, persist
 
 
 def at(days_ago: int, hour: int = 10) -> str:
     return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(hour), dt.UTC).isoformat()
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
 
 
 def record(client, supervisor, practitioner, days_ago, **extra):

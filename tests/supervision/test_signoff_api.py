@@ -8,7 +8,7 @@ from sqlalchemy import select
 from logbook.audit.service import verify_chain
 from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
-from tests.supervision.conftest import make_entry, request_from
+from tests.factories import make_entry, request_from
 
 VALID = {
     "status": "valid",
@@ -48,16 +48,6 @@ def sign_offs(client, entry_id):
     response = client.get(f"/api/v1/entries/{entry_id}/sign-offs")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["items"]
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
 
 
 def test_request_then_approve(app, me, boss, supervisor, practitioner):
@@ -244,8 +234,7 @@ ACCESS = [
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
 def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_user, make_client, other_org):
     from logbook.accounts.links import SupervisionLink
-    from tests.conftest import persist
-    from tests.supervision.conftest import TODAY
+    from tests.factories import TODAY, persist
 
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()

@@ -19,7 +19,7 @@ from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.sync.models import SyncMutation
-from tests.conftest import _PASSWORD_HASH, PASSWORD, ApiClient
+from tests.factories import PASSWORD, PASSWORD_HASH, ApiClient
 
 TODAY = dt.date.today()  # noqa: DTZ011
 FIELDS = ("title", "description", "hours", "visibility")
@@ -179,7 +179,7 @@ def _reset(app) -> tuple[User, User]:
                 organisation_id=org.id,
                 email=f"{role}-{uuid.uuid4().hex[:6]}@sim.example",
                 name=role.title(),
-                password_hash=_PASSWORD_HASH,
+                password_hash=PASSWORD_HASH,
                 is_practitioner=True,
                 is_supervisor=role == "supervisor",
             )

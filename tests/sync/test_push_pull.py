@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from logbook.accounts.links import SupervisionLink
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from tests.sync.conftest import TODAY, entry_fields
+from tests.factories import TODAY
+from tests.sync.device import entry_fields
 
 
 def count_entries(app):
