@@ -3,6 +3,7 @@
 import datetime as dt
 
 from logbook.accounts.links import SupervisionLink
+from tests import factories
 from tests.factories import TODAY, persist
 
 
@@ -206,9 +207,6 @@ def test_a_policy_without_a_frequency_leaves_the_default(app, make_user, make_cl
     )
     persist(app, role)
     worker = make_user("practitioner", job_role_id=role.id)
-    persist(
-        app,
-        SupervisionLink(supervisor_id=supervisor.id, supervisee_id=worker.id, kind="line", starts_on=TODAY),
-    )
+    factories.supervise(app, supervisor, worker, starts_on=TODAY)
     [due] = make_client(worker).get("/api/v1/supervision/due").get_json()["items"]
     assert (due["frequency_days"], due["basis"]) == (42, "default")

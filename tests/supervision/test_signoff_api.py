@@ -8,6 +8,7 @@ from sqlalchemy import select
 from logbook.audit.service import verify_chain
 from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
+from tests import factories
 from tests.factories import make_entry, request_from
 
 VALID = {
@@ -233,8 +234,7 @@ ACCESS = [
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
 def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_user, make_client, other_org):
-    from logbook.accounts.links import SupervisionLink
-    from tests.factories import TODAY, persist
+    from tests.factories import TODAY
 
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()
@@ -249,12 +249,7 @@ def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_use
         actor = practitioner
     elif who == "another supervisor of theirs, not asked":
         actor = make_user("supervisor")
-        persist(
-            app,
-            SupervisionLink(
-                supervisor_id=actor.id, supervisee_id=practitioner.id, kind="clinical", starts_on=TODAY
-            ),
-        )
+        factories.supervise(app, actor, practitioner, kind="clinical", starts_on=TODAY)
     elif who == "a colleague without the supervisor role":
         actor = make_user("practitioner")
     elif who == "a supervisor in another organisation":
