@@ -4,8 +4,8 @@ team's registration evidence; both follow the background job to a download link.
 import pytest
 
 from tests.e2e.browser import check_accessible, log_in, screenshot
-from tests.factories import PASSWORD
-from tests.helpers import finish_jobs
+from tests.factories import PASSWORD, make_entry
+from tests.helpers import finish_jobs, run_job
 
 pytestmark = pytest.mark.browser
 
@@ -51,9 +51,6 @@ def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
 def test_importing_a_record_from_a_previous_employer(
     app, live_server, phone, make_user, make_client, other_org
 ):
-    from tests.factories import make_entry
-    from tests.helpers import run_job
-
     before = make_user("practitioner", name="Amara Okafor")
     old_job = make_client(before)
     make_entry(old_job, title="Court skills course")

@@ -24,7 +24,7 @@ from logbook.extensions import db
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import approved_roles, verify_everything
 from tests.factories import make_entry, persist
-from tests.helpers import pdf_text
+from tests.helpers import pdf_text, run_job, unzip
 
 CODE = re.compile(r"Verification code ([A-Z2-9]{5}-[A-Z2-9]{5})")
 EVIL_REGULATOR = '=HYPERLINK("https://evil.example/steal","HCPC")'
@@ -106,8 +106,6 @@ def forge(record: dict[str, Any], *, signature: bool) -> bytes:
 
 
 def exported_record(app, client) -> dict[str, Any]:
-    from tests.helpers import run_job, unzip
-
     return json.loads(unzip(run_job(app, client, client.api("POST", "/api/v1/record/export")))["record.json"])
 
 

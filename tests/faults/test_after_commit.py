@@ -23,6 +23,7 @@ from logbook.supervision.models import ExternalSignOffLink
 from tests.accounts.test_lockout_and_reset import _ask
 from tests.factories import make_entry, request_from
 from tests.helpers import export
+from tests.sync.device import Device
 
 SIGNER = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}
 
@@ -151,7 +152,6 @@ def test_a_sync_push_sends_only_when_it_commits(
     app, make_client, practitioner, supervisor, supervised, outbox
 ):
     from tests.supervision.test_sync_request import request_mutation
-    from tests.sync.device import Device
 
     phone = Device(make_client(practitioner))
     entry = make_entry(phone.client)

@@ -8,7 +8,7 @@ from logbook import cli
 from logbook.extensions import db
 from logbook.notifications import service
 from logbook.timeutil import utcnow
-from tests.factories import TODAY, make_entry, request_from
+from tests.factories import TODAY, make_entry, persist, request_from
 
 
 def kinds(client):
@@ -152,7 +152,6 @@ def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, 
     """The engine's verdicts become notifications (the engine itself is tested in tests/frameworks)."""
     from logbook import progress, reminders
     from logbook.accounts.models import Registration
-    from tests.factories import persist
 
     person = make_user("practitioner")
     persist(

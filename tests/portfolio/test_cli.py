@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from logbook import cli
-from tests.factories import make_entry, sign
+from tests.factories import make_entry, persist, sign
 from tests.helpers import pdf_text
 
 
@@ -47,7 +47,6 @@ def test_unknown_user(runner, tmp_path):
 )
 def test_export_regulator_formats(app, runner, me, practitioner, tmp_path, fmt, regulator, heading):
     from logbook.accounts.models import Registration
-    from tests.factories import persist
 
     persist(app, Registration(user_id=practitioner.id, regulator=regulator, profession="x"))
     make_entry(me, title="Recorded activity")

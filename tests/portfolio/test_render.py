@@ -11,7 +11,7 @@ from pikepdf import pdfa
 from pypdf import PdfReader
 
 from logbook.portfolio.render import ASSET_URL, AssetFetcher, RefusedFetch
-from tests.factories import make_entry, sign
+from tests.factories import make_entry, persist, sign
 from tests.helpers import export
 
 
@@ -39,7 +39,6 @@ def test_regulator_documents_are_pdfa_with_their_data(
     app, me, boss, supervisor, practitioner, tmp_path, fmt, regulator
 ):
     from logbook.accounts.models import Registration
-    from tests.factories import persist
 
     persist(
         app,

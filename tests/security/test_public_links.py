@@ -14,7 +14,7 @@ from logbook.app import create_app
 from logbook.config import DEV_PUBLIC_URL
 from logbook.errors import ValidationFailed
 from logbook.extensions import db
-from tests.factories import TODAY, app_config, entry_data
+from tests.factories import PASSWORD, TODAY, app_config, entry_data, persist
 from tests.helpers import link_token
 from tests.sync.device import Device
 
@@ -86,8 +86,6 @@ def _hostile(make_client, user, hostile):
     headers = hostile.get("headers", {})
     base = {"base_url": hostile["base_url"]} if "base_url" in hostile else {}
     token = client.get("/api/v1/auth/csrf", headers=headers, **base).get_json()["csrf_token"]
-    from tests.factories import PASSWORD
-
     response = client.post(
         "/api/v1/auth/login",
         json={"email": user.email, "password": PASSWORD},
@@ -168,7 +166,6 @@ def test_sign_off_request_made_offline_emails_the_configured_host(
 ):
     """The sync path (supervision/sync.py) builds the same link while applying a pushed mutation."""
     from logbook.accounts.links import SupervisionLink
-    from tests.factories import persist
 
     boss = make_user("practitioner", "supervisor")
     import datetime as dt
@@ -220,7 +217,6 @@ def test_notification_email_links_point_at_the_configured_host(
     app, make_client, practitioner, make_user, outbox, base, headers
 ):
     from logbook.accounts.links import SupervisionLink
-    from tests.factories import persist
 
     boss = make_user("practitioner", "supervisor")
     import datetime as dt

@@ -15,6 +15,7 @@ from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.supervision.models import SessionSignOff, SignOff, SignOffRequest
 from tests.factories import make_entry, request_from
+from tests.sync.device import Device
 
 
 def _approve(me, boss, entry, supervisor):
@@ -159,8 +160,6 @@ def test_a_session_sign_off_is_a_signed_statement_through_the_same_core(
 
 
 def test_a_sign_off_pushed_offline_without_a_key_is_kept_for_a_retry(app, org, me, boss, supervisor, runner):
-    from tests.sync.device import Device
-
     app.config["SIGNING_KEY_AUTOCREATE"] = False
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()

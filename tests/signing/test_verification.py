@@ -16,6 +16,7 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.signing.statements import TYP, canonical
 from logbook.supervision.models import SignOff
+from tests.factories import make_entry, sign
 from tests.helpers import attached, export, pdf_text
 from tests.portfolio.test_generic import REFLECTION
 from tests.signing.helpers import (
@@ -138,8 +139,6 @@ def test_removing_the_statement_in_a_rewrite_never_leaves_valid(app, signed, me,
 def test_old_sign_offs_verify_after_a_rotation(
     app, org, signed, me, boss, supervisor, client, runner, tmp_path
 ):
-    from tests.factories import make_entry, sign
-
     _entry, first = signed
     rotated = runner.invoke(cli.main, ["keys", "rotate", "--organisation", org.slug])
     assert rotated.exit_code == 0, rotated.output
@@ -264,8 +263,6 @@ def test_verify_pdf_refuses_a_file_that_is_not_a_portfolio(runner, tmp_path):
 def test_reflections_stay_out_of_the_attached_signed_text_unless_printed(
     app, me, boss, supervisor, client, runner, tmp_path
 ):
-    from tests.factories import make_entry, sign
-
     entry = make_entry(
         me,
         reflection={

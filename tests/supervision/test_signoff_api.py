@@ -9,7 +9,7 @@ from logbook.audit.service import verify_chain
 from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
 from tests import factories
-from tests.factories import make_entry, request_from
+from tests.factories import TODAY, make_entry, request_from
 
 VALID = {
     "status": "valid",
@@ -234,8 +234,6 @@ ACCESS = [
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
 def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_user, make_client, other_org):
-    from tests.factories import TODAY
-
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()
     item = {
