@@ -120,10 +120,10 @@ def test_keys_commands(app, org, other_org, runner):
     assert [r.status for r in records] == ["retired", "active"]
     listed = runner.invoke(cli.main, ["keys", "list"])
     assert all(r.kid in listed.output for r in records)
-    compromised = runner.invoke(cli.main, ["keys", "compromise", records[1].kid])
+    compromised = runner.invoke(cli.main, ["keys", "compromise", "--", records[1].kid])
     assert compromised.exit_code == 0, compromised.output
     assert not (Path(app.config["SIGNING_KEYS_DIR"]) / f"{records[1].kid}.pem").exists()
-    assert runner.invoke(cli.main, ["keys", "compromise", records[1].kid]).exit_code == 1
+    assert runner.invoke(cli.main, ["keys", "compromise", "--", records[1].kid]).exit_code == 1
     assert runner.invoke(cli.main, ["keys", "compromise", "made-up"]).exit_code == 1
     jwks = json.loads(runner.invoke(cli.main, ["keys", "jwks"]).output)
     assert [k["status"] for k in jwks["keys"]] == ["retired", "compromised"]

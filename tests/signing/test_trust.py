@@ -132,8 +132,8 @@ def test_another_organisations_key_verifies_only_once_trusted(app, imported, run
     assert seen["label"] == "Imported, not verified"
     assert "compromised" in seen["reason"]
 
-    assert runner.invoke(cli.main, ["keys", "untrust", elsewhere.kid]).exit_code == 0
-    assert runner.invoke(cli.main, ["keys", "untrust", elsewhere.kid]).exit_code == 1
+    assert runner.invoke(cli.main, ["keys", "untrust", "--", elsewhere.kid]).exit_code == 0
+    assert runner.invoke(cli.main, ["keys", "untrust", "--", elsewhere.kid]).exit_code == 1
 
 
 def test_a_trusted_statement_about_something_else_does_not_verify_the_import(app, imported, runner, tmp_path):

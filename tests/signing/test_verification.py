@@ -161,7 +161,7 @@ def test_a_compromised_key_turns_its_statements_into_cannot_be_confirmed(
     entry, sign_off = signed
     code = code_of(me, entry["id"])
     kid = sign_off["verification"]["kid"]
-    marked = runner.invoke(cli.main, ["keys", "compromise", kid])
+    marked = runner.invoke(cli.main, ["keys", "compromise", "--", kid])
     assert marked.exit_code == 0, marked.output
     seen = sign_off_view(boss, sign_off["id"])["verification"]
     assert seen["status"] == "unconfirmed"
