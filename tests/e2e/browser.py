@@ -5,7 +5,6 @@ check, logging in through the form, waiting for a state (never a time), and the 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,18 +69,33 @@ def log_in(page, base: str, user, password: str) -> None:
 
 
 def wait_until(page, expression: str, timeout: float = 15) -> None:
-    """Poll a JavaScript expression (awaited when it is a promise) until it is truthy. The app's CSP
-    forbids the eval that page.wait_for_function polls with, and wait_for_function would take a
-    promise itself for a truthy answer."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(100)
+    """Wait in the page until a JavaScript expression (awaited when it is a promise) is truthy, checked
+    again at every animation frame. The app's CSP forbids the eval that page.wait_for_function polls
+    with (this runs through the DevTools protocol, which the CSP does not govern), and
+    wait_for_function would take a promise itself for a truthy answer."""
+    met = page.evaluate(
+        f"""async (timeout) => {{
+            const deadline = performance.now() + timeout;
+            for (;;) {{
+                if (await ({expression})) return true;
+                if (performance.now() > deadline) return false;
+                await new Promise((next) => requestAnimationFrame(() => next()));
+            }}
+        }}""",
+        timeout * 1000,
+    )
+    assert met, f"timed out waiting for {expression}"
 
 
 def wait_for_service_worker(page) -> None:
-    """The service worker controls the page (so the shell is precached)."""
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    """The service worker controls the page (so the shell is precached): its `controllerchange`."""
+    met = page.evaluate(
+        """() => navigator.serviceWorker.controller !== null || new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
+            setTimeout(() => resolve(navigator.serviceWorker.controller !== null), 15000);
+        })"""
+    )
+    assert met, "no service worker took control of the page"
 
 
 def sync_status(page):
