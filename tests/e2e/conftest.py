@@ -22,6 +22,7 @@ def live_server(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    server.server_close()  # the listening socket, or the garbage collector closes it with a ResourceWarning
 
 
 @pytest.fixture(scope="session")
