@@ -17,7 +17,7 @@ from logbook.accounts.models import User
 from logbook.entries.models import Entry, EntryRevision
 from logbook.entries.reflection import templates as reflection_templates
 from logbook.entries.service import EDITABLE
-from logbook.errors import NotFound
+from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.service import find_version
@@ -348,6 +348,33 @@ def _person(owner: User) -> dict[str, Any]:
             for r in owner.registrations
         ],
     }
+
+
+def build_portfolio(
+    *,
+    owner: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The generic portfolio of the owner's own entries in the date range, as plain data.
+    `progress(stage, done, total)` is called after each activity (the CLI's progress bar)."""
+    if date_from > date_to:
+        raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
+    rows = entries_in_period(owner, date_from, date_to)
+    return portfolio_context(
+        owner=owner,
+        rows=rows,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
 
 
 def portfolio_context(

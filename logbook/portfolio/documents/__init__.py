@@ -13,17 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 from logbook.accounts.models import User
-from logbook.portfolio.documents.common import DocumentRequest, start
 from logbook.portfolio.documents.hcpc import build_hcpc_profile
 from logbook.portfolio.documents.nmc import build_nmc_pack
 from logbook.portfolio.documents.swe import build_swe_records
 from logbook.portfolio.documents.teachers import build_teachers_evidence
-from logbook.portfolio.service import Progress
+from logbook.portfolio.service import Progress, build_portfolio
 
 DEFAULT_YEARS = 2  # an HCPC cycle; the generic portfolio uses the same default period
 FORMATS = ("generic", "hcpc", "nmc", "swe", "teachers")
 # The regulator documents that pick their own default period (a renewal date, a registration year).
-BUILDERS: dict[str, Callable[[DocumentRequest], dict[str, Any]]] = {
+BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "nmc": build_nmc_pack,
     "swe": build_swe_records,
     "teachers": build_teachers_evidence,
@@ -46,26 +45,37 @@ def build_document(
 ) -> dict[str, Any]:
     """The context of the requested document (the API, the CLI and background jobs all come here).
     Each regulator's document picks its own default period (see its module)."""
-    request = DocumentRequest(
-        owner=owner,
-        verify_url=verify_url,
-        now=now,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        progress=progress,
-    )
     if format in BUILDERS:
-        return BUILDERS[format](request)
+        return BUILDERS[format](
+            owner=owner,
+            date_from=date_from,
+            date_to=date_to,
+            include_reflections=include_reflections,
+            verify_url=verify_url,
+            now=now,
+            progress=progress,
+        )
     date_to = date_to or now.date()
     date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
     if format == "hcpc":
         return build_hcpc_profile(
-            request,
-            date_from,
-            date_to,
+            owner=owner,
+            date_from=date_from,
+            date_to=date_to,
+            include_reflections=include_reflections,
+            verify_url=verify_url,
+            now=now,
+            progress=progress,
             summary=summary,
             statement=statement,
             chosen_entry_ids=chosen_entry_ids or [],
         )
-    return start(request, date_from, date_to)[1]
+    return build_portfolio(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )

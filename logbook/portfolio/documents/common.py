@@ -1,12 +1,10 @@
-"""What the regulator documents share: what every document is asked for (DocumentRequest), the
-framework a document reads its rules from, the period and registration checks, the requirement check
-row, and the start every document makes from the generic context (service.portfolio_context: every
-entry, its sign-offs and verification codes)."""
+"""What the regulator documents share: the framework a document reads its rules from, the period and
+registration checks, the requirement check row, and the start every document makes from the generic
+context (service.portfolio_context: every entry, its sign-offs and verification codes)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,21 +17,6 @@ from logbook.frameworks.service import shipped_definitions, visible_versions
 from logbook.portfolio.service import Progress, entries_in_period, hours_text, portfolio_context
 
 HOURS = ("hour", "hours")
-
-
-@dataclass(frozen=True)
-class DocumentRequest:
-    """What every document is asked for: whose, which period (None: the document picks its own
-    default, see its module), with or without reflections, the verification link's base, the time
-    it is made at and the progress callback (the CLI's bar)."""
-
-    owner: User
-    verify_url: str
-    now: dt.datetime
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    include_reflections: bool = False
-    progress: Progress | None = None
 
 
 @lru_cache(maxsize=1)
@@ -119,20 +102,26 @@ def valid_current(sign_off: dict[str, Any]) -> bool:
 
 
 def start(
-    request: DocumentRequest, date_from: dt.date, date_to: dt.date
+    *,
+    owner: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None,
 ) -> tuple[list[Entry], dict[str, Any]]:
-    """The entry rows of the period (the document's default filled in) and their generic context,
-    which a document adds its sections to."""
+    """The period's entry rows and their generic context, which a document adds its sections to."""
     check_period(date_from, date_to)
-    rows = entries_in_period(request.owner, date_from, date_to)
+    rows = entries_in_period(owner, date_from, date_to)
     context = portfolio_context(
-        owner=request.owner,
+        owner=owner,
         rows=rows,
         date_from=date_from,
         date_to=date_to,
-        include_reflections=request.include_reflections,
-        verify_url=request.verify_url,
-        now=request.now,
-        progress=request.progress,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
     )
     return rows, context

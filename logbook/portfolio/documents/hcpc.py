@@ -7,9 +7,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from logbook.accounts.models import User
 from logbook.errors import ValidationFailed
 from logbook.frameworks.engine import find_gaps
-from logbook.portfolio.documents.common import DocumentRequest, start
+from logbook.portfolio.service import Progress, build_portfolio, entries_in_period
 
 SUMMARY_WORDS = 500
 STATEMENT_WORDS = 1500
@@ -37,24 +38,36 @@ def hcpc_problems(*, summary: str, statement: str, chosen_entry_ids: list[uuid.U
 
 
 def build_hcpc_profile(
-    request: DocumentRequest,
+    *,
+    owner: User,
     date_from: dt.date,
     date_to: dt.date,
-    *,
     summary: str,
     statement: str,
     chosen_entry_ids: list[uuid.UUID],
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """An HCPC CPD profile: practice summary, dated CPD list, statement, numbered evidence, gaps."""
     problems = hcpc_problems(summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids)
-    registration = next((r for r in request.owner.registrations if r.regulator.upper() == "HCPC"), None)
+    registration = next((r for r in owner.registrations if r.regulator.upper() == "HCPC"), None)
     if registration is None:
         problems["format"] = ["you have no HCPC registration; add it to your profile first"]
     if problems:
         raise ValidationFailed("The CPD profile cannot be made yet.", fields=problems)
     if registration is None:
         raise RuntimeError("no HCPC registration (a missing one is refused above)")
-    rows, context = start(request, date_from, date_to)
+    context = build_portfolio(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
     by_id = {e["id"]: e for e in context["entries"]}
     chosen_ids = list(dict.fromkeys(str(i) for i in chosen_entry_ids))
     missing = [i for i in chosen_ids if i not in by_id]
@@ -80,7 +93,8 @@ def build_hcpc_profile(
             number += 1
             items.append({"number": number, "description": ev["caption"] or ev["name"]})
         chosen.append({"position": position, "entry": entry, "evidence": items})
-    last = min(date_to, request.now.date())
+    rows = entries_in_period(owner, date_from, date_to)
+    last = min(date_to, now.date())
     days = [(e.start_date, e.end_date or e.start_date) for e in rows]
     gaps = find_gaps(days, date_from, last, GAP_MONTHS) if last >= date_from else []
     context["document"] |= {"format": "hcpc", "title": "HCPC CPD profile"}

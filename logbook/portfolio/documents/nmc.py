@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from logbook.accounts.models import Registration
+from logbook.accounts.models import Registration, User
 from logbook.entries.models import Entry
 from logbook.frameworks.engine import shift_months
 from logbook.portfolio.documents.common import (
     HOURS,
-    DocumentRequest,
     check,
     dates,
     details_by_id,
@@ -26,7 +25,7 @@ from logbook.portfolio.documents.common import (
     start,
     valid_current,
 )
-from logbook.portfolio.service import hours_text
+from logbook.portfolio.service import Progress, hours_text
 
 NMC_YEARS = 3
 FEEDBACK_SOURCES = {
@@ -321,16 +320,33 @@ def _nmc_form_gaps(
     return missing
 
 
-def build_nmc_pack(request: DocumentRequest) -> dict[str, Any]:
+def build_nmc_pack(
+    *,
+    owner: User,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """The NMC revalidation pack: what is missing first, then the practice hours log, CPD log,
     practice-related feedback, reflective accounts on the NMC form, the reflective discussion form
     and the confirmation form, each signed section with its sign-off's verification code."""
-    registration = registration_for(request.owner, "NMC")
+    registration = registration_for(owner, "NMC")
     if registration is None:
         raise no_registration("revalidation pack", "NMC")
-    date_from, date_to = _nmc_period(registration, request.date_from, request.date_to, request.now.date())
-    rows, context = start(request, date_from, date_to)
-    fw = framework_data(request.owner.organisation_id, "nmc")
+    date_from, date_to = _nmc_period(registration, date_from, date_to, now.date())
+    rows, context = start(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
+    fw = framework_data(owner.organisation_id, "nmc")
     rules = {r["id"]: r for r in fw.get("requirements", [])}
     themes = [{"code": s["code"], "title": s["title"]} for s in fw["standards"]]
     builders = row_builders(set(fw["entry_kinds"]["cpd"]))

@@ -4,10 +4,11 @@ the framework file (swe-v2.yaml). Rules and sources: docs/regulators.md section 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from logbook.accounts.models import User
 from logbook.portfolio.documents.common import (
-    DocumentRequest,
     check,
     dates,
     details_by_id,
@@ -17,22 +18,39 @@ from logbook.portfolio.documents.common import (
     registration_for,
     start,
 )
-from logbook.portfolio.service import reflection_lines
+from logbook.portfolio.service import Progress, reflection_lines
 
 SWE_PEER_QUESTION = "Describe what you have learnt from discussing this CPD activity with a peer."
 
 
-def build_swe_records(request: DocumentRequest) -> dict[str, Any]:
+def build_swe_records(
+    *,
+    owner: User,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """The registration year's CPD records with the fields of SWE's online form, one block per record
     (each field its own paragraph, to paste or attach), peer reflections marked "P"."""
-    registration = registration_for(request.owner, "SWE")
+    registration = registration_for(owner, "SWE")
     if registration is None:
         raise no_registration("Social Work England CPD record", "SWE")
-    fw = framework_data(request.owner.organisation_id, "swe")
+    fw = framework_data(owner.organisation_id, "swe")
     month, day = fw["cycle"]["starts"]
-    date_to = request.date_to or request.now.date()
-    date_from = request.date_from or last_on_or_before(date_to, month, day)
-    rows, context = start(request, date_from, date_to)
+    date_to = date_to or now.date()
+    date_from = date_from or last_on_or_before(date_to, month, day)
+    rows, context = start(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
     titles = {s["code"]: s["title"] for s in fw["standards"]}
     parts = [c for c in titles if c.startswith("4.")]
     fields = {f["id"]: f["title"] for f in fw.get("record_fields", [])}
@@ -49,7 +67,7 @@ def build_swe_records(request: DocumentRequest) -> dict[str, Any]:
         peer = row.kind == "peer_reflection" or row.includes_peer_reflection
         learnt = (
             "\n".join(f"{r['label']} {r['text']}" for r in reflection_lines(row))
-            if request.include_reflections
+            if include_reflections
             else ""
         )
         impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)

@@ -4,10 +4,11 @@ from the framework file (teachers-v1.yaml). Rules and sources: docs/regulators.m
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from logbook.accounts.models import User
 from logbook.portfolio.documents.common import (
-    DocumentRequest,
     details_by_id,
     framework_data,
     last_on_or_before,
@@ -15,17 +16,35 @@ from logbook.portfolio.documents.common import (
     start,
     valid_current,
 )
+from logbook.portfolio.service import Progress
 
 
-def build_teachers_evidence(request: DocumentRequest) -> dict[str, Any]:
+def build_teachers_evidence(
+    *,
+    owner: User,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    include_reflections: bool,
+    verify_url: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Evidence grouped under each of the 8 Teachers' Standards and Part Two (numbered E1, E2, ...,
     each printed once in full), and the appraisal record of the appraisal year."""
-    fw = framework_data(request.owner.organisation_id, "teachers")
+    fw = framework_data(owner.organisation_id, "teachers")
     month, day = fw["cycle"]["starts"]
-    date_to = request.date_to or request.now.date()
-    date_from = request.date_from or last_on_or_before(date_to, month, day)
-    rows, context = start(request, date_from, date_to)
-    registration = registration_for(request.owner, "TEACHERS")
+    date_to = date_to or now.date()
+    date_from = date_from or last_on_or_before(date_to, month, day)
+    rows, context = start(
+        owner=owner,
+        date_from=date_from,
+        date_to=date_to,
+        include_reflections=include_reflections,
+        verify_url=verify_url,
+        now=now,
+        progress=progress,
+    )
+    registration = registration_for(owner, "TEACHERS")
     standards = fw["standards"]
     tops = [s for s in standards if not s.get("parent") and (s["code"].isdigit() or s["code"] == "part2")]
     parent = {s["code"]: s.get("parent") or s["code"] for s in standards}
