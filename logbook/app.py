@@ -20,6 +20,7 @@ from logbook import (
     models,  # noqa: F401 - every domain's tables registered on the metadata
     ratelimit,  # noqa: F401 - registers the database:// rate-limit storage with `limits`
 )
+from logbook.accounts.auth import SessionCookie
 from logbook.api import init_api
 from logbook.config import build_config
 from logbook.errors import register_error_handlers
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Named after the package: its templates and static files, the instance folder, the logger name.
     app = Flask("logbook", instance_relative_config=True)
     app.request_class = BudgetRequest  # request JSON parsed with budgets (logbook/safejson.py)
+    app.session_interface = SessionCookie()  # set only by a response that used it (accounts/auth.py)
     app.config.update(build_config(app.instance_path, config))
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX"]:

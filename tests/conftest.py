@@ -1,4 +1,6 @@
-"""Shared fixtures: a migrated database per run, a fresh app per test, logged-in clients by role.
+"""Shared fixtures: a migrated database per run, a fresh app per test, logged-in clients by role, a
+supervisor linked to the practitioner, a signed entry, the mail outbox, the CLI and the shipped
+frameworks. The builders they use are in tests/factories.py (import those, never a conftest).
 
 LOGBOOK_TEST_DATABASE_URL selects PostgreSQL; otherwise a SQLite file in a temporary folder.
 """
@@ -6,23 +8,25 @@ LOGBOOK_TEST_DATABASE_URL selects PostgreSQL; otherwise a SQLite file in a tempo
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from logbook import cli
+from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Organisation, Team, User
-from logbook.accounts.passwords import hash_password
 from logbook.app import create_app
 from logbook.extensions import db
+from logbook.frameworks import engine
+from logbook.frameworks.definition import summary_of
+from logbook.frameworks.service import load_shipped_frameworks, shipped_definitions
 from logbook.ratelimit import RateLimitCounter, counter_engine
-
-PASSWORD = "Correct-Horse-Battery-42"
-_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+from tests import factories
+from tests.factories import ApiClient, app_config, make_entry, sign
 
 
 @pytest.fixture(scope="session")
@@ -39,22 +43,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         engine.dispose()
     from flask_migrate import upgrade
 
-    app = create_app(_config(url, tmp_path_factory.mktemp("instance")))
+    app = create_app(app_config(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
         db.engine.dispose()
     return url
-
-
-def _config(url: str, folder: Any) -> dict[str, Any]:
-    return {
-        "ENV": "testing",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "EVIDENCE_URL": str(folder / "evidence"),
-        "SIGNING_KEYS_DIR": str(folder / "signing-keys"),
-        "RATELIMIT_STORAGE_URI": "memory://",
-    }
 
 
 @pytest.fixture
@@ -62,7 +55,7 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
     """A fresh application on the migrated database; every table is emptied afterwards."""
     # No app context is held during the test: each request gets its own, as in production
     # (a shared one would share `g` and the database session between requests).
-    application = create_app(_config(database_url, tmp_path))
+    application = create_app(app_config(database_url, tmp_path))
     yield application
     # A job a test started (an export, a portfolio) may still be running on the in-process runner's
     # threads with a connection checked out: let it finish before the tables are emptied and the pool
@@ -82,38 +75,6 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
             with counters.begin() as conn:
                 conn.execute(RateLimitCounter.__table__.delete())
         db.engine.dispose()
-
-
-def persist(app: Flask, *objects: Any) -> None:
-    """Save objects in their own transaction and hand them back detached with attributes loaded."""
-    with app.app_context():
-        db.session.add_all(objects)
-        db.session.commit()
-        for obj in objects:
-            db.session.refresh(obj)
-        db.session.expunge_all()
-
-
-class ApiClient(FlaskClient):
-    """A test client that fetches and sends the CSRF token, like the PWA does."""
-
-    csrf_token: str | None = None
-
-    def api(self, method: str, url: str, **kwargs: Any):
-        """Call the JSON API with the session's CSRF token on state-changing requests."""
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if method.upper() not in {"GET", "HEAD", "OPTIONS"} and "X-CSRFToken" not in headers:
-            if self.csrf_token is None:
-                self.csrf_token = self.get("/api/v1/auth/csrf").get_json()["csrf_token"]
-            headers["X-CSRFToken"] = self.csrf_token
-        return self.open(url, method=method.upper(), headers=headers, **kwargs)
-
-    def login(self, email: str, password: str = PASSWORD):
-        """Log in through the API; keeps the new CSRF token."""
-        response = self.api("POST", "/api/v1/auth/login", json={"email": email, "password": password})
-        if response.status_code == 200:
-            self.csrf_token = response.get_json()["csrf_token"]
-        return response
 
 
 @pytest.fixture
@@ -140,17 +101,13 @@ def make_client(app: Flask):
 @pytest.fixture
 def org(app: Flask) -> Organisation:
     """The organisation most tests happen in."""
-    o = Organisation(name="Northshire Test", slug="northshire-test")
-    persist(app, o)
-    return o
+    return factories.organisation(app, "Northshire Test")
 
 
 @pytest.fixture
 def other_org(app: Flask) -> Organisation:
     """A second organisation whose data must never be reachable from the first."""
-    o = Organisation(name="Southshire Test", slug="southshire-test")
-    persist(app, o)
-    return o
+    return factories.organisation(app, "Southshire Test")
 
 
 @pytest.fixture
@@ -160,22 +117,7 @@ def make_user(app: Flask, org: Organisation):
     def _make(
         *roles: str, organisation: Organisation | None = None, name: str | None = None, **fields: Any
     ) -> User:
-        organisation = organisation or org
-        roles = roles or ("practitioner",)
-        uid = uuid.uuid4().hex[:8]
-        user = User(
-            organisation_id=organisation.id,
-            email=fields.pop("email", f"{'-'.join(roles)}-{uid}@test.example"),
-            name=name or f"Test {' '.join(roles).title()} {uid}",
-            password_hash=_PASSWORD_HASH,
-            is_practitioner="practitioner" in roles,
-            is_supervisor="supervisor" in roles,
-            is_team_manager="team_manager" in roles,
-            is_org_admin="org_admin" in roles,
-            **fields,
-        )
-        persist(app, user)
-        return user
+        return factories.user(app, organisation or org, *roles, name=name, **fields)
 
     return _make
 
@@ -183,23 +125,13 @@ def make_user(app: Flask, org: Organisation):
 @pytest.fixture
 def team(app: Flask, org: Organisation) -> Team:
     """A social care team in `org`."""
-    t = Team(organisation_id=org.id, name="Assessment Team", service_area="social_care")
-    persist(app, t)
-    return t
+    return factories.team(app, org)
 
 
 @pytest.fixture
 def job_role(app: Flask, org: Organisation) -> JobRole:
     """A social worker job role in `org`."""
-    r = JobRole(
-        organisation_id=org.id,
-        name="Children's Social Worker",
-        service_area="social_care",
-        profession="social worker",
-        usual_regulator="SWE",
-    )
-    persist(app, r)
-    return r
+    return factories.job_role(app, org)
 
 
 @pytest.fixture
@@ -218,3 +150,73 @@ def admin(make_user) -> User:
 def admin_client(make_client, admin) -> ApiClient:
     """A browser logged in as the org admin."""
     return make_client(admin)
+
+
+@pytest.fixture
+def outbox(app: Flask) -> list:
+    """The emails the app sent (every test app sends to this list: see mail_in_memory)."""
+    app.config["MAIL_URL"] = "memory://"
+    return app.extensions.setdefault("logbook.outbox", [])
+
+
+@pytest.fixture(autouse=True)
+def mail_in_memory(request: pytest.FixtureRequest) -> None:
+    """A test that has an app sends its email to a list (the `outbox` fixture), never to files."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("outbox")
+
+
+@pytest.fixture
+def supervisor(make_user) -> User:
+    """A supervisor in `org`."""
+    return make_user("practitioner", "supervisor", name="Priya Supervisor")
+
+
+@pytest.fixture
+def supervised(app: Flask, supervisor: User, practitioner: User) -> SupervisionLink:
+    """The supervisor currently supervises the practitioner (since 30 days ago)."""
+    return factories.supervise(app, supervisor, practitioner)
+
+
+@pytest.fixture
+def me(make_client, practitioner, supervised) -> ApiClient:
+    """The practitioner (who has a supervisor), logged in."""
+    return make_client(practitioner)
+
+
+@pytest.fixture
+def boss(make_client, supervisor, supervised) -> ApiClient:
+    """The practitioner's supervisor, logged in."""
+    return make_client(supervisor)
+
+
+@pytest.fixture
+def signed(me, boss, supervisor) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An entry signed off by the supervisor: (entry as first made, sign-off as the API shows it)."""
+    entry = make_entry(me, title="Signed study day", description="What the supervisor read.")
+    return entry, sign(me, boss, entry, supervisor.id)
+
+
+@pytest.fixture
+def runner(app: Flask, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI runner whose `logbook` commands use the test's app and database."""
+    monkeypatch.setattr(cli, "_app", lambda: app)
+    return CliRunner()
+
+
+@pytest.fixture
+def shipped(app: Flask) -> None:
+    """The shipped frameworks stored in the database (tables are emptied after every test)."""
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def frameworks() -> dict[str, list[engine.Framework]]:
+    """Every shipped framework version, compiled for the engine, by framework id (the engine's tests
+    and the gap explanations' tests read it)."""
+    out: dict[str, list[engine.Framework]] = {}
+    for definition in shipped_definitions():
+        out.setdefault(definition.framework_id, []).append(engine.compile_framework(summary_of(definition)))
+    return out

@@ -3,8 +3,6 @@
 import datetime as dt
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from logbook import cli
@@ -19,13 +17,6 @@ from logbook.frameworks.kinds import KINDS
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
 
 ROLES_CSV = Path(__file__).resolve().parents[1] / "logbook" / "data" / "job-roles.csv"
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    """A CLI runner whose commands use the test's app and database."""
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
 
 
 def _count(app, model):

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, request, session
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import generate_csrf
 
 from logbook.accounts import service
@@ -16,6 +17,21 @@ from logbook.errors import Forbidden, NotAuthenticated
 from logbook.timeutil import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """The session cookie, set again only by a response that used it.
+
+    Flask re-sends a permanent session's cookie on every response (to slide its expiry), each with
+    the copy of the session its request carried. The service worker's precache fetches the shell and
+    every static file (some fifty requests) in the background; sent before a logout or a login and
+    answered after it, each would put the old copy back, so the phone lost a session the moment it
+    logged in (every later request 401). A static file, the shell or the manifest never reads the
+    session, so its response now leaves the cookie alone; a request that reads it (the API) still
+    slides the expiry, and one that changes it (login, logout, a CSRF token) always sets it."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        return session.modified or (session.accessed and super().should_set_cookie(app, session))
 
 
 def _lifetime() -> dt.timedelta:

@@ -15,7 +15,7 @@ from logbook.audit import service as audit
 from logbook.extensions import db
 from logbook.sso.service import save_provider
 from logbook.timeutil import utcnow
-from tests.conftest import PASSWORD, persist
+from tests.factories import PASSWORD, persist
 
 
 @pytest.fixture(autouse=True)

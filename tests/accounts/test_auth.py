@@ -5,7 +5,7 @@ import pytest
 from logbook.accounts.models import AuthSession
 from logbook.accounts.passwords import password_problems
 from logbook.extensions import db
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def _error(response):

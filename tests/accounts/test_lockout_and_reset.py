@@ -13,7 +13,7 @@ from sqlalchemy import select
 from logbook.accounts.models import LoginThrottle, PasswordReset, User
 from logbook.accounts.reset import token_hash
 from logbook.extensions import db
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "violet kettle harbour 4417"
 

@@ -41,7 +41,7 @@ from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.signing import keys
 from logbook.supervision.models import SignOff
-from tests.conftest import persist
+from tests.factories import persist
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today
 SECRET = "my private reflection about the family visit, never to be shared"

@@ -3,8 +3,8 @@ typed in stays visible (the tab bar steps out of the way)."""
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, check_accessible, log_in, tab
+from tests.e2e.browser import PHONE, check_accessible, log_in, tab
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ from logbook.audit import service as audit
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.timeutil import utcnow
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import PHONE, check_accessible, log_in, screenshot
-from tests.jobs.conftest import finish_jobs
+from tests.e2e.browser import PHONE, check_accessible, log_in, screenshot
+from tests.factories import PASSWORD, persist
+from tests.helpers import finish_jobs
 
 pytestmark = pytest.mark.browser
 

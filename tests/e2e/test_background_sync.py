@@ -1,12 +1,14 @@
 """Background Sync with no page open: the service worker pushes the outbox itself (same store,
 outbox and sync engine modules as the page), and an open page is only woken, never bypassed."""
 
+import threading
 import time
 
 import pytest
+from flask import request, request_finished
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in, quick_log, sync_status, wait_for_service_worker
+from tests.e2e.browser import log_in, quick_log, sync_status, wait_for_service_worker
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +42,9 @@ def _titles(api):
     return [e["title"] for e in api.get("/api/v1/entries").get_json()["items"]]
 
 
-def test_service_worker_pushes_the_outbox_when_no_page_is_open(live_server, phone, make_user, make_client):
+def test_service_worker_pushes_the_outbox_when_no_page_is_open(
+    app, live_server, phone, make_user, make_client
+):
     user = make_user("practitioner", name="Amara Okafor")
     page = phone.new_page()
     log_in(page, live_server, user, PASSWORD)
@@ -53,14 +57,20 @@ def test_service_worker_pushes_the_outbox_when_no_page_is_open(live_server, phon
 
     api = make_client(user)
     assert _titles(api) == []  # nothing reached the server while the phone was offline
-    phone.set_offline(False)
     # Chromium may fire the registered sync itself as the network returns; otherwise fire it as it
-    # would. Either way no page is open: only the service worker can push.
-    _dispatch_sync(phone, live_server)
-    deadline = time.monotonic() + 20
-    while _titles(api) != ["Written on the bus"]:
-        assert time.monotonic() < deadline, "the service worker did not push the outbox"
-        time.sleep(0.2)
+    # would. Either way no page is open: only the service worker can push. Wait for the server to
+    # have answered its push (committed), not for a time.
+    pushed = threading.Event()
+
+    def _answered(_sender, response, **_extra) -> None:
+        if request.path == "/api/v1/sync/push" and response.status_code == 200:
+            pushed.set()
+
+    with request_finished.connected_to(_answered, app):
+        phone.set_offline(False)
+        _dispatch_sync(phone, live_server)
+        assert pushed.wait(timeout=20), "the service worker did not push the outbox"
+    assert _titles(api) == ["Written on the bus"]
 
     # Opening the app finds the outbox empty and the record synced (nothing is sent twice).
     page = phone.new_page()

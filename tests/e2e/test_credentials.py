@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.credentials.test_credentials import payload_of, sign_an_entry
-from tests.e2e.conftest import check_accessible, log_in, screenshot
+from tests.e2e.browser import check_accessible, log_in, screenshot
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

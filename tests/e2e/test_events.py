@@ -10,8 +10,7 @@ import pytest
 from logbook.accounts.models import JobRole
 from logbook.events.models import EventFacilitator
 from logbook.timeutil import utcnow
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import (
+from tests.e2e.browser import (
     PHONE,
     check_accessible,
     log_in,
@@ -20,6 +19,7 @@ from tests.e2e.conftest import (
     tab,
     wait_for_service_worker,
 )
+from tests.factories import PASSWORD, persist
 
 pytestmark = pytest.mark.browser
 

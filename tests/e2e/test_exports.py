@@ -4,9 +4,9 @@ background job to a download link. Accessible (axe)."""
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, screenshot
-from tests.jobs.conftest import finish_jobs
+from tests.e2e.browser import check_accessible, log_in, screenshot
+from tests.factories import PASSWORD, make_entry
+from tests.helpers import finish_jobs, run_job
 
 pytestmark = pytest.mark.browser
 
@@ -54,9 +54,6 @@ def test_org_admin_exports_a_team(app, live_server, phone, make_user, team):
 def test_importing_a_record_from_a_previous_employer(
     app, live_server, phone, make_user, make_client, other_org
 ):
-    from tests.exports.conftest import run_job
-    from tests.supervision.conftest import make_entry
-
     before = make_user("practitioner", name="Amara Okafor")
     old_job = make_client(before)
     make_entry(old_job, title="Court skills course")

@@ -14,8 +14,7 @@ from logbook.accounts.models import Registration
 from logbook.entries.models import GapExplanation
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import (
+from tests.e2e.browser import (
     PHONE,
     check_accessible,
     log_in,
@@ -24,7 +23,7 @@ from tests.e2e.conftest import (
     tab,
     wait_for_service_worker,
 )
-from tests.supervision.conftest import make_entry
+from tests.factories import PASSWORD, make_entry, persist
 
 pytestmark = pytest.mark.browser
 

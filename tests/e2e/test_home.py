@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in, sync_status
+from tests.e2e.browser import log_in, sync_status
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from logbook.demo.scale import PASSWORD, build_scale_demo
 from logbook.extensions import db
-from tests.conftest import PASSWORD as TEST_PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, screenshot, tab
+from tests.e2e.browser import check_accessible, log_in, screenshot, tab
+from tests.factories import PASSWORD as TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 

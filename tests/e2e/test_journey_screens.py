@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 
 from logbook.accounts.links import SupervisionLink
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, wait_for_service_worker
+from tests.e2e.browser import PHONE, check_accessible, log_in, sync_status, wait_for_service_worker
+from tests.factories import PASSWORD, persist
 
 pytestmark = pytest.mark.browser
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot
+from tests.e2e.browser import screenshot
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,8 @@ cookie survives the wipe) is ended before anything else when the app next has a 
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, sync_status, tab, wait_for_service_worker, wait_until
+from tests.e2e.browser import check_accessible, log_in, sync_status, tab, wait_for_service_worker, wait_until
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

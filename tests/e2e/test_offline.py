@@ -6,8 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import (
+from tests.e2e.browser import (
     check_accessible,
     log_in,
     quick_log,
@@ -17,6 +16,7 @@ from tests.e2e.conftest import (
     wait_for_service_worker,
     wait_until,
 )
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

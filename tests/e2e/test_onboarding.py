@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, check_accessible, log_in, quick_log, screenshot, sync_status, tab
+from tests.e2e.browser import PHONE, check_accessible, log_in, quick_log, screenshot, sync_status, tab
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

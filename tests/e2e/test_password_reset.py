@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import check_accessible, wait_for_service_worker
+from tests.e2e.browser import check_accessible, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 

@@ -7,10 +7,9 @@ import datetime as dt
 import pytest
 
 from logbook.accounts.models import Registration
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import check_accessible, log_in, screenshot, sync_status
-from tests.portfolio.conftest import pdf_text
-from tests.supervision.conftest import TODAY, make_entry
+from tests.e2e.browser import check_accessible, log_in, screenshot, sync_status
+from tests.factories import PASSWORD, TODAY, make_entry, persist
+from tests.helpers import pdf_text
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ import pytest
 from logbook.accounts.models import Registration
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import check_accessible, log_in, quick_log, sync_status, tab, wait_for_service_worker
+from tests.e2e.browser import check_accessible, log_in, quick_log, sync_status, tab, wait_for_service_worker
+from tests.factories import PASSWORD, persist
 
 pytestmark = pytest.mark.browser
 

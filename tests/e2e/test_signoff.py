@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from logbook.accounts.links import SupervisionLink
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import PHONE, check_accessible, log_in, sync_status, tab, wait_for_service_worker
+from tests import factories
+from tests.e2e.browser import PHONE, check_accessible, log_in, sync_status, tab, wait_for_service_worker
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +25,7 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
 ):
     practitioner = make_user("practitioner", name="Amara Okafor")
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
-    persist(
-        app,
-        SupervisionLink(
-            supervisor_id=supervisor.id,
-            supervisee_id=practitioner.id,
-            kind="line",
-            starts_on=dt.date.today() - dt.timedelta(days=30),  # noqa: DTZ011
-        ),
-    )
+    factories.supervise(app, supervisor, practitioner, kind="line")
     api = make_client(practitioner)
     entry = api.api(
         "POST",
@@ -91,15 +83,7 @@ def test_practitioner_asks_for_sign_off_offline_and_the_request_reaches_the_queu
 ):
     practitioner = make_user("practitioner", name="Amara Okafor")
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
-    persist(
-        app,
-        SupervisionLink(
-            supervisor_id=supervisor.id,
-            supervisee_id=practitioner.id,
-            kind="clinical",
-            starts_on=dt.date.today() - dt.timedelta(days=30),  # noqa: DTZ011
-        ),
-    )
+    factories.supervise(app, supervisor, practitioner, kind="clinical")
     api = make_client(practitioner)
     entry = api.api(
         "POST",

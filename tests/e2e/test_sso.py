@@ -26,8 +26,8 @@ from logbook.extensions import db
 from logbook.sso import flow
 from logbook.sso.service import save_provider
 from logbook.timeutil import utcnow
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in
+from tests.e2e.browser import check_accessible, log_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

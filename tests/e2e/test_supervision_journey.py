@@ -15,8 +15,7 @@ from logbook.accounts.links import SupervisionLink
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from logbook.supervision.models import SupervisionSession
-from tests.conftest import PASSWORD, persist
-from tests.e2e.conftest import (
+from tests.e2e.browser import (
     PHONE,
     check_accessible,
     log_in,
@@ -24,7 +23,7 @@ from tests.e2e.conftest import (
     sync_status,
     wait_for_service_worker,
 )
-from tests.supervision.conftest import supervised_social_worker
+from tests.factories import PASSWORD, persist, supervised_social_worker
 
 pytestmark = pytest.mark.browser
 

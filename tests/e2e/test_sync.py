@@ -4,8 +4,8 @@ changes wait."""
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, check_accessible, log_in, quick_log, sync_status, tab
+from tests.e2e.browser import PHONE, check_accessible, log_in, quick_log, sync_status, tab
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,8 @@
 import pytest
 
 from logbook import web
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessible, log_in, wait_for_service_worker, wait_until
+from tests.e2e.browser import check_accessible, log_in, wait_for_service_worker, wait_until
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

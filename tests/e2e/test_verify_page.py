@@ -12,15 +12,12 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.portfolio.service import verification_code_for
 from logbook.supervision.models import SignOff
-from tests.e2e.conftest import check_accessible
-from tests.portfolio.conftest import boss, me  # noqa: F401
-from tests.signing.conftest import signed  # noqa: F401
-from tests.supervision.conftest import supervised, supervisor  # noqa: F401
+from tests.e2e.browser import check_accessible
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_verify_page_fits_a_phone_and_says_the_record_changed(app, live_server, phone, signed):  # noqa: F811
+def test_the_verify_page_fits_a_phone_and_says_the_record_changed(app, live_server, phone, signed):
     entry, _sign_off = signed
     with app.app_context():
         db.session.get(Entry, uuid.UUID(entry["id"])).title = "Altered in the database"

@@ -4,12 +4,11 @@ import datetime as dt
 
 import pytest
 
-from logbook.accounts.links import SupervisionLink
+from logbook.accounts.models import Team, User
 from logbook.extensions import db
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
-from tests.conftest import persist
-
-TODAY = dt.date.today()  # noqa: DTZ011 - the API's plausibility window is relative to today
+from tests import factories
+from tests.factories import TODAY, persist
 
 
 @pytest.fixture
@@ -62,25 +61,10 @@ def cast(app, org, other_org, make_user, team):
         "other_org_admin": make_user("org_admin", organisation=other_org),
     }
     with app.app_context():
-        from logbook.accounts.models import Team, User
-
         manager = db.session.get(User, people["team_manager"].id)
         manager.managed_teams = [db.session.get(Team, team.id)]
-        db.session.add(
-            SupervisionLink(
-                supervisor_id=people["supervisor"].id,
-                supervisee_id=people["owner"].id,
-                kind="line",
-                starts_on=TODAY - dt.timedelta(days=100),
-            )
-        )
-        db.session.add(
-            SupervisionLink(
-                supervisor_id=people["other_supervisor"].id,
-                supervisee_id=people["other_practitioner"].id,
-                kind="line",
-                starts_on=TODAY - dt.timedelta(days=100),
-            )
-        )
         db.session.commit()
+    since = TODAY - dt.timedelta(days=100)
+    factories.supervise(app, people["supervisor"], people["owner"], starts_on=since)
+    factories.supervise(app, people["other_supervisor"], people["other_practitioner"], starts_on=since)
     return people

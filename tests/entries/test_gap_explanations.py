@@ -14,10 +14,9 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.conftest import persist
-from tests.frameworks.conftest import FakeRegistration, entry
-from tests.frameworks.conftest import frameworks as frameworks  # noqa: PLC0414 - a fixture
-from tests.sync.conftest import Device
+from tests.factories import persist
+from tests.frameworks.fakes import FakeRegistration, entry
+from tests.sync.device import Device
 
 D = dt.date.fromisoformat
 SLT = FakeRegistration("HCPC", "Speech and Language Therapist", "hcpc")

@@ -3,10 +3,7 @@ in two teams, a framework to tag, materials, and another organisation."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -15,9 +12,7 @@ from logbook.entries.models import Evidence, EvidenceUpload
 from logbook.events.models import EventFacilitator
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
 from logbook.timeutil import utcnow
-from tests.conftest import persist
-
-MATERIAL = hashlib.sha256(b"slides").hexdigest()
+from tests.factories import MATERIAL, persist
 
 
 @dataclass
@@ -74,22 +69,3 @@ def cast(app, org, other_org, make_user) -> Cast:
         team_a=team_a,
         team_b=team_b,
     )
-
-
-def event_body(starts_at: dt.datetime | None = None, **overrides: Any) -> dict[str, Any]:
-    """A bite-size workshop starting now, for social workers, with materials and tags."""
-    body = {
-        "title": "Trauma-informed practice",
-        "kind": "bite_size_workshop",
-        "description": "Lunchtime workshop.",
-        "location": "Room 2",
-        "starts_at": (starts_at or utcnow()).isoformat(),
-        "duration_minutes": 90,
-        "target_professions": ["social worker"],
-        "standards": [{"framework": "hcpc", "version": 1, "code": "3"}],
-        "common_core": ["1", "4"],
-        "capacity": 20,
-        "materials": [{"sha256": MATERIAL, "name": "slides.pdf"}],
-    }
-    body.update(overrides)
-    return body

@@ -4,7 +4,7 @@
 import pytest
 
 from logbook.fields import DATE_MESSAGE
-from tests.events.conftest import event_body
+from tests.factories import event_body
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from logbook.events import checkin
 from logbook.events.models import EventAttendance
 from logbook.extensions import db
 from logbook.timeutil import utcnow
-from tests.events.conftest import MATERIAL, event_body
+from tests.factories import MATERIAL, event_body
 
 
 @pytest.fixture

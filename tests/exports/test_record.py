@@ -22,10 +22,8 @@ from logbook.extensions import db
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
 from logbook.supervision.signoff import approved_roles, verify_everything, verify_sign_off
 from logbook.timeutil import utcnow
-from tests.conftest import persist
-from tests.exports.conftest import run_job, unzip
-from tests.portfolio.conftest import sign
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry, persist, sign
+from tests.helpers import run_job, unzip
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today
 

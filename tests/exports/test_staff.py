@@ -14,9 +14,8 @@ from logbook.exports.staff import CSV_COLUMNS
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.jobs.models import Job
-from tests.conftest import persist
-from tests.exports.conftest import pdf_text, run_job, unzip
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry, persist
+from tests.helpers import pdf_text, run_job, unzip
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today
 SECRET_REFLECTION = "Quokka-Zebra-7731 I doubted myself with this family"

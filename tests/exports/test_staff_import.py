@@ -18,7 +18,7 @@ from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Registration, Team, User
 from logbook.audit.models import AuditEvent
 from logbook.extensions import db
-from tests.conftest import persist
+from tests.factories import persist
 
 PREVIEW = "/api/v1/admin/staff-import/preview"
 APPLY = "/api/v1/admin/staff-import/apply"

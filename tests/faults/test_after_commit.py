@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import pytest
 from click.testing import CliRunner
 from flask import has_request_context, request
 from sqlalchemy import event, func, select, text
@@ -22,17 +21,11 @@ from logbook.jobs.models import Job
 from logbook.notifications.models import Notification
 from logbook.supervision.models import ExternalSignOffLink
 from tests.accounts.test_lockout_and_reset import _ask
-from tests.portfolio.conftest import export
-from tests.supervision.conftest import make_entry, request_from
+from tests.factories import make_entry, request_from
+from tests.helpers import export
+from tests.sync.device import Device
 
 SIGNER = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}
-
-
-@pytest.fixture(autouse=True)
-def outbox(app) -> list:
-    """Emails go to a list on the app."""
-    app.config["MAIL_URL"] = "memory://"
-    return app.extensions.setdefault("logbook.outbox", [])
 
 
 @contextlib.contextmanager
@@ -159,7 +152,6 @@ def test_a_sync_push_sends_only_when_it_commits(
     app, make_client, practitioner, supervisor, supervised, outbox
 ):
     from tests.supervision.test_sync_request import request_mutation
-    from tests.sync.conftest import Device
 
     phone = Device(make_client(practitioner))
     entry = make_entry(phone.client)

@@ -21,7 +21,7 @@ from logbook.app import create_app
 from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
-from tests.conftest import _PASSWORD_HASH, ApiClient, _config
+from tests.factories import PASSWORD_HASH, ApiClient, app_config
 from tests.faults.pgcluster import Cluster, pg_bindir
 
 pytestmark = pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server binaries are not installed")
@@ -40,7 +40,7 @@ def cluster():
 @pytest.fixture
 def pg_app(cluster, tmp_path):
     """The app on the throwaway cluster, migrated, with one practitioner."""
-    application = create_app(_config(cluster.url, tmp_path))
+    application = create_app(app_config(cluster.url, tmp_path))
     application.test_client_class = ApiClient
     with application.app_context():
         upgrade()
@@ -51,7 +51,7 @@ def pg_app(cluster, tmp_path):
             organisation_id=org.id,
             email=f"p-{uuid.uuid4().hex[:6]}@test.example",
             name="Pat Practitioner",
-            password_hash=_PASSWORD_HASH,
+            password_hash=PASSWORD_HASH,
             is_practitioner=True,
         )
         db.session.add(user)

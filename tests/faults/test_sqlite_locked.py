@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from tests.conftest import ApiClient, _config
 from tests.entries.test_entries_api import base
+from tests.factories import ApiClient, app_config
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("LOGBOOK_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -32,7 +32,11 @@ def busy_app(app, database_url, tmp_path):
     """The app with a short busy timeout, so a held lock shows quickly (the fixture `app` empties
     the tables afterwards)."""
     application = create_app(
-        {**_config(database_url, tmp_path), "SQLITE_BUSY_TIMEOUT_MS": BUSY_MS, "SQLITE_LOCK_RETRIES": RETRIES}
+        {
+            **app_config(database_url, tmp_path),
+            "SQLITE_BUSY_TIMEOUT_MS": BUSY_MS,
+            "SQLITE_LOCK_RETRIES": RETRIES,
+        }
     )
     application.test_client_class = ApiClient
     yield application
@@ -105,7 +109,7 @@ def test_without_retries_the_same_lock_fails_fast_but_cleanly(
     app, database_url, tmp_path, practitioner, locker
 ):
     application = create_app(
-        {**_config(database_url, tmp_path), "SQLITE_BUSY_TIMEOUT_MS": BUSY_MS, "SQLITE_LOCK_RETRIES": 0}
+        {**app_config(database_url, tmp_path), "SQLITE_BUSY_TIMEOUT_MS": BUSY_MS, "SQLITE_LOCK_RETRIES": 0}
     )
     application.test_client_class = ApiClient
     client = _logged_in(application, practitioner)

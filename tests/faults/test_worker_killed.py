@@ -25,7 +25,7 @@ from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
 from logbook.sync.models import SyncMutation
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date.today()  # noqa: DTZ011 - entries' plausibility window is relative to today

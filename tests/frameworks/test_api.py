@@ -11,7 +11,7 @@ import pytest
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team
 from logbook.entries.models import Entry
-from tests.conftest import persist
+from tests.factories import persist
 from tests.frameworks.test_definition import GOOD
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from logbook.frameworks import engine
-from tests.frameworks.conftest import FakeRegistration, entry
+from tests.frameworks.fakes import FakeRegistration, entry
 
 D = dt.date.fromisoformat
 

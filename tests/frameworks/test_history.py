@@ -12,8 +12,8 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import history
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.conftest import persist
-from tests.frameworks.conftest import FakeRegistration, entry
+from tests.factories import persist
+from tests.frameworks.fakes import FakeRegistration, entry
 
 D = dt.date.fromisoformat
 SWE = FakeRegistration("SWE", "social worker", "swe", registered_since=D("2022-06-01"))

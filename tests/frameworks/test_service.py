@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from logbook import cli, progress
@@ -19,7 +18,7 @@ from logbook.extensions import db
 from logbook.frameworks import service
 from logbook.frameworks.definition import FrameworkFileError
 from logbook.frameworks.models import GLOBAL, FrameworkVersion
-from tests.conftest import persist
+from tests.factories import persist
 from tests.frameworks.test_definition import GOOD
 
 SHIPPED = 8
@@ -124,13 +123,6 @@ def test_a_bad_file_leaves_the_database_as_it_was(app, org, shipped, bad):
             service.import_framework(text=bad, filename="local.yaml", organisation_id=org.id)
         db.session.commit()
     assert _versions(app) == before
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    """A CLI runner whose commands use the test's app and database."""
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
 
 
 def test_cli_imports_a_framework_for_an_organisation(app, org, runner, tmp_path):

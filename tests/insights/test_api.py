@@ -9,7 +9,7 @@ import pytest
 
 from logbook.accounts.models import Team, User
 from logbook.extensions import db
-from tests.insights.conftest import SECRET
+from tests.insights.cast import SECRET
 
 URL = "/api/v1/insights/learning-mix-profession"
 

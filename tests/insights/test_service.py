@@ -11,7 +11,7 @@ from logbook.accounts.models import Team, User
 from logbook.errors import Forbidden
 from logbook.extensions import db
 from logbook.insights import service
-from tests.insights.conftest import SECRET, entry
+from tests.insights.cast import SECRET, entry
 
 
 def _view(app, user_id, view, threshold=1, **filters):

@@ -15,9 +15,8 @@ from logbook.jobs.models import Job
 from logbook.jobs.runner import RQRunner, job_runner, make_runner
 from logbook.timeutil import utcnow
 from logbook.worker import run_in_worker
-from tests.jobs.conftest import finish_jobs
-from tests.portfolio.conftest import export, pdf_text
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry
+from tests.helpers import export, finish_jobs, pdf_text
 
 
 def test_a_large_portfolio_is_a_job_with_progress_and_a_download(app, me, practitioner, make_client, admin):

@@ -23,13 +23,12 @@ import pytest
 
 from logbook.accounts.models import Registration
 from logbook.entries.models import Entry
-from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.definition import MEASURES, parse_definition, summary_of
 from logbook.frameworks.kinds import KIND_LABELS
-from logbook.frameworks.service import load_shipped_frameworks, shipped_definitions
-from tests.conftest import persist
-from tests.frameworks.conftest import FakeEntry, FakeRegistration
+from logbook.frameworks.service import shipped_definitions
+from tests.factories import persist
+from tests.frameworks.fakes import FakeEntry, FakeRegistration
 
 ROOT = Path(__file__).resolve().parents[2]
 D = dt.date.fromisoformat
@@ -337,14 +336,6 @@ def test_phone_engine_at_cycle_edges(day, entries, status):
     assert js == py
     current = next(c for c in js["registrations"][0]["cycles"] if c["which"] == "current")
     assert next(r for r in current["rules"] if r["id"] == "cpd_records")["status"] == status
-
-
-@pytest.fixture
-def shipped(app) -> None:
-    """The shipped frameworks stored in the database."""
-    with app.app_context():
-        load_shipped_frameworks()
-        db.session.commit()
 
 
 def test_inputs_endpoint_lets_the_phone_match_the_progress_endpoint(app, make_client, practitioner, shipped):

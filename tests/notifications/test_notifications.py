@@ -2,24 +2,13 @@
 
 import datetime as dt
 
-import pytest
 from click.testing import CliRunner
 
 from logbook import cli
 from logbook.extensions import db
 from logbook.notifications import service
 from logbook.timeutil import utcnow
-from tests.supervision.conftest import TODAY, make_entry, request_from
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
+from tests.factories import TODAY, make_entry, persist, request_from
 
 
 def kinds(client):
@@ -163,7 +152,6 @@ def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, 
     """The engine's verdicts become notifications (the engine itself is tested in tests/frameworks)."""
     from logbook import progress, reminders
     from logbook.accounts.models import Registration
-    from tests.conftest import persist
 
     person = make_user("practitioner")
     persist(

@@ -22,9 +22,8 @@ from logbook.app import create_app
 from logbook.backup import BackupError, create_backup, restore_backup
 from logbook.extensions import db
 from logbook.storage import evidence_store
-from tests.conftest import _config
 from tests.entries.test_evidence_api import jpeg, png, put, sha
-from tests.supervision.conftest import TODAY, make_entry, request_from
+from tests.factories import TODAY, app_config, make_entry, request_from
 
 TODAY_ISO = TODAY.isoformat()
 
@@ -52,7 +51,7 @@ def target_app(target_url, tmp_path):
     """A new, empty instance: its own database and its own evidence folder."""
     folder = tmp_path / "target"
     folder.mkdir()
-    application = create_app(_config(target_url, folder))
+    application = create_app(app_config(target_url, folder))
     yield application
     with application.app_context():
         db.session.remove()

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 from logbook import cli
-from tests.portfolio.conftest import pdf_text, sign
-from tests.supervision.conftest import make_entry
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    """A CLI runner whose commands use the test's app and database."""
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
+from tests.factories import make_entry, persist, sign
+from tests.helpers import pdf_text
 
 
 def test_export_generic(runner, me, boss, supervisor, practitioner, tmp_path):
@@ -55,7 +47,6 @@ def test_unknown_user(runner, tmp_path):
 )
 def test_export_regulator_formats(app, runner, me, practitioner, tmp_path, fmt, regulator, heading):
     from logbook.accounts.models import Registration
-    from tests.conftest import persist
 
     persist(app, Registration(user_id=practitioner.id, regulator=regulator, profession="x"))
     make_entry(me, title="Recorded activity")

@@ -10,8 +10,8 @@ from pypdf import PdfReader
 
 from logbook.entries.models import EntryRevision
 from logbook.extensions import db
-from tests.portfolio.conftest import export, pdf_text, sign
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry, sign
+from tests.helpers import export, pdf_text
 
 CODE = re.compile(r"Verification code ([A-Z2-9]{5}-[A-Z2-9]{5})")
 REFLECTION = {"template": "free", "answers": {"text": "Secretly I found the case very hard."}}

@@ -24,7 +24,7 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.portfolio.documents import build_document
 from logbook.portfolio.render import render_pdf
-from tests.portfolio.conftest import pdf_text
+from tests.helpers import pdf_text
 
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = dt.date(2026, 6, 1)

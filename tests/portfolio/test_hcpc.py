@@ -7,9 +7,8 @@ import datetime as dt
 import pytest
 
 from logbook.accounts.models import Registration
-from tests.conftest import persist
-from tests.portfolio.conftest import export, pdf_text, sign
-from tests.supervision.conftest import TODAY, make_entry
+from tests.factories import TODAY, make_entry, persist, sign
+from tests.helpers import export, pdf_text
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from logbook.accounts.models import Registration
-from tests.conftest import persist
-from tests.portfolio.conftest import assert_codes_verify_then_fail, attached, export, pdf_text, sign_as
-from tests.supervision.conftest import TODAY, make_entry
+from tests.factories import TODAY, make_entry, persist, sign_as
+from tests.helpers import assert_codes_verify_then_fail, attached, export, pdf_text
 
 PIN = "12A3456E"
 

@@ -11,8 +11,8 @@ from pikepdf import pdfa
 from pypdf import PdfReader
 
 from logbook.portfolio.render import ASSET_URL, AssetFetcher, RefusedFetch
-from tests.portfolio.conftest import export, sign
-from tests.supervision.conftest import make_entry
+from tests.factories import make_entry, persist, sign
+from tests.helpers import export
 
 
 def test_pdfa_metadata_and_attachment(me, practitioner, tmp_path):
@@ -39,7 +39,6 @@ def test_regulator_documents_are_pdfa_with_their_data(
     app, me, boss, supervisor, practitioner, tmp_path, fmt, regulator
 ):
     from logbook.accounts.models import Registration
-    from tests.conftest import persist
 
     persist(
         app,

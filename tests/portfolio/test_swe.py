@@ -8,9 +8,8 @@ import pytest
 
 from logbook.accounts.models import Registration
 from logbook.portfolio.documents.common import last_on_or_before as _last_on_or_before
-from tests.conftest import persist
-from tests.portfolio.conftest import assert_codes_verify_then_fail, attached, export, pdf_text, sign
-from tests.supervision.conftest import TODAY, make_entry
+from tests.factories import TODAY, make_entry, persist, sign
+from tests.helpers import assert_codes_verify_then_fail, attached, export, pdf_text
 
 FIELDS = (
     "CPD title",

@@ -8,8 +8,8 @@ import pytest
 
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.portfolio.conftest import assert_codes_verify_then_fail, attached, export, pdf_text, sign
-from tests.supervision.conftest import TODAY, make_entry
+from tests.factories import TODAY, make_entry, sign
+from tests.helpers import assert_codes_verify_then_fail, attached, export, pdf_text
 
 PERIOD = {"date_from": (TODAY - dt.timedelta(days=200)).isoformat(), "date_to": TODAY.isoformat()}
 

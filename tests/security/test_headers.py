@@ -16,7 +16,7 @@ import pytest
 
 import logbook
 from logbook.config import build_config
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 TEMPLATES = Path(logbook.__file__).parent / "templates"
 

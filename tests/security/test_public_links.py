@@ -14,9 +14,9 @@ from logbook.app import create_app
 from logbook.config import DEV_PUBLIC_URL
 from logbook.errors import ValidationFailed
 from logbook.extensions import db
-from tests.conftest import _config
-from tests.supervision.conftest import TODAY, entry_data, link_token
-from tests.sync.conftest import Device
+from tests.factories import PASSWORD, TODAY, app_config, entry_data, persist
+from tests.helpers import link_token
+from tests.sync.device import Device
 
 PUBLIC = "https://cpd.example.org"
 ATTACKER = "attacker.example"
@@ -39,7 +39,7 @@ def app(request, database_url, tmp_path):
     """The suite's app, with PROXY_FIX on (so X-Forwarded-Host is honoured as the request's host), with
     LOGBOOK_PUBLIC_URL set, and unset (development/testing then use DEV_PUBLIC_URL)."""
     application = create_app(
-        {**_config(database_url, tmp_path), "PROXY_FIX": True, "PUBLIC_URL": request.param}
+        {**app_config(database_url, tmp_path), "PROXY_FIX": True, "PUBLIC_URL": request.param}
     )
     assert application.config["PUBLIC_URL"] == (request.param or DEV_PUBLIC_URL)
     application.config["MAIL_URL"] = "memory://"
@@ -86,8 +86,6 @@ def _hostile(make_client, user, hostile):
     headers = hostile.get("headers", {})
     base = {"base_url": hostile["base_url"]} if "base_url" in hostile else {}
     token = client.get("/api/v1/auth/csrf", headers=headers, **base).get_json()["csrf_token"]
-    from tests.conftest import PASSWORD
-
     response = client.post(
         "/api/v1/auth/login",
         json={"email": user.email, "password": PASSWORD},
@@ -168,7 +166,6 @@ def test_sign_off_request_made_offline_emails_the_configured_host(
 ):
     """The sync path (supervision/sync.py) builds the same link while applying a pushed mutation."""
     from logbook.accounts.links import SupervisionLink
-    from tests.conftest import persist
 
     boss = make_user("practitioner", "supervisor")
     import datetime as dt
@@ -220,7 +217,6 @@ def test_notification_email_links_point_at_the_configured_host(
     app, make_client, practitioner, make_user, outbox, base, headers
 ):
     from logbook.accounts.links import SupervisionLink
-    from tests.conftest import persist
 
     boss = make_user("practitioner", "supervisor")
     import datetime as dt
@@ -269,7 +265,7 @@ def test_without_a_configured_url_links_use_the_documented_default_not_the_host(
     database_url, tmp_path, practitioner
 ):
     """Outside production an unset LOGBOOK_PUBLIC_URL means http://127.0.0.1:5000, whatever Host says."""
-    dev = create_app({**_config(database_url, tmp_path / "dev"), "MAIL_URL": "memory://"})
+    dev = create_app({**app_config(database_url, tmp_path / "dev"), "MAIL_URL": "memory://"})
     try:
         client = dev.test_client()
         page = client.get("/forgot-password", headers={"Host": ATTACKER})

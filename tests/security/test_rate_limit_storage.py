@@ -14,7 +14,7 @@ from logbook import cli
 from logbook.app import create_app
 from logbook.extensions import db
 from logbook.ratelimit import DatabaseStorage, RateLimitCounter, counter_engine
-from tests.conftest import _config
+from tests.factories import app_config
 
 
 @pytest.fixture
@@ -120,9 +120,9 @@ def test_a_limit_keyed_by_the_logged_in_user_works_in_a_writing_request(database
     runs; on SQLite that first read takes the database's write lock for the request (a POST). The
     counters therefore live in their own file there: the push is answered, not kept waiting on its
     own request until 503 (as CI's worker-kill test saw)."""
-    from tests.conftest import ApiClient
+    from tests.factories import ApiClient
 
-    application = create_app({**_config(database_url, tmp_path), "RATELIMIT_STORAGE_URI": "database://"})
+    application = create_app({**app_config(database_url, tmp_path), "RATELIMIT_STORAGE_URI": "database://"})
     application.test_client_class = ApiClient
     phone = application.test_client()
     assert phone.login(practitioner.email).status_code == 200

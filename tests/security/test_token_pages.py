@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.supervision.conftest import entry_data, link_token
+from tests.factories import entry_data
+from tests.helpers import link_token
 
 EXTERNAL = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}
-
-
-@pytest.fixture
-def outbox(app):
-    app.config["MAIL_URL"] = "memory://"
-    return app.extensions.setdefault("logbook.outbox", [])
 
 
 def _csrf(html: str) -> str:

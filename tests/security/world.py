@@ -23,6 +23,8 @@ from logbook.accounts.reset import token_hash as reset_token_hash
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.notifications.models import Notification
+from tests import factories
+from tests.factories import entry_data
 
 ACTORS = ("anon", "A", "B", "supA", "supNone", "manager", "admin", "otherAdmin", "external")
 TODAY = dt.date.today()  # noqa: DTZ011 - the entries API's plausibility window is relative to today
@@ -35,17 +37,10 @@ def unique(prefix: str) -> str:
 
 
 def entry_body(**extra: Any) -> dict[str, Any]:
-    """A valid study-day entry shared with supervisors."""
-    data = {
-        "kind": "study_day",
-        "title": "Neglect toolkit study day",
-        "description": "Using the graded care profile with families.",
-        "start_date": (TODAY - dt.timedelta(days=2)).isoformat(),
-        "hours": 6,
-        "visibility": "supervisors",
-        "reflection": {"template": "rolfe", "answers": {"what": "secret reflection text"}},
-        **extra,
-    }
+    """A valid study-day entry shared with supervisors, with a reflection (a field given as None is
+    left out)."""
+    reflection = {"template": "rolfe", "answers": {"what": "secret reflection text"}}
+    data = entry_data(**{"reflection": reflection, **extra})
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -65,10 +60,7 @@ class World:
         with app.app_context():
             load_shipped_frameworks()
             db.session.commit()
-        self.team = Team(organisation_id=org.id, name="Assessment Team", service_area="social_care")
-        from tests.conftest import persist
-
-        persist(app, self.team)
+        self.team = factories.team(app, org)
         self.users: dict[str, User] = {
             "A": make_user("practitioner", team_id=self.team.id, name="Alex Practitioner"),
             "B": make_user("practitioner", name="Bea Practitioner"),

@@ -14,7 +14,8 @@ from logbook import cli
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.supervision.models import SessionSignOff, SignOff, SignOffRequest
-from tests.supervision.conftest import make_entry, request_from
+from tests.factories import make_entry, request_from
+from tests.sync.device import Device
 
 
 def _approve(me, boss, entry, supervisor):
@@ -119,10 +120,10 @@ def test_keys_commands(app, org, other_org, runner):
     assert [r.status for r in records] == ["retired", "active"]
     listed = runner.invoke(cli.main, ["keys", "list"])
     assert all(r.kid in listed.output for r in records)
-    compromised = runner.invoke(cli.main, ["keys", "compromise", records[1].kid])
+    compromised = runner.invoke(cli.main, ["keys", "compromise", "--", records[1].kid])
     assert compromised.exit_code == 0, compromised.output
     assert not (Path(app.config["SIGNING_KEYS_DIR"]) / f"{records[1].kid}.pem").exists()
-    assert runner.invoke(cli.main, ["keys", "compromise", records[1].kid]).exit_code == 1
+    assert runner.invoke(cli.main, ["keys", "compromise", "--", records[1].kid]).exit_code == 1
     assert runner.invoke(cli.main, ["keys", "compromise", "made-up"]).exit_code == 1
     jwks = json.loads(runner.invoke(cli.main, ["keys", "jwks"]).output)
     assert [k["status"] for k in jwks["keys"]] == ["retired", "compromised"]
@@ -159,8 +160,6 @@ def test_a_session_sign_off_is_a_signed_statement_through_the_same_core(
 
 
 def test_a_sign_off_pushed_offline_without_a_key_is_kept_for_a_retry(app, org, me, boss, supervisor, runner):
-    from tests.sync.conftest import Device
-
     app.config["SIGNING_KEY_AUTOCREATE"] = False
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()

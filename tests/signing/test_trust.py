@@ -21,8 +21,8 @@ from logbook.signing import trust
 from logbook.signing.statements import TYP, canonical
 from logbook.supervision import signcore
 from logbook.supervision.models import SignOff
-from tests.exports.conftest import run_job
-from tests.signing.conftest import save, verify_page
+from tests.helpers import run_job, unzip
+from tests.signing.helpers import save, verify_page
 
 
 @pytest.fixture
@@ -132,8 +132,8 @@ def test_another_organisations_key_verifies_only_once_trusted(app, imported, run
     assert seen["label"] == "Imported, not verified"
     assert "compromised" in seen["reason"]
 
-    assert runner.invoke(cli.main, ["keys", "untrust", elsewhere.kid]).exit_code == 0
-    assert runner.invoke(cli.main, ["keys", "untrust", elsewhere.kid]).exit_code == 1
+    assert runner.invoke(cli.main, ["keys", "untrust", "--", elsewhere.kid]).exit_code == 0
+    assert runner.invoke(cli.main, ["keys", "untrust", "--", elsewhere.kid]).exit_code == 1
 
 
 def test_a_trusted_statement_about_something_else_does_not_verify_the_import(app, imported, runner, tmp_path):
@@ -239,8 +239,6 @@ def test_an_exported_record_carries_its_statements_and_imports_as_verified(
 ):
     """A record moved between organisations keeps its sign-off as verified, and counted, because the
     statement it carries verifies with a key this server trusts (here: its own)."""
-    from tests.exports.conftest import unzip
-
     _entry, original = signed
     archive = run_job(app, me, me.api("POST", "/api/v1/record/export"))
     record = json.loads(unzip(archive)["record.json"])
@@ -264,8 +262,6 @@ def test_a_statement_from_an_untrusted_organisation_imports_unverified_until_tru
     not counted. Once an operator trusts that organisation's published key, a new import verifies."""
     import io
     import zipfile
-
-    from tests.exports.conftest import unzip
 
     _entry, _original = signed
     files = unzip(run_job(app, me, me.api("POST", "/api/v1/record/export")))

@@ -16,11 +16,11 @@ from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.signing.statements import TYP, canonical
 from logbook.supervision.models import SignOff
-from tests.portfolio.conftest import attached, pdf_text
+from tests.factories import make_entry, sign
+from tests.helpers import attached, export, pdf_text
 from tests.portfolio.test_generic import REFLECTION
-from tests.signing.conftest import (
+from tests.signing.helpers import (
     code_of,
-    export,
     published_keys,
     rewrite_database,
     save,
@@ -139,9 +139,6 @@ def test_removing_the_statement_in_a_rewrite_never_leaves_valid(app, signed, me,
 def test_old_sign_offs_verify_after_a_rotation(
     app, org, signed, me, boss, supervisor, client, runner, tmp_path
 ):
-    from tests.portfolio.conftest import sign
-    from tests.supervision.conftest import make_entry
-
     _entry, first = signed
     rotated = runner.invoke(cli.main, ["keys", "rotate", "--organisation", org.slug])
     assert rotated.exit_code == 0, rotated.output
@@ -164,7 +161,7 @@ def test_a_compromised_key_turns_its_statements_into_cannot_be_confirmed(
     entry, sign_off = signed
     code = code_of(me, entry["id"])
     kid = sign_off["verification"]["kid"]
-    marked = runner.invoke(cli.main, ["keys", "compromise", kid])
+    marked = runner.invoke(cli.main, ["keys", "compromise", "--", kid])
     assert marked.exit_code == 0, marked.output
     seen = sign_off_view(boss, sign_off["id"])["verification"]
     assert seen["status"] == "unconfirmed"
@@ -266,9 +263,6 @@ def test_verify_pdf_refuses_a_file_that_is_not_a_portfolio(runner, tmp_path):
 def test_reflections_stay_out_of_the_attached_signed_text_unless_printed(
     app, me, boss, supervisor, client, runner, tmp_path
 ):
-    from tests.portfolio.conftest import sign
-    from tests.supervision.conftest import make_entry
-
     entry = make_entry(
         me,
         reflection={

@@ -14,7 +14,7 @@ from logbook.accounts.links import SupervisionLink
 from logbook.audit.models import AuditEvent
 from logbook.audit.service import verify_chain
 from logbook.extensions import db
-from tests.sync.conftest import Device, entry_fields
+from tests.sync.device import Device, entry_fields
 
 TODAY = dt.date.today()  # noqa: DTZ011 - the API's "today" is the server's UTC date, as here
 URL = "/api/v1/admin/supervision-assignments"

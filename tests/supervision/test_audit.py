@@ -4,7 +4,6 @@ and `logbook audit verify` names them."""
 import uuid
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
 from logbook import cli
@@ -14,13 +13,7 @@ from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_everything
-from tests.supervision.conftest import make_entry, request_from
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
+from tests.factories import make_entry, request_from
 
 
 @pytest.fixture

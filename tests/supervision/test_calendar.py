@@ -6,12 +6,7 @@ import icalendar
 import pytest
 import vobject
 
-from tests.supervision.conftest import TODAY
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
+from tests.factories import TODAY
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from logbook.extensions import db
 from logbook.supervision.models import ExternalSignOffLink, SignOff
 from logbook.supervision.requests import token_hash
-from tests.supervision.conftest import csrf_from, link_token, make_entry, request_from
+from tests.factories import make_entry, request_from
+from tests.helpers import csrf_from, link_token
 
 EXTERNAL = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}
 FORM = {

@@ -8,7 +8,8 @@ import pytest
 from logbook.extensions import db
 from logbook.frameworks import service as frameworks
 from tests.entries.test_evidence_api import PDF, png, put, sha
-from tests.supervision.conftest import csrf_from, link_token, make_entry, request_from
+from tests.factories import make_entry, request_from
+from tests.helpers import csrf_from, link_token
 from tests.supervision.test_external import EXTERNAL, FORM
 
 

@@ -12,8 +12,8 @@ from logbook.accounts.models import Organisation
 from logbook.extensions import db
 from logbook.supervision.external_signers import normalise_email
 from logbook.supervision.models import ExternalSignOffLink, SignOffRequest
-from tests.portfolio.conftest import pdf_text
-from tests.supervision.conftest import link_token, make_entry, request_from
+from tests.factories import make_entry, request_from
+from tests.helpers import link_token, pdf_text
 from tests.supervision.test_external import submit
 
 SIGNER = {"name": "Dr Ada Byrne", "email": "ada.byrne@otheragency.example", "registration_body": "HCPC"}
@@ -205,7 +205,7 @@ def test_external_requests_are_rate_limited_per_practitioner(app, me, make_user,
 def test_the_limit_holds_through_sync_too(app, make_client, gmail_user, outbox):
     """A phone's queued requests count towards the same limit (the mutation is refused, not a 500)."""
     from tests.supervision.test_sync_request import request_mutation
-    from tests.sync.conftest import Device
+    from tests.sync.device import Device
 
     app.config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"] = 1
     phone = Device(make_client(gmail_user))

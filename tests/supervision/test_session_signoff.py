@@ -5,7 +5,6 @@ the session row, the kept record or the sign-off row is found by `logbook audit 
 import uuid
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import update
 
 from logbook import cli
@@ -23,22 +22,6 @@ VALID = {
     "kid": None,
     "is_imported": False,
 }
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
 
 
 def ask(client, session, **extra):

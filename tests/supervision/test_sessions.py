@@ -2,25 +2,13 @@
 
 import datetime as dt
 
-import pytest
-
 from logbook.accounts.links import SupervisionLink
-from tests.conftest import persist
-from tests.supervision.conftest import TODAY
+from tests import factories
+from tests.factories import TODAY, persist
 
 
 def at(days_ago: int, hour: int = 10) -> str:
     return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(hour), dt.UTC).isoformat()
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
 
 
 def record(client, supervisor, practitioner, days_ago, **extra):
@@ -219,9 +207,6 @@ def test_a_policy_without_a_frequency_leaves_the_default(app, make_user, make_cl
     )
     persist(app, role)
     worker = make_user("practitioner", job_role_id=role.id)
-    persist(
-        app,
-        SupervisionLink(supervisor_id=supervisor.id, supervisee_id=worker.id, kind="line", starts_on=TODAY),
-    )
+    factories.supervise(app, supervisor, worker, starts_on=TODAY)
     [due] = make_client(worker).get("/api/v1/supervision/due").get_json()["items"]
     assert (due["frequency_days"], due["basis"]) == (42, "default")

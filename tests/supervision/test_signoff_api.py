@@ -8,7 +8,8 @@ from sqlalchemy import select
 from logbook.audit.service import verify_chain
 from logbook.extensions import db
 from logbook.supervision.models import SignOffRequest
-from tests.supervision.conftest import make_entry, request_from
+from tests import factories
+from tests.factories import TODAY, make_entry, request_from
 
 VALID = {
     "status": "valid",
@@ -48,16 +49,6 @@ def sign_offs(client, entry_id):
     response = client.get(f"/api/v1/entries/{entry_id}/sign-offs")
     assert response.status_code == 200, response.get_json()
     return response.get_json()["items"]
-
-
-@pytest.fixture
-def me(make_client, practitioner, supervised):
-    return make_client(practitioner)
-
-
-@pytest.fixture
-def boss(make_client, supervisor, supervised):
-    return make_client(supervisor)
 
 
 def test_request_then_approve(app, me, boss, supervisor, practitioner):
@@ -243,10 +234,6 @@ ACCESS = [
 
 @pytest.mark.parametrize(("who", "expected"), ACCESS)
 def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_user, make_client, other_org):
-    from logbook.accounts.links import SupervisionLink
-    from tests.conftest import persist
-    from tests.supervision.conftest import TODAY
-
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()
     item = {
@@ -260,12 +247,7 @@ def test_who_may_sign(app, who, expected, me, practitioner, supervisor, make_use
         actor = practitioner
     elif who == "another supervisor of theirs, not asked":
         actor = make_user("supervisor")
-        persist(
-            app,
-            SupervisionLink(
-                supervisor_id=actor.id, supervisee_id=practitioner.id, kind="clinical", starts_on=TODAY
-            ),
-        )
+        factories.supervise(app, actor, practitioner, kind="clinical", starts_on=TODAY)
     elif who == "a colleague without the supervisor role":
         actor = make_user("practitioner")
     elif who == "a supervisor in another organisation":

@@ -15,8 +15,8 @@ from logbook.frameworks import service as frameworks
 from logbook.frameworks.engine import add_months_clamped
 from logbook.supervision import sessions
 from logbook.supervision.models import SupervisionSession
-from tests.supervision.conftest import TODAY, entry_data, supervised_social_worker
-from tests.sync.conftest import Device
+from tests.factories import TODAY, entry_data, supervised_social_worker
+from tests.sync.device import Device
 
 
 def supervision_entry(supervisor=None, days_ago=3, minutes=90, **extra):

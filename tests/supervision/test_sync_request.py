@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.supervision.conftest import make_entry
-from tests.sync.conftest import Device
+from tests.factories import make_entry
+from tests.sync.device import Device
 
 
 @pytest.fixture

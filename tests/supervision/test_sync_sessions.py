@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from tests.supervision.conftest import TODAY
-from tests.sync.conftest import Device
+from tests.factories import TODAY
+from tests.sync.device import Device
 
 
 @pytest.fixture

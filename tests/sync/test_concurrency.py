@@ -15,8 +15,8 @@ from sqlalchemy import select, text
 
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from tests.conftest import PASSWORD, ApiClient
-from tests.sync.conftest import entry_fields
+from tests.factories import PASSWORD, ApiClient
+from tests.sync.device import entry_fields
 
 WRITERS = 4
 PER_WRITER = 15

@@ -27,8 +27,8 @@ from logbook.changefeed import Change
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
 from logbook.sync.models import SyncClient, SyncMutation
-from tests.conftest import PASSWORD, ApiClient, persist
-from tests.sync.conftest import Device, entry_fields
+from tests.factories import PASSWORD, ApiClient, persist
+from tests.sync.device import Device, entry_fields
 
 pytestmark = [
     pytest.mark.postgres,

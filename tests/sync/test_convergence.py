@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from logbook.app import create_app
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.sync.models import SyncMutation
-from tests.conftest import _PASSWORD_HASH, PASSWORD, ApiClient
+from tests.factories import PASSWORD, PASSWORD_HASH, ApiClient
 
 TODAY = dt.date.today()  # noqa: DTZ011
 FIELDS = ("title", "description", "hours", "visibility")
@@ -179,7 +180,7 @@ def _reset(app) -> tuple[User, User]:
                 organisation_id=org.id,
                 email=f"{role}-{uuid.uuid4().hex[:6]}@sim.example",
                 name=role.title(),
-                password_hash=_PASSWORD_HASH,
+                password_hash=PASSWORD_HASH,
                 is_practitioner=True,
                 is_supervisor=role == "supervisor",
             )
@@ -209,9 +210,22 @@ def _client_for(app, email: str) -> ApiClient:
     return http
 
 
-def _restart(old_app, devices: list[SimDevice], config: dict[str, Any]):
+@pytest.fixture
+def apps_made():
+    """The apps a test makes, their pools closed afterwards even when it fails (a pool left to the
+    garbage collector closes its connections with psycopg's ResourceWarning on PostgreSQL)."""
+    made: list = []
+    yield made
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _restart(old_app, devices: list[SimDevice], config: dict[str, Any], made: list):
     """A new application process on the same database: devices keep their cookies and go on."""
     new_app = create_app(config)
+    made.append(new_app)
     new_app.test_client_class = ApiClient
     for device in devices:
         cookie = device.http.get_cookie("logbook_session")
@@ -245,11 +259,12 @@ ACTIONS = [
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_devices_converge(app, data):  # noqa: PLR0912 - one branch per simulated action
+def test_devices_converge(app, apps_made, data):  # noqa: PLR0912 - one branch per simulated action
     practitioner, supervisor = _reset(app)
     config = {k: app.config[k] for k in ("ENV", "DATABASE_URL", "SECRET_KEY", "EVIDENCE_URL")}
     config["SYNC_RATE_LIMIT"] = "100000 per minute"
     current = create_app(config)
+    apps_made.append(current)
     phones = [SimDevice(_client_for(current, practitioner.email), writes=True) for _ in range(2)]
     sup = SimDevice(_client_for(current, supervisor.email), writes=False)
     devices = [*phones, sup]
@@ -273,7 +288,7 @@ def test_devices_converge(app, data):  # noqa: PLR0912 - one branch per simulate
         elif action == "pull":
             device.pull()
         elif action == "restart":
-            current = _restart(current, devices, config)
+            current = _restart(current, devices, config, apps_made)
         elif action == "resolve" and device.conflicts:
             # the user keeps their own text: re-apply "yours" on the server's current copy
             conflict = device.conflicts[0]

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from logbook.accounts.links import SupervisionLink
 from logbook.entries.models import Entry
 from logbook.extensions import db
-from tests.sync.conftest import TODAY, entry_fields
+from tests import factories
+from tests.factories import TODAY
+from tests.sync.device import entry_fields
 
 
 def count_entries(app):
@@ -292,16 +294,7 @@ def test_pull_pages_without_gaps_and_includes_tombstones(device, practitioner):
 
 def test_supervisor_pulls_shared_entries_and_removals(app, device, practitioner, make_user):
     supervisor = make_user("supervisor")
-    with app.app_context():
-        db.session.add(
-            SupervisionLink(
-                supervisor_id=supervisor.id,
-                supervisee_id=practitioner.id,
-                kind="line",
-                starts_on=TODAY - dt.timedelta(days=30),
-            )
-        )
-        db.session.commit()
+    factories.supervise(app, supervisor, practitioner)
     phone, sup = device(practitioner), device(supervisor)
     shared, private = uuid.uuid4(), uuid.uuid4()
     phone.push(

@@ -1,4 +1,6 @@
-"""Fixtures for signed statements: a signed entry, the CLI, PDFs and the published keys as files."""
+"""Signed statements' helpers: a sign-off as the API shows it, the verification code printed for an
+entry, the public page of a code, the published keys and PDFs as files, `logbook verify-pdf`, and what
+someone who can write to the database can do to a signed entry."""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from logbook import cli
@@ -19,22 +19,7 @@ from logbook.entries.service import revision_content_hash
 from logbook.extensions import db
 from logbook.supervision import signcore
 from logbook.supervision.models import SignOff
-from tests.portfolio.conftest import boss, export, me, sign  # noqa: F401
-from tests.supervision.conftest import make_entry, outbox, supervised, supervisor  # noqa: F401
-
-
-@pytest.fixture
-def runner(app, monkeypatch):
-    """The `logbook` command on the test app."""
-    monkeypatch.setattr(cli, "_app", lambda: app)
-    return CliRunner()
-
-
-@pytest.fixture
-def signed(me, boss, supervisor):  # noqa: F811
-    """An entry signed off by the supervisor: (entry as first made, sign-off as the API shows it)."""
-    entry = make_entry(me, title="Signed study day", description="What the supervisor read.")
-    return entry, sign(me, boss, entry, supervisor.id)
+from tests.helpers import attached, export
 
 
 def sign_off_view(client, sign_off_id: str) -> dict[str, Any]:
@@ -44,11 +29,9 @@ def sign_off_view(client, sign_off_id: str) -> dict[str, Any]:
     return response.get_json()
 
 
-def code_of(me, entry_id: str) -> str:  # noqa: F811
+def code_of(me, entry_id: str) -> str:
     """The verification code printed for the entry's sign-off (made by exporting a portfolio)."""
     data = export(me).data
-    from tests.portfolio.conftest import attached
-
     [entry] = [e for e in attached(data)["entries"] if e["id"] == entry_id]
     return entry["sign_offs"][0]["code"]
 

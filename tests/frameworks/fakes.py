@@ -1,5 +1,5 @@
-"""Fixtures for frameworks: the shipped files compiled for the engine, and entries and registrations
-as plain objects (the engine reads attributes, so it needs no database)."""
+"""Entries and registrations as plain objects, as the engine sees them (it reads attributes, so it
+needs no database)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-
-import pytest
-
-from logbook.extensions import db
-from logbook.frameworks import engine
-from logbook.frameworks.definition import summary_of
-from logbook.frameworks.service import load_shipped_frameworks, shipped_definitions
 
 
 @dataclass
@@ -55,20 +48,3 @@ def entry(kind: str, day: str, hours: str | int = 1, **fields: Any) -> FakeEntry
     if "end" in fields:
         fields["end_date"] = dt.date.fromisoformat(fields.pop("end"))
     return FakeEntry(kind=kind, start_date=dt.date.fromisoformat(day), hours=Decimal(str(hours)), **fields)
-
-
-@pytest.fixture(scope="session")
-def frameworks() -> dict[str, list[engine.Framework]]:
-    """Every shipped framework version, compiled, by framework id."""
-    out: dict[str, list[engine.Framework]] = {}
-    for definition in shipped_definitions():
-        out.setdefault(definition.framework_id, []).append(engine.compile_framework(summary_of(definition)))
-    return out
-
-
-@pytest.fixture
-def shipped(app) -> None:
-    """The shipped frameworks stored in the database (tables are emptied after every test)."""
-    with app.app_context():
-        load_shipped_frameworks()
-        db.session.commit()
