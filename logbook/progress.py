@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import case, func, null, or_, select
 
 from logbook.accounts import links
 from logbook.accounts.models import User
@@ -34,7 +35,24 @@ ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
     Entry.standards,
     # Only supervision sessions' details are read (their length); skipping the rest halves the JSON decoding.
     case((Entry.kind == "supervision", Entry.details), else_=null()).label("details"),
+    Entry.id,
+    or_(Entry.impact_on_practice != "", Entry.impact_on_people != "").label("has_impact"),
 )
+
+# The roles whose approved sign-off still stands on each of these entries (ids the engine reads as
+# signed_roles). The sign-off core decides (supervision.signcore.standing_roles); it sits above this
+# module, so the callers that can see it pass it in. Without it, the entry's status decides.
+Signatures = Callable[[list[uuid.UUID]], dict[uuid.UUID, frozenset[str]]]
+
+
+def entry_facts(rows: Iterable[Any], signatures: Signatures | None = None) -> list[engine.EntryFacts]:
+    """The engine's facts of these ENTRY_COLUMNS rows, with the sign-offs that still stand."""
+    facts = [engine.EntryFacts(*row) for row in rows]
+    if signatures is None:
+        return facts
+    signed = [f.id for f in facts if f.status == "signed_off" and not f.is_deleted]
+    roles = signatures(signed) if signed else {}
+    return [f._replace(signed_roles=roles.get(f.id, frozenset())) for f in facts]
 
 
 PAGE_SIZE = 200  # a page of a group's progress: a whole organisation at once takes seconds
@@ -45,6 +63,7 @@ def _visible_people(
 ) -> tuple[list[User], int | None]:
     """A page of the people whose progress the viewer asked for and may see (NotFound for anyone
     else), and the offset of the next page (None when this is the last)."""
+
     def query(ids=None, **where):
         q = select(User).where(User.organisation_id == viewer.organisation_id, User.is_active.is_(True))
         if ids is not None:
@@ -93,9 +112,11 @@ def progress_for(
     scope: str = "me",
     offset: int = 0,
     limit: int = PAGE_SIZE,
+    signatures: Signatures | None = None,
 ) -> dict[str, Any]:
     """Where each person stands in their registration cycles and supervision policies (a page of them
-    for a group: `next_offset` asks for the next page)."""
+    for a group: `next_offset` asks for the next page). Drafts and deleted entries are read too, so
+    that the evaluation can say they do not count."""
     people, next_offset = _visible_people(
         viewer=viewer, user_id=user_id, scope=scope, today=today, offset=offset, limit=limit
     )
@@ -109,15 +130,15 @@ def progress_for(
         )
         since = engine.shift_months(today, -2 * longest)
         rows = db.session.execute(
-            select(*ENTRY_COLUMNS).where(
+            select(*ENTRY_COLUMNS)
+            .where(
                 Entry.owner_id.in_(list(entries_by_owner)),
-                Entry.is_deleted.is_(False),
-                Entry.status != "draft",
                 func.coalesce(Entry.end_date, Entry.start_date) >= since,
             )
+            .order_by(Entry.start_date, Entry.id)
         )
-        for row in rows:
-            entries_by_owner[row.owner_id].append(engine.EntryFacts._make(row))
+        for fact in entry_facts(rows, signatures):
+            entries_by_owner[fact.owner_id].append(fact)
     return {
         "as_of": today,
         "next_offset": next_offset,

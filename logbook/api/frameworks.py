@@ -17,6 +17,7 @@ from logbook.frameworks.schemas import (
     ProgressSchema,
 )
 from logbook.progress import progress_for
+from logbook.supervision import signcore
 from logbook.timeutil import utcnow
 
 blp = Blueprint("frameworks", __name__, url_prefix="/api/v1", description="Frameworks and progress")
@@ -70,6 +71,7 @@ def progress(args):
         scope=args["scope"],
         offset=args["offset"],
         limit=args["limit"],
+        signatures=signcore.standing_roles,
     )
 
 
@@ -78,5 +80,7 @@ def progress(args):
 @blp.response(200, ProgressInputsSchema)
 def progress_inputs():
     """What the phone needs to work out the caller's own progress while offline: their registrations,
-    service areas and the framework versions (rules, cycles, dates) that may apply to them."""
-    return service.progress_inputs(viewer=current_user())
+    service areas, the framework versions (rules, cycles, dates) that may apply to them, and which of
+    their entries' sign-offs still stand (by role)."""
+    viewer = current_user()
+    return service.progress_inputs(viewer=viewer) | {"signatures": signcore.standing_roles_of(viewer.id)}

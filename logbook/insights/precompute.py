@@ -25,7 +25,7 @@ from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.service import compiled_frameworks
 from logbook.insights.models import InsightCompliance, InsightRefresh
-from logbook.progress import ENTRY_COLUMNS, person_progress
+from logbook.progress import ENTRY_COLUMNS, entry_facts, person_progress
 from logbook.timeutil import utcnow
 
 COMPLIANCE = "compliance"
@@ -72,8 +72,8 @@ def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date) -> int:
                 Entry.owner_id.in_(ids), func.coalesce(Entry.end_date, Entry.start_date) >= since
             )
         )
-        for row in db.session.execute(query):
-            entries[row.owner_id].append(engine.EntryFacts._make(row))
+        for fact in entry_facts(db.session.execute(query)):
+            entries[fact.owner_id].append(fact)
         for person in people:
             progress = person_progress(person, entries[person.id], frameworks, today)
             for reg in progress["registrations"]:
