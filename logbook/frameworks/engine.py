@@ -765,7 +765,8 @@ def evaluate_cycle(
 ) -> dict[str, Any]:
     """Every rule, the numbers, and the dates that matter, for one cycle."""
     in_cycle, left_out = [], []
-    for e in entries:
+    # One order on every side (the phone holds its entries in its own order): by start date, then id.
+    for e in sorted(entries, key=lambda e: (e.start_date, entry_id(e) or "")):
         if e.is_deleted or e.status in NOT_COUNTED:
             left_out.append({"id": entry_id(e), "reason": "deleted" if e.is_deleted else e.status})
         elif in_period(e, cycle.starts_on, cycle.ends_on):
@@ -875,7 +876,7 @@ def progress(
     service_areas: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Where one person stands: each registration's cycles, and each supervision policy that applies."""
-    counted = [e for e in entries if counts(e)]
+    counted = entries  # every cycle says which do not count and why (drafts, deleted, outside it)
     regs = []
     for reg in registrations:
         versions = frameworks.get(reg.framework_id or "", [])
