@@ -179,3 +179,37 @@ def person_progress(
         ],
         "policies": result["policies"],
     }
+
+
+def period_evaluation(
+    *,
+    owner: User,
+    framework_id: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    today: dt.date,
+    signatures: Signatures | None = None,
+    versions: list[engine.Framework] | None = None,
+) -> dict[str, Any] | None:
+    """The engine's evaluation of one framework's rules over a period (a document's), as if the period
+    were a cycle: the same facts as progress_for reads, so a document states what Home states for the
+    same dates. `versions` stand in when the organisation has none of this framework stored (a fresh
+    install); None if there are none at all."""
+    versions = compiled_frameworks(organisation_id=owner.organisation_id).get(framework_id) or versions
+    if not versions:
+        return None
+    rows = db.session.execute(
+        select(*ENTRY_COLUMNS)
+        .where(
+            Entry.owner_id == owner.id,
+            Entry.start_date <= date_to,
+            func.coalesce(Entry.end_date, Entry.start_date) >= date_from,
+        )
+        .order_by(Entry.start_date, Entry.id)
+    )
+    registration = next((r for r in owner.registrations if r.framework_id == framework_id), None) or next(
+        (r for r in owner.registrations if r.regulator.lower() == framework_id), None
+    )
+    cycle = engine.Cycle("period", date_from, date_to, date_from)
+    framework = engine.version_for(versions, date_from)
+    return engine.evaluate_cycle(framework, cycle, entry_facts(rows, signatures), today, registration)

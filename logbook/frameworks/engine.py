@@ -194,7 +194,7 @@ class NoCycle(Exception):
 
 
 def _ends_for_window(framework: Framework, registration: Any) -> tuple[list[int], dict[str, Any]] | None:
-    key = framework.windows_by_profession.get(_norm(registration.profession))
+    key = framework.windows_by_profession.get(_norm(getattr(registration, "profession", None)))
     if key is None:
         return None
     window = framework.cycle["windows"][key]
@@ -363,8 +363,9 @@ def _why_not(rule: dict[str, Any], entry: Any, ctx: Context) -> str:
         return "not_signed"
     if rule.get("impact_described") and not getattr(entry, "has_impact", False):
         return "no_impact"
-    after = ctx.after.get(rule["id"])
-    if rule.get("after_rule") and (after is None or entry.start_date < after):
+    if rule.get("after_rule") and (
+        (after := ctx.after.get(rule["after_rule"])) is None or entry.start_date < after
+    ):
         return "before_accounts"
     return ""
 
@@ -424,8 +425,8 @@ class Context:
     today: dt.date
     registration: Any
     since: dt.date | None = None  # a rule's window start, if it has one
-    # For a rule with after_rule: the day its counted entries may be held from (the day the other
-    # rule's target was reached); a rule id missing here has not reached it.
+    # By rule id, the day a count rule reached its target (its target-th counted entry's start date):
+    # a rule with after_rule counts only entries held on or after that rule's day.
     after: dict[str, dt.date] = field(default_factory=dict)
 
 

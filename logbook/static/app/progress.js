@@ -248,7 +248,7 @@ function matches(rule, e, framework, since) {
 function whyNot(rule, e, ctx) {
   if ((rule.signed_off_only || rule.signed_by) && !isSigned(e, rule.signed_by)) return 'not_signed';
   if (rule.impact_described && !e.hasImpact) return 'no_impact';
-  const after = ctx.after.has(rule.id) ? ctx.after.get(rule.id) : null;
+  const after = rule.after_rule && ctx.after.has(rule.after_rule) ? ctx.after.get(rule.after_rule) : null;
   if (rule.after_rule && (after === null || e.start < after)) return 'before_accounts';
   return '';
 }
