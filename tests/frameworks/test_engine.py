@@ -613,8 +613,9 @@ def test_an_activity_is_in_a_cycle_if_any_of_its_days_is(frameworks):
     on 1 Dec (its days overlap both); before, it counted only in the year it ended in."""
     course = entry("course", "2025-11-29", end="2025-12-01", title="Three-day course", id="c1")
     _, cycles = progress(frameworks, SW, [course], "2026-01-10")
+    assert rules(cycles["previous"])["cpd_records"]["value"] == 1
+    assert rules(cycles["current"])["cpd_records"]["value"] == 1
     assert rules(cycles["current"])["cpd_records"]["counted"] == ["c1"]
-    assert rules(cycles["previous"])["cpd_records"]["counted"] == ["c1"]
 
 
 def test_the_days_of_an_activity_running_into_the_next_cycle_cover_the_gap_before_it(frameworks):
@@ -647,7 +648,8 @@ def test_a_record_of_the_kind_peer_reflection_includes_a_peer_reflection(framewo
     ]
     _, cycles = progress(frameworks, SW, records, "2026-02-01")
     peer = rules(cycles["current"])["peer_reflection"]
-    assert (peer["value"], peer["counted"]) == (2, ["p", "c"])
+    assert peer["value"] == 2
+    assert peer["counted"] == ["p", "c"]
     assert cycles["current"]["numbers"]["peer_reflections"] == 2
 
 
@@ -661,9 +663,9 @@ def test_nmc_discussion_counts_after_the_fifth_account_with_the_partners_standin
         talk = entry("reflective_discussion", day, status="signed_off", id="d", signed_roles=roles)
         _, cycles = progress(frameworks, NURSE, [*accounts, talk], "2026-08-01")
         found = rules(cycles["current"])["reflective_discussion"]
-        return found["value"], [n["reason"] for n in found["not_counted"]]
+        return found["value"], [n["reason"] for n in found.get("not_counted", [])]
 
-    assert discussion("2026-05-01", partner) == (1, [])  # on the fifth account's day
     assert discussion("2026-04-30", partner) == (0, ["before_accounts"])
     assert discussion("2026-06-01", frozenset({"supervisor"})) == (0, ["not_signed"])
     assert discussion("2026-06-01", frozenset()) == (0, ["not_signed"])  # altered after signing
+    assert discussion("2026-05-01", partner) == (1, [])  # on the fifth account's day
