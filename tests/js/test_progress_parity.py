@@ -121,7 +121,9 @@ ROLES = [
 def _random_entry(rng: random.Random, today: dt.date, *, signatures: bool = False) -> FakeEntry:
     start = today + dt.timedelta(days=rng.randint(-4 * 365, 45))
     end = start + dt.timedelta(days=rng.choice([0, 0, 0, 1, 3, 30])) if rng.random() < 0.3 else None
-    kind = rng.choice(KINDS + ["supervision"] * 3 + ["reflective_account"] * 3 + ["reflective_discussion"] * 2)
+    kind = rng.choice(
+        KINDS + ["supervision"] * 3 + ["reflective_account"] * 3 + ["reflective_discussion"] * 2
+    )
     details: dict[str, Any] = {}
     if kind == "supervision" and rng.random() < 0.7:
         details = {"duration_minutes": rng.choice([20, 30, 45, 60, 89, 90, 120])}
@@ -289,7 +291,8 @@ def _cases(seed: int, count: int):
         areas = rng.sample(["early_years", "social_care", "send"], rng.randint(0, 2))
         signed = n % 2 == 0
         entries = [
-            _random_entry(rng, D(today), signatures=signed) for _ in range(rng.randint(0, 80 if n % 3 else 12))
+            _random_entry(rng, D(today), signatures=signed)
+            for _ in range(rng.randint(0, 80 if n % 3 else 12))
         ]
         # Identical records: the same activity logged twice (another id, maybe another title's case).
         entries += [

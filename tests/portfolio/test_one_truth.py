@@ -285,5 +285,5 @@ def test_a_course_across_the_cycle_start_is_counted_and_listed_with_its_days(app
     assert course["id"] in rules["cpd_records"]["counted"]
     period = {"date_from": "2025-12-01", "date_to": "2026-11-30"}
     data = export(me, format="swe", **period).data
-    assert "29 Nov – 1 Dec 2025" in pdf_text(data)
+    assert "29 Nov \u2013 1 Dec 2025" in pdf_text(data)  # an en dash
     assert [r["entry_id"] for r in attached(data)["swe"]["records"]] == [course["id"]]
