@@ -499,11 +499,19 @@ def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]
         return {}
     keys = published_keys()
     for start in range(0, len(entry_ids), 500):
-        rows = db.session.scalars(
-            select(SignOff).where(
-                SignOff.entry_id.in_(entry_ids[start : start + 500]), SignOff.decision == "approved"
+        chunk = entry_ids[start : start + 500]
+        rows = list(
+            db.session.scalars(
+                select(SignOff).where(SignOff.entry_id.in_(chunk), SignOff.decision == "approved")
             )
         )
+        # Load what verify() reads by primary key in three queries, not several per sign-off (the
+        # identity map answers its session.get calls): the entries, their revisions, the signers'
+        # organisations.
+        entries_read = list(db.session.scalars(select(Entry).where(Entry.id.in_(chunk))))
+        list(db.session.scalars(select(EntryRevision).where(EntryRevision.entry_id.in_(chunk))))
+        orgs = {e.organisation_id for e in entries_read}
+        list(db.session.scalars(select(Organisation).where(Organisation.id.in_(orgs))))
         for sign_off in rows:
             if verify(sign_off, keys=keys).is_valid:
                 roles = out.setdefault(sign_off.entry_id, set())
