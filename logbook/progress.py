@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import case, func, null, or_, select
 
 from logbook.accounts import links
 from logbook.accounts.models import User
@@ -35,7 +36,24 @@ ENTRY_COLUMNS = (  # in the order of engine.EntryFacts
     Entry.standards,
     # Only supervision sessions' details are read (their length); skipping the rest halves the JSON decoding.
     case((Entry.kind == "supervision", Entry.details), else_=null()).label("details"),
+    Entry.id,
+    or_(Entry.impact_on_practice != "", Entry.impact_on_people != "").label("has_impact"),
 )
+
+# The roles whose approved sign-off still stands on each of these entries (ids the engine reads as
+# signed_roles). The sign-off core decides (supervision.signcore.standing_roles); it sits above this
+# module, so the callers that can see it pass it in. Without it, the entry's status decides.
+Signatures = Callable[[list[uuid.UUID]], dict[uuid.UUID, frozenset[str]]]
+
+
+def entry_facts(rows: Iterable[Any], signatures: Signatures | None = None) -> list[engine.EntryFacts]:
+    """The engine's facts of these ENTRY_COLUMNS rows, with the sign-offs that still stand."""
+    facts = [engine.EntryFacts(*row) for row in rows]
+    if signatures is None:
+        return facts
+    signed = [f.id for f in facts if f.status == "signed_off" and not f.is_deleted]
+    roles = signatures(signed) if signed else {}
+    return [f._replace(signed_roles=roles.get(f.id, frozenset())) for f in facts]
 
 
 PAGE_SIZE = 200  # a page of a group's progress: a whole organisation at once takes seconds
@@ -46,6 +64,7 @@ def _visible_people(
 ) -> tuple[list[User], int | None]:
     """A page of the people whose progress the viewer asked for and may see (NotFound for anyone
     else), and the offset of the next page (None when this is the last)."""
+
     def query(ids=None, **where):
         q = select(User).where(User.organisation_id == viewer.organisation_id, User.is_active.is_(True))
         if ids is not None:
@@ -94,9 +113,11 @@ def progress_for(
     scope: str = "me",
     offset: int = 0,
     limit: int = PAGE_SIZE,
+    signatures: Signatures | None = None,
 ) -> dict[str, Any]:
     """Where each person stands in their registration cycles and supervision policies (a page of them
-    for a group: `next_offset` asks for the next page)."""
+    for a group: `next_offset` asks for the next page). Drafts and deleted entries are read too, so
+    that the evaluation can say they do not count."""
     people, next_offset = _visible_people(
         viewer=viewer, user_id=user_id, scope=scope, today=today, offset=offset, limit=limit
     )
@@ -110,15 +131,15 @@ def progress_for(
         )
         since = engine.shift_months(today, -2 * longest)
         rows = db.session.execute(
-            select(*ENTRY_COLUMNS).where(
+            select(*ENTRY_COLUMNS)
+            .where(
                 Entry.owner_id.in_(list(entries_by_owner)),
-                Entry.is_deleted.is_(False),
-                Entry.status != "draft",
                 func.coalesce(Entry.end_date, Entry.start_date) >= since,
             )
+            .order_by(Entry.start_date, Entry.id)
         )
-        for row in rows:
-            entries_by_owner[row.owner_id].append(engine.EntryFacts._make(row))
+        for fact in entry_facts(rows, signatures):
+            entries_by_owner[fact.owner_id].append(fact)
     explained = explained_ranges(entries_by_owner)
     return {
         "as_of": today,
@@ -174,15 +195,16 @@ def person_progress(
 # --- cycles over time (frameworks/history.py) -------------------------------------------------
 
 
-def cycle_history_for(*, viewer: User, today: dt.date) -> dict[str, Any]:
-    """Every cycle of each of the caller's registrations with its verdict, newest first."""
+def cycle_history_for(
+    *, viewer: User, today: dt.date, signatures: Signatures | None = None
+) -> dict[str, Any]:
+    """Every cycle of each of the caller's registrations with its verdict, newest first (drafts and
+    deleted entries are read too, so that each cycle's evaluation says they do not count)."""
     frameworks = compiled_frameworks(organisation_id=viewer.organisation_id)
     rows = db.session.execute(
-        select(*ENTRY_COLUMNS).where(
-            Entry.owner_id == viewer.id, Entry.is_deleted.is_(False), Entry.status != "draft"
-        )
+        select(*ENTRY_COLUMNS).where(Entry.owner_id == viewer.id).order_by(Entry.start_date, Entry.id)
     )
-    entries = [engine.EntryFacts._make(row) for row in rows]
+    entries = entry_facts(rows, signatures)
     explained = explained_ranges([viewer.id])[viewer.id]
     return {
         "as_of": today,
@@ -200,3 +222,41 @@ def cycle_history_for(*, viewer: User, today: dt.date) -> dict[str, Any]:
             for reg in viewer.registrations
         ],
     }
+
+
+def period_evaluation(
+    *,
+    owner: User,
+    framework_id: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    today: dt.date,
+    signatures: Signatures | None = None,
+    versions: list[engine.Framework] | None = None,
+) -> dict[str, Any] | None:
+    """The engine's evaluation of one framework's rules over a period (a document's), as if the period
+    were a cycle: the same facts as progress_for reads, so a document states what Home states for the
+    same dates. `versions` stand in when the organisation has none of this framework stored (a fresh
+    install); None if there are none at all."""
+    versions = compiled_frameworks(organisation_id=owner.organisation_id).get(framework_id) or versions
+    if not versions:
+        return None
+    rows = db.session.execute(
+        select(*ENTRY_COLUMNS)
+        .where(
+            Entry.owner_id == owner.id,
+            Entry.start_date <= date_to,
+            func.coalesce(Entry.end_date, Entry.start_date) >= date_from,
+        )
+        .order_by(Entry.start_date, Entry.id)
+    )
+    registration = next((r for r in owner.registrations if r.framework_id == framework_id), None) or next(
+        (r for r in owner.registrations if r.regulator.lower() == framework_id), None
+    )
+    cycle = engine.Cycle("period", date_from, date_to, date_from)
+    framework = engine.version_for(versions, date_from)
+    # the owner's explained breaks count as on Home: an explained gap is not at risk in a document either
+    explained = tuple(engine.Explained(*x) for x in explained_ranges([owner.id])[owner.id])
+    return engine.evaluate_cycle(
+        framework, cycle, entry_facts(rows, signatures), today, registration, explained=explained
+    )

@@ -17,6 +17,7 @@ from logbook.extensions import db
 from logbook.frameworks.service import compiled_frameworks
 from logbook.notifications.service import notify, preference
 from logbook.supervision import sessions as supervision_sessions
+from logbook.supervision import signcore
 
 
 def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: int | None) -> int:
@@ -89,12 +90,13 @@ def _requirement_reminders(user: User, today: dt.date, now: dt.datetime) -> int:
     if not user.registrations:
         return 0
     compiled = compiled_frameworks(organisation_id=user.organisation_id)
-    rows = list(
+    rows = progress.entry_facts(
         db.session.execute(
             select(*progress.ENTRY_COLUMNS).where(
                 Entry.owner_id == user.id, Entry.is_deleted.is_(False), Entry.status != "draft"
             )
-        )
+        ),
+        signcore.standing_roles,
     )
     standing = progress.person_progress(user, rows, compiled, today)
     made = 0

@@ -19,6 +19,7 @@ from logbook.frameworks.schemas import (
     ProgressSchema,
 )
 from logbook.progress import cycle_history_for, progress_for
+from logbook.supervision import signcore
 from logbook.timeutil import utcnow
 
 blp = Blueprint("frameworks", __name__, url_prefix="/api/v1", description="Frameworks and progress")
@@ -72,6 +73,7 @@ def progress(args):
         scope=args["scope"],
         offset=args["offset"],
         limit=args["limit"],
+        signatures=signcore.standing_roles,
     )
 
 
@@ -80,8 +82,10 @@ def progress(args):
 @blp.response(200, ProgressInputsSchema)
 def progress_inputs():
     """What the phone needs to work out the caller's own progress while offline: their registrations,
-    service areas and the framework versions (rules, cycles, dates) that may apply to them."""
-    return service.progress_inputs(viewer=current_user())
+    service areas, the framework versions (rules, cycles, dates) that may apply to them, and which of
+    their entries' sign-offs still stand (by role)."""
+    viewer = current_user()
+    return service.progress_inputs(viewer=viewer) | {"signatures": signcore.standing_roles_of(viewer.id)}
 
 
 @blp.route("/progress/history")
@@ -91,4 +95,6 @@ def progress_inputs():
 def progress_history(args):
     """Every registration cycle of the caller with its verdict, newest first (the current one, the
     one just ended, and each before it back to when the registration started)."""
-    return cycle_history_for(viewer=current_user(), today=args.get("as_of") or utcnow().date())
+    return cycle_history_for(
+        viewer=current_user(), today=args.get("as_of") or utcnow().date(), signatures=signcore.standing_roles
+    )

@@ -35,7 +35,7 @@ from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.portfolio import render
 from logbook.progress import progress_for
-from logbook.supervision import imported
+from logbook.supervision import imported, signcore
 from logbook.supervision.models import SignOff
 from logbook.supervision.signoff import verify_sign_off
 
@@ -274,7 +274,9 @@ def person_evidence(
     *, admin: User, person: User, date_from: dt.date, date_to: dt.date, today: dt.date, generated_at: str
 ) -> dict[str, Any]:
     """One person's registration evidence as plain data (what the PDF and the CSV rows are made of)."""
-    progress = progress_for(viewer=admin, today=today, user_id=person.id)["people"][0]
+    progress = progress_for(
+        viewer=admin, today=today, user_id=person.id, signatures=signcore.standing_roles
+    )["people"][0]
     titles = StandardTitles(person.organisation_id)
     return {
         "document": {

@@ -237,6 +237,10 @@ class RequirementSchema(Schema):
     participatory = fields.Boolean(load_default=None, allow_none=True)
     peer_reflection = fields.Boolean(load_default=None, allow_none=True)
     signed_off_only = fields.Boolean(load_default=False)
+    signed_by = TEXT(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120))
+    impact_described = fields.Boolean(load_default=None, allow_none=True)
+    after_rule = TEXT(load_default=None, allow_none=True)
+    with_subpoints = fields.Boolean(load_default=None, allow_none=True)
     distinct_records = fields.Boolean(load_default=False)
     from_date = TEXT(load_default=None, allow_none=True)
     min_months = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1, max=60))
@@ -551,6 +555,7 @@ def _requirement_checks(data: dict[str, Any], codes: dict[str, int], date_ids: s
     found: list[tuple[str, str]] = []
     kinds_known = set(data["entry_kinds"]["cpd"]) | set(data["entry_kinds"]["other"])
     rule_ids: set[str] = set()
+    earlier_counts: set[str] = set()
     for i, rule in enumerate(data["requirements"]):
         if rule["id"] in rule_ids:
             found.append((f"requirements.{i}.id", f"“{rule['id']}” is already used by another requirement"))
@@ -567,6 +572,19 @@ def _requirement_checks(data: dict[str, Any], codes: dict[str, int], date_ids: s
                 found.append((f"requirements.{i}.codes.{j}", f"“{code}” is not a standard in this file"))
         if rule["measure"] == "distinct_activity_types" and not data["activity_types"]:
             found.append((f"requirements.{i}.measure", "needs activity_types and entry_kinds in the file"))
+        after = rule.get("after_rule")
+        if after is not None and after not in earlier_counts:
+            found.append(
+                (f"requirements.{i}.after_rule", f"“{after}” is not an earlier requirement measured by count")
+            )
+        if rule["measure"] == "count":
+            earlier_counts.add(rule["id"])
+        if rule.get("with_subpoints"):
+            # Derived, stored with the rule: the engine (and the phone) read no standards.
+            rule["subpoints"] = {
+                code: [s["code"] for s in data["standards"] if s.get("parent") == code]
+                for code in rule["codes"] or []
+            }
     return found
 
 

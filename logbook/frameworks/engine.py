@@ -4,10 +4,18 @@ A pure function of (registrations, entries, framework versions, today): no datab
 Registrations and entries are read by attribute, so ORM rows, result rows and test doubles all work.
 
 Rules of counting (docs/frameworks.md explains them to users):
-- drafts and deleted entries never count; a rule marked signed_off_only counts signed-off entries only;
-- an activity counts in the cycle in which it ends (end date, or start date when it has none);
+- drafts and deleted entries never count; a rule marked signed_off_only (or signed_by a role) counts
+  entries whose sign-off still stands (signed_roles: the roles of approved sign-offs that verify and
+  cover the entry's current text; an altered signed record has none);
+- an activity is in a period if any of its days is (entry_days, in_period: start..end overlaps);
 - a cycle never starts before the registration did;
 - the rules come from the framework version in force when the cycle started.
+
+The evaluation is the one answer every surface renders (Home, the progress API, each regulator
+document, the staff export, insights, the phone's progress.js): per rule the verdict, the figures,
+the ids of the entries that count (`counted`) and, for entries of the rule's kind that do not, why
+(`not_counted`: identical, not_signed, before_accounts, no_impact); per cycle the entries that do not
+count at all (draft, deleted, outside_cycle).
 """
 
 from __future__ import annotations
@@ -45,6 +53,12 @@ class EntryFacts(NamedTuple):
     is_deleted: bool
     standards: list[dict[str, Any]]
     details: dict[str, Any] | None
+    id: Any = None
+    has_impact: bool = False
+    # The roles ("supervisor", "confirmer", "reflective_discussion_partner", and "role:BODY" with the
+    # signer's registration body) of approved sign-offs that still stand; None: not known, the status
+    # decides (signed_off counts as signed by anyone).
+    signed_roles: frozenset[str] | None = None
 
 
 class RegistrationLike(Protocol):
@@ -181,7 +195,7 @@ class NoCycle(Exception):
 
 
 def _ends_for_window(framework: Framework, registration: Any) -> tuple[list[int], dict[str, Any]] | None:
-    key = framework.windows_by_profession.get(_norm(registration.profession))
+    key = framework.windows_by_profession.get(_norm(getattr(registration, "profession", None)))
     if key is None:
         return None
     window = framework.cycle["windows"][key]
@@ -283,8 +297,42 @@ def counts(entry: Any) -> bool:
 
 
 def activity_day(entry: Any) -> dt.date:
-    """The day an activity counts on: when it ended."""
-    return entry.end_date or entry.start_date
+    """An activity's last day (its start date when it has no end date)."""
+    return entry_days(entry)[1]
+
+
+def entry_days(entry: Any) -> tuple[dt.date, dt.date]:
+    """An activity's first and last day: the one definition of an entry's dates (an end date before
+    the start reads as a one-day activity)."""
+    start, end = entry.start_date, entry.end_date
+    return (start, end) if end and end > start else (start, start)
+
+
+def in_period(entry: Any, first: dt.date, last: dt.date) -> bool:
+    """Whether any day of the activity falls in first..last (inclusive): in a cycle, in a document's
+    period, in a rule's window."""
+    start, end = entry_days(entry)
+    return start <= last and end >= first
+
+
+def has_peer_reflection(entry: Any) -> bool:
+    """Whether a record includes a peer reflection: its flag, or a record of the kind "peer
+    reflection" (a discussion with a peer is the activity itself; docs/regulators.md 2.2)."""
+    return bool(entry.includes_peer_reflection) or entry.kind == "peer_reflection"
+
+
+def is_signed(entry: Any, role: str | None = None) -> bool:
+    """Whether an approved sign-off (by `role`, if given) still stands on the entry."""
+    roles = getattr(entry, "signed_roles", None)
+    if roles is None:
+        return entry.status == "signed_off"
+    return role in roles if role else bool(roles)
+
+
+def entry_id(entry: Any) -> str | None:
+    """The entry's id as text (None for test doubles without one)."""
+    value = getattr(entry, "id", None)
+    return None if value is None else str(value)
 
 
 def _fmt(number: Decimal | float | int) -> str:
@@ -305,13 +353,49 @@ def _matches(rule: dict[str, Any], entry: Any, framework: Framework, since: dt.d
         return False
     if rule.get("participatory") is not None and bool(entry.is_participatory) != rule["participatory"]:
         return False
-    if rule.get("peer_reflection") is not None and (
-        bool(entry.includes_peer_reflection) != rule["peer_reflection"]
-    ):
-        return False
-    if rule.get("signed_off_only") and entry.status != "signed_off":
+    if rule.get("peer_reflection") is not None and has_peer_reflection(entry) != rule["peer_reflection"]:
         return False
     return since is None or activity_day(entry) >= since
+
+
+def _why_not(rule: dict[str, Any], entry: Any, ctx: Context) -> str:
+    """Why an entry of the rule's kind does not count for it ("" when it does)."""
+    if (rule.get("signed_off_only") or rule.get("signed_by")) and not is_signed(entry, rule.get("signed_by")):
+        return "not_signed"
+    if rule.get("impact_described") and not getattr(entry, "has_impact", False):
+        return "no_impact"
+    if rule.get("after_rule") and (
+        (after := ctx.after.get(rule["after_rule"])) is None or entry.start_date < after
+    ):
+        return "before_accounts"
+    return ""
+
+
+def _select(rule: dict[str, Any], ctx: Context) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The entries that count for a rule, and those of its kind that do not with the reason."""
+    chosen, refused = [], []
+    for e in ctx.entries:
+        if not _matches(rule, e, ctx.framework, ctx.since):
+            continue
+        reason = _why_not(rule, e, ctx)
+        if reason:
+            refused.append({"id": entry_id(e), "reason": reason})
+        else:
+            chosen.append(e)
+    if rule.get("distinct_records"):
+        seen: dict[tuple[str, str, dt.date], Any] = {}
+        for e in chosen:
+            key = (e.kind, e.title.strip().lower(), activity_day(e))
+            if key in seen:
+                refused.append({"id": entry_id(e), "reason": "identical", "same_as": entry_id(seen[key])})
+            else:
+                seen[key] = e
+        chosen = list(seen.values())
+    return chosen, refused
+
+
+def _ids(entries: list[Any]) -> list[str | None]:
+    return [entry_id(e) for e in entries]
 
 
 def _status(value: Decimal, target: Decimal, ctx: Context) -> str:
@@ -343,6 +427,9 @@ class Context:
     registration: Any
     since: dt.date | None = None  # a rule's window start, if it has one
     explained: tuple[Explained, ...] = ()  # the practitioner's explained breaks (gap rule only)
+    # By rule id, the day a count rule reached its target (its target-th counted entry's start date):
+    # a rule with after_rule counts only entries held on or after that rule's day.
+    after: dict[str, dt.date] = field(default_factory=dict)
 
 
 def _day(day: dt.date) -> str:
@@ -389,8 +476,11 @@ def _result(
     unit: str,
     missing: str,
     detail: dict[str, Any] | None = None,
+    counted: list[str | None] | None = None,
+    refused: list[dict[str, Any]] | None = None,
 ) -> RuleResult:
-    """A rule's result, carrying the rule's own id, title and flags."""
+    """A rule's result, carrying the rule's own id, title and flags, and which entries count."""
+    detail = {**(detail or {}), "counted": counted or [], "not_counted": refused or []}
     return RuleResult(
         rule["id"],
         rule["title"],
@@ -401,7 +491,7 @@ def _result(
         missing,
         rule.get("advisory", False),
         rule.get("unconfirmed", False),
-        detail or {},
+        detail,
     )
 
 
@@ -410,11 +500,9 @@ def _window_note(since: dt.date | None, cycle: Cycle) -> str:
 
 
 def _measure_sum(rule: dict[str, Any], ctx: Context) -> RuleResult:
-    framework, cycle, entries, today, since = ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.since
+    cycle, today, since = ctx.cycle, ctx.today, ctx.since
     registration = ctx.registration
-    matching = [e for e in entries if _matches(rule, e, framework, since)]
-    if rule.get("distinct_records"):
-        matching = list({(e.kind, e.title.strip().lower(), activity_day(e)): e for e in matching}.values())
+    matching, refused = _select(rule, ctx)
     if rule["measure"] == "hours":
         value = sum((Decimal(e.hours) for e in matching), ZERO)
         unit = rule.get("unit") or "hours"
@@ -441,16 +529,16 @@ def _measure_sum(rule: dict[str, Any], ctx: Context) -> RuleResult:
         float(target),
         unit=unit,
         missing=missing,
+        counted=_ids(matching),
+        refused=refused,
     )
 
 
 def _measure_types(rule: dict[str, Any], ctx: Context) -> RuleResult:
-    framework, entries, since = ctx.framework, ctx.entries, ctx.since
-    seen = {
-        framework.activity_type_of[e.kind]
-        for e in entries
-        if e.kind in framework.activity_type_of and _matches(rule, e, framework, since)
-    }
+    framework = ctx.framework
+    chosen, refused = _select(rule, ctx)
+    typed = [e for e in chosen if e.kind in framework.activity_type_of]
+    seen = {framework.activity_type_of[e.kind] for e in typed}
     value, target = Decimal(len(seen)), Decimal(str(rule["target"]))
     status = _status(value, target, ctx)
     titles = sorted(framework.activity_type_titles[t] for t in seen)
@@ -467,6 +555,8 @@ def _measure_types(rule: dict[str, Any], ctx: Context) -> RuleResult:
         unit=rule.get("unit") or "types",
         missing=missing,
         detail={"types": sorted(seen)},
+        counted=_ids(typed),
+        refused=refused,
     )
 
 
@@ -516,11 +606,9 @@ def explained_by(gap: tuple[dt.date, dt.date], explained: tuple[Explained, ...])
 def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
     framework, cycle, entries, today = ctx.framework, ctx.cycle, ctx.entries, ctx.today
     last = min(today, cycle.ends_on)
-    days = [
-        (e.start_date, activity_day(e))
-        for e in entries
-        if _matches(rule, e, framework, None) and e.start_date <= cycle.ends_on
-    ]
+    chosen, refused = _select(rule, Context(framework, cycle, entries, today, ctx.registration))
+    chosen = [e for e in chosen if e.start_date <= cycle.ends_on]
+    days = [entry_days(e) for e in chosen]  # every day of an activity covers, into the next cycle too
     gaps = find_gaps(days, cycle.starts_on, last, rule["min_months"]) if last >= cycle.starts_on else []
     # An explained gap (every day of it covered by the practitioner's explanations) is not at risk.
     why = [explained_by(gap, ctx.explained) for gap in gaps]
@@ -540,6 +628,8 @@ def _measure_gaps(rule: dict[str, Any], ctx: Context) -> RuleResult:
                 for (a, b), (done, ids) in zip(gaps, why, strict=True)
             ]
         },
+        counted=_ids(chosen),
+        refused=refused,
     )
 
 
@@ -566,11 +656,9 @@ def _measure_periods(rule: dict[str, Any], ctx: Context) -> RuleResult:
     if nq and since and shift_months(since, nq["within_months"]) > min(today, cycle.ends_on):
         period = nq["period"]
     minimum = rule.get("min_minutes")
-    sessions = [
-        activity_day(e)
-        for e in entries
-        if _matches(rule, e, framework, None) and (minimum is None or _minutes(e) >= minimum)
-    ]
+    chosen, refused = _select(rule, Context(framework, cycle, entries, today, registration))
+    chosen = [e for e in chosen if minimum is None or _minutes(e) >= minimum]
+    sessions = [activity_day(e) for e in chosen]
     done = [p for p in _periods(cycle.starts_on, cycle.ends_on, period) if p[1] <= min(today, cycle.ends_on)]
     met_periods = [p for p in done if any(p[0] <= d <= p[1] for d in sessions)]
     missed = [p for p in done if p not in met_periods]
@@ -593,6 +681,8 @@ def _measure_periods(rule: dict[str, Any], ctx: Context) -> RuleResult:
             "period": period,
             "missed": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in missed],
         },
+        counted=_ids(chosen),
+        refused=refused,
     )
 
 
@@ -604,15 +694,24 @@ def _minutes(entry: Any) -> Decimal:
 
 
 def _measure_standards(rule: dict[str, Any], ctx: Context) -> RuleResult:
-    framework, entries = ctx.framework, ctx.entries
+    framework = ctx.framework
     wanted = list(rule["codes"])
-    covered = {
-        tag["code"]
-        for e in entries
-        if _matches(rule, e, framework, None)
-        for tag in (e.standards or [])
-        if tag.get("framework") == framework.id
-    }
+    # A standard is covered by its own code or, with_subpoints, by any of its sub-points.
+    covers = {code: code for code in wanted}
+    for code, subs in (rule.get("subpoints") or {}).items():
+        for sub in subs:
+            covers.setdefault(sub, code)
+    chosen, refused = _select(rule, Context(framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration))
+    covering, covered = [], set()
+    for e in chosen:
+        codes = {
+            covers[tag["code"]]
+            for tag in (e.standards or [])
+            if tag.get("framework") == framework.id and tag.get("code") in covers
+        }
+        if codes:
+            covering.append(e)
+            covered |= codes
     have = [c for c in wanted if c in covered]
     value, target = Decimal(len(have)), Decimal(len(wanted))
     status = _status(value, target, ctx)
@@ -626,13 +725,17 @@ def _measure_standards(rule: dict[str, Any], ctx: Context) -> RuleResult:
         unit=rule.get("unit") or "standards",
         missing=missing,
         detail={"covered": have},
+        counted=_ids(covering),
+        refused=refused,
     )
 
 
 def evaluate_rule(rule: dict[str, Any], ctx: Context, dates: dict[str, tuple[str, dt.date]]) -> RuleResult:
     """One requirement measured over the counted entries of one cycle."""
     since = dates[rule["from_date"]][1] if rule.get("from_date") else None
-    ctx = Context(ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration, since, ctx.explained)
+    ctx = Context(
+        ctx.framework, ctx.cycle, ctx.entries, ctx.today, ctx.registration, since, ctx.explained, ctx.after
+    )
     measure = rule["measure"]
     if measure in {"count", "hours"}:
         return _measure_sum(rule, ctx)
@@ -655,12 +758,31 @@ def numbers(framework: Framework, entries: list[Any]) -> dict[str, Any]:
         "hours": float(sum((Decimal(e.hours) for e in cpd), ZERO)),
         "participatory_hours": float(sum((Decimal(e.hours) for e in cpd if e.is_participatory), ZERO)),
         "practice_hours": float(sum((Decimal(e.hours) for e in entries if e.kind == "practice_hours"), ZERO)),
-        "peer_reflections": sum(1 for e in cpd if e.includes_peer_reflection),
-        "signed_off": sum(1 for e in entries if e.status == "signed_off"),
+        "peer_reflections": sum(1 for e in cpd if has_peer_reflection(e)),
+        "signed_off": sum(1 for e in entries if is_signed(e)),
         "by_kind": {kind: by_kind[kind] for kind in KIND_LABELS if by_kind[kind]},
         "distinct_activity_types": len(types),
         "activity_types": types,
     }
+
+
+def _reached_on(result: RuleResult, rule: dict[str, Any], ctx: Context) -> dt.date | None:
+    """The day a count rule reached its target: the start date of its target-th counted entry in date
+    order (None if it has not)."""
+    if rule["measure"] != "count" or result.value < result.target or result.target < 1:
+        return None
+    chosen, _ = _select(rule, ctx)
+    days = sorted(e.start_date for e in chosen)
+    return days[int(result.target) - 1]
+
+
+def _after_rule(
+    rule: dict[str, Any], result: RuleResult, ctx: Context, dates: dict[str, tuple[str, dt.date]]
+) -> RuleResult:
+    """A rule held after another (after_rule) is measured once that one's day is known."""
+    if not rule.get("after_rule"):
+        return result
+    return evaluate_rule(rule, ctx, dates)
 
 
 def overall_status(rules: list[RuleResult], is_over: bool) -> str:
@@ -685,10 +807,28 @@ def evaluate_cycle(
     explained: tuple[Explained, ...] = (),
 ) -> dict[str, Any]:
     """Every rule, the numbers, and the dates that matter, for one cycle."""
-    in_cycle = [e for e in entries if counts(e) and cycle.starts_on <= activity_day(e) <= cycle.ends_on]
+    in_cycle, left_out = [], []
+    # One order on every side (the phone holds its entries in its own order): by start date, then id.
+    for e in sorted(entries, key=lambda e: (e.start_date, entry_id(e) or "")):
+        if e.is_deleted or e.status in NOT_COUNTED:
+            left_out.append({"id": entry_id(e), "reason": "deleted" if e.is_deleted else e.status})
+        elif in_period(e, cycle.starts_on, cycle.ends_on):
+            in_cycle.append(e)
+        else:
+            left_out.append({"id": entry_id(e), "reason": "outside_cycle"})
     dates = cycle_dates(framework, cycle, registration)
     ctx = Context(framework, cycle, in_cycle, today, registration, explained=explained)
-    rules = [evaluate_rule(r, ctx, dates) for r in framework.requirements]
+    rules = []
+    for r in framework.requirements:
+        result = evaluate_rule(r, ctx, dates)
+        rules.append(result)
+        reached = _reached_on(result, r, ctx)
+        if reached is not None:
+            ctx.after[r["id"]] = reached
+    rules = [
+        _after_rule(rule, result, ctx, dates)
+        for rule, result in zip(framework.requirements, rules, strict=True)
+    ]
     status = overall_status(rules, today > cycle.ends_on)
     gaps: list[Any] = next((r.detail["gaps"] for r in rules if "gaps" in r.detail), [])
     figures = numbers(framework, in_cycle)
@@ -701,6 +841,7 @@ def evaluate_cycle(
         "status": status,
         "rules": [r.as_dict() for r in rules],
         "numbers": figures,
+        "not_counted": left_out,
         "dates": [
             {"id": key, "label": label, "date": day.isoformat()}
             for key, (label, day) in sorted(dates.items(), key=lambda item: item[1][1])
@@ -784,7 +925,7 @@ def progress(
 ) -> dict[str, Any]:
     """Where one person stands: each registration's cycles, and each supervision policy that applies
     (`explained`: the breaks the person explained, which the gap rule does not count as at risk)."""
-    counted = [e for e in entries if counts(e)]
+    counted = entries  # every cycle says which do not count and why (drafts, deleted, outside it)
     marks = tuple(Explained(*x) for x in explained)
     regs = []
     for reg in registrations:

@@ -120,6 +120,16 @@ class RuleSchema(Schema):
     missed = fields.List(fields.Dict())
     period = fields.String()
     covered = fields.List(fields.String())
+    counted = fields.List(
+        fields.String(allow_none=True), metadata={"description": "ids of the entries that count for the rule"}
+    )
+    not_counted = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "entries of the rule's kind that do not count: {id, reason} with reason one of "
+            "identical (same_as: the one that counts), not_signed, no_impact, before_accounts"
+        },
+    )
 
 
 class DateSchema(Schema):
@@ -151,6 +161,13 @@ class CycleSchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     rules = fields.List(fields.Nested(RuleSchema))
     numbers = fields.Dict()
+    not_counted = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "entries that count for no rule of the cycle: {id, reason}, reason one of "
+            "draft, deleted, outside_cycle"
+        },
+    )
     dates = fields.List(fields.Nested(DateSchema))
     reminders = fields.List(fields.Nested(ReminderSchema))
 
@@ -222,6 +239,11 @@ class ProgressInputsSchema(Schema):
         fields.String(), metadata={"description": "entry kinds in the order numbers.by_kind uses"}
     )
     frameworks = fields.List(fields.Nested(InputFrameworkSchema))
+    signatures = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "by entry id, the roles of its approved sign-offs that still stand"},
+    )
 
 
 class CycleHistorySchema(Schema):

@@ -25,7 +25,8 @@ from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.service import compiled_frameworks
 from logbook.insights.models import InsightCompliance, InsightRefresh
-from logbook.progress import ENTRY_COLUMNS, person_progress
+from logbook.progress import ENTRY_COLUMNS, entry_facts, person_progress
+from logbook.supervision import signcore
 from logbook.timeutil import utcnow
 
 COMPLIANCE = "compliance"
@@ -72,8 +73,8 @@ def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date) -> int:
                 Entry.owner_id.in_(ids), func.coalesce(Entry.end_date, Entry.start_date) >= since
             )
         )
-        for row in db.session.execute(query):
-            entries[row.owner_id].append(engine.EntryFacts._make(row))
+        for fact in entry_facts(db.session.execute(query), signcore.standing_roles):
+            entries[fact.owner_id].append(fact)
         for person in people:
             # Gap explanations are private, like the entries left out above: insights never read them.
             progress = person_progress(person, entries[person.id], frameworks, today, explained=[])

@@ -7,9 +7,10 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import User
@@ -18,6 +19,7 @@ from logbook.entries.reflection import templates as reflection_templates
 from logbook.entries.service import EDITABLE
 from logbook.errors import NotFound, ValidationFailed
 from logbook.extensions import db
+from logbook.frameworks.engine import entry_days
 from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.labels import StandardTitles
 from logbook.portfolio.models import VerificationCode
@@ -107,6 +109,22 @@ def verify_code(*, code: str) -> dict[str, Any]:
 def hours_text(value: Decimal | float) -> str:
     """Hours as documents print them: at most two decimals, no trailing zeros (7.5, 12)."""
     return f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
+
+
+EN_DASH = "\u2013"
+
+
+def date_span(start: dt.date, end: dt.date | None) -> str:
+    """An activity's days as documents print them: "3 Mar 2026", "3-5 Mar 2026", "28 Feb - 2 Mar 2026",
+    "30 Dec 2025 - 2 Jan 2026", with an en dash (its days as engine.entry_days reads them)."""
+    first, last = entry_days(SimpleNamespace(start_date=start, end_date=end))
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}{EN_DASH}{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} {EN_DASH} {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} {EN_DASH} {last.day} {last:%b %Y}"
 
 
 def reflection_lines(entry: Entry) -> list[dict[str, str]]:
@@ -252,6 +270,7 @@ def _entry(
         "kind_code": entry.kind,
         "start_date": entry.start_date.isoformat(),
         "end_date": entry.end_date.isoformat() if entry.end_date else "",
+        "dates": date_span(entry.start_date, entry.end_date),
         "hours": hours_text(entry.hours),
         "is_participatory": entry.is_participatory,
         "description": entry.description,
@@ -275,7 +294,8 @@ def _entry(
 
 
 def entries_in_period(owner: User, date_from: dt.date, date_to: dt.date) -> list[Entry]:
-    """The owner's recorded entries in the period, as documents print them (printed_entry)."""
+    """The owner's recorded entries with any day in the period (engine.in_period), as documents print
+    them (printed_entry)."""
     # A PrintedEntry stands in for its Entry (it answers every attribute, from the signed text or
     # the live row), so documents read both as an Entry.
     return [cast(Entry, printed_entry(e)) for e in _live_entries(owner, date_from, date_to)]
@@ -289,8 +309,8 @@ def _live_entries(owner: User, date_from: dt.date, date_to: dt.date) -> list[Ent
                 Entry.owner_id == owner.id,
                 Entry.is_deleted.is_(False),
                 Entry.status != "draft",
-                Entry.start_date >= date_from,
                 Entry.start_date <= date_to,
+                func.coalesce(Entry.end_date, Entry.start_date) >= date_from,
             )
             .order_by(Entry.start_date, Entry.title, Entry.id)
         )
@@ -306,8 +326,10 @@ def _summary(rows: list[Entry], entries: list[dict[str, Any]], titles: StandardT
             standards[titles.label(tag)] += 1
     return {
         "entry_count": len(rows),
+        # Signed off: a sign-off that verifies and still covers the entry's current text (an entry
+        # changed after signing is not; engine.is_signed reads the same from signcore.standing_roles).
         "signed_count": sum(
-            1 for e in entries if any(not so["is_imported_unverified"] for so in e["sign_offs"])
+            1 for e in entries if any(so["is_valid"] and so["is_current_text"] for so in e["sign_offs"])
         ),
         "total_hours": hours_text(sum((e.hours for e in rows), Decimal(0))),
         "participatory_hours": hours_text(sum((e.hours for e in rows if e.is_participatory), Decimal(0))),

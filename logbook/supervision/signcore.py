@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
@@ -37,7 +39,7 @@ from logbook.signing import keys as signing_keys
 from logbook.signing import statements, trust
 from logbook.signing.digests import content_sha256, content_sha256_of
 from logbook.supervision import sessions
-from logbook.supervision.models import SupervisionSession
+from logbook.supervision.models import SignOff, SupervisionSession
 
 RANK = {"valid": 0, "changed": 1, "unsigned": 2, "unconfirmed": 3, "invalid": 4}
 LABELS = {
@@ -485,3 +487,48 @@ def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verifi
     _check_audit(kind, sign_off, result)
     kind.live(sign_off, result, signed)
     return result
+
+
+def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+    """For each entry, the roles of its approved sign-offs that still stand (verify() says valid: the
+    statement verifies and the live entry is the text that was signed). A role is given bare and with
+    the signer's registration body ("reflective_discussion_partner:NMC"). The requirement engine reads
+    these as an entry's signed_roles (progress.Signatures)."""
+    out: dict[uuid.UUID, set[str]] = {}
+    if not entry_ids:
+        return {}
+    keys = published_keys()
+    for start in range(0, len(entry_ids), 500):
+        chunk = entry_ids[start : start + 500]
+        rows = list(
+            db.session.scalars(
+                select(SignOff).where(SignOff.entry_id.in_(chunk), SignOff.decision == "approved")
+            )
+        )
+        # Load what verify() reads by primary key in three queries, not several per sign-off (the
+        # identity map answers its session.get calls): the entries, their revisions, the signers'
+        # organisations.
+        entries_read = list(db.session.scalars(select(Entry).where(Entry.id.in_(chunk))))
+        list(db.session.scalars(select(EntryRevision).where(EntryRevision.entry_id.in_(chunk))))
+        orgs = {e.organisation_id for e in entries_read}
+        list(db.session.scalars(select(Organisation).where(Organisation.id.in_(orgs))))
+        for sign_off in rows:
+            if verify(sign_off, keys=keys).is_valid:
+                roles = out.setdefault(sign_off.entry_id, set())
+                roles.add(sign_off.signer_role)
+                if sign_off.registration_body:
+                    roles.add(f"{sign_off.signer_role}:{sign_off.registration_body}")
+    return {entry: frozenset(roles) for entry, roles in out.items()}
+
+
+def standing_roles_of(owner_id: uuid.UUID) -> dict[str, list[str]]:
+    """standing_roles of every signed-off entry of one person, as JSON (what the phone's engine needs
+    besides the entries it holds: GET /api/v1/progress/inputs)."""
+    ids = list(
+        db.session.scalars(
+            select(Entry.id).where(
+                Entry.owner_id == owner_id, Entry.status == "signed_off", Entry.is_deleted.is_(False)
+            )
+        )
+    )
+    return {str(entry): sorted(roles) for entry, roles in standing_roles(ids).items()}

@@ -25,6 +25,9 @@ class FakeEntry:
     is_deleted: bool = False
     standards: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    id: Any = None
+    has_impact: bool = False
+    signed_roles: frozenset[str] | None = None  # None: the status decides
 
     def __post_init__(self) -> None:
         self.title = self.title or f"{self.kind} on {self.start_date}"

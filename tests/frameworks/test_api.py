@@ -33,17 +33,22 @@ def test_list_frameworks_and_standards_for_tagging(make_client, practitioner, sh
         "eyfs-supervision",
     }
     assert (listed["swe"]["version"], listed["swe"]["versions"], listed["swe"]["owner"]) == (
-        2,
-        [1, 2],
+        3,
+        [1, 2, 3],
         "shipped",
     )
     assert listed["sw-supervision"]["kind"] == "supervision_policy"
     swe = client.get("/api/v1/frameworks/swe").get_json()
-    assert swe["version"] == 2
+    assert swe["version"] == 3
     assert {"code": "4.2", "parent": "4"}.items() <= next(
         s for s in swe["standards"] if s["code"] == "4.2"
     ).items()
-    assert [r["id"] for r in swe["requirements"]] == ["cpd_records", "peer_reflection", "standard_4_coverage"]
+    assert [r["id"] for r in swe["requirements"]] == [
+        "cpd_records",
+        "peer_reflection",
+        "impact_described",
+        "standard_4_coverage",
+    ]
     old = client.get("/api/v1/frameworks/swe?version=1").get_json()
     assert [r["id"] for r in old["requirements"]] == ["cpd_records", "standard_4_coverage"]
     hcpc = client.get("/api/v1/frameworks/hcpc").get_json()
@@ -144,7 +149,7 @@ def test_progress_for_the_caller(app, make_client, practitioner, shipped):
     )
     assert reg["framework"] == {
         "id": "swe",
-        "version": 2,
+        "version": 3,
         "name": "Social Work England professional standards and CPD",
     }
     current, previous = reg["cycles"]

@@ -220,11 +220,11 @@ SW = FakeRegistration("SWE", "social worker", "swe")
 @pytest.mark.parametrize(
     ("today", "current", "previous", "version"),
     [
-        ("2025-11-30", ("2024-12-01", "2025-11-30"), ("2023-12-01", "2024-11-30"), 2),
-        ("2025-12-01", ("2025-12-01", "2026-11-30"), ("2024-12-01", "2025-11-30"), 2),
-        ("2024-02-29", ("2023-12-01", "2024-11-30"), ("2022-12-01", "2023-11-30"), 2),
+        ("2025-11-30", ("2024-12-01", "2025-11-30"), ("2023-12-01", "2024-11-30"), 3),
+        ("2025-12-01", ("2025-12-01", "2026-11-30"), ("2024-12-01", "2025-11-30"), 3),
+        ("2024-02-29", ("2023-12-01", "2024-11-30"), ("2022-12-01", "2023-11-30"), 3),
         ("2021-06-01", ("2020-12-01", "2021-11-30"), ("2019-12-01", "2020-11-30"), 1),
-        ("2021-12-01", ("2021-12-01", "2022-11-30"), ("2020-12-01", "2021-11-30"), 2),
+        ("2021-12-01", ("2021-12-01", "2022-11-30"), ("2020-12-01", "2021-11-30"), 3),
     ],
 )
 def test_swe_registration_year_runs_1_december_to_30_november(frameworks, today, current, previous, version):
@@ -334,7 +334,7 @@ def test_swe_requirements(frameworks, case, today, entries, which, expected):
     assert cycle["status"] == expected.pop("status"), case
     for rule_id, (status, value) in expected.items():
         assert (found[rule_id]["status"], found[rule_id]["value"]) == (status, value), (case, rule_id)
-    assert ("peer_reflection" in found) == (cycle["framework"]["version"] == 2)
+    assert ("peer_reflection" in found) == (cycle["framework"]["version"] >= 2)
 
 
 def test_swe_missing_says_what_to_do(frameworks):
@@ -348,7 +348,7 @@ def test_an_entry_tagged_against_an_older_version_still_counts_under_the_newer_o
     tagged = entry("supervision", "2022-01-10", standards=[{"framework": "swe", "version": 1, "code": "4.2"}])
     _, cycles = progress(frameworks, SW, [tagged], "2022-06-01")
     cycle = cycles["current"]
-    assert cycle["framework"]["version"] == 2
+    assert cycle["framework"]["version"] == 3
     coverage = rules(cycle)["standard_4_coverage"]
     assert coverage["covered"] == ["4.2"]
     assert coverage["advisory"] is True
@@ -459,7 +459,9 @@ def test_nmc_counts_feedback_accounts_and_discussion(frameworks):
     assert (found["practice_feedback"]["status"], found["practice_feedback"]["value"]) == ("met", 5)
     assert (found["reflective_accounts"]["status"], found["reflective_accounts"]["value"]) == ("not_met", 4)
     assert found["reflective_accounts"]["missing"] == "1 more written reflective accounts"
-    assert found["reflective_discussion"]["status"] == "met"
+    # Four accounts and no partner's signature: the discussion cannot count yet (see test_nmc_reflective_…).
+    assert found["reflective_discussion"]["status"] == "not_met"
+    assert found["reflective_discussion"]["not_counted"] == [{"id": None, "reason": "not_signed"}]
     # none of them is CPD
     assert cycles["previous"]["numbers"]["hours"] == 0
     assert cycles["previous"]["numbers"]["by_kind"] == {
@@ -603,3 +605,69 @@ def test_eyfs_supervision_applies_to_early_years_staff_without_registration(fram
     assert list(found) == ["eyfs-supervision"]
     assert found["eyfs-supervision"]["status"] == "met"
     assert policies(frameworks, [], [], "2025-07-15", areas={"social_care"}) == {}
+
+
+# --- issue 19: one definition of an entry's dates ---------------------------------------------------
+
+
+def test_an_activity_is_in_a_cycle_if_any_of_its_days_is(frameworks):
+    """A course from 29 Nov to 1 Dec is in the SWE year that ends on 30 Nov and in the one that starts
+    on 1 Dec (its days overlap both); before, it counted only in the year it ended in."""
+    course = entry("course", "2025-11-29", end="2025-12-01", title="Three-day course", id="c1")
+    _, cycles = progress(frameworks, SW, [course], "2026-01-10")
+    assert rules(cycles["previous"])["cpd_records"]["value"] == 1
+    assert rules(cycles["current"])["cpd_records"]["value"] == 1
+    assert rules(cycles["current"])["cpd_records"]["counted"] == ["c1"]
+
+
+def test_the_days_of_an_activity_running_into_the_next_cycle_cover_the_gap_before_it(frameworks):
+    """HCPC gaps: every day of an activity covers, including the days running into the next cycle; the
+    gap before it ends the day before it starts (not at the cycle's end)."""
+    _, cycles = progress(frameworks, SLT, [], "2026-03-01")
+    cycle = cycles["current"]
+    start, end = D(cycle["starts_on"]), D(cycle["ends_on"])
+    first = entry("course", start.isoformat(), id="first")
+    late = entry(
+        "course",
+        (end - dt.timedelta(days=1)).isoformat(),
+        end=(end + dt.timedelta(days=2)).isoformat(),
+        id="late",
+    )
+    _, cycles = progress(frameworks, SLT, [first, late], (end + dt.timedelta(days=10)).isoformat())
+    gaps = rules(cycles["previous"])["continuous_record"]
+    assert gaps["gaps"] == [
+        {"from": (start + dt.timedelta(days=1)).isoformat(), "to": (end - dt.timedelta(days=2)).isoformat()}
+    ]
+    assert gaps["counted"] == ["first", "late"]
+
+
+def test_a_record_of_the_kind_peer_reflection_includes_a_peer_reflection(frameworks):
+    """SWE: a record of the kind "peer reflection" counts as including one even with the flag false."""
+    records = [
+        entry("peer_reflection", "2026-01-05", includes_peer_reflection=False, id="p"),
+        entry("course", "2026-01-06", includes_peer_reflection=True, id="c"),
+        entry("reading", "2026-01-07", id="r"),
+    ]
+    _, cycles = progress(frameworks, SW, records, "2026-02-01")
+    peer = rules(cycles["current"])["peer_reflection"]
+    assert peer["value"] == 2
+    assert peer["counted"] == ["p", "c"]
+    assert cycles["current"]["numbers"]["peer_reflections"] == 2
+
+
+def test_nmc_discussion_counts_after_the_fifth_account_with_the_partners_standing_sign_off(frameworks):
+    """NMC: the discussion counts if held on or after the fifth account's day and the partner's
+    (NMC registrant's) sign-off still stands; a supervisor's, none, or an altered one does not."""
+    accounts = [entry("reflective_account", f"2026-0{m}-01", id=f"a{m}") for m in range(1, 6)]
+    partner = frozenset({"reflective_discussion_partner", "reflective_discussion_partner:NMC"})
+
+    def discussion(day: str, roles: frozenset[str] | None) -> tuple[float, list[str]]:
+        talk = entry("reflective_discussion", day, status="signed_off", id="d", signed_roles=roles)
+        _, cycles = progress(frameworks, NURSE, [*accounts, talk], "2026-08-01")
+        found = rules(cycles["current"])["reflective_discussion"]
+        return found["value"], [n["reason"] for n in found.get("not_counted", [])]
+
+    assert discussion("2026-04-30", partner) == (0, ["before_accounts"])
+    assert discussion("2026-06-01", frozenset({"supervisor"})) == (0, ["not_signed"])
+    assert discussion("2026-06-01", frozenset()) == (0, ["not_signed"])  # altered after signing
+    assert discussion("2026-05-01", partner) == (1, [])  # on the fifth account's day

@@ -21,7 +21,7 @@ from logbook.frameworks.models import GLOBAL, FrameworkVersion
 from tests.factories import persist
 from tests.frameworks.test_definition import GOOD
 
-SHIPPED = 8
+SHIPPED = 11
 
 
 def _versions(app) -> list[tuple[str, str, int]]:
@@ -205,7 +205,7 @@ def test_progress_reads_the_database_and_ignores_drafts_and_deleted(app, practit
     assert (current["starts_on"], current["ends_on"], current["framework"]["version"]) == (
         "2025-12-01",
         "2026-11-30",
-        2,
+        3,
     )
     assert current["numbers"]["records"] == 3
     assert current["numbers"]["hours"] == 4.5

@@ -9,6 +9,7 @@ seeded random entries around cycle edges, evaluated on many days."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -107,10 +108,21 @@ TAGS = [
 ]
 
 
-def _random_entry(rng: random.Random, today: dt.date) -> FakeEntry:
+ROLES = [
+    ["supervisor"],
+    ["confirmer"],
+    ["reflective_discussion_partner", "reflective_discussion_partner:NMC"],
+    ["reflective_discussion_partner", "reflective_discussion_partner:HCPC"],
+    [],
+]
+
+
+def _random_entry(rng: random.Random, today: dt.date, *, signatures: bool = False) -> FakeEntry:
     start = today + dt.timedelta(days=rng.randint(-4 * 365, 45))
     end = start + dt.timedelta(days=rng.choice([0, 0, 0, 1, 3, 30])) if rng.random() < 0.3 else None
-    kind = rng.choice(KINDS + ["supervision"] * 3)
+    kind = rng.choice(
+        KINDS + ["supervision"] * 3 + ["reflective_account"] * 3 + ["reflective_discussion"] * 2
+    )
     details: dict[str, Any] = {}
     if kind == "supervision" and rng.random() < 0.7:
         details = {"duration_minutes": rng.choice([20, 30, 45, 60, 89, 90, 120])}
@@ -128,7 +140,25 @@ def _random_entry(rng: random.Random, today: dt.date) -> FakeEntry:
             {"framework": f, "version": v, "code": c} for f, v, c in rng.sample(TAGS, rng.randint(0, 3))
         ],
         details=details,
+        id=str(uuid.UUID(int=rng.getrandbits(128))),
+        has_impact=rng.random() < 0.6,
+        # With the sign-offs known (as the API passes them), each signed-off entry's standing roles
+        # (none: altered since it was signed).
+        signed_roles=frozenset(rng.choice(ROLES)) if signatures else None,
     )
+
+
+def _signatures(entries: list[FakeEntry]) -> dict[str, list[str]]:
+    """The inputs' signatures (by entry id, the standing roles) and the facts as the server reads them."""
+    out = {}
+    for e in entries:
+        if e.signed_roles is None:
+            continue
+        if e.status == "signed_off" and not e.is_deleted:
+            out[e.id] = sorted(e.signed_roles)
+        else:
+            e.signed_roles = frozenset()
+    return out
 
 
 def _wire(entry: FakeEntry) -> dict[str, Any]:
@@ -136,6 +166,8 @@ def _wire(entry: FakeEntry) -> dict[str, Any]:
     return {
         "is_deleted": entry.is_deleted,
         "data": {
+            "id": entry.id,
+            "impact_on_practice": "It changed how I plan visits." if entry.has_impact else "",
             "kind": entry.kind,
             "title": entry.title,
             "start_date": entry.start_date.isoformat(),
@@ -264,8 +296,21 @@ def _cases(seed: int, count: int):
         today = rng.choice(DAYS)
         regs = rng.sample(REGISTRATIONS, rng.randint(0, 3))
         areas = rng.sample(["early_years", "social_care", "send"], rng.randint(0, 2))
-        entries = [_random_entry(rng, D(today)) for _ in range(rng.randint(0, 80 if n % 3 else 12))]
-        yield _inputs(regs, areas), entries, today, _random_explanations(rng, D(today))
+        signed = n % 2 == 0
+        entries = [
+            _random_entry(rng, D(today), signatures=signed)
+            for _ in range(rng.randint(0, 80 if n % 3 else 12))
+        ]
+        # Identical records: the same activity logged twice (another id, maybe another title's case).
+        entries += [
+            dataclasses.replace(e, id=str(uuid.UUID(int=rng.getrandbits(128))), title=e.title.upper())
+            for e in entries
+            if rng.random() < 0.1
+        ]
+        inputs = _inputs(regs, areas)
+        if signed:
+            inputs["signatures"] = _signatures(entries)
+        yield inputs, entries, today, _random_explanations(rng, D(today))
 
 
 def _random_explanations(rng: random.Random, today: dt.date) -> list[dict[str, Any]]:
@@ -297,6 +342,7 @@ def test_phone_engine_gives_the_servers_results_for_every_measure():
     seen_measures: set[str] = set()
     seen_statuses: set[str] = set()
     explained_seen = set()
+    seen_reasons: set[str] = set()
     for (inputs, _, today, _gaps), py, js in zip(cases, expected, got, strict=True):
         assert "error" not in js, js.get("error")
         js.pop("user_id")
@@ -307,13 +353,25 @@ def test_phone_engine_gives_the_servers_results_for_every_measure():
         for block in [*py["registrations"], *py["policies"]]:
             for cycle in block["cycles"]:
                 seen_statuses.add(cycle["status"])
+                seen_reasons |= {n["reason"] for n in cycle["not_counted"]}
                 for rule in cycle["rules"]:
                     seen_measures.add(measures_of[(cycle["framework"]["id"], rule["id"])])
                     seen_statuses.add(rule["status"])
                     explained_seen |= {g["explained"] for g in rule.get("gaps", [])}
+                    seen_reasons |= {n["reason"] for n in rule["not_counted"]}
     # The fixtures really exercise every measure and every status (no rule type is server-only).
     assert seen_measures == set(MEASURES)
     assert seen_statuses == {"met", "on_track", "at_risk", "not_met"}
+    # ... and every reason an entry does not count.
+    assert seen_reasons == {
+        "draft",
+        "deleted",
+        "outside_cycle",
+        "identical",
+        "not_signed",
+        "no_impact",
+        "before_accounts",
+    }
     assert explained_seen == {True, False}  # explained and unexplained gaps were both compared
 
 

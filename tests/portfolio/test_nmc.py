@@ -160,7 +160,7 @@ def test_complete_pack(app, client, me, boss, supervisor, nmc):
     # The stored text no longer matches what was signed: the pack now says so up front.
     text = pdf_text(export(me, format="nmc").data)
     assert "Still missing" in text
-    assert "Reflective discussion signed by an NMC registrant: 0 of 1" in text
+    assert "A reflective discussion with another NMC registrant covering all 5 accounts: 0 of 1" in text
 
 
 def test_what_is_missing_comes_first(me, boss, supervisor, nmc):
@@ -174,10 +174,10 @@ def test_what_is_missing_comes_first(me, boss, supervisor, nmc):
     missing = text.index("Still missing")
     assert missing < text.index("Organisation (name, address)")  # before the practice hours log
     for item in (
-        "Practice hours: 0 of 450 hours recorded.",
-        "CPD: 0 of 35 hours recorded.",
-        "Practice-related feedback: 1 of 5 pieces recorded.",
-        "Written reflective accounts: 2 of 5 accounts recorded.",
+        "(900 if renewing as both nurse and midwife): 0 of 450 hours.",
+        "35 hours of CPD relevant to your scope of practice: 0 of 35 hours.",
+        "5 pieces of practice-related feedback: 1 of 5 records.",
+        "5 written reflective accounts on the NMC form: 2 of 5 records.",
         "not signed off by your partner with their NMC PIN",
         "No confirmation meeting is recorded",
     ):
@@ -195,7 +195,9 @@ def test_a_supervisor_sign_off_is_not_a_partner_sign_off(me, boss, supervisor, n
     sign_as(me, boss, talk, supervisor.id, "supervisor", "NMC", PIN)
     context = attached(export(me, format="nmc").data)
     assert context["nmc"]["discussions"][0]["is_signed"] is False
-    assert any("not signed off by your partner" in m for m in context["nmc"]["missing"])
+    assert any("not signed off by your partner" in m for m in context["nmc"]["notes"])
+    (rule,) = [r for r in context["nmc"]["evaluation"]["rules"] if r["id"] == "reflective_discussion"]
+    assert (rule["value"], rule["not_counted"][0]["reason"]) == (0, "not_signed")
 
 
 def test_dual_registration_needs_900_hours(app, me, nmc):
@@ -215,7 +217,7 @@ def test_dual_registration_needs_900_hours(app, me, nmc):
         details={"registration": "nurse", "setting": "Ward"},
     )
     text = pdf_text(export(me, format="nmc").data)
-    assert "Practice hours: 460 of 900 hours recorded." in text
+    assert "(900 if renewing as both nurse and midwife): 460 of 900 hours." in text
 
 
 def test_period_is_three_years_to_the_renewal_date(me, nmc):
@@ -252,4 +254,4 @@ def test_the_discussion_covers_only_accounts_written_before_it(me, boss, supervi
     )
     context = attached(export(me, format="nmc").data)
     assert context["nmc"]["discussions"][0]["accounts_discussed"] == [1]
-    assert any("account(s) 2 were written after it" in m for m in context["nmc"]["missing"])
+    assert any("account(s) 2 were written after it" in m for m in context["nmc"]["notes"])

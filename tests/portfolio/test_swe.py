@@ -87,9 +87,9 @@ def test_missing_peer_reflection_impact_and_duplicates(me, swe):
     make_entry(me, title="Same day")
     text = pdf_text(export(me, format="swe", **PERIOD).data)
     for item in (
-        "Still missing",
-        "Records with a peer reflection: 0 of 1 record.",
-        "Different CPD records: 1 of 2 records.",
+        "Still missing (2)",
+        "At least 1 piece of CPD includes a peer reflection: 0 of 1 records.",
+        "At least 2 different pieces of CPD recorded in the registration year: 1 of 2 records.",
         "Records 1 and 2 look identical",
         "Record 1 (Same day) does not describe its impact.",
     ):

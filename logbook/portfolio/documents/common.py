@@ -5,6 +5,7 @@ context (service.portfolio_context: every entry, its sign-offs and verification 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -12,9 +13,12 @@ from typing import Any
 from logbook.accounts.models import Registration, User
 from logbook.entries.models import Entry
 from logbook.errors import ValidationFailed
-from logbook.frameworks.definition import parse_definition
+from logbook.frameworks.definition import parse_definition, summary_of
+from logbook.frameworks.engine import compile_framework
 from logbook.frameworks.service import shipped_definitions, visible_versions
-from logbook.portfolio.service import Progress, entries_in_period, hours_text, portfolio_context
+from logbook.portfolio.service import Progress, date_span, entries_in_period, hours_text, portfolio_context
+from logbook.progress import period_evaluation
+from logbook.supervision import signcore
 
 HOURS = ("hour", "hours")
 
@@ -29,6 +33,11 @@ def _shipped() -> dict[str, dict[str, Any]]:
         ):
             latest[definition.framework_id] = definition
     return {k: d.data for k, d in latest.items()}
+
+
+@lru_cache(maxsize=1)
+def _shipped_summaries() -> list[dict[str, Any]]:
+    return [json.loads(json.dumps(summary_of(d), default=str)) for d in shipped_definitions()]
 
 
 @lru_cache(maxsize=32)
@@ -78,10 +87,79 @@ def details_by_id(rows: list[Entry]) -> dict[str, dict[str, Any]]:
 
 
 def dates(entry: dict[str, Any]) -> str:
-    """An entry's date, or its first and last day."""
-    if entry["end_date"] and entry["end_date"] != entry["start_date"]:
-        return f"{entry['start_date']} to {entry['end_date']}"
-    return entry["start_date"]
+    """An entry's day, or its first and last day (date_span)."""
+    return date_span(
+        dt.date.fromisoformat(entry["start_date"]),
+        dt.date.fromisoformat(entry["end_date"]) if entry["end_date"] else None,
+    )
+
+
+# --- the engine's evaluation, as documents state it ---------------------------------------------
+
+
+def evaluation(
+    owner: User, framework_id: str, date_from: dt.date, date_to: dt.date, today: dt.date
+) -> dict[str, Any]:
+    """The requirement engine's evaluation of the framework over the document's period, with the
+    sign-offs that still stand (the same answer Home and the progress API give for these dates).
+    Every figure and verdict a document states comes from here; documents count nothing themselves."""
+    found = period_evaluation(
+        owner=owner,
+        framework_id=framework_id,
+        date_from=date_from,
+        date_to=date_to,
+        today=today,
+        signatures=signcore.standing_roles,
+        versions=[compile_framework(s) for s in _shipped_summaries() if s["id"] == framework_id],
+    )
+    if found is None:
+        raise ValidationFailed(
+            "This document cannot be made.",
+            fields={"format": [f"the framework “{framework_id}” is not available"]},
+        )
+    return found
+
+
+def rule_of(evaluated: dict[str, Any], rule_id: str) -> dict[str, Any] | None:
+    """One rule's result in an evaluation."""
+    return next((r for r in evaluated["rules"] if r["id"] == rule_id), None)
+
+
+def figure(value: float) -> Decimal:
+    """A rule's value or target as documents print it (hours_text reads a Decimal)."""
+    return Decimal(str(value))
+
+
+def rule_checks(evaluated: dict[str, Any]) -> list[dict[str, Any]]:
+    """A requirement check row for each binding rule of the evaluation (advisory rules are advice)."""
+    out = []
+    for r in evaluated["rules"]:
+        if r["advisory"] or r["unit"] == "gaps":
+            continue
+        unit = (r["unit"][:-1], r["unit"]) if r["unit"].endswith("s") else (r["unit"], r["unit"])
+        row = check(r["title"], figure(r["value"]), figure(r["target"]), unit)
+        out.append(row | {"id": r["id"], "met": r["status"] == "met"})
+    return out
+
+
+def rule_line(r: dict[str, Any]) -> str:
+    """One rule as a document states it: its title, the figures, and what is still needed."""
+    need = r["missing"] or "not met"
+    if r["unit"] == "gaps" or "period" in r:
+        return f"{r['title']}: {need}."
+    have, target = hours_text(figure(r["value"])), hours_text(figure(r["target"]))
+    return f"{r['title']}: {have} of {target} {r['unit']}. {need[:1].upper()}{need[1:]}."
+
+
+def still_missing(evaluated: dict[str, Any]) -> list[str]:
+    """What is still missing: one line per binding rule the evaluation does not find met (the number a
+    document's "Still missing (n)" states, equal to the rules Home shows as not met)."""
+    return [rule_line(r) for r in evaluated["rules"] if not r["advisory"] and r["status"] != "met"]
+
+
+def advice(evaluated: dict[str, Any]) -> list[str]:
+    """Good practice not yet followed: one line per advisory rule not met."""
+    return [rule_line(r) for r in evaluated["rules"] if r["advisory"] and r["status"] != "met"]
 
 
 def check(label: str, have: Decimal | int, target: Decimal | int, unit: tuple[str, str]) -> dict[str, Any]:

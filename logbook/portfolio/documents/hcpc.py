@@ -10,8 +10,9 @@ from typing import Any
 from logbook.accounts.models import User
 from logbook.entries import gaps as gap_explanations
 from logbook.errors import ValidationFailed
-from logbook.frameworks.engine import Explained, explained_by, find_gaps
-from logbook.portfolio.service import Progress, build_portfolio, entries_in_period
+from logbook.frameworks.engine import Explained, explained_by
+from logbook.portfolio.documents.common import evaluation
+from logbook.portfolio.service import Progress, build_portfolio
 
 SUMMARY_WORDS = 500
 STATEMENT_WORDS = 1500
@@ -121,10 +122,14 @@ def build_hcpc_profile(
             number += 1
             items.append({"number": number, "description": ev["caption"] or ev["name"]})
         chosen.append({"position": position, "entry": entry, "evidence": items})
-    rows = entries_in_period(owner, date_from, date_to)
-    last = min(date_to, now.date())
-    days = [(e.start_date, e.end_date or e.start_date) for e in rows]
-    gaps = find_gaps(days, date_from, last, GAP_MONTHS) if last >= date_from else []
+    # The gaps are the engine's (hcpc-v1.yaml continuous_record over the profile's period): every day
+    # of an activity covers, its days running past the period too.
+    evaluated = evaluation(owner, "hcpc", date_from, date_to, now.date())
+    gap_rule = next((r for r in evaluated["rules"] if r.get("gaps") is not None), None)
+    gaps = [
+        (dt.date.fromisoformat(g["from"]), dt.date.fromisoformat(g["to"]))
+        for g in (gap_rule or {}).get("gaps", [])
+    ]
     context["document"] |= {"format": "hcpc", "title": "HCPC CPD profile"}
     context["hcpc"] = {
         "profession": registration.profession,
@@ -136,5 +141,6 @@ def build_hcpc_profile(
         "chosen": chosen,
         "gaps": explained_gaps(owner, gaps),
         "gap_months": GAP_MONTHS,
+        "evaluation": evaluated,
     }
     return context

@@ -15,14 +15,16 @@ from logbook.accounts.models import Registration, User
 from logbook.entries.models import Entry
 from logbook.frameworks.engine import shift_months
 from logbook.portfolio.documents.common import (
-    HOURS,
-    check,
     dates,
     details_by_id,
+    evaluation,
+    figure,
     framework_data,
     no_registration,
     registration_for,
+    rule_checks,
     start,
+    still_missing,
     valid_current,
 )
 from logbook.portfolio.service import Progress, hours_text
@@ -224,68 +226,6 @@ def _nmc_period(
     return date_from, date_to
 
 
-def _nmc_checks(
-    *,
-    rules: dict[str, Any],
-    is_dual: bool,
-    practice_log: list[dict[str, Any]],
-    cpd_log: list[dict[str, Any]],
-    counts: dict[str, int],
-) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
-    """Totals, the requirement checks against the framework's targets, and what is missing."""
-    practice_hours = sum((Decimal(p["hours"]) for p in practice_log), Decimal(0))
-    cpd_hours = sum((Decimal(c["hours"]) for c in cpd_log), Decimal(0))
-    participatory = sum((Decimal(c["participatory_hours"]) for c in cpd_log), Decimal(0))
-    hours_rule = rules.get("practice_hours", {})
-    hours_target = Decimal(
-        hours_rule.get("dual_registration_target", 900) if is_dual else hours_rule.get("target", 450)
-    )
-
-    def target(rule: str, default: int) -> int:
-        return int(rules.get(rule, {}).get("target", default))
-
-    checks = [
-        check("Practice hours", practice_hours, hours_target, HOURS),
-        check("CPD", cpd_hours, Decimal(target("cpd_hours", 35)), HOURS),
-        check("of which participatory", participatory, Decimal(target("participatory_hours", 20)), HOURS),
-        check(
-            "Practice-related feedback",
-            counts["feedback"],
-            target("practice_feedback", 5),
-            ("piece", "pieces"),
-        ),
-        check(
-            "Written reflective accounts",
-            counts["accounts"],
-            target("reflective_accounts", 5),
-            ("account", "accounts"),
-        ),
-        check(
-            "Reflective discussion signed by an NMC registrant",
-            counts["signed_discussions"],
-            target("reflective_discussion", 1),
-            ("discussion", "discussions"),
-        ),
-        check(
-            "Confirmation signed by a confirmer in the final 12 months",
-            counts["signed_confirmations"],
-            target("confirmation", 1),
-            ("confirmation", "confirmations"),
-        ),
-    ]
-    missing = [
-        f"{c['label']}: {c['have']} of {c['target']} {c['target_unit']} recorded."
-        for c in checks
-        if not c["met"]
-    ]
-    totals = {
-        "practice_hours": hours_text(practice_hours),
-        "cpd_hours": hours_text(cpd_hours),
-        "participatory_hours": hours_text(participatory),
-    }
-    return totals, checks, missing
-
-
 def _nmc_form_gaps(
     discussions: list[dict[str, Any]],
     confirmations: list[dict[str, Any]],
@@ -347,7 +287,6 @@ def build_nmc_pack(
         progress=progress,
     )
     fw = framework_data(owner.organisation_id, "nmc")
-    rules = {r["id"]: r for r in fw.get("requirements", [])}
     themes = [{"code": s["code"], "title": s["title"]} for s in fw["standards"]]
     builders = row_builders(set(fw["entry_kinds"]["cpd"]))
     details = details_by_id(rows)
@@ -362,19 +301,15 @@ def build_nmc_pack(
         if builder is not None:
             builder(forms, row, by_id[str(row.id)], details[str(row.id)])
 
-    totals, checks, missing = _nmc_checks(
-        rules=rules,
-        is_dual=registration.is_dual_registration,
-        practice_log=forms.practice_log,
-        cpd_log=forms.cpd_log,
-        counts={
-            "feedback": len(forms.feedback),
-            "accounts": len(forms.accounts),
-            "signed_discussions": sum(1 for d in forms.discussions if d["is_signed"]),
-            "signed_confirmations": sum(1 for c in forms.confirmations if c["is_signed"]),
-        },
-    )
-    missing += _nmc_form_gaps(forms.discussions, forms.confirmations, forms.accounts, forms.confirm_from)
+    # What the pack states is the engine's evaluation of these dates (nmc-v2.yaml); the notes point at
+    # the forms (they are not requirements of their own).
+    evaluated = evaluation(owner, "nmc", date_from, date_to, now.date())
+    values = {r["id"]: figure(r["value"]) for r in evaluated["rules"]}
+    totals = {
+        name: hours_text(values.get(name, Decimal(0)))
+        for name in ("practice_hours", "cpd_hours", "participatory_hours")
+    }
+    notes = _nmc_form_gaps(forms.discussions, forms.confirmations, forms.accounts, forms.confirm_from)
     by_hand = [
         (
             "Professional address and postcode of your reflective discussion partner and of your confirmer "
@@ -392,8 +327,10 @@ def build_nmc_pack(
         "profession": registration.profession,
         "pin": registration.registration_number or "",
         "renewal_date": registration.renewal_date.isoformat() if registration.renewal_date else "",
-        "checks": checks,
-        "missing": missing,
+        "checks": rule_checks(evaluated),
+        "missing": still_missing(evaluated),
+        "notes": notes,
+        "evaluation": evaluated,
         "by_hand": by_hand,
         "practice_log": forms.practice_log,
         "practice_hours": totals["practice_hours"],

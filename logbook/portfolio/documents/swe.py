@@ -8,16 +8,21 @@ import datetime as dt
 from typing import Any
 
 from logbook.accounts.models import User
+from logbook.frameworks.engine import has_peer_reflection
 from logbook.frameworks.labels import standard_label
 from logbook.portfolio.documents.common import (
-    check,
+    advice,
     dates,
     details_by_id,
+    evaluation,
     framework_data,
     last_on_or_before,
     no_registration,
     registration_for,
+    rule_checks,
+    rule_of,
     start,
+    still_missing,
 )
 from logbook.portfolio.service import Progress, reflection_lines
 
@@ -57,26 +62,21 @@ def build_swe_records(
     fields = {f["id"]: f["title"] for f in fw.get("record_fields", [])}
     details = details_by_id(rows)
     by_id = {e["id"]: e for e in context["entries"]}
+    evaluated = evaluation(owner, "swe", date_from, date_to, now.date())
     records: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], int] = {}
-    duplicates: list[tuple[int, int]] = []
-    covered: set[str] = set()
+    # Standard 4's parts covered: the engine's advisory rule (docs/regulators.md 2.1).
+    covered = set((rule_of(evaluated, "standard_4_coverage") or {}).get("covered", []))
     for row in rows:
         e, d = by_id[str(row.id)], details[str(row.id)]
         tagged = [t["code"] for t in row.standards if t["framework"] == "swe"]
-        covered |= {c for c in tagged if c in parts}
-        peer = row.kind == "peer_reflection" or row.includes_peer_reflection
+        peer = has_peer_reflection(row)
         learnt = (
             "\n".join(f"{r['label']} {r['text']}" for r in reflection_lines(row))
             if include_reflections
             else ""
         )
         impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)
-        key = (row.title.strip().lower(), row.description.strip().lower())
         number = len(records) + 1
-        if key in seen:
-            duplicates.append((seen[key], number))
-        seen.setdefault(key, number)
         records.append(
             {
                 "number": number,
@@ -92,38 +92,20 @@ def build_swe_records(
                 "standards": [standard_label("swe", c, titles.get(c, "")) for c in tagged],
             }
         )
-    reqs = {r["id"]: r for r in fw.get("requirements", [])}
-    distinct = len(records) - len(duplicates)
-    checks = [
-        check(
-            "Different CPD records",
-            distinct,
-            int(reqs.get("cpd_records", {}).get("target", 2)),
-            ("record", "records"),
-        ),
-        check(
-            "Records with a peer reflection",
-            sum(1 for r in records if r["is_peer_reflection"]),
-            int(reqs.get("peer_reflection", {}).get("target", 1)),
-            ("record", "records"),
-        ),
-        check(
-            "Records that describe their impact",
-            sum(1 for r in records if r["impact"]),
-            1,
-            ("record", "records"),
-        ),
+    # What the document states is the engine's evaluation of these dates; the notes only point at records.
+    number_of = {r["entry_id"]: r["number"] for r in records}
+    identical = rule_of(evaluated, "cpd_records")
+    notes = [
+        f"Records {number_of[n['same_as']]} and {number_of[n['id']]} look identical; SWE refuses identical "
+        "records, so they count once."
+        for n in (identical or {}).get("not_counted", [])
+        if n["reason"] == "identical" and n["id"] in number_of and n["same_as"] in number_of
     ]
-    missing = [
-        f"{c['label']}: {c['have']} of {c['target']} {c['target_unit']}." for c in checks if not c["met"]
-    ]
-    missing += [f"Records {a} and {b} look identical; SWE refuses identical records." for a, b in duplicates]
-    missing += [
+    notes += [
         f"Record {r['number']} ({r['title']}) does not describe its impact."
         for r in records
         if not r["impact"]
     ]
-    advice = [f"Standard {c} is not covered this year: {titles[c]}" for c in parts if c not in covered]
     context["document"] |= {
         "format": "swe",
         "title": "Social Work England CPD records",
@@ -143,9 +125,11 @@ def build_swe_records(
             "peer": SWE_PEER_QUESTION,
         },
         "records": records,
-        "checks": checks,
-        "missing": missing,
-        "advice": advice,
+        "checks": rule_checks(evaluated),
+        "missing": still_missing(evaluated),
+        "advice": advice(evaluated),
+        "notes": notes,
+        "evaluation": evaluated,
         "standard_4": [{"code": c, "title": titles[c], "covered": c in covered} for c in parts],
     }
     return context

@@ -210,6 +210,7 @@ const NOT_PARTICIPATORY_BY_DEFAULT = new Set(['reading', 'reflective_account', '
 /** The facts the engine reads from an entry record's data (as pulled, or as saved on this phone). */
 export function entryFacts(data, isDeleted = false) {
   return {
+    id: data.id ?? null,
     kind: data.kind,
     title: data.title || '',
     start: toDay(data.start_date),
@@ -221,19 +222,57 @@ export function entryFacts(data, isDeleted = false) {
     isDeleted: Boolean(isDeleted || data.is_deleted),
     standards: data.standards || [],
     details: data.details || null,
+    hasImpact: Boolean(data.impact_on_practice || data.impact_on_people),
+    signedRoles: null, // set by progress() from the inputs' signatures (null: the status decides)
   };
 }
 
-const counts = (e) => !e.isDeleted && e.status !== 'draft';
-const activityDay = (e) => (e.end !== null ? e.end : e.start);
+/** An activity's first and last day (engine.entry_days): an end before the start reads as one day. */
+export function entryDays(e) { return [e.start, e.end !== null && e.end > e.start ? e.end : e.start]; }
+/** Whether any day of the activity falls in first..last (engine.in_period). */
+export function inPeriod(e, first, last) { const [a, b] = entryDays(e); return a <= last && b >= first; }
+const activityDay = (e) => entryDays(e)[1];
+const hasPeerReflection = (e) => Boolean(e.includesPeerReflection) || e.kind === 'peer_reflection';
+function isSigned(e, role) {
+  if (e.signedRoles === null || e.signedRoles === undefined) return e.status === 'signed_off';
+  return role ? e.signedRoles.has(role) : e.signedRoles.size > 0;
+}
 
 function matches(rule, e, framework, since) {
   if (rule.kinds != null) { if (!rule.kinds.includes(e.kind)) return false; } else if (!framework.cpdKinds.has(e.kind)) return false;
   if (rule.participatory != null && Boolean(e.isParticipatory) !== rule.participatory) return false;
-  if (rule.peer_reflection != null && Boolean(e.includesPeerReflection) !== rule.peer_reflection) return false;
-  if (rule.signed_off_only && e.status !== 'signed_off') return false;
+  if (rule.peer_reflection != null && hasPeerReflection(e) !== rule.peer_reflection) return false;
   return since === null || activityDay(e) >= since;
 }
+
+function whyNot(rule, e, ctx) {
+  if ((rule.signed_off_only || rule.signed_by) && !isSigned(e, rule.signed_by)) return 'not_signed';
+  if (rule.impact_described && !e.hasImpact) return 'no_impact';
+  const after = rule.after_rule && ctx.after.has(rule.after_rule) ? ctx.after.get(rule.after_rule) : null;
+  if (rule.after_rule && (after === null || e.start < after)) return 'before_accounts';
+  return '';
+}
+
+/** The entries that count for a rule, and those of its kind that do not with the reason. */
+function select(rule, ctx) {
+  let chosen = []; const refused = [];
+  for (const e of ctx.entries) {
+    if (!matches(rule, e, ctx.framework, ctx.since)) continue;
+    const reason = whyNot(rule, e, ctx);
+    if (reason) refused.push({ id: e.id, reason }); else chosen.push(e);
+  }
+  if (rule.distinct_records) {
+    const seen = new Map();
+    for (const e of chosen) {
+      const key = `${e.kind}\u0000${e.title.trim().toLowerCase()}\u0000${activityDay(e)}`;
+      if (seen.has(key)) refused.push({ id: e.id, reason: 'identical', same_as: seen.get(key).id });
+      else seen.set(key, e);
+    }
+    chosen = [...seen.values()];
+  }
+  return [chosen, refused];
+}
+const ids = (list) => list.map((e) => e.id);
 
 /** value and target in hundredths. */
 function status(value, target, ctx) {
@@ -250,10 +289,11 @@ function status(value, target, ctx) {
   return value * b * pd < target * (a * pd - pn * b) ? AT_RISK : ON_TRACK;
 }
 
-function result(rule, st, value, target, { unit, missing, detail = {} }) {
+function result(rule, st, value, target, { unit, missing, detail = {}, counted = [], refused = [] }) {
   return {
     id: rule.id, title: rule.title, status: st, value, target, unit, missing,
     advisory: rule.advisory || false, unconfirmed: rule.unconfirmed || false, ...detail,
+    counted, not_counted: refused,
   };
 }
 
@@ -261,12 +301,7 @@ const windowNote = (since, cycle) => (since !== null ? ` between ${dayText(since
 
 function measureSum(rule, ctx) {
   const { framework, cycle, today, since, registration } = ctx;
-  let matching = ctx.entries.filter((e) => matches(rule, e, framework, since));
-  if (rule.distinct_records) {
-    const byKey = new Map();
-    for (const e of matching) byKey.set(`${e.kind}\u0000${e.title.trim().toLowerCase()}\u0000${activityDay(e)}`, e);
-    matching = [...byKey.values()];
-  }
+  const [matching, refused] = select(rule, ctx);
   let value; let unit;
   if (rule.measure === 'hours') {
     value = matching.reduce((s, e) => s + e.hours, 0);
@@ -282,14 +317,14 @@ function measureSum(rule, ctx) {
   const describe = rule.describe || unit;
   let missing = st === MET ? '' : `${fmtCenti(remaining)} more ${describe}${windowNote(since, cycle)}`;
   if (st !== MET && since !== null && today < since) missing += ` (not due before ${dayText(since)})`;
-  return result(rule, st, value / 100, target / 100, { unit, missing });
+  return result(rule, st, value / 100, target / 100, { unit, missing, counted: ids(matching), refused });
 }
 
 function measureTypes(rule, ctx) {
-  const { framework, since } = ctx;
-  const seen = new Set(ctx.entries
-    .filter((e) => e.kind in framework.activityTypeOf && matches(rule, e, framework, since))
-    .map((e) => framework.activityTypeOf[e.kind]));
+  const { framework } = ctx;
+  const [chosen, refused] = select(rule, ctx);
+  const typed = chosen.filter((e) => e.kind in framework.activityTypeOf);
+  const seen = new Set(typed.map((e) => framework.activityTypeOf[e.kind]));
   const value = seen.size * 100;
   const target = centi(rule.target);
   const st = status(value, target, ctx);
@@ -300,7 +335,7 @@ function measureTypes(rule, ctx) {
     const soFar = titles.length ? ` (so far: ${titles.join(', ')})` : '';
     missing = `CPD of ${fmtCenti(more)} more ${more === 100 ? 'type' : 'types'} of activity${soFar}`;
   }
-  return result(rule, st, value / 100, target / 100, { unit: rule.unit || 'types', missing, detail: { types: [...seen].sort(byCodePoint) } });
+  return result(rule, st, value / 100, target / 100, { unit: rule.unit || 'types', missing, detail: { types: [...seen].sort(byCodePoint) }, counted: ids(typed), refused });
 }
 
 function byCodePoint(a, b) {
@@ -343,9 +378,9 @@ export function explainedBy([from, to], explained) {
 function measureGaps(rule, ctx) {
   const { framework, cycle, today } = ctx;
   const last = Math.min(today, cycle.endsOn);
-  const days = ctx.entries
-    .filter((e) => matches(rule, e, framework, null) && e.start <= cycle.endsOn)
-    .map((e) => [e.start, activityDay(e)]);
+  const [all, refused] = select(rule, { ...ctx, since: null });
+  const chosen = all.filter((e) => e.start <= cycle.endsOn);
+  const days = chosen.map(entryDays); // every day of an activity covers, into the next cycle too
   const gaps = last >= cycle.startsOn ? findGaps(days, cycle.startsOn, last, rule.min_months) : [];
   // An explained gap (every day of it covered by the practitioner's explanations) is not at risk.
   const why = gaps.map((gap) => explainedBy(gap, ctx.explained || []));
@@ -355,6 +390,8 @@ function measureGaps(rule, ctx) {
     unit: rule.unit || 'gaps',
     missing: missing.slice(0, 1).toUpperCase() + missing.slice(1),
     detail: { gaps: gaps.map(([a, b], i) => ({ from: isoDay(a), to: isoDay(b), explained: why[i][0], explanation_ids: why[i][1] })) },
+    counted: ids(chosen),
+    refused,
   });
 }
 
@@ -384,9 +421,9 @@ function measurePeriods(rule, ctx) {
   const since = registration && registration.registered_since ? toDay(registration.registered_since) : null;
   if (nq && since !== null && shiftMonths(since, nq.within_months) > Math.min(today, cycle.endsOn)) period = nq.period;
   const minimum = rule.min_minutes;
-  const sessions = ctx.entries
-    .filter((e) => matches(rule, e, framework, null) && (minimum == null || minutesCenti(e) >= Math.round(minimum * 100)))
-    .map(activityDay);
+  const [all, refused] = select(rule, { ...ctx, since: null });
+  const chosen = all.filter((e) => minimum == null || minutesCenti(e) >= Math.round(minimum * 100));
+  const sessions = chosen.map(activityDay);
   const upTo = Math.min(today, cycle.endsOn);
   const done = periods(cycle.startsOn, cycle.endsOn, period).filter((p) => p[1] <= upTo);
   const metPeriods = done.filter((p) => sessions.some((d) => p[0] <= d && d <= p[1]));
@@ -402,16 +439,22 @@ function measurePeriods(rule, ctx) {
     unit: rule.unit || `${period}s`,
     missing,
     detail: { period, missed: missed.map(([a, b]) => ({ from: isoDay(a), to: isoDay(b) })) },
+    counted: ids(chosen),
+    refused,
   });
 }
 
 function measureStandards(rule, ctx) {
   const { framework } = ctx;
   const wanted = [...rule.codes];
-  const covered = new Set();
-  for (const e of ctx.entries) {
-    if (!matches(rule, e, framework, null)) continue;
-    for (const tag of e.standards || []) if (tag.framework === framework.id) covered.add(tag.code);
+  // A standard is covered by its own code or, with_subpoints, by any of its sub-points.
+  const covers = new Map(wanted.map((c) => [c, c]));
+  for (const [code, subs] of Object.entries(rule.subpoints || {})) for (const sub of subs) if (!covers.has(sub)) covers.set(sub, code);
+  const [chosen, refused] = select(rule, { ...ctx, since: null });
+  const covering = []; const covered = new Set();
+  for (const e of chosen) {
+    const codes = (e.standards || []).filter((t) => t.framework === framework.id && covers.has(t.code)).map((t) => covers.get(t.code));
+    if (codes.length) { covering.push(e); for (const c of codes) covered.add(c); }
   }
   const have = wanted.filter((c) => covered.has(c));
   const left = wanted.filter((c) => !covered.has(c));
@@ -420,6 +463,8 @@ function measureStandards(rule, ctx) {
     unit: rule.unit || 'standards',
     missing: left.length ? `Not yet covered: ${left.join(', ')}` : '',
     detail: { covered: have },
+    counted: ids(covering),
+    refused,
   });
 }
 
@@ -448,8 +493,8 @@ function numbers(framework, entries, kindOrder) {
     hours: sum(cpd),
     participatory_hours: sum(cpd.filter((e) => e.isParticipatory)),
     practice_hours: sum(entries.filter((e) => e.kind === 'practice_hours')),
-    peer_reflections: cpd.filter((e) => e.includesPeerReflection).length,
-    signed_off: entries.filter((e) => e.status === 'signed_off').length,
+    peer_reflections: cpd.filter(hasPeerReflection).length,
+    signed_off: entries.filter((e) => isSigned(e)).length,
     by_kind: ordered,
     distinct_activity_types: types.length,
     activity_types: types,
@@ -465,11 +510,33 @@ function overallStatus(rules, isOver) {
   return isOver ? MET : ON_TRACK;
 }
 
+/** The day a count rule reached its target: the start of its target-th counted entry by date. */
+function reachedOn(res, rule, ctx) {
+  if (rule.measure !== 'count' || res.value < res.target || res.target < 1) return null;
+  const [chosen] = select(rule, ctx);
+  const days = chosen.map((e) => e.start).sort((p, q) => p - q);
+  return days[res.target - 1];
+}
+
 function evaluateCycle(framework, cycle, entries, today, registration, kindOrder, explained = []) {
-  const inCycle = entries.filter((e) => counts(e) && cycle.startsOn <= activityDay(e) && activityDay(e) <= cycle.endsOn);
+  const inCycle = []; const leftOut = [];
+  // One order on every side: by start date, then id (engine.evaluate_cycle).
+  const ordered = [...entries].sort((p, q) => p.start - q.start || byCodePoint(p.id ?? '', q.id ?? ''));
+  for (const e of ordered) {
+    if (e.isDeleted || e.status === 'draft') leftOut.push({ id: e.id, reason: e.isDeleted ? 'deleted' : e.status });
+    else if (inPeriod(e, cycle.startsOn, cycle.endsOn)) inCycle.push(e);
+    else leftOut.push({ id: e.id, reason: 'outside_cycle' });
+  }
   const dates = cycleDates(framework, cycle, registration);
-  const ctx = { framework, cycle, entries: inCycle, today, registration, since: null, explained };
-  const rules = framework.requirements.map((r) => evaluateRule(r, ctx, dates));
+  const ctx = { framework, cycle, entries: inCycle, today, registration, since: null, explained, after: new Map() };
+  const first = framework.requirements.map((r) => {
+    const res = evaluateRule(r, ctx, dates);
+    const reached = reachedOn(res, r, ctx);
+    if (reached !== null) ctx.after.set(r.id, reached);
+    return res;
+  });
+  // A rule held after another (after_rule) is measured once that one's day is known.
+  const rules = framework.requirements.map((r, i) => (r.after_rule ? evaluateRule(r, ctx, dates) : first[i]));
   const figures = numbers(framework, inCycle, kindOrder);
   const withGaps = rules.find((r) => 'gaps' in r);
   figures.gaps = withGaps ? withGaps.gaps : [];
@@ -482,6 +549,7 @@ function evaluateCycle(framework, cycle, entries, today, registration, kindOrder
     status: overallStatus(rules, today > cycle.endsOn),
     rules,
     numbers: figures,
+    not_counted: leftOut,
     dates: [...sortedDates.map((d) => ({ id: d.id, label: d.label, date: isoDay(d.day) })),
       { id: 'ends_on', label: 'Cycle ends', date: isoDay(cycle.endsOn) }],
     reminders: framework.reminders.map((r) => ({
@@ -532,7 +600,11 @@ export function progress(inputs, entries, today, explanations = []) {
   const kindOrder = inputs.kind_order || [];
   const frameworks = (inputs.frameworks || []).map((f) => [f.id, f.versions.map(compileFramework)]);
   const byId = new Map(frameworks);
-  const counted = entries.filter(counts);
+  // The sign-offs that still stand, by entry id (engine.EntryFacts.signed_roles); without them the status decides.
+  const sigs = inputs.signatures;
+  const counted = sigs ? entries.map((e) => ({
+    ...e, signedRoles: new Set(e.status === 'signed_off' && !e.isDeleted ? (sigs[e.id] || []) : []),
+  })) : entries;
   const registrations = inputs.registrations || [];
   const regs = registrations.map((reg) => ({
     registration_id: reg.registration_id,
