@@ -43,10 +43,12 @@ HOSTILE = {
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_hostile_file_is_refused_with_its_line_quickly(name):
     text, line, words = HOSTILE[name]
-    start = time.perf_counter()
+    # CPU time, not wall time: the budget is about the work the parser does, and a busy machine (CI runs
+    # two suites side by side) stretches wall time, not CPU time.
+    start = time.process_time()
     with pytest.raises(FrameworkFileError) as caught:
         parse_definition(text, filename="hostile.yaml")
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert [p.line for p in caught.value.problems] == [line], caught.value.problems
     assert words in caught.value.problems[0].reason
 
