@@ -47,11 +47,14 @@ system-deps:
 	fi
 
 ## lint: ruff, bandit, mypy, and import-linter's layers contracts ([tool.importlinter] in pyproject.toml; docs/architecture.md)
+# LINT_CACHE: where mypy and import-linter keep their caches; two `make test` side by side (.ci/run)
+# give each its own, because neither tool's cache is safe to write from two processes at once.
+LINT_CACHE ?= build/lint-cache
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r logbook
-	$(BIN)/mypy
-	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy --cache-dir $(LINT_CACHE)/mypy
+	$(BIN)/lint-imports --no-logo --cache-dir $(LINT_CACHE)/import-linter
 
 ## test-deps: everything `make test` installs, without running the tests (CI installs once, then runs two suites)
 test-deps: system-deps $(VENV)/.test-installed node_modules/.installed

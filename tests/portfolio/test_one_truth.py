@@ -16,9 +16,8 @@ from logbook.accounts.models import Registration
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
-from tests.conftest import persist
-from tests.portfolio.conftest import attached, export, pdf_text, sign, sign_as
-from tests.supervision.conftest import TODAY, make_entry
+from tests.factories import TODAY, make_entry, persist, sign, sign_as
+from tests.helpers import attached, export, pdf_text
 
 PIN = "09I1234E"
 

@@ -41,7 +41,7 @@ from logbook.frameworks.service import load_shipped_frameworks
 from logbook.progress import period_evaluation
 from logbook.supervision import signcore, signoff
 from logbook.timeutil import utcnow
-from tests.conftest import _PASSWORD_HASH, ApiClient
+from tests.factories import PASSWORD_HASH, ApiClient
 from tests.js.test_progress_parity import run_node
 
 PEOPLE = int(os.environ.get("LOGBOOK_PARITY_PEOPLE", "400"))
@@ -199,7 +199,7 @@ def seed(app) -> dict[str, Any]:
                 organisation_id=org.id,
                 email=f"{name.lower().replace(' ', '.')}-{uuid.uuid4().hex[:6]}@parity.example",
                 name=name,
-                password_hash=_PASSWORD_HASH,
+                password_hash=PASSWORD_HASH,
                 **roles,
             )
             db.session.add(u)
