@@ -221,10 +221,13 @@ def test_every_admin_screen_loads_and_does_its_main_action(app, browser, live_se
     page.get_by_role("search", name="Filter registrations").get_by_label("Regulator").select_option("HCPC")
     expect(page.locator("#registrations-table tbody tr")).to_have_count(1)
 
-    # the other half of the area (supervisor assignments, staff import): their screens' slots
+    # the other half of the area (supervisor assignments, staff onboarding), inside the same frame
     visit(page, "Supervisor assignments", "Supervisor assignments", size)
+    expect(page.get_by_role("heading", name="Assign a supervisor")).to_be_visible()
     shot(page, "assignments", size)
-    visit(page, "Staff import", "Staff import", size)
+    visit(page, "Staff import", "Staff onboarding", size)
+    expect(page.get_by_role("button", name="Check the file")).to_be_visible()
+    shot(page, "staff-import", size)
 
     # Frameworks: whom each applies to; a bad file's problems by line, then a good one added
     visit(page, "Frameworks", "Frameworks", size)
