@@ -225,7 +225,7 @@ def test_every_admin_screen_loads_and_does_its_main_action(app, browser, live_se
     visit(page, "Supervisor assignments", "Supervisor assignments", size)
     expect(page.get_by_role("heading", name="Assign a supervisor")).to_be_visible()
     shot(page, "assignments", size)
-    visit(page, "Staff import", "Staff onboarding", size)
+    visit(page, "Staff onboarding", "Staff onboarding", size)
     expect(page.get_by_role("button", name="Check the file")).to_be_visible()
     shot(page, "staff-import", size)
 

@@ -16,7 +16,7 @@ export const SECTIONS = [
   ['job-roles', 'Job roles'],
   ['registrations', 'Registrations'],
   ['assignments', 'Supervisor assignments'],
-  ['staff-import', 'Staff import'],
+  ['staff-import', 'Staff onboarding'],
   ['frameworks', 'Frameworks'],
   ['export', 'Staff export'],
   ['audit', 'Audit trail'],
