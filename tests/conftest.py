@@ -213,10 +213,16 @@ def shipped(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def frameworks() -> dict[str, list[engine.Framework]]:
-    """Every shipped framework version, compiled for the engine, by framework id (the engine's tests
-    and the gap explanations' tests read it)."""
+def engine_frameworks() -> dict[str, list[engine.Framework]]:
+    """Every shipped framework version, compiled for the engine, by framework id (tests/entries has a
+    `frameworks` fixture of its own, the stored files, hence this name)."""
     out: dict[str, list[engine.Framework]] = {}
     for definition in shipped_definitions():
         out.setdefault(definition.framework_id, []).append(engine.compile_framework(summary_of(definition)))
     return out
+
+
+@pytest.fixture(scope="session")
+def frameworks(engine_frameworks) -> dict[str, list[engine.Framework]]:
+    """The engine's tests' name for `engine_frameworks`."""
+    return engine_frameworks

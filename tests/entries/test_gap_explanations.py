@@ -31,13 +31,13 @@ def _gap_rule(frameworks, entries, today, explained=()):
     return current, next(r for r in current["rules"] if r["id"] == "continuous_record")
 
 
-def test_an_explanation_covering_every_day_of_a_gap_takes_the_rule_off_at_risk(frameworks):
+def test_an_explanation_covering_every_day_of_a_gap_takes_the_rule_off_at_risk(engine_frameworks):
     # No CPD from 11 Nov 2025 to 10 Feb 2026 (three months): at risk until the break is explained.
     entries = [entry("course", "2025-10-01"), entry("reading", "2025-11-10")]
-    _, rule = _gap_rule(frameworks, entries, "2026-02-10")
+    _, rule = _gap_rule(engine_frameworks, entries, "2026-02-10")
     assert rule["status"] == "at_risk"
     covering = (D("2025-11-11"), D("2026-02-28"), "x1")
-    cycle, rule = _gap_rule(frameworks, entries, "2026-02-10", [covering])
+    cycle, rule = _gap_rule(engine_frameworks, entries, "2026-02-10", [covering])
     assert rule["status"] == "met"
     assert rule["value"] == 0
     assert rule["missing"] == ""
@@ -47,17 +47,17 @@ def test_an_explanation_covering_every_day_of_a_gap_takes_the_rule_off_at_risk(f
     assert cycle["numbers"]["gaps"] == rule["gaps"]  # the gap is still listed, with its explanation
 
 
-def test_two_explanations_that_meet_cover_a_gap_but_one_day_left_out_does_not(frameworks):
+def test_two_explanations_that_meet_cover_a_gap_but_one_day_left_out_does_not(engine_frameworks):
     entries = [entry("course", "2025-10-01"), entry("reading", "2025-11-10")]
     joined = [(D("2025-11-11"), D("2025-12-31"), "a"), (D("2026-01-01"), D("2026-02-10"), "b")]
-    assert _gap_rule(frameworks, entries, "2026-02-10", joined)[1]["status"] == "met"
+    assert _gap_rule(engine_frameworks, entries, "2026-02-10", joined)[1]["status"] == "met"
     holed = [(D("2025-11-11"), D("2025-12-30"), "a"), (D("2026-01-01"), D("2026-02-10"), "b")]
-    _, rule = _gap_rule(frameworks, entries, "2026-02-10", holed)
+    _, rule = _gap_rule(engine_frameworks, entries, "2026-02-10", holed)
     assert rule["status"] == "at_risk"
     assert rule["gaps"][0]["explained"] is False
     assert rule["gaps"][0]["explanation_ids"] == ["a", "b"]
     # An explanation ending before today does not explain the days after it (the gap goes on).
-    _, rule = _gap_rule(frameworks, entries, "2026-03-10", [(D("2025-11-11"), D("2026-02-10"), "c")])
+    _, rule = _gap_rule(engine_frameworks, entries, "2026-03-10", [(D("2025-11-11"), D("2026-02-10"), "c")])
     assert rule["status"] == "at_risk"
 
 
