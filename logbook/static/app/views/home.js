@@ -121,7 +121,7 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
 
   // The first sync after logging in (and any later pull) changes what Home counts: draw it again
   // when the entries on this phone change, without moving focus.
-  const signature = entrySignature(entries);
+  const signature = entrySignature(entries) + await recordSignature(ctx.store);
   const token = {};
   current = token;
   const onStatus = async () => {
@@ -130,7 +130,7 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
       return;
     }
     const now = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-    if (current === token && entrySignature(now) !== signature) {
+    if (current === token && entrySignature(now) + await recordSignature(ctx.store) !== signature) {
       document.removeEventListener('sync-status', onStatus);
       homeScreen(ctx, { redraw: true });
     }
@@ -138,6 +138,13 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
   document.addEventListener('sync-status', onStatus);
   // A sync may have finished while this screen was loading, before the listener existed: check now.
   onStatus();
+}
+
+/** The pulled records Home also counts (a supervisor's sessions to confirm or sign, requests): a pull that
+ *  brings one must redraw Home even when none of the person's own entries changed. */
+async function recordSignature(store) {
+  const kinds = await Promise.all(['supervision_session', 'sign_off_request'].map((k) => store.records(k)));
+  return '#' + kinds.flat().map((r) => `${r.id}:${r.version ?? ''}:${r.state ?? ''}`).join('|');
 }
 
 /** What Home shows depends on these: how many entries, their versions and their sync state. */
