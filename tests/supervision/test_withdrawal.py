@@ -12,6 +12,7 @@ from sqlalchemy import select
 from logbook.audit import service as audit
 from logbook.audit.service import verify_chain
 from logbook.extensions import db
+from logbook.portfolio.service import verification_code_for
 from logbook.supervision import signcore
 from logbook.supervision.models import SignOff, SignOffWithdrawal
 from tests import factories
@@ -176,3 +177,16 @@ def test_a_tampered_or_removed_withdrawal_does_not_verify(counted, boss, app):
         assert result.status == "invalid"
         assert "withdrawal record is missing" in result.reason
         db.session.rollback()
+
+
+def test_the_public_verification_page_says_withdrawn_without_the_reason(counted, boss, app, client):
+    _, sign_off = counted
+    assert withdraw(boss, sign_off["id"]).status_code == 200
+    with app.app_context():
+        row = db.session.get(SignOff, uuid.UUID(sign_off["id"]))
+        code = verification_code_for(row)
+        db.session.commit()
+    page = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert "Withdrawn." in page
+    assert "Priya Supervisor" in page
+    assert REASON not in page
