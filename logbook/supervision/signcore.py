@@ -476,15 +476,13 @@ def seal_withdrawal(
     )
 
 
-def _check_withdrawal(sign_off: Any, result: Verification, keys: list[dict[str, Any]]) -> None:
+def _check_withdrawal(
+    sign_off: Any, result: Verification, keys: list[dict[str, Any]], events: list[Any]
+) -> None:
     """A withdrawal whose statement verifies makes the sign-off ``withdrawn``; one that does not
     verify, or a withdrawal the audit trail records but the database no longer holds, ``invalid``."""
     withdrawal = withdrawal_of(sign_off)
-    recorded = [
-        e
-        for e in audit.events_for(subject_type=ENTRY.audit_subject, subject_id=sign_off.id)
-        if e.kind == f"{ENTRY.audit_subject}.withdrawn"
-    ]
+    recorded = [e for e in events if e.kind == f"{ENTRY.audit_subject}.withdrawn"]
     if withdrawal is None:
         if recorded:
             result.found("invalid", "the sign-off was withdrawn, but its withdrawal record is missing")
@@ -560,13 +558,9 @@ def _check_signed(kind: _Kind, sign_off: Any, result: Verification) -> dict[str,
     return signed
 
 
-def _check_audit(kind: _Kind, sign_off: Any, result: Verification) -> None:
+def _check_audit(kind: _Kind, sign_off: Any, result: Verification, recorded: list[Any]) -> None:
     """The row still matches the fingerprint (and statement hash) its audit record wrote."""
-    events = [
-        e
-        for e in audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
-        if e.kind.startswith(f"{kind.audit_subject}.")
-    ]
+    events = [e for e in recorded if e.kind.startswith(f"{kind.audit_subject}.")]
     if not events:
         result.found("invalid", "the audit trail has no record of this sign-off")
         return
@@ -608,10 +602,11 @@ def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verifi
     else:
         check_statement(sign_off, result, published_keys() if keys is None else keys)
     signed = _check_signed(kind, sign_off, result)
-    _check_audit(kind, sign_off, result)
+    recorded = audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
+    _check_audit(kind, sign_off, result, recorded)
     kind.live(sign_off, result, signed)
     if kind is ENTRY:
-        _check_withdrawal(sign_off, result, published_keys() if keys is None else keys)
+        _check_withdrawal(sign_off, result, published_keys() if keys is None else keys, recorded)
     return result
 
 
