@@ -4,6 +4,7 @@ Adversaries: another supervisor, the practitioner, another organisation's admin;
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from logbook.supervision import signcore
 from logbook.supervision.models import SignOff, SignOffWithdrawal
 from tests import factories
 from tests.factories import TODAY, make_entry, sign
+from tests.helpers import run_job, unzip
 
 REASON = "Signed in error: the study day was cancelled and never took place."
 
@@ -190,3 +192,16 @@ def test_the_public_verification_page_says_withdrawn_without_the_reason(counted,
     assert "Withdrawn." in page
     assert "Priya Supervisor" in page
     assert REASON not in page
+
+
+def test_a_withdrawn_sign_off_leaves_a_record_export_without_its_statement(counted, me, boss, app):
+    entry, sign_off = counted
+    kept = make_entry(me, title="Still signed", start_date=TODAY.isoformat())
+    sign(me, boss, kept, sign_off["signer_user_id"])
+    assert withdraw(boss, sign_off["id"]).status_code == 200
+    record = json.loads(unzip(run_job(app, me, me.api("POST", "/api/v1/record/export")))["record.json"])
+    by_entry = {e["id"]: e["sign_offs"] for e in record["entries"]}
+    [withdrawn] = by_entry[entry["id"]]
+    assert withdrawn["statement"] is None  # an import elsewhere keeps it "Imported, not verified"
+    [standing] = by_entry[kept["id"]]
+    assert standing["statement"]
