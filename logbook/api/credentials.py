@@ -3,6 +3,7 @@ profile and revocation list (no login: anyone checking a credential fetches them
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from flask import Blueprint as FlaskBlueprint
@@ -11,6 +12,7 @@ from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.credentials import service
+from logbook.errors import ValidationFailed
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
 
@@ -38,6 +40,33 @@ def entry_credential(entry_id: uuid.UUID):
         owner=current_user(), entry_id=entry_id, base_url=public_url(), now=utcnow()
     )
     return _download(issued, f"credential-{entry_id}.jwt")
+
+
+@blp.route("/me/cycles/<uuid:registration_id>/<starts_on>/credential")
+@login_required
+@blp.response(200, content_type=JWT_TYPE, description="The cycle's Open Badges 3.0 credential (VC-JWT)")
+@blp.alt_response(409, description="The cycle has not ended (cycle_not_ended) or was not met (cycle_not_met)")
+def cycle_credential(registration_id: uuid.UUID, starts_on: str):
+    """One of the caller's completed registration cycles (a registration id and the cycle's first day,
+    YYYY-MM-DD, as /api/v1/progress/history lists them) as an Open Badges 3.0 OpenBadgeCredential
+    signed as a VC-JWT: the framework's rules as criteria, the counted entries as evidence. 404 for
+    no such cycle of the caller's; 409 while the cycle runs or when its rules were not met."""
+    try:
+        first_day = dt.date.fromisoformat(starts_on[:10]) if len(starts_on) == 10 else None
+    except ValueError:
+        first_day = None
+    if first_day is None:
+        raise ValidationFailed(
+            "Give the cycle's first day as YYYY-MM-DD.", fields={"starts_on": ["is not a date"]}
+        )
+    issued = service.credential_for_cycle(
+        owner=current_user(),
+        registration_id=registration_id,
+        starts_on=first_day,
+        base_url=public_url(),
+        now=utcnow(),
+    )
+    return _download(issued, f"cycle-credential-{first_day.isoformat()}.jwt")
 
 
 @blp.route("/record/clr")

@@ -11,11 +11,12 @@ from marshmallow import ValidationError
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.api import notifications
+from logbook.credentials import service as credentials
 from logbook.entries.evidence import download_name
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
 from logbook.storage import evidence_store
-from logbook.supervision import calendar, imported, session_signoff, sessions, signoff
+from logbook.supervision import calendar, imported, session_signoff, sessions, signoff, withdrawal
 from logbook.supervision import service as supervision
 from logbook.supervision.registration import FORMATS
 from logbook.supervision.schemas import (
@@ -48,6 +49,7 @@ from logbook.supervision.schemas import (
     SignOffRequestSchema,
     SignOffSchema,
     SupervisionStatusSchema,
+    WithdrawalInSchema,
 )
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
@@ -59,6 +61,7 @@ pages = FlaskBlueprint("signoff_pages", __name__)
 def _present(sign_off) -> dict:
     out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
     out["verification"] = signoff.verify_sign_off(sign_off).as_dict()
+    out["can_withdraw"] = withdrawal.can_withdraw(current_user(), sign_off)
     return out | imported.presented(sign_off)
 
 
@@ -144,6 +147,26 @@ def get_sign_off(sign_off_id):
     return _present(
         signoff.get_sign_off(viewer=current_user(), sign_off_id=sign_off_id, today=utcnow().date())
     )
+
+
+@blp.route("/sign-offs/<uuid:sign_off_id>/withdraw", methods=["POST"])
+@login_required
+@blp.arguments(WithdrawalInSchema)
+@blp.response(200, SignOffSchema)
+@blp.alt_response(409, description="Already withdrawn (already_withdrawn), or not an approval")
+def withdraw_sign_off(data, sign_off_id):
+    """Withdraw an approved sign-off, with a reason: by the person who signed it or an admin of the
+    entry's organisation. It is sealed as a signed withdrawal, audited, stops counting everywhere,
+    the practitioner is notified and its credentials are revoked (docs/supervision.md)."""
+    sign_off = withdrawal.withdraw(
+        actor=current_user(),
+        sign_off_id=sign_off_id,
+        reason=data["reason"],
+        now=utcnow(),
+        base_url=_base_url(),
+        revoke=credentials.revoke_for_withdrawal,
+    )
+    return _present(sign_off)
 
 
 @blp.route("/supervision/people")

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from logbook.extensions import Base
 from logbook.timeutil import UTCDateTime, utcnow
 
-SUBJECT_KINDS = ("sign_off", "attendance")
+SUBJECT_KINDS = ("sign_off", "attendance", "cycle")
 
 
 class IssuedCredential(Base):
-    """A credential issued to `owner` for a sign-off of one of their entries, or for attending an
-    event (checked in). Re-issuing the same subject keeps the same row, id and status index."""
+    """A credential issued to `owner` for a sign-off of one of their entries, for attending an
+    event (checked in), or for a registration cycle they completed. Re-issuing the same subject
+    keeps the same row, id and status index."""
 
     __tablename__ = "issued_credential"
     __table_args__ = (
@@ -27,9 +28,11 @@ class IssuedCredential(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
-    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entry.id"), index=True)
-    subject_kind: Mapped[str] = mapped_column(String(20))  # "sign_off" | "attendance"
-    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the sign-off's id, or the attendance's entry id
+    # The entry it is about; None for a registration cycle (many entries: see its evidence).
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("entry.id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))  # "sign_off" | "attendance" | "cycle"
+    # the sign-off's id, the attendance's entry id, or a cycle's id (credentials.service.cycle_subject_id)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     status_index: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

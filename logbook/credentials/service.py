@@ -3,6 +3,10 @@ credential, and the organisation's revocation list. docs/record-format.md descri
 
 What can be issued, one rule each:
 
+- a registration cycle of the practitioner that has ended and that the requirement engine says was
+  met (progress.cycle_history_for with the sign-offs that still stand: the verdict /progress/history
+  and Home show), with the entries it counted as evidence (titles, dates, hours; never reflections);
+
 - an entry with an approved sign-off that signcore still verifies (``valid``, or ``changed``: the
   credential describes the signed version, rebuilt from its stored revision, so a later edit
   does not change what was attested);
@@ -16,11 +20,13 @@ with the organisation's Ed25519 key (logbook/signing/keys.py). Private reflectio
 statements, the sign-off comment and evidence contents are never put in a credential.
 
 Revocation: a credential's bit in the organisation's Bitstring Status List is set when its row is
-revoked: by `revoke_for_sign_off` (a withdrawal), or by `recheck_revocations` when the sign-off it was
-issued for no longer verifies (signcore: ``invalid``, ``unconfirmed`` — its key compromised — or
-``unsigned``) or its event was cancelled. The recheck runs whenever the owner asks for a credential
-of that entry and from cron (`logbook credentials recheck`); the public list itself only reads the
-table, so serving it costs no signature checks (one sign-off check is ~17 ms on the 2-core machine).
+revoked: by `revoke_for_withdrawal` (a sign-off withdrawn: its credentials, and the practitioner's
+cycle credentials that no longer hold without it), or by `recheck_revocations` when the sign-off it
+was issued for no longer verifies (signcore: ``invalid``, ``unconfirmed`` — its key compromised —,
+``withdrawn`` or ``unsigned``), its event was cancelled, or its cycle is no longer met. The recheck
+runs whenever the owner asks for a credential of that entry and from cron (`logbook credentials
+recheck`); the public list itself only reads the table, so serving it costs no signature checks
+(one sign-off check is ~17 ms on the 2-core machine).
 """
 
 from __future__ import annotations
@@ -44,7 +50,10 @@ from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import Conflict, NotFound
 from logbook.events.models import EventAttendance, LearningEvent
 from logbook.extensions import db
+from logbook.frameworks.engine import MET
+from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.service import find_version
+from logbook.progress import cycle_history_for
 from logbook.signing.keys import signing_key
 from logbook.supervision import signcore
 from logbook.supervision.models import SignOff
@@ -58,7 +67,12 @@ JWT_TYP = "vc+jwt"  # VC-JOSE-COSE: a VC Data Model 2.0 credential secured as a 
 STATUS_LIST_BITS = 131_072  # the W3C minimum (16 KiB), so that one set bit says little about whom
 CHECKED_IN = ("qr", "qr_offline", "register")  # checked in with the QR code, or marked on the register
 ALLOCATION_TRIES = 5  # attempts at a free status index when requests race
-NOT_VALID = ("invalid", "unconfirmed", "unsigned")  # a sign-off in this state revokes its credentials
+NOT_VALID = (
+    "invalid",
+    "unconfirmed",
+    "withdrawn",
+    "unsigned",
+)  # a sign-off in this state revokes its credentials
 
 
 class NothingToIssue(Conflict):
@@ -199,27 +213,32 @@ def _existing(kind: str, subject_id: uuid.UUID) -> IssuedCredential | None:
 
 
 def _allocate(
-    *, owner: User, entry: Entry, kind: str, subject_id: uuid.UUID, now: dt.datetime
+    *,
+    owner: User,
+    entry: Entry | None,
+    kind: str,
+    subject_id: uuid.UUID,
+    now: dt.datetime,
+    organisation_id: uuid.UUID | None = None,
 ) -> IssuedCredential:
     """The row of this subject's credential (made once: its id and status index never change). Two
     requests racing for the next index (or for the same subject) meet the unique constraints; the
     loser's savepoint is rolled back and it tries again with the winner's row in sight."""
+    org_id = entry.organisation_id if entry is not None else organisation_id
     for _attempt in range(ALLOCATION_TRIES):
         row = _existing(kind, subject_id)
         if row is not None:
             return row
         highest = db.session.scalar(
-            select(func.max(IssuedCredential.status_index)).where(
-                IssuedCredential.organisation_id == entry.organisation_id
-            )
+            select(func.max(IssuedCredential.status_index)).where(IssuedCredential.organisation_id == org_id)
         )
         index = 0 if highest is None else highest + 1
         if index >= STATUS_LIST_BITS:
             raise Conflict("This organisation's revocation list is full.", code="status_list_full")
         row = IssuedCredential(
-            organisation_id=entry.organisation_id,
+            organisation_id=org_id,
             owner_id=owner.id,
-            entry_id=entry.id,
+            entry_id=entry.id if entry is not None else None,
             subject_kind=kind,
             subject_id=subject_id,
             status_index=index,
@@ -441,6 +460,174 @@ def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now
     return issued
 
 
+# --- registration cycles -------------------------------------------------------------------------
+
+CYCLE_NAMESPACE = uuid.UUID("5b0c6f1e-7a3d-4c1e-9a53-0c7d1f2e8b40")  # names cycle subjects (uuid5)
+
+
+def cycle_subject_id(owner_id: uuid.UUID, registration_id: uuid.UUID, starts_on: dt.date) -> uuid.UUID:
+    """The stable id of one registration cycle of one person (its credential's subject)."""
+    return uuid.uuid5(CYCLE_NAMESPACE, f"{owner_id}:{registration_id}:{starts_on.isoformat()}")
+
+
+@dataclass(frozen=True)
+class FoundCycle:
+    """One cycle of one registration as the engine evaluated it (progress.cycle_history_for)."""
+
+    registration: dict[str, Any]
+    cycle: dict[str, Any]
+
+    @property
+    def starts_on(self) -> dt.date:
+        """The cycle's first day."""
+        return dt.date.fromisoformat(self.cycle["starts_on"])
+
+    @property
+    def ends_on(self) -> dt.date:
+        """The cycle's last day."""
+        return dt.date.fromisoformat(self.cycle["ends_on"])
+
+
+def owner_cycles(*, owner: User, today: dt.date) -> list[FoundCycle]:
+    """Every cycle of every registration of the owner, with the engine's verdict counting only the
+    sign-offs that still stand (the history /api/v1/progress/history serves)."""
+    history = cycle_history_for(viewer=owner, today=today, signatures=signcore.standing_roles)
+    return [FoundCycle(reg, cycle) for reg in history["registrations"] for cycle in reg["cycles"]]
+
+
+def completed(found: FoundCycle, today: dt.date) -> bool:
+    """A cycle a credential may attest: over, and met by the engine's rules."""
+    return found.ends_on < today and found.cycle["status"] == MET
+
+
+def _number(value: Any) -> str:
+    try:
+        return f"{float(Decimal(str(value))):g}"
+    except ArithmeticError:
+        return str(value)
+
+
+def _criteria(cycle: dict[str, Any], today: dt.date) -> str:
+    framework = cycle["framework"]
+    rules = "; ".join(
+        f"{r['title']}: {_number(r['value'])} of {_number(r['target'])} {r.get('unit') or ''}".rstrip()
+        + (" (advisory)" if r.get("advisory") else "")
+        for r in cycle["rules"]
+    )
+    return (
+        f"Every requirement of {framework['name']} (version {framework['version']}) for the registration "
+        f"cycle {cycle['starts_on']} to {cycle['ends_on']} met, as the logbook's requirement engine "
+        f"evaluated it on {today.isoformat()}, counting only sign-offs that still verify. "
+        f"The rules: {rules}."
+    )
+
+
+def _cycle_credential(*, owner: User, found: FoundCycle, base_url: str, now: dt.datetime) -> Issued:
+    organisation = db.session.get(Organisation, owner.organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    cycle = found.cycle
+    subject = cycle_subject_id(owner.id, found.registration["registration_id"], found.starts_on)
+    row = _allocate(
+        owner=owner, entry=None, kind="cycle", subject_id=subject, now=now, organisation_id=organisation.id
+    )
+    counted_ids = {uuid.UUID(i) for r in cycle["rules"] for i in r.get("counted") or [] if i}
+    counted = list(
+        db.session.scalars(
+            select(Entry)
+            .where(Entry.id.in_(counted_ids), Entry.owner_id == owner.id, Entry.is_deleted.is_(False))
+            .order_by(Entry.start_date, Entry.id)
+        )
+    )
+    evidence = []
+    for e in counted:  # title, kind, dates and hours only: never a description, reflection or impact
+        dates = e.start_date.isoformat() + (f" to {e.end_date.isoformat()}" if e.end_date else "")
+        evidence.append(
+            {
+                "id": f"urn:uuid:{e.id}",
+                "type": ["Evidence"],
+                "name": e.title,
+                "description": f"{KIND_LABELS.get(e.kind, e.kind)}, {dates}; {_hours(e.hours):g} hours",
+                "genre": e.kind,
+            }
+        )
+    tags: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for e in counted:
+        for tag in e.standards or []:
+            key = (str(tag.get("framework", "")), int(tag.get("version", 0)), str(tag.get("code", "")))
+            tags.setdefault(key, tag)
+    framework = cycle["framework"]
+    dates = f"{cycle['starts_on']} to {cycle['ends_on']}"
+    hours = _hours(cycle["numbers"].get("hours", 0))
+    name = f"{framework['name']} registration cycle {dates} completed"
+    achievement = {
+        "id": f"urn:uuid:{subject}",
+        "type": ["Achievement"],
+        "name": name,
+        "description": (
+            f"{owner.name}'s {found.registration['regulator']} registration cycle {dates}, completed: "
+            f"{cycle['numbers'].get('records', len(counted))} CPD records, {hours:g} CPD hours."
+        ),
+        "criteria": {"narrative": _criteria(cycle, now.date())},
+        "creditsAvailable": hours,
+        "alignment": _alignments(organisation.id, [tags[k] for k in sorted(tags)]),
+        "tag": ["registration_cycle", str(found.registration["regulator"])],
+    }
+    ended = dt.datetime.combine(found.ends_on + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    credential = _credential(
+        row=row,
+        organisation=organisation,
+        owner=owner,
+        base_url=base_url,
+        achievement=achievement,
+        evidence=evidence,
+        valid_from=ended,
+        hours=hours,
+        name=name,
+    )
+    return sign_vc_jwt(credential, organisation=organisation)
+
+
+class CycleNotCompleted(Conflict):
+    """The cycle has not ended, or was not met (409, naming which)."""
+
+    code = "cycle_not_completed"
+
+
+def credential_for_cycle(
+    *, owner: User, registration_id: uuid.UUID, starts_on: dt.date, base_url: str, now: dt.datetime
+) -> Issued:
+    """The owner's credential for one registration cycle (a registration of theirs and the first day
+    of the cycle, as /api/v1/progress/history lists them). NotFound for no such cycle; 409
+    `cycle_not_ended` while it runs, `cycle_not_met` when the engine says its rules were not met."""
+    today = now.date()
+    found = next(
+        (
+            c
+            for c in owner_cycles(owner=owner, today=today)
+            if str(c.registration["registration_id"]) == str(registration_id) and c.starts_on == starts_on
+        ),
+        None,
+    )
+    if found is None:
+        raise NotFound("No such registration cycle.")
+    if found.ends_on >= today:
+        raise CycleNotCompleted(
+            f"This cycle has not ended yet (it ends on {found.ends_on.isoformat()}); a credential is "
+            "issued for a completed cycle.",
+            code="cycle_not_ended",
+        )
+    if found.cycle["status"] != MET:
+        missing = [r["title"] for r in found.cycle["rules"] if r["status"] != MET and not r.get("advisory")]
+        raise CycleNotCompleted(
+            "This cycle's requirements were not met"
+            + (f" ({'; '.join(missing)})" if missing else "")
+            + ", so there is nothing a credential could attest.",
+            code="cycle_not_met",
+        )
+    return _cycle_credential(owner=owner, found=found, base_url=base_url, now=now)
+
+
 def candidate_entries(*, owner: User) -> list[Entry]:
     """The owner's entries that might have a credential (an approval, or an attendance), oldest first."""
     approved = select(SignOff.entry_id).where(SignOff.decision == "approved")
@@ -466,8 +653,16 @@ def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
         raise NotFound("No such organisation.")
     made = (_issue(owner=owner, entry=e, base_url=base_url, now=now) for e in candidate_entries(owner=owner))
     issued = [i for i in made if i is not None]
+    issued += [
+        _cycle_credential(owner=owner, found=c, base_url=base_url, now=now)
+        for c in owner_cycles(owner=owner, today=now.date())
+        if completed(c, now.date())
+    ]
     if not issued:
-        raise NothingToIssue("Nothing in this record has been verified yet (no sign-off, no attended event).")
+        raise NothingToIssue(
+            "Nothing in this record has been verified yet "
+            "(no sign-off, no attended event, no completed cycle)."
+        )
     clr = {
         "@context": [VC_CONTEXT, CLR_CONTEXT, OB_CONTEXT],
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -510,8 +705,31 @@ def revoke_for_sign_off(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime
     return len(rows)
 
 
-def _no_longer_holds(row: IssuedCredential) -> str | None:
+def revoke_for_withdrawal(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime) -> int:
+    """A sign-off was withdrawn (supervision.withdrawal.withdraw's hook, in its transaction): revoke its
+    credentials, and the owner's cycle credentials that no longer hold without it; how many."""
+    revoked = revoke_for_sign_off(sign_off_id=sign_off_id, reason=reason, now=now)
+    sign_off = db.session.get(SignOff, sign_off_id)
+    entry = db.session.get(Entry, sign_off.entry_id) if sign_off is not None else None
+    if entry is not None:
+        revoked += recheck_revocations(now=now, owner_id=entry.owner_id, kinds=("cycle",))
+    return revoked
+
+
+def _cycle_no_longer_holds(row: IssuedCredential, now: dt.datetime) -> str | None:
+    owner = db.session.get(User, row.owner_id)
+    if owner is None:
+        return "the practitioner is missing"
+    for c in owner_cycles(owner=owner, today=now.date()):
+        if cycle_subject_id(owner.id, c.registration["registration_id"], c.starts_on) == row.subject_id:
+            return None if completed(c, now.date()) else "the cycle's requirements are no longer met"
+    return "the cycle is missing"
+
+
+def _no_longer_holds(row: IssuedCredential, now: dt.datetime) -> str | None:
     """Why an issued credential's subject no longer holds (None while it does)."""
+    if row.subject_kind == "cycle":
+        return _cycle_no_longer_holds(row, now)
     if row.subject_kind == "sign_off":
         sign_off = db.session.get(SignOff, row.subject_id)
         if sign_off is None:
@@ -525,15 +743,25 @@ def _no_longer_holds(row: IssuedCredential) -> str | None:
     return "the event was cancelled" if event.is_cancelled else None
 
 
-def recheck_revocations(*, now: dt.datetime, organisation_id: uuid.UUID | None = None) -> int:
-    """Revoke every issued credential whose sign-off no longer verifies or whose event was cancelled
-    (`logbook credentials recheck`, from cron); how many were revoked."""
+def recheck_revocations(
+    *,
+    now: dt.datetime,
+    organisation_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> int:
+    """Revoke every issued credential whose sign-off no longer verifies, whose event was cancelled or
+    whose cycle is no longer met (`logbook credentials recheck`, from cron); how many were revoked."""
     query = select(IssuedCredential).where(IssuedCredential.revoked_at.is_(None))
     if organisation_id is not None:
         query = query.where(IssuedCredential.organisation_id == organisation_id)
+    if owner_id is not None:
+        query = query.where(IssuedCredential.owner_id == owner_id)
+    if kinds is not None:
+        query = query.where(IssuedCredential.subject_kind.in_(kinds))
     revoked = 0
     for row in db.session.scalars(query).all():
-        reason = _no_longer_holds(row)
+        reason = _no_longer_holds(row, now)
         if reason is not None:
             row.revoked_at, row.revocation_reason = now, reason
             revoked += 1

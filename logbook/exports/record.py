@@ -56,6 +56,7 @@ from logbook.signing import trust
 from logbook.storage import EvidenceStore, evidence_store
 from logbook.supervision import imported as imported_sign_offs
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
+from logbook.supervision.signcore import withdrawal_of
 from logbook.supervision.signoff import sign_off_fingerprint
 
 FORMAT = "cpd-logbook-record"
@@ -120,8 +121,13 @@ def _entry_record(entry: Entry) -> dict[str, Any]:
                 "is_imported": bool(s.is_imported),
                 "signed_at": _iso(s.signed_at),
                 # The signed statement and its kid: another organisation that trusts this one's
-                # published keys keeps the sign-off as verified (logbook/signing/trust.py).
-                **trust.exported_statement(s),
+                # published keys keeps the sign-off as verified (logbook/signing/trust.py). A withdrawn
+                # sign-off leaves without it, so no import can count it as signed again.
+                **(
+                    {"statement": None, "kid": None}
+                    if withdrawal_of(s) is not None
+                    else trust.exported_statement(s)
+                ),
             }
             for s in sign_offs
         ],

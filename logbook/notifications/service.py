@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Default] = {
     "sign_off_requested": Default("Someone asks you to sign off an entry", True, True, 0),
     "sign_off_returned": Default("An entry of yours was returned", True, True, 0),
     "sign_off_signed": Default("An entry of yours was signed off", True, False, 0),
+    "sign_off_withdrawn": Default("A sign-off of yours was withdrawn", True, True, 0),
     "supervision_due": Default("Supervision is due", True, True, 3),
     "action_due": Default("A supervision action is due", True, False, 2),
     "requirement_at_risk": Default("A registration requirement is at risk", True, True, 0),
@@ -50,7 +51,7 @@ DEFAULTS: dict[str, Default] = {
 }
 KINDS = tuple(DEFAULTS)
 # Emailed when the change that caused them commits, not when the cron next runs.
-IMMEDIATE = frozenset({"sign_off_requested", "sign_off_returned", "sign_off_signed"})
+IMMEDIATE = frozenset({"sign_off_requested", "sign_off_returned", "sign_off_signed", "sign_off_withdrawn"})
 log = logging.getLogger("logbook")
 
 

@@ -85,6 +85,10 @@ def verify_code(*, code: str) -> dict[str, Any]:
     status, reason = result.status, result.reason
     if sign_off.decision != "approved" and status in ("valid", "changed"):
         status, reason = "invalid", "this is not an approval: the record was returned to its author"
+    if status == "withdrawn" and result.withdrawal is not None:
+        # who withdrew it and when; the reason is for the practitioner, not for anyone holding the code
+        when = result.withdrawal["withdrawn_at"][:10]
+        reason = f"withdrawn by {result.withdrawal['withdrawn_by_name']} on {when}"
     return {
         "code": display_code(code),
         "title": content.get("title", ""),

@@ -89,6 +89,26 @@ class SignOff(Base):
     statement: Mapped[str | None] = mapped_column(Text)
 
 
+class SignOffWithdrawal(Base):
+    """The withdrawal of an approved entry sign-off: by its signer or an org admin, with a reason,
+    itself a signed statement (signcore.seal_withdrawal). One per sign-off; the sign-off row is never
+    changed, and from then on signcore.verify() reports it ``withdrawn`` (it no longer counts)."""
+
+    __tablename__ = "sign_off_withdrawal"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # Unique: withdrawing twice meets the constraint even when two requests race.
+    sign_off_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sign_off.id"), unique=True)
+    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    withdrawn_by_name: Mapped[str] = mapped_column(String(200))
+    withdrawn_as: Mapped[str] = mapped_column(String(20))  # "signer" | "org_admin"
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The signed withdrawal statement (compact JWS, logbook/signing/statements.py).
+    statement: Mapped[str] = mapped_column(Text)
+
+
 class ExternalSignOffLink(Base):
     """A single-use, expiring link for an external signer; only the SHA-256 of its token is stored."""
 

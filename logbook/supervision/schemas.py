@@ -115,6 +115,12 @@ class DecisionInSchema(Schema):
     registration_number = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
+class WithdrawalInSchema(Schema):
+    """Withdrawing an approved sign-off: why (shown to the practitioner, kept in the signed withdrawal)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class SignOffMutationSchema(DecisionInSchema):
     """The fields of an offline sign-off decision pushed through sync (entity "sign_off")."""
 
@@ -126,7 +132,9 @@ class VerificationSchema(Schema):
     """Whether a sign-off still proves what it claims (logbook/supervision/signcore.py)."""
 
     status = fields.String(
-        metadata={"description": "valid | changed | unsigned | unconfirmed | invalid (worst finding)"}
+        metadata={
+            "description": "valid | changed | unsigned | withdrawn | unconfirmed | invalid (worst finding)"
+        }
     )
     label = fields.String(metadata={"description": "The status as a reader sees it"})
     reason = fields.String(metadata={"description": "Why the status is not valid (empty when valid)"})
@@ -134,6 +142,10 @@ class VerificationSchema(Schema):
     problems = fields.List(fields.String())
     kid = fields.String(allow_none=True, metadata={"description": "The key that signed the statement"})
     is_imported = fields.Boolean(metadata={"description": "Moved here from another logbook"})
+    withdrawal = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Who withdrew the sign-off, in which capacity, when and why (or null)"},
+    )
 
 
 class SignOffSchema(Schema):
@@ -170,6 +182,9 @@ class SignOffSchema(Schema):
     signed_at = fields.DateTime()
     statement = fields.String(allow_none=True, metadata={"description": "The signed statement (compact JWS)"})
     verification = fields.Nested(VerificationSchema)
+    can_withdraw = fields.Boolean(
+        metadata={"description": "Whether the caller may withdraw it (its signer or an org admin)"}
+    )
 
 
 class SignOffListSchema(Schema):
@@ -531,11 +546,15 @@ class AssignmentInSchema(Schema):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(allow_none=True, load_default=None)
     frequency_days = fields.Integer(
-        allow_none=True, load_default=None, validate=validate.Range(min=1, max=366),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=366),
         metadata={"description": "days between sessions the agreement sets (none: the policy's)"},
     )
     session_minutes = fields.Integer(
-        allow_none=True, load_default=None, validate=validate.Range(min=5, max=600),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=5, max=600),
         metadata={"description": "length of a session the agreement sets"},
     )
 
@@ -555,9 +574,7 @@ class AssignmentQuerySchema(Schema):
     """Whose assignments, and which."""
 
     person_id = fields.UUID(load_default=None, metadata={"description": "as supervisor or supervisee"})
-    status = fields.String(
-        load_default="all", validate=validate.OneOf(("current", "future", "ended", "all"))
-    )
+    status = fields.String(load_default="all", validate=validate.OneOf(("current", "future", "ended", "all")))
 
 
 class AssignmentSchema(Schema):

@@ -12,9 +12,10 @@ live record come from; `_Kind` holds those differences, everything else is share
   row's audit record; and the live entry or session against the signed revision.
 
 Statuses, worst first: ``invalid`` (does not verify), ``unconfirmed`` (signed with a key marked
-compromised), ``unsigned`` (made before signed statements, or imported without a statement that
-verifies: never "valid"), ``changed`` (the signature and the signed revision hold, but the live
-record is no longer what was signed), ``valid``.
+compromised), ``withdrawn`` (the signer or an org admin withdrew it, by a withdrawal statement that
+itself verifies: seal_withdrawal), ``unsigned`` (made before signed statements, or imported
+without a statement that verifies: never "valid"), ``changed`` (the signature and the signed
+revision hold, but the live record is no longer what was signed), ``valid``.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ from logbook.signing import keys as signing_keys
 from logbook.signing import statements, trust
 from logbook.signing.digests import content_sha256, content_sha256_of
 from logbook.supervision import sessions
-from logbook.supervision.models import SignOff, SupervisionSession
+from logbook.supervision.models import SignOff, SignOffWithdrawal, SupervisionSession
 
-RANK = {"valid": 0, "changed": 1, "unsigned": 2, "unconfirmed": 3, "invalid": 4}
+RANK = {"valid": 0, "changed": 1, "unsigned": 2, "withdrawn": 3, "unconfirmed": 4, "invalid": 5}
 LABELS = {
     "valid": "Valid",
     "changed": "Changed since it was signed",
     "unsigned": "Not signed",
+    "withdrawn": "Withdrawn",
     "unconfirmed": "Cannot be confirmed",
     "invalid": "Not valid",
 }
@@ -75,6 +77,7 @@ class Verification:
     kid: str | None = None
     organisation: str | None = None
     is_imported: bool = False  # moved from another logbook (logbook/signing/trust.py)
+    withdrawal: dict[str, Any] | None = None  # who withdrew it, when and why (a verified withdrawal)
 
     @property
     def is_valid(self) -> bool:
@@ -107,6 +110,7 @@ class Verification:
             "problems": list(self.problems),
             "kid": self.kid,
             "is_imported": self.is_imported,
+            "withdrawal": self.withdrawal,
         }
 
 
@@ -389,6 +393,124 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
     )
 
 
+# --- withdrawal ---------------------------------------------------------------------------------
+
+WITHDRAWAL_TYPE = "logbook.sign_off_withdrawal"
+
+
+def withdrawal_fingerprint(withdrawal: SignOffWithdrawal) -> str:
+    """SHA-256 of every field of a withdrawal row but its statement (written into the audit trail)."""
+    return _fingerprint(
+        {
+            "id": str(withdrawal.id),
+            "sign_off_id": str(withdrawal.sign_off_id),
+            "withdrawn_by_id": str(withdrawal.withdrawn_by_id) if withdrawal.withdrawn_by_id else None,
+            "withdrawn_by_name": withdrawal.withdrawn_by_name,
+            "withdrawn_as": withdrawal.withdrawn_as,
+            "reason": withdrawal.reason,
+            "withdrawn_at": _iso(withdrawal.withdrawn_at),
+        }
+    )
+
+
+def withdrawal_payload(withdrawal: SignOffWithdrawal, sign_off: SignOff) -> dict[str, Any]:
+    """What a withdrawal says, as the statement that is signed: which signed statement it takes back
+    (by its hash), who withdrew it in which capacity, when and why."""
+    org_id = ENTRY.organisation_id(sign_off)
+    organisation = db.session.get(Organisation, org_id) if org_id else None
+    return {
+        "v": 1,
+        "type": WITHDRAWAL_TYPE,
+        "id": str(withdrawal.id),
+        "sign_off": {
+            "id": str(sign_off.id),
+            "statement_sha256": hashlib.sha256((sign_off.statement or "").encode()).hexdigest(),
+        },
+        "subject": {"type": "entry", "id": str(sign_off.entry_id), "version": sign_off.entry_version},
+        "withdrawn_by": {
+            "user_id": str(withdrawal.withdrawn_by_id) if withdrawal.withdrawn_by_id else None,
+            "name": withdrawal.withdrawn_by_name,
+            "as": withdrawal.withdrawn_as,
+        },
+        "reason": withdrawal.reason,
+        "withdrawn_at": _iso(withdrawal.withdrawn_at),
+        "organisation": {
+            "id": str(organisation.id) if organisation else None,
+            "slug": organisation.slug if organisation else None,
+        },
+    }
+
+
+def withdrawal_of(sign_off: Any) -> SignOffWithdrawal | None:
+    """The withdrawal of an entry sign-off, if it was withdrawn."""
+    return db.session.scalar(select(SignOffWithdrawal).where(SignOffWithdrawal.sign_off_id == sign_off.id))
+
+
+def seal_withdrawal(
+    withdrawal: SignOffWithdrawal, sign_off: SignOff, *, actor: str, now: dt.datetime
+) -> None:
+    """Sign the withdrawal's statement with the organisation's key, store it on the new row, and write
+    it into the audit trail under the sign-off (so that a withdrawal row removed later is noticed)."""
+    payload = withdrawal_payload(withdrawal, sign_off)
+    try:
+        withdrawal.statement = statements.sign(payload, organisation=payload["organisation"]["slug"])
+    except signing_keys.SigningKeyMissing as exc:
+        raise SigningUnavailable(str(exc)) from exc
+    db.session.add(withdrawal)
+    db.session.flush()
+    audit.append_event(
+        kind=f"{ENTRY.audit_subject}.withdrawn",
+        actor=actor,
+        subject_type=ENTRY.audit_subject,
+        subject_id=sign_off.id,
+        data={
+            "withdrawal_id": str(withdrawal.id),
+            "entry_id": str(sign_off.entry_id),
+            "entry_version": sign_off.entry_version,
+            "withdrawn_as": withdrawal.withdrawn_as,
+            "reason": withdrawal.reason,
+            "withdrawal_sha256": withdrawal_fingerprint(withdrawal),
+            "statement_sha256": hashlib.sha256(withdrawal.statement.encode()).hexdigest(),
+        },
+        now=now,
+    )
+
+
+def _check_withdrawal(
+    sign_off: Any, result: Verification, keys: list[dict[str, Any]], events: list[Any]
+) -> None:
+    """A withdrawal whose statement verifies makes the sign-off ``withdrawn``; one that does not
+    verify, or a withdrawal the audit trail records but the database no longer holds, ``invalid``."""
+    withdrawal = withdrawal_of(sign_off)
+    recorded = [e for e in events if e.kind == f"{ENTRY.audit_subject}.withdrawn"]
+    if withdrawal is None:
+        if recorded:
+            result.found("invalid", "the sign-off was withdrawn, but its withdrawal record is missing")
+        return
+    checked = statements.check(withdrawal.statement, keys)
+    if not checked.ok or checked.payload is None:
+        result.found("invalid", f"the withdrawal of this sign-off does not verify: {checked.reason}")
+        return
+    if checked.payload != withdrawal_payload(withdrawal, sign_off):
+        result.found("invalid", "the withdrawal record differs from its signed statement")
+        return
+    if not recorded or recorded[0].data.get("withdrawal_sha256") != withdrawal_fingerprint(withdrawal):
+        result.found("invalid", "the withdrawal record was changed after it was made")
+        return
+    result.withdrawal = {
+        "withdrawn_by_name": withdrawal.withdrawn_by_name,
+        "withdrawn_as": withdrawal.withdrawn_as,
+        "reason": withdrawal.reason,
+        "withdrawn_at": _iso(withdrawal.withdrawn_at),
+    }
+    result.found(
+        "withdrawn",
+        f"withdrawn by {withdrawal.withdrawn_by_name} on {withdrawal.withdrawn_at.date().isoformat()}: "
+        f"{withdrawal.reason}",
+        problem=False,
+    )
+
+
 # --- verification ------------------------------------------------------------------------------
 
 
@@ -436,13 +558,9 @@ def _check_signed(kind: _Kind, sign_off: Any, result: Verification) -> dict[str,
     return signed
 
 
-def _check_audit(kind: _Kind, sign_off: Any, result: Verification) -> None:
+def _check_audit(kind: _Kind, sign_off: Any, result: Verification, recorded: list[Any]) -> None:
     """The row still matches the fingerprint (and statement hash) its audit record wrote."""
-    events = [
-        e
-        for e in audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
-        if e.kind.startswith(f"{kind.audit_subject}.")
-    ]
+    events = [e for e in recorded if e.kind.startswith(f"{kind.audit_subject}.")]
     if not events:
         result.found("invalid", "the audit trail has no record of this sign-off")
         return
@@ -484,8 +602,11 @@ def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verifi
     else:
         check_statement(sign_off, result, published_keys() if keys is None else keys)
     signed = _check_signed(kind, sign_off, result)
-    _check_audit(kind, sign_off, result)
+    recorded = audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
+    _check_audit(kind, sign_off, result, recorded)
     kind.live(sign_off, result, signed)
+    if kind is ENTRY:
+        _check_withdrawal(sign_off, result, published_keys() if keys is None else keys, recorded)
     return result
 
 

@@ -33,8 +33,9 @@ from werkzeug.serving import make_server
 
 from logbook import cli
 from logbook.accounts.links import SupervisionLink
-from logbook.accounts.models import Organisation, User
+from logbook.accounts.models import Organisation, Registration, User
 from logbook.credentials import service as credentials
+from logbook.entries.models import Entry
 from logbook.events import service as events
 from logbook.events.models import LearningEvent
 from logbook.extensions import db
@@ -441,3 +442,174 @@ def test_a_credential_claiming_org_a_but_signed_by_org_b_is_refused(live, signed
         pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         with pytest.raises(OB3VerificationError, match="signature"):
             OB3Verifier(pubkey_pem=pem).verify(forged)
+
+
+# --- a completed registration cycle --------------------------------------------------------------
+
+
+def swe_cycles(app, make_client, practitioner):
+    """A social worker registered four years ago; (their client, registration id, cycles newest first)."""
+    with app.app_context():
+        load_shipped_frameworks()
+        db.session.commit()
+    persist(
+        app,
+        Registration(
+            user_id=practitioner.id,
+            regulator="SWE",
+            profession="social worker",
+            framework_id="swe",
+            registered_since=TODAY - dt.timedelta(days=4 * 366),
+        ),
+    )
+    me = make_client(practitioner)
+    [reg] = me.get("/api/v1/progress/history").get_json()["registrations"]
+    return me, reg["registration_id"], reg["cycles"]
+
+
+def past_entry(practitioner, day: dt.date, title: str, codes: list[str], **fields) -> Entry:
+    return Entry(
+        id=uuid.uuid4(),
+        owner_id=practitioner.id,
+        organisation_id=practitioner.organisation_id,
+        kind="course",
+        title=title,
+        description=SECRET,
+        start_date=day,
+        hours=Decimal("3.5"),
+        is_participatory=True,
+        impact_on_practice=SECRET,
+        reflection={"template": "rolfe", "answers": {"what": SECRET}},
+        standards=[{"framework": "swe", "version": 2, "code": c} for c in codes],
+        **fields,
+    )
+
+
+@pytest.fixture
+def completed_cycle(app, make_client, practitioner):
+    """The practitioner's previous SWE cycle, met with two courses: (client, url, cycle, entries)."""
+    me, reg_id, cycles = swe_cycles(app, make_client, practitioner)
+    previous = next(c for c in cycles if c["which"] == "previous")
+    starts = dt.date.fromisoformat(previous["starts_on"])
+    entries = [
+        past_entry(practitioner, starts + dt.timedelta(days=10), "Court skills", ["4.1", "4.2"]),
+        past_entry(
+            practitioner,
+            starts + dt.timedelta(days=100),
+            "Trauma-informed practice",
+            ["4.3", "4.4"],
+            includes_peer_reflection=True,
+        ),
+    ]
+    persist(app, *entries)
+    [reg] = me.get("/api/v1/progress/history").get_json()["registrations"]
+    previous = next(c for c in reg["cycles"] if c["which"] == "previous")
+    assert previous["status"] == "met", previous["rules"]
+    return me, f"/api/v1/me/cycles/{reg_id}/{previous['starts_on']}/credential", previous, entries
+
+
+def test_a_completed_cycle_gives_a_credential(live, completed_cycle, org, practitioner):
+    me, url, cycle, entries = completed_cycle
+    response = me.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/vc+jwt"
+    token = response.get_data(as_text=True)
+    credential = verifier_for(token, live).verify(token, check_status=True, download=fetch)
+    assert credential.issuer.id == f"{live}/credentials/issuers/{org.slug}"
+    body = payload_of(token)
+    assert_schema_valid(body)
+    assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert body["sub"] == f"urn:uuid:{practitioner.id}"
+    achievement = body["credentialSubject"]["achievement"]
+    dates = f"{cycle['starts_on']} to {cycle['ends_on']}"
+    assert achievement["name"] == f"{cycle['framework']['name']} registration cycle {dates} completed"
+    # The criteria are the framework's rules; the evidence the counted entries; the hours, the standards.
+    for rule in cycle["rules"]:
+        assert rule["title"] in achievement["criteria"]["narrative"]
+    assert [e["name"] for e in body["evidence"]] == ["Court skills", "Trauma-informed practice"]
+    assert [e["id"] for e in body["evidence"]] == [f"urn:uuid:{e.id}" for e in entries]
+    assert all("3.5 hours" in e["description"] for e in body["evidence"])
+    assert achievement["creditsAvailable"] == body["credentialSubject"]["creditsEarned"] == 7.0
+    assert sorted(a["targetCode"] for a in achievement["alignment"]) == ["4.1", "4.2", "4.3", "4.4"]
+    # validFrom: the day after the cycle's last day
+    assert body["validFrom"].startswith(
+        (dt.date.fromisoformat(cycle["ends_on"]) + dt.timedelta(days=1)).isoformat()
+    )
+    assert SECRET not in json.dumps(body)
+    # Issued again: the same id and status index.
+    again = payload_of(me.get(url).get_data(as_text=True))
+    assert (again["id"], again["credentialStatus"]) == (body["id"], body["credentialStatus"])
+    # The CLR carries it.
+    clr = payload_of(me.get("/api/v1/record/clr").get_data(as_text=True))
+    inner = [
+        m["id"].removeprefix("data:application/vc+jwt,")
+        for m in clr["credentialSubject"]["verifiableCredential"]
+    ]
+    assert [payload_of(i)["id"] for i in inner] == [body["id"]]
+    assert SECRET not in json.dumps(clr)
+
+
+def test_a_cycle_credential_tampered_or_under_another_key_is_refused(live, completed_cycle, other_org, app):
+    me, url, _, _ = completed_cycle
+    token = me.get(url).get_data(as_text=True)
+    head, _, signature = token.split(".")
+    claims = payload_of(token)
+    claims["credentialSubject"]["achievement"]["creditsAvailable"] = 70.0
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(OB3VerificationError, match="signature"):
+        verifier_for(token, live).verify(f"{head}.{forged}.{signature}")
+    with app.app_context():
+        other_kid, _ = keys.signing_key(organisation=other_org.slug)
+    [jwk] = [k for k in json.loads(fetch(f"{live}/.well-known/jwks.json"))["keys"] if k["kid"] == other_kid]
+    public = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]}, algorithm="EdDSA").key
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(OB3VerificationError, match="signature"):
+        OB3Verifier(pubkey_pem=pem).verify(token)
+
+
+def test_a_cycle_not_ended_or_not_met_is_refused(app, make_client, practitioner, make_user, other_org):
+    me, reg_id, cycles = swe_cycles(app, make_client, practitioner)
+    current = next(c for c in cycles if c["which"] == "current")
+    running = me.get(f"/api/v1/me/cycles/{reg_id}/{current['starts_on']}/credential")
+    assert running.status_code == 409
+    assert running.get_json()["error"]["code"] == "cycle_not_ended"
+    assert current["ends_on"] in running.get_json()["error"]["message"]
+    previous = next(c for c in cycles if c["which"] == "previous")
+    assert previous["status"] != "met"  # nothing recorded in it
+    url = f"/api/v1/me/cycles/{reg_id}/{previous['starts_on']}/credential"
+    unmet = me.get(url)
+    assert unmet.status_code == 409
+    assert unmet.get_json()["error"]["code"] == "cycle_not_met"
+    assert "not met" in unmet.get_json()["error"]["message"]
+    # No such cycle, a bad date, someone else's registration, nobody logged in.
+    assert me.get(f"/api/v1/me/cycles/{reg_id}/1999-01-01/credential").status_code == 404
+    assert me.get(f"/api/v1/me/cycles/{uuid.uuid4()}/{previous['starts_on']}/credential").status_code == 404
+    bad = me.get(f"/api/v1/me/cycles/{reg_id}/yesterday/credential")
+    assert bad.status_code == 422
+    assert "starts_on" in bad.get_json()["error"]["fields"]
+    for other in (make_user("practitioner"), make_user("practitioner", "org_admin", organisation=other_org)):
+        assert make_client(other).get(url).status_code == 404
+    assert make_client().get(url).status_code == 401
+
+
+# --- a withdrawn sign-off ----------------------------------------------------------------------
+
+
+def test_a_withdrawn_sign_off_fails_the_status_check(live, signed_entry, app, make_client):
+    me, entry = signed_entry
+    token = me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True)
+    verifier = verifier_for(token, live)
+    verifier.verify(token, check_status=True, download=fetch)
+    with app.app_context():
+        sign_off = db.session.scalar(select(SignOff).where(SignOff.entry_id == uuid.UUID(entry["id"])))
+        signer = db.session.get(User, sign_off.signer_user_id)
+        db.session.expunge(signer)
+    boss = make_client(signer)
+    done = boss.api("POST", f"/api/v1/sign-offs/{sign_off.id}/withdraw", json={"reason": "Signed in error."})
+    assert done.status_code == 200, done.get_json()
+    with pytest.raises(OB3VerificationError, match="'revocation' is set"):
+        verifier.verify(token, check_status=True, download=fetch)
+    verifier.verify(token)  # the signature still holds: the status refuses it
+    refused = me.get(f"/api/v1/entries/{entry['id']}/credential")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "not_verified"

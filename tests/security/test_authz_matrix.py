@@ -17,6 +17,7 @@ try a made-up one.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import uuid
@@ -25,9 +26,10 @@ from typing import Any
 
 import pytest
 
-from logbook.accounts.models import Organisation
+from logbook.accounts.models import Organisation, Registration
 from logbook.app import create_app
 from logbook.extensions import db
+from logbook.frameworks.service import load_shipped_frameworks
 from logbook.sso.service import save_provider
 from logbook.timeutil import utcnow
 from tests.security.world import ACTORS, TODAY, World, entry_body, pdf, unique
@@ -89,6 +91,22 @@ def _with_sso(w: World, _actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
         )
         db.session.commit()
     return {}, {}
+
+
+def _swe_cycle(w: World, _actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A's social work registration and the first day of its current cycle (1 December)."""
+    if "swe_registration_id" not in w.ids:
+        with w.app.app_context():
+            load_shipped_frameworks()
+            reg = Registration(
+                user_id=w.users["A"].id, regulator="SWE", profession="social worker", framework_id="swe"
+            )
+            db.session.add(reg)
+            db.session.commit()
+            w.ids["swe_registration_id"] = str(reg.id)
+    today = utcnow().date()
+    starts = dt.date(today.year if today.month == 12 else today.year - 1, 12, 1)
+    return {"registration_id": w.ids["swe_registration_id"], "starts_on": starts.isoformat()}, {}
 
 
 def _session_confirm(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -589,6 +607,13 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         (401, 403, 404, 201, 404, 404, 404, 404, 401),
     ),
     ("GET", "/api/v1/sign-offs/{sign_off_id}", None, (401, 200, 404, 200, 404, 404, 404, 404, 401)),
+    # withdrawing: the signer (supA) or A's org admin; A may see it but not withdraw it (403)
+    (
+        "POST",
+        "/api/v1/sign-offs/{sign_off_id}/withdraw",
+        fresh(sign_off_id=lambda w: w.new_sign_off(), json=lambda _w: {"reason": "Signed in error."}),
+        (401, 403, 404, 200, 404, 404, 200, 404, 401),
+    ),
     # --- supervision sessions and actions ---
     ("GET", "/api/v1/supervision/sessions", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     (
@@ -688,6 +713,14 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
     # reason for A, 404 for everyone else) and the caller's own record (409 when nothing is verified) ---
     ("GET", "/api/v1/entries/{entry_id}/credential", None, (401, 409, 404, 404, 404, 404, 404, 404, 401)),
     ("GET", "/api/v1/record/clr", None, (401, 200, 409, 409, 409, 409, 409, 409, 401)),
+    # a registration cycle of the caller's own (A's current SWE cycle: not ended, 409 for A; 404 for
+    # everyone else, whose registrations it is not)
+    (
+        "GET",
+        "/api/v1/me/cycles/{registration_id}/{starts_on}/credential",
+        _swe_cycle,
+        (401, 409, 404, 404, 404, 404, 404, 404, 401),
+    ),
     # --- portfolio: always the caller's own entries ---
     ("POST", "/api/v1/portfolio", body({}), (401, 200, 200, 200, 200, 200, 200, 200, 401)),
     # --- background jobs (A's record export): status for the owner and their org's admins, the file

@@ -122,6 +122,17 @@ class World:
             201,
         )
 
+    def new_sign_off(self) -> str:
+        """A new entry of A's, approved by A's supervisor; the sign-off's id."""
+        item = self.queued(self.new_request())
+        decision = {
+            "entry_version": item["entry_version"],
+            "content_sha256": item["content_sha256"],
+            "decision": "approved",
+        }
+        url = f"/api/v1/entries/{item['entry_id']}/sign-offs"
+        return str(self._ok(self.call("supA", "POST", url, json=decision), 201)["id"])
+
     def queued(self, request: dict[str, Any]) -> dict[str, Any]:
         """The request as it stands in the supervisor's queue (with the entry's current version)."""
         items = self._ok(self.call("supA", "GET", "/api/v1/sign-off-requests?scope=queue"))["items"]

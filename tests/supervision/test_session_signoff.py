@@ -21,6 +21,7 @@ VALID = {
     "problems": [],
     "kid": None,
     "is_imported": False,
+    "withdrawal": None,
 }
 
 

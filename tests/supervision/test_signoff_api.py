@@ -19,6 +19,7 @@ VALID = {
     "problems": [],
     "kid": None,
     "is_imported": False,
+    "withdrawal": None,
 }
 
 

@@ -120,6 +120,8 @@ export const api = {
   // entries (read from the server; changes go through the outbox)
   entry: (id) => request('GET', `/api/v1/entries/${enc(id)}`),
   entrySignOffs: (id) => request('GET', `/api/v1/entries/${enc(id)}/sign-offs`),
+  // online only: the signer (or an org admin) takes an approval back, with a reason
+  withdrawSignOff: (id, reason) => request('POST', `/api/v1/sign-offs/${enc(id)}/withdraw`, { reason }),
   // supervision
   supervisionPeople: () => request('GET', '/api/v1/supervision/people'),
   supervisionDue: () => request('GET', '/api/v1/supervision/due?scope=me'),
@@ -142,6 +144,8 @@ export const api = {
   exportRecord: () => request('POST', '/api/v1/record/export'),
   // verifiable credentials (VC-JWT files: docs/record-format.md)
   entryCredential: (id) => request('GET', `/api/v1/entries/${enc(id)}/credential`, undefined, { file: true }),
+  cycleCredential: (registrationId, startsOn) => request('GET',
+    `/api/v1/me/cycles/${enc(registrationId)}/${enc(startsOn)}/credential`, undefined, { file: true }),
   recordClr: () => request('GET', '/api/v1/record/clr', undefined, { file: true }),
   importRecord: (file) => request('POST', '/api/v1/record/import', undefined, { raw: file, contentType: 'application/zip' }),
   job: (url) => request('GET', url), // a job's status URL, as the server gave it

@@ -1,5 +1,5 @@
-// Verifiable credentials (online only): one signed-off entry as an Open Badges 3.0 credential, or the
-// whole verified record as a CLR 2.0 credential. Both are VC-JWT files made by the server
+// Verifiable credentials (online only): one signed-off entry or one completed registration cycle as an
+// Open Badges 3.0 credential, or the whole verified record as a CLR 2.0 credential. Both are VC-JWT files made by the server
 // (docs/record-format.md); this module only fetches them and offers the file.
 
 import { ApiError, api } from '../api.js';
@@ -27,6 +27,15 @@ export function credentialButton(entryId) {
   const box = h('div', { id: 'credential-status', role: 'status', 'aria-live': 'polite' });
   const button = h('button', { type: 'button', class: 'secondary', id: 'download-credential' }, 'Download credential');
   button.addEventListener('click', () => fetchInto(box, button, () => api.entryCredential(entryId)));
+  return h('div', { class: 'credential' }, button, box);
+}
+
+/** "Download credential" for a completed registration cycle (ended, and met: the previous cycles screen). */
+export function cycleCredentialButton(registrationId, startsOn) {
+  const key = `${registrationId}-${startsOn}`;
+  const box = h('div', { id: `cycle-credential-status-${key}`, role: 'status', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'secondary', id: `download-cycle-${key}` }, 'Download credential');
+  button.addEventListener('click', () => fetchInto(box, button, () => api.cycleCredential(registrationId, startsOn)));
   return h('div', { class: 'credential' }, button, box);
 }
 

@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { formatDate, h, mount, navigation } from '../dom.js';
 import { cachedFetch, emptyState } from './common.js';
+import { cycleCredentialButton } from './credentials.js';
 
 const STATUS_TEXT = { met: 'Met', on_track: 'On track', at_risk: 'At risk', not_met: 'Not met' };
 const WHICH_TEXT = { current: 'Current cycle', previous: 'Previous cycle', earlier: 'Earlier cycle' };
@@ -16,12 +17,15 @@ function ruleLine(rule) {
     rule.target ? h('span', { class: 'hint' }, STATUS_TEXT[rule.status] || rule.status) : null);
 }
 
-function cycleBlock(cycle) {
+/** A cycle that has ended and was met can be downloaded as a credential (the server decides again). */
+function cycleBlock(reg, asOf, cycle) {
+  const completed = cycle.status === 'met' && asOf && cycle.ends_on < asOf;
   return h('li', { class: 'cycle', 'data-which': cycle.which },
     h('h3', {}, `${formatDate(cycle.starts_on)} to ${formatDate(cycle.ends_on)}`),
     h('p', {}, h('span', { class: 'muted' }, `${WHICH_TEXT[cycle.which] || cycle.which} · `),
       h('span', { class: `badge badge-progress-${cycle.status}` }, STATUS_TEXT[cycle.status] || cycle.status)),
-    h('ul', { class: 'rules' }, (cycle.rules || []).map(ruleLine)));
+    h('ul', { class: 'rules' }, (cycle.rules || []).map(ruleLine)),
+    completed && navigator.onLine ? cycleCredentialButton(reg.registration_id, cycle.starts_on) : null);
 }
 
 export async function cyclesScreen(ctx) {
@@ -37,7 +41,7 @@ export async function cyclesScreen(ctx) {
       h('h2', {}, `${reg.regulator} · ${reg.profession}`),
       reg.framework ? h('p', { class: 'muted' }, reg.framework.name) : null,
       reg.note ? h('p', {}, reg.note) : null,
-      h('ol', { class: 'cycles' }, (reg.cycles || []).map(cycleBlock))))
+      h('ol', { class: 'cycles' }, (reg.cycles || []).map((c) => cycleBlock(reg, got.value.as_of, c)))))
       : emptyState(got.value ? 'No professional registration recorded.' : ''),
     h('p', {}, h('a', { href: '/' }, 'Back to Home'))), { nav });
 }

@@ -8,6 +8,7 @@ import { labelsFor } from '../standards.js';
 import { cachedFetch } from './common.js';
 import { credentialButton } from './credentials.js';
 import { linkedPeople, requestPanel, requestState, requestStatus } from './signoff-request.js';
+import { withdrawPanel } from './withdraw-signoff.js';
 
 /** The framework documents an entry's standards were tagged from (cached for offline; fetched once online). */
 async function standardDocs(ctx, tags) {
@@ -26,6 +27,14 @@ async function standardDocs(ctx, tags) {
 /** An approval made here that still verifies: the server can issue a credential for it. */
 function verifiedApproval(so) {
   return so.decision === 'approved' && !so.is_imported_unverified && !(so.verification && so.verification.is_valid === false && so.verification.status !== 'changed');
+}
+
+/** Who withdrew a sign-off, when and why (the signed withdrawal, as the server verified it). */
+function withdrawnNote(so) {
+  const w = so.verification && so.verification.status === 'withdrawn' && so.verification.withdrawal;
+  if (!w) return null;
+  const who = w.withdrawn_as === 'org_admin' ? `${w.withdrawn_by_name} (organisation admin)` : w.withdrawn_by_name;
+  return h('p', { class: 'notice withdrawn' }, `Withdrawn by ${who} on ${formatDate(w.withdrawn_at)}: “${w.reason}”`);
 }
 
 /** Sign-offs of this entry (decisions and comments), kept for offline reading. */
@@ -112,7 +121,14 @@ export async function entryScreen(ctx, id) {
       entryScreen(ctx, id);
     },
   }) : null;
-  const askStatus = requestStatus(asked, record.version);
+  // The last request was approved, but that approval has since been withdrawn: say so instead.
+  const withdrawnNow = d.status !== 'signed_off' && asked.pulled && asked.pulled.state === 'approved'
+    && decisions.some((so) => so.verification && so.verification.status === 'withdrawn');
+  const askStatus = withdrawnNow
+    ? h('p', { class: 'notice withdrawn', id: 'signoff-request-state' }, mine
+      ? 'The sign-off was withdrawn (see below): it no longer counts. You can ask for sign-off again.'
+      : 'The sign-off was withdrawn (see below): it no longer counts.')
+    : requestStatus(asked, record.version);
   const needsSync = mine && !canAsk && !waiting && ['recorded', 'returned'].includes(d.status || 'recorded') && (record.pending || !record.version)
     ? h('p', { class: 'hint' }, 'You can ask for sign-off once your latest changes have reached the server.') : null;
   const del = h('button', { type: 'button', class: 'danger', id: 'delete' }, 'Delete entry');
@@ -152,7 +168,13 @@ export async function entryScreen(ctx, id) {
         so.is_imported_unverified ? h('span', { class: 'error' }, ' · not counted as signed off') : null,
         so.verification && so.verification.is_valid === false && !so.is_imported_unverified
           ? h('span', { class: 'error' }, ' · ' + (so.verification.label || 'does not verify').toLowerCase()) : null),
-      so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null)))] : null,
+      so.comment ? h('p', { class: 'pre' }, `“${so.comment}”`) : null,
+      withdrawnNote(so),
+      so.can_withdraw && navigator.onLine ? withdrawPanel(ctx, id, record.version, so, () => {
+        ctx.flash = 'Sign-off withdrawn. It no longer counts, and the practitioner has been told why.';
+        ctx.changed();
+        entryScreen(ctx, id);
+      }) : null)))] : null,
     d.status === 'signed_off' ? h('p', { class: 'notice ok' }, 'Signed off by your supervisor. Editing it makes a new version that needs signing again.') : null,
     mine && decisions.some(verifiedApproval) ? credentialButton(id) : null,
     mine ? h('div', { class: 'actions' },

@@ -9,6 +9,7 @@ import { decideSignOff, noteKeys } from '../outbox.js';
 import { cachedFetch, emptyState } from './common.js';
 
 const DECISION_TEXT = { approved: 'Signed off', returned: 'Returned' };
+const SIGNED_SHOWN = 20; // the most recent signed-off entries of supervisees listed under the queue
 
 function noteText(note) {
   if (!note) return null;
@@ -29,6 +30,12 @@ export async function superviseScreen(ctx) {
   const rows = await Promise.all(q.items.map(async (item) => ({
     item, record: await ctx.store.getEntry(item.entry_id), note: await ctx.store.getCached(noteKeys.decision(item.id)),
   })));
+  // Entries of the people this supervisor supervises that stand signed off (pulled): each opens the
+  // entry, where its signer can withdraw their sign-off.
+  const signed = (await ctx.store.allEntries())
+    .filter((r) => r.data && !r.is_deleted && r.data.status === 'signed_off' && r.data.owner_id && r.data.owner_id !== ctx.user.id)
+    .sort((a, b) => String(b.data.start_date).localeCompare(String(a.data.start_date)))
+    .slice(0, SIGNED_SHOWN);
   // Supervision session records someone asked this supervisor to sign (pulled, so shown offline too).
   const records = (await ctx.store.records('supervision_session')).filter((s) => s.sign_off_request
     && s.sign_off_request.state === 'open' && s.sign_off_request.signer_id === ctx.user.id && s.sign_off_request.session_version === s.version);
@@ -48,7 +55,13 @@ export async function superviseScreen(ctx) {
         item.requested_by_name ? h('span', { class: 'entry-meta' }, `From ${item.requested_by_name}`) : null,
         record ? h('span', { class: 'entry-meta' }, [formatDate(record.data.start_date), KIND_LABELS[record.data.kind], formatHours(record.data.hours)].join(' · ')) : null,
         note ? h('span', { class: 'entry-badges' }, h('span', { class: `badge ${note.state === 'pending' ? 'badge-pending' : note.state === 'applied' ? 'badge-synced' : 'badge-conflict'}` }, noteText(note))) : null))))
-      : emptyState('Nothing waits for your sign-off.')), { nav });
+      : emptyState('Nothing waits for your sign-off.'),
+    signed.length ? [h('h2', { id: 'signed-title' }, 'Signed off'),
+      h('p', { class: 'muted' }, 'Entries of the people you supervise that stand signed off. Open one to see who signed it, or to withdraw your sign-off.'),
+      h('ul', { class: 'entry-list', id: 'signed-entries', 'aria-labelledby': 'signed-title' }, signed.map((r) => h('li', { class: 'entry-row' },
+        h('a', { href: `/app/entry/${r.id}` },
+          h('span', { class: 'entry-title' }, r.data.title || '(untitled)'),
+          h('span', { class: 'entry-meta' }, [formatDate(r.data.start_date), KIND_LABELS[r.data.kind], formatHours(r.data.hours)].filter(Boolean).join(' · '))))))] : null), { nav });
 }
 
 export async function decisionScreen(ctx, requestId) {
