@@ -57,7 +57,6 @@ _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reading",
             "read ",
             "article",
-            "journal",
             "book",
             "podcast",
             "research paper",
