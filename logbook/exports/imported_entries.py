@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.entries import service as entries
 from logbook.entries.models import Entry, EntryOrigin
-from logbook.entries.schemas import DETAILS_BY_KIND, validate_details
+from logbook.entries.schemas import DETAILS_BY_KIND, details_schema, validate_details
 from logbook.errors import Conflict
 from logbook.exports.models import RecordImport
 from logbook.extensions import db
@@ -117,21 +118,25 @@ def start(
     return imported
 
 
-def write_entry(*, user: User, data: dict[str, Any], imported: RecordImport, now: dt.datetime) -> Entry:
-    """One entry through the entry service (its checks hold), marked as imported. The status is
-    "recorded" or "draft", never anything a sign-off gives."""
-    if data.get("status") not in ("draft", "recorded"):
+def write_entries(
+    *, user: User, items: list[dict[str, Any]], imported: RecordImport, now: dt.datetime
+) -> list[Entry]:
+    """The entries through the entry service (its checks hold; written in bulk), each marked as
+    imported. The status is "recorded" or "draft", never anything a sign-off gives."""
+    if any(data.get("status") not in ("draft", "recorded") for data in items):
         raise ValueError("an imported entry is recorded or a draft, never signed off")
-    entry = entries.create_entry(owner=user, data=data, now=now)
-    db.session.add(
+    written = entries.create_entries(owner=user, items=items, now=now)
+    db.session.add_all(
         EntryOrigin(
             entry_id=entry.id,
             hashed_entry_id=entry.id,  # made here: its hashes cover its own ids
             hashed_owner_id=user.id,
             record_import_id=imported.id,
         )
+        for entry in written
     )
-    return entry
+    db.session.flush()
+    return written
 
 
 def finish(*, user: User, imported: RecordImport, counts: dict[str, int], now: dt.datetime) -> None:
@@ -177,10 +182,16 @@ def guess_kind(kind_text: str, title: str) -> dict[str, Any]:
     return {"kind": "other", "how": "no word matched", "word": "", "guessed": None}
 
 
+@lru_cache(maxsize=len(DETAILS_BY_KIND))
+def _needs(kind: str) -> tuple[str, ...]:
+    """The details a kind requires that a title cannot give."""
+    fields = details_schema(kind).fields.items()
+    return tuple(n for n, f in fields if f.required and n != DETAILS_FROM_TITLE.get(kind))
+
+
 def _usable(guess: dict[str, Any]) -> dict[str, Any]:
     kind = guess["kind"]
-    schema = DETAILS_BY_KIND[kind]()
-    needs = [n for n, f in schema.fields.items() if f.required and n != DETAILS_FROM_TITLE.get(kind)]
+    needs = _needs(kind)
     if needs:
         return {
             **guess,

@@ -960,7 +960,7 @@ def apply(
         exported_at=now,
         now=now,
     )
-    ids = []
+    items = []
     for item in found.items:
         if item.type != "entry" or item.action != "create":
             continue
@@ -971,7 +971,9 @@ def apply(
         ]
         if not data_in.get("reflection") or not data_in["reflection"].get("answers"):
             data_in.pop("reflection", None)
-        ids.append(str(imported_entries.write_entry(user=user, data=data_in, imported=imported, now=now).id))
+        items.append(data_in)
+    written = imported_entries.write_entries(user=user, items=items, imported=imported, now=now)
+    ids = [str(entry.id) for entry in written]
     imported_entries.finish(
         user=user,
         imported=imported,

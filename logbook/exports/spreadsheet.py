@@ -826,11 +826,10 @@ def apply(
         exported_at=now,
         now=now,
     )
-    ids = [
-        str(imported_entries.write_entry(user=user, data=r.entry, imported=imported, now=now).id)
-        for r in found.rows
-        if r.action == "create"
-    ]
+    written = imported_entries.write_entries(
+        user=user, items=[r.entry for r in found.rows if r.action == "create"], imported=imported, now=now
+    )
+    ids = [str(entry.id) for entry in written]
     imported_entries.finish(
         user=user,
         imported=imported,
