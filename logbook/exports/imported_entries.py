@@ -152,16 +152,6 @@ def finish(*, user: User, imported: RecordImport, counts: dict[str, int], now: d
     db.session.flush()
 
 
-def imported_entry_ids(*, user: User, source_format: str) -> list[str]:
-    """Ids of the user's entries imported from files of this format (tests, the phone's summary)."""
-    rows = db.session.scalars(
-        select(EntryOrigin.entry_id)
-        .join(RecordImport, RecordImport.id == EntryOrigin.record_import_id)
-        .where(RecordImport.user_id == user.id, RecordImport.source_format == source_format)
-    )
-    return [str(r) for r in rows]
-
-
 # --- kinds from words ----------------------------------------------------------------------------
 
 
