@@ -25,7 +25,8 @@ function focusHeading(box) {
   const heading = box.querySelector('h3');
   if (!heading) return;
   heading.setAttribute('tabindex', '-1');
-  heading.focus();
+  heading.focus({ preventScroll: true });
+  heading.scrollIntoView({ block: 'center' }); // the answer below the form, in view on a phone
 }
 
 let packageUrl = null; // the last package fetched, freed when the next one replaces it
