@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_DAYS": 14,  # how long a new person's invitation link (set a password, once) works
     "STAFF_IMPORT_MAX_BYTES": 5 * 1024 * 1024,  # a staff onboarding file (CSV or XLSX), as uploaded
     "STAFF_IMPORT_MAX_ROWS": 10000,  # data rows in one staff onboarding file
+    "SPREADSHEET_IMPORT_MAX_BYTES": 5 * 1024 * 1024,  # a practitioner's past-CPD CSV or XLSX, as uploaded
+    "SPREADSHEET_IMPORT_MAX_ROWS": 5000,  # its data rows
+    "LEAP2A_IMPORT_MAX_BYTES": 50 * 1024 * 1024,  # a Leap2A package (ZIP) or feed (XML), as uploaded
     "PASSWORD_RESET_LIMIT": "5 per hour",  # reset emails per address asked for, and per caller address  # nosec B105
     "PROXY_FIX": False,  # trust one X-Forwarded-* hop (behind a load balancer)
     "EVIDENCE_URL": None,  # None → folder "evidence" in the instance folder

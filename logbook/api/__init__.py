@@ -208,6 +208,7 @@ def init_api(app: Flask) -> LogbookApi:
     credentials.register(app, api)
     api.register_blueprint(jobs.blp)
     api.register_blueprint(exports.blp)
+    api.register_blueprint(record_formats.blp)
     api.register_blueprint(sso.blp)
     password_reset.register(app)
     sso.register(app)
@@ -231,6 +232,7 @@ from logbook.api import (  # noqa: E402
     jobs,
     password_reset,
     portfolio,
+    record_formats,
     sso,
     staff_import,
     supervision,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from marshmallow import Schema, ValidationError, validate, validates_schema
 
@@ -257,9 +258,15 @@ class EntryInSchema(Schema):
             raise ValidationError(errors)
 
 
+@lru_cache(maxsize=len(DETAILS_BY_KIND))
+def details_schema(kind: str) -> Schema:
+    """The kind's details schema, made once (a schema keeps no state between loads)."""
+    return DETAILS_BY_KIND[kind]()
+
+
 def validate_details(kind: str, details: dict) -> tuple[dict, dict[str, list[str]]]:
     """Load kind-specific details with the kind's schema; returns (clean details, errors by field)."""
-    schema = DETAILS_BY_KIND[kind]()
+    schema = details_schema(kind)
     try:
         clean = schema.load(details or {})
     except ValidationError as err:

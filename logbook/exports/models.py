@@ -23,6 +23,11 @@ class RecordImport(Base):
     source_organisation: Mapped[str] = mapped_column(String(200))
     source_exported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     format_version: Mapped[int] = mapped_column(Integer)
+    # The format the file was in: a CPD Logbook record (exports/record.py), a Leap2A package
+    # (exports/leap2a.py) or a spreadsheet (exports/spreadsheet.py); the last two bring entries only.
+    source_format: Mapped[str] = mapped_column(
+        String(40), default="cpd-logbook-record", server_default="cpd-logbook-record"
+    )
     record_sha256: Mapped[str] = mapped_column(String(64))
     # Supervision sessions the person was party to there: kept as exported (the other party is not a
     # user here), and exported again with the rest of the record.

@@ -57,13 +57,18 @@ def _check(response):
 
 def test_the_spec_lists_body_endpoints():
     assert len(OPERATIONS) >= 10
-    # Only the evidence upload, the record import and the staff onboarding file take raw bytes; any
-    # other non-JSON body must be looked at here (the import's bad bytes: tests/exports/test_record.py;
-    # the staff file's: tests/exports/test_staff_import.py).
+    # Only the evidence upload, the record import, the staff onboarding file, Leap2A packages and past-CPD
+    # spreadsheets take raw bytes; any other non-JSON body must be looked at here (the import's bad bytes:
+    # tests/exports/test_record.py; the staff file's: tests/exports/test_staff_import.py; Leap2A's:
+    # tests/exports/test_leap2a.py; spreadsheets': tests/exports/test_spreadsheet_import.py).
     assert sorted(RAW_BODY) == [
         ("POST", "/api/v1/admin/staff-import/apply"),
         ("POST", "/api/v1/admin/staff-import/preview"),
         ("POST", "/api/v1/record/import"),
+        ("POST", "/api/v1/record/leap2a/apply"),
+        ("POST", "/api/v1/record/leap2a/preview"),
+        ("POST", "/api/v1/record/spreadsheet/apply"),
+        ("POST", "/api/v1/record/spreadsheet/preview"),
         ("PUT", "/api/v1/evidence/{sha256}"),
     ]
 

@@ -746,6 +746,33 @@ MATRIX: list[tuple[str, str, Prep | None, tuple[int, ...]]] = [
         lambda _w, _a: ({}, {"data": b"not a zip", "content_type": "application/zip"}),
         (401, 422, 422, 422, 422, 422, 422, 422, 401),
     ),
+    # --- the caller's own record in other formats (Leap2A for Mahara, past CPD from a spreadsheet):
+    # always their own; bad bytes are 422 for anyone signed in ---
+    ("GET", "/api/v1/record/leap2a", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),
+    (
+        "POST",
+        "/api/v1/record/leap2a/preview",
+        lambda _w, _a: ({}, {"data": b"not a package", "content_type": "application/octet-stream"}),
+        (401, 422, 422, 422, 422, 422, 422, 422, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/record/leap2a/apply",
+        lambda _w, _a: ({}, {"data": b"not a package", "content_type": "application/octet-stream"}),
+        (401, 422, 422, 422, 422, 422, 422, 422, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/record/spreadsheet/preview",
+        lambda _w, _a: ({}, {"data": b"Date,Title,Hours\n2025-04-03,Course,2\n", "content_type": "text/csv"}),
+        (401, 200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/record/spreadsheet/apply",
+        lambda _w, _a: ({}, {"data": b"", "content_type": "text/csv"}),
+        (401, 422, 422, 422, 422, 422, 422, 422, 401),
+    ),
     # --- the learning offer: events of the caller's organisation; publishing by org admins (and
     # facilitators they allow); codes, registers and feedback summaries for the event's facilitators ---
     ("GET", "/api/v1/events", None, (401, 200, 200, 200, 200, 200, 200, 200, 401)),

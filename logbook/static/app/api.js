@@ -148,6 +148,13 @@ export const api = {
     `/api/v1/me/cycles/${enc(registrationId)}/${enc(startsOn)}/credential`, undefined, { file: true }),
   recordClr: () => request('GET', '/api/v1/record/clr', undefined, { file: true }),
   importRecord: (file) => request('POST', '/api/v1/record/import', undefined, { raw: file, contentType: 'application/zip' }),
+  // the record in other formats (docs/record-format.md): Leap2A for Mahara, past CPD from a spreadsheet;
+  // `search` is the column mapping and rows left out ("" or "?date=0&title=1…&skip=5")
+  leap2aExport: (includeReflections) => request('GET', `/api/v1/record/leap2a${includeReflections ? '?include_reflections=true' : ''}`, undefined, { file: true }),
+  leap2aPreview: (file) => request('POST', '/api/v1/record/leap2a/preview', undefined, { raw: file, contentType: 'application/octet-stream' }),
+  leap2aApply: (file) => request('POST', '/api/v1/record/leap2a/apply', undefined, { raw: file, contentType: 'application/octet-stream' }),
+  spreadsheetPreview: (file, search = '') => request('POST', `/api/v1/record/spreadsheet/preview${search}`, undefined, { raw: file, contentType: 'application/octet-stream' }),
+  spreadsheetApply: (file, search = '') => request('POST', `/api/v1/record/spreadsheet/apply${search}`, undefined, { raw: file, contentType: 'application/octet-stream' }),
   job: (url) => request('GET', url), // a job's status URL, as the server gave it
   // the admin area (online only: org admins; every change answers at once or names the field)
   adminUsers: (search = '') => request('GET', `/api/v1/admin/users${search}`),

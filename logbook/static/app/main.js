@@ -18,6 +18,7 @@ import { decisionScreen, superviseScreen } from './views/supervise.js';
 import { checkinScreen, eventScreen, eventsScreen, newEventScreen, qrScreen } from './views/events.js';
 import { insightsScreen } from './views/insights.js';
 import { exportsScreen } from './views/exports.js';
+import { recordFormatsScreen } from './views/record-formats.js';
 import { newSessionScreen, sessionScreen, sessionsScreen } from './views/sessions.js';
 import { calendarScreen, notificationsScreen, passwordScreen, registrationsScreen } from './views/account.js';
 import { adminScreen } from './views/admin.js';
@@ -39,6 +40,7 @@ const ROUTES = [
   [/^\/app\/settings\/calendar$/, () => calendarScreen(ctx)],
   [/^\/app\/settings\/password$/, () => passwordScreen(ctx)],
   [/^\/app\/settings\/registrations$/, () => registrationsScreen(ctx)],
+  [/^\/app\/settings\/record$/, () => recordFormatsScreen(ctx)],
   // paths that notifications and their emails carry
   [/^\/app\/entries\/([0-9a-f-]{36})$/, (id) => entryScreen(ctx, id)],
   [/^\/app\/supervision$/, () => sessionsScreen(ctx)],

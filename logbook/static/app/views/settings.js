@@ -59,6 +59,7 @@ export async function settingsScreen(ctx) {
         [['/app/settings/registrations', 'settings-registrations', 'Registrations', 'Regulator, number, renewal date'],
           ['/app/settings/notifications', 'settings-notifications', 'Notifications', 'What you were told, and when to tell you'],
           ['/app/settings/calendar', 'settings-calendar', 'Calendar feed', 'Your supervision sessions in your calendar app'],
+          ['/app/settings/record', 'settings-record', 'Your record', 'As credentials or for Mahara; import a spreadsheet or a Mahara export'],
           ['/app/settings/password', 'settings-password', 'Password', 'Change it; logs you out everywhere else']]
           .map(([href, id, label, hint]) => h('li', {}, h('a', { href, id, class: 'nav-link' }, h('span', {}, label), h('span', { class: 'muted line' }, hint)))))),
     h('div', { class: 'card' }, h('h2', {}, 'Sync'),
