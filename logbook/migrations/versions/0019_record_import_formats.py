@@ -1,7 +1,7 @@
 """record imports say which format they came from (a CPD Logbook record, Leap2A, a spreadsheet)
 
-Revision ID: 0018_leap
-Revises: 0017_credentials
+Revision ID: 0019_record_import_formats
+Revises: 0018_sign_off_withdrawals
 Create Date: 2026-12-05 09:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_leap'
-down_revision = '0017_credentials'
+revision = '0019_record_import_formats'
+down_revision = '0018_sign_off_withdrawals'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """sign-off withdrawals (signed statements); credentials of a registration cycle (no single entry)
 
-Revision ID: 0018_creds2
+Revision ID: 0018_sign_off_withdrawals
 Revises: 0017_credentials
 Create Date: 2026-12-05 09:20:00
 
@@ -11,7 +11,7 @@ import logbook.timeutil
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_creds2'
+revision = '0018_sign_off_withdrawals'
 down_revision = '0017_credentials'
 branch_labels = None
 depends_on = None
