@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.api import notifications
+from logbook.config import KeyRing
 from logbook.entries.evidence import download_name
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from logbook.extensions import client_address, limiter
@@ -58,8 +59,13 @@ pages = FlaskBlueprint("signoff_pages", __name__)
 
 def _present(sign_off) -> dict:
     out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
-    out["verification"] = signoff.verify_sign_off(sign_off).as_dict()
+    out["verification"] = signoff.verify_sign_off(sign_off, ring=_ring()).as_dict()
     return out | imported.presented(sign_off)
+
+
+def _ring() -> KeyRing:
+    """The app's signing keys, for every sign-off sealed or verified here."""
+    return KeyRing.of(current_app)
 
 
 def _base_url() -> str:
@@ -131,7 +137,12 @@ class EntrySignOffs(MethodView):
     def post(self, data, entry_id):
         """Approve or return the version (and SHA-256) of the entry the supervisor read."""
         sign_off = signoff.decide(
-            signer=current_user(), entry_id=entry_id, now=utcnow(), base_url=_base_url(), **data
+            signer=current_user(),
+            entry_id=entry_id,
+            now=utcnow(),
+            base_url=_base_url(),
+            ring=_ring(),
+            **data,
         )
         return _present(sign_off)
 
@@ -301,7 +312,7 @@ def _session_request(row) -> dict:
 
 
 def _session_sign_off(row) -> dict:
-    return {**_columns(row), "verification": session_signoff.verify(row).as_dict()}
+    return {**_columns(row), "verification": session_signoff.verify(row, ring=_ring()).as_dict()}
 
 
 @blp.route("/supervision/sessions/<uuid:session_id>/sign-off-requests", methods=["POST"])
@@ -344,7 +355,12 @@ class SessionSignOffs(MethodView):
     def post(self, data, session_id):
         """Approve or return the version (and SHA-256) of the session record the signer read."""
         row = session_signoff.decide(
-            signer=current_user(), session_id=session_id, now=utcnow(), base_url=_base_url(), **data
+            signer=current_user(),
+            session_id=session_id,
+            now=utcnow(),
+            base_url=_base_url(),
+            ring=_ring(),
+            **data,
         )
         return _session_sign_off(row)
 
@@ -480,7 +496,7 @@ def external_sign_off(token: str):
     form = request.form.to_dict()
     try:
         data = ExternalDecisionFormSchema().load({k: v for k, v in form.items() if k != "csrf_token"})
-        sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), **data)
+        sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), ring=_ring(), **data)
     except ValidationError as err:
         errors = plain_errors(flatten_messages(err.messages), form)
         return _form_page(view, token, form=form, errors=errors, status=422)

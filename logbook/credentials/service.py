@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import Organisation, User
+from logbook.config import KeyRing
 from logbook.credentials.models import IssuedCredential
 from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import Conflict, NotFound
@@ -125,9 +126,9 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation) -> Issued:
+def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation, ring: KeyRing) -> Issued:
     """The credential as a VC-JWT signed with the organisation's active key (OB 3.0 §8.2)."""
-    kid, key = signing_key(organisation=organisation.slug)
+    kid, key = signing_key(ring=ring, organisation=organisation.slug)
     valid_from = dt.datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
     payload = dict(credential)
     payload["iss"] = credential["issuer"]["id"]
@@ -159,7 +160,7 @@ def _own_entry(owner: User, entry_id: uuid.UUID) -> Entry:
     return entry
 
 
-def verified_sign_off(entry: Entry, now: dt.datetime) -> SignOff | None:
+def verified_sign_off(entry: Entry, now: dt.datetime, ring: KeyRing) -> SignOff | None:
     """The latest approved sign-off of the entry that signcore still verifies (valid or changed); the
     credentials of its approvals that no longer verify are revoked on the way."""
     rows = db.session.scalars(
@@ -169,7 +170,7 @@ def verified_sign_off(entry: Entry, now: dt.datetime) -> SignOff | None:
     ).all()
     found = None
     for sign_off in rows:
-        status = signcore.verify(sign_off).status
+        status = signcore.verify(sign_off, ring=ring).status
         if status in NOT_VALID:  # what was issued for it must not verify any more
             revoke_for_sign_off(sign_off_id=sign_off.id, reason=f"the sign-off is {status}", now=now)
         elif found is None:
@@ -318,7 +319,7 @@ def _credential(
 
 
 def _sign_off_credential(
-    *, owner: User, entry: Entry, sign_off: SignOff, base_url: str, now: dt.datetime
+    *, owner: User, entry: Entry, sign_off: SignOff, base_url: str, now: dt.datetime, ring: KeyRing
 ) -> Issued:
     organisation = db.session.get(Organisation, entry.organisation_id)
     if organisation is None:
@@ -362,7 +363,7 @@ def _sign_off_credential(
         hours=hours,
         name=f"Signed-off CPD: {title}",
     )
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
 
 
 def _attendance_credential(
@@ -373,6 +374,7 @@ def _attendance_credential(
     event: LearningEvent,
     base_url: str,
     now: dt.datetime,
+    ring: KeyRing,
 ) -> Issued:
     organisation = db.session.get(Organisation, event.organisation_id)
     if organisation is None:
@@ -413,26 +415,36 @@ def _attendance_credential(
         hours=hours,
         name=f"Attended: {event.title}",
     )
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
 
 
-def _issue(*, owner: User, entry: Entry, base_url: str, now: dt.datetime) -> Issued | None:
+def _issue(*, owner: User, entry: Entry, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued | None:
     """The entry's credential: for its verified sign-off, else its confirmed attendance, else None."""
-    sign_off = verified_sign_off(entry, now)
+    sign_off = verified_sign_off(entry, now, ring)
     if sign_off is not None:
-        return _sign_off_credential(owner=owner, entry=entry, sign_off=sign_off, base_url=base_url, now=now)
+        return _sign_off_credential(
+            owner=owner, entry=entry, sign_off=sign_off, base_url=base_url, now=now, ring=ring
+        )
     found = completed_attendance(entry, now)
     if found is not None:
         return _attendance_credential(
-            owner=owner, entry=entry, attendance=found[0], event=found[1], base_url=base_url, now=now
+            owner=owner,
+            entry=entry,
+            attendance=found[0],
+            event=found[1],
+            base_url=base_url,
+            now=now,
+            ring=ring,
         )
     return None
 
 
-def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime) -> Issued:
+def credential_for_entry(
+    *, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime, ring: KeyRing
+) -> Issued:
     """The owner's credential for one entry: its verified sign-off, or its confirmed attendance.
     NotFound for anyone else's entry; NothingToIssue (409) when nothing about it was verified."""
-    issued = _issue(owner=owner, entry=_own_entry(owner, entry_id), base_url=base_url, now=now)
+    issued = _issue(owner=owner, entry=_own_entry(owner, entry_id), base_url=base_url, now=now, ring=ring)
     if issued is None:
         raise NothingToIssue(
             "This entry has no sign-off that still verifies and is not a completed, checked-in event, "
@@ -458,13 +470,16 @@ def candidate_entries(*, owner: User) -> list[Entry]:
     )
 
 
-def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
+def clr_for(*, owner: User, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued:
     """The owner's whole verified record as a CLR 2.0 ClrCredential, each OB 3.0 credential
     enveloped (VC Data Model 2.0 `EnvelopedVerifiableCredential`, a `data:application/vc+jwt` URL)."""
     organisation = db.session.get(Organisation, owner.organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
-    made = (_issue(owner=owner, entry=e, base_url=base_url, now=now) for e in candidate_entries(owner=owner))
+    made = (
+        _issue(owner=owner, entry=e, base_url=base_url, now=now, ring=ring)
+        for e in candidate_entries(owner=owner)
+    )
     issued = [i for i in made if i is not None]
     if not issued:
         raise NothingToIssue("Nothing in this record has been verified yet (no sign-off, no attended event).")
@@ -489,7 +504,7 @@ def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
             ],
         },
     }
-    return sign_vc_jwt(clr, organisation=organisation)
+    return sign_vc_jwt(clr, organisation=organisation, ring=ring)
 
 
 # --- revocation ----------------------------------------------------------------------------------
@@ -510,13 +525,13 @@ def revoke_for_sign_off(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime
     return len(rows)
 
 
-def _no_longer_holds(row: IssuedCredential) -> str | None:
+def _no_longer_holds(row: IssuedCredential, ring: KeyRing) -> str | None:
     """Why an issued credential's subject no longer holds (None while it does)."""
     if row.subject_kind == "sign_off":
         sign_off = db.session.get(SignOff, row.subject_id)
         if sign_off is None:
             return "the sign-off is missing"
-        status = signcore.verify(sign_off).status
+        status = signcore.verify(sign_off, ring=ring).status
         return f"the sign-off is {status}" if status in NOT_VALID else None
     attendance = db.session.scalar(select(EventAttendance).where(EventAttendance.entry_id == row.subject_id))
     event = db.session.get(LearningEvent, attendance.event_id) if attendance is not None else None
@@ -525,7 +540,7 @@ def _no_longer_holds(row: IssuedCredential) -> str | None:
     return "the event was cancelled" if event.is_cancelled else None
 
 
-def recheck_revocations(*, now: dt.datetime, organisation_id: uuid.UUID | None = None) -> int:
+def recheck_revocations(*, now: dt.datetime, ring: KeyRing, organisation_id: uuid.UUID | None = None) -> int:
     """Revoke every issued credential whose sign-off no longer verifies or whose event was cancelled
     (`logbook credentials recheck`, from cron); how many were revoked."""
     query = select(IssuedCredential).where(IssuedCredential.revoked_at.is_(None))
@@ -533,7 +548,7 @@ def recheck_revocations(*, now: dt.datetime, organisation_id: uuid.UUID | None =
         query = query.where(IssuedCredential.organisation_id == organisation_id)
     revoked = 0
     for row in db.session.scalars(query).all():
-        reason = _no_longer_holds(row)
+        reason = _no_longer_holds(row, ring)
         if reason is not None:
             row.revoked_at, row.revocation_reason = now, reason
             revoked += 1
@@ -550,7 +565,7 @@ def encoded_list(indexes: list[int]) -> str:
     return "u" + _b64url(gzip.compress(bytes(bits), mtime=0))
 
 
-def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime) -> Issued:
+def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued:
     """The organisation's revocation list as a signed BitstringStatusListCredential."""
     rows = db.session.scalars(
         select(IssuedCredential).where(IssuedCredential.organisation_id == organisation.id)
@@ -569,4 +584,4 @@ def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime) 
             "encodedList": encoded_list([r.status_index for r in rows if r.revoked_at is not None]),
         },
     }
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
