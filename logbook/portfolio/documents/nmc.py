@@ -302,11 +302,10 @@ def build_nmc_pack(request: DocumentRequest) -> dict[str, Any]:
         ),
         "Health and character, and professional indemnity: declared in NMC Online when you apply.",
     ]
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "nmc",
         "title": "NMC revalidation pack",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["nmc"] = {
         "profession": registration.profession,

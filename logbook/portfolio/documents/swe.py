@@ -89,11 +89,10 @@ def build_swe_records(request: DocumentRequest) -> dict[str, Any]:
         for r in records
         if not r["impact"]
     ]
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "swe",
         "title": "Social Work England CPD records",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["swe"] = {
         "registration_number": registration.registration_number or "",

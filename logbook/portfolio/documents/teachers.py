@@ -98,11 +98,10 @@ def build_teachers_evidence(request: DocumentRequest) -> dict[str, Any]:
     # What the document states is the engine's evaluation of the appraisal year (teachers-v2.yaml: the
     # appraisal is required; evidence under every standard is advice).
     evaluated = evaluation(request, "teachers")
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "teachers",
         "title": "Teachers' Standards evidence",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["teachers"] = {
         "trn": registration.registration_number if registration and registration.registration_number else "",
