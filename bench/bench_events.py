@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from logbook.accounts.models import JobRole, Organisation, Team, User
 from logbook.accounts.passwords import hash_password
 from logbook.app import create_app
+from logbook.config import KeyRing
 from logbook.events import service
 from logbook.events.models import EventFacilitator
 from logbook.extensions import db
@@ -233,7 +234,14 @@ def run(url: str, label: str, people: int, past: int, each: int) -> None:
         admin = db.session.get(User, world["admin_id"])
         for view in ("reach-profession", "reach-team", "event-hours-profession", "event-feedback"):
             t = time.perf_counter()
-            insight_view(viewer=admin, view=view, filters={}, threshold=5, today=dt.date.today())  # noqa: DTZ011
+            insight_view(
+                viewer=admin,
+                view=view,
+                filters={},
+                threshold=5,
+                today=dt.date.today(),  # noqa: DTZ011
+                ring=KeyRing.of(app),
+            )
             print(f"  insights {view}: {(time.perf_counter() - t) * 1000:.0f} ms", flush=True)
         db.session.remove()
         db.engine.dispose()

@@ -20,16 +20,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flask import current_app
 from flask_migrate import upgrade
 
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Organisation, Registration, Team, User
 from logbook.app import create_app
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.exports import record, staff
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.jobs.models import Job
+from logbook.jobs.runner import job_runner
 from logbook.storage import evidence_store
 from logbook.supervision import signoff
 from logbook.supervision.signoff import verify_everything
@@ -96,6 +99,8 @@ def fill(
                 content_sha256=asked.content_sha256,
                 decision="approved",
                 now=now,
+                base_url="http://localhost",
+                ring=KeyRing.of(current_app),
             )
 
 
@@ -136,7 +141,10 @@ def main() -> None:  # noqa: PLR0915 - one straight script, step after step
 
             # Staff export: queue, then run the job here (what a worker does), timing the whole job.
             job = staff.start_staff_export(
-                admin=db.session.get(User, admin.id), team_id=team.id, now=utcnow()
+                admin=db.session.get(User, admin.id),
+                team_id=team.id,
+                now=utcnow(),
+                runner=job_runner(app),
             )
             job_id = job.id
             before = rss_mb()
@@ -172,7 +180,9 @@ def main() -> None:  # noqa: PLR0915 - one straight script, step after step
             db.session.commit()
             mover = db.session.get(User, mover.id)
             started = time.perf_counter()
-            data = record.export_record(user=mover, now=utcnow(), store=evidence_store())
+            data = record.export_record(
+                user=mover, now=utcnow(), store=evidence_store(), ring=KeyRing.of(app)
+            )
             took = time.perf_counter() - started
             print(
                 f"record export: {record_entries} entries: {took:.2f} s, ZIP {len(data) / 1024:.0f} KB, "
@@ -183,7 +193,11 @@ def main() -> None:  # noqa: PLR0915 - one straight script, step after step
             db.session.commit()
             started = time.perf_counter()
             summary = record.import_record(
-                user=db.session.get(User, arrival.id), data=data, store=evidence_store(), now=utcnow()
+                user=db.session.get(User, arrival.id),
+                data=data,
+                store=evidence_store(),
+                now=utcnow(),
+                ring=KeyRing.of(app),
             )
             db.session.commit()
             took = time.perf_counter() - started
@@ -192,7 +206,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script, step after step
                 flush=True,
             )
             started = time.perf_counter()
-            report = verify_everything()
+            report = verify_everything(ring=KeyRing.of(app))
             print(
                 f"audit verify after import: ok={report.is_ok}, {report.sign_offs_checked} sign-offs, "
                 f"{time.perf_counter() - started:.2f} s",

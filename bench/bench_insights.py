@@ -24,11 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from logbook.accounts.models import User
 from logbook.app import create_app
+from logbook.config import KeyRing
 from logbook.demo.scale import analyse, build_scale_demo
 from logbook.extensions import db
 from logbook.insights import service
@@ -53,7 +55,7 @@ def _populate(label: str, people: int, each: int) -> uuid.UUID:
     db.session.commit()
     print(f"  ANALYZE {time.perf_counter() - started:.1f} s", flush=True)
     started = time.perf_counter()
-    refreshed = refresh_all(today=TODAY)
+    refreshed = refresh_all(today=TODAY, ring=KeyRing.of(current_app))
     db.session.commit()
     print(
         f"  insights-refresh (compliance of {refreshed:,} registrants) {time.perf_counter() - started:.1f} s",
@@ -80,7 +82,9 @@ def run(url: str, label: str, people: int, each: int) -> dict[str, float]:
                 db.session.expire_all()
                 viewer = db.session.get(User, admin_id)
                 started, cpu = time.perf_counter(), time.process_time()
-                service.insight_view(viewer=viewer, view=view, filters={}, threshold=5, today=TODAY)
+                service.insight_view(
+                    viewer=viewer, view=view, filters={}, threshold=5, today=TODAY, ring=KeyRing.of(app)
+                )
                 runs.append((time.perf_counter() - started, time.process_time() - cpu))
             timings[view] = runs[0][0]
             print(f"  {view:32s} {runs[0][0]:6.2f} s {runs[1][0]:6.2f} s {runs[1][1]:6.2f} s", flush=True)

@@ -31,6 +31,7 @@ if "LOGBOOK_DATABASE_URL" not in os.environ:
     os.environ["LOGBOOK_DATABASE_URL"] = f"sqlite:///{DB}"
 os.environ.setdefault("LOGBOOK_SECRET_KEY", "bench-only")
 
+from flask import current_app
 from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from logbook.accounts import links
 from logbook.accounts import service as accounts
 from logbook.accounts.models import Registration, User
 from logbook.app import create_app
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
@@ -124,6 +126,8 @@ def populate(sizes: list[int]) -> dict[int, str]:
                     content_sha256=asked.content_sha256,
                     decision="approved",
                     now=utcnow(),
+                    base_url="https://cpd.example.org",
+                    ring=KeyRing.of(current_app),
                 )
         db.session.flush()
         made[size] = me.email
@@ -165,6 +169,7 @@ def _portfolio(email: str, fmt: str = "generic") -> tuple[dict, bytes, float, fl
         format=fmt,
         date_from=TODAY - dt.timedelta(days=800),
         date_to=TODAY,
+        ring=KeyRing.of(current_app),
     )
     built = time.perf_counter() - started
     pdf = render.render_pdf(context)

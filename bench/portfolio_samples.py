@@ -26,6 +26,7 @@ os.environ["LOGBOOK_DATABASE_URL"] = f"sqlite:///{TMP / 'demo.sqlite3'}"
 os.environ.setdefault("LOGBOOK_SECRET_KEY", "samples-only")
 os.environ["LOGBOOK_MAIL_URL"] = "memory://"
 
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -33,6 +34,7 @@ from logbook.accounts import links  # noqa: E402
 from logbook.accounts.links import SupervisionLink  # noqa: E402
 from logbook.accounts.models import User  # noqa: E402
 from logbook.app import create_app  # noqa: E402
+from logbook.config import KeyRing  # noqa: E402
 from logbook.demo import build_demo, email_for  # noqa: E402
 from logbook.entries.models import Entry  # noqa: E402
 from logbook.entries.service import create_entry  # noqa: E402
@@ -92,6 +94,8 @@ def approve(
         registration_body=body,
         registration_number=number,
         now=now,
+        base_url="https://cpd.northshire.example",
+        ring=KeyRing.of(current_app),
     )
     db.session.flush()
 
@@ -149,7 +153,7 @@ def main() -> None:
     today = dt.date.today()  # noqa: DTZ011 - the demo follows the local calendar
     with app.app_context():
         upgrade()
-        build_demo(today)
+        build_demo(today, ring=KeyRing.of(app))
         sign_demo(today)
         db.session.commit()
         for fmt, name, pages in SAMPLES:
@@ -158,7 +162,7 @@ def main() -> None:
             if fmt == "teachers":  # the demo's year of entries, across two appraisal years
                 period = {"date_from": today - dt.timedelta(days=365), "date_to": today}
             context = documents.build_document(
-                owner=owner, verify_url=VERIFY, now=utcnow(), format=fmt, **period
+                owner=owner, verify_url=VERIFY, now=utcnow(), format=fmt, ring=KeyRing.of(app), **period
             )
             pdf = TMP / f"{fmt}.pdf"
             pdf.write_bytes(render.render_pdf(context))

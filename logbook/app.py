@@ -8,6 +8,7 @@ import os
 import random
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from logbook import (
 )
 from logbook.accounts.auth import SessionCookie
 from logbook.api import init_api
-from logbook.config import build_config
+from logbook.config import KeyRing, build_config
 from logbook.errors import register_error_handlers
 from logbook.extensions import csrf, db, limiter, migrate
+from logbook.jobs.runner import JOB_FUNCTION, JobFunction
+from logbook.jobs.service import run_job
 from logbook.safejson import BudgetRequest
 from logbook.web import register_web
 
@@ -76,6 +79,12 @@ def begin_with_retry(conn, statement: str, retries: int) -> None:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def job_function(app: Flask) -> JobFunction:
+    """What runs one job of this app: jobs.service.run_job with the app's key ring (the in-process
+    runners and an RQ worker's `logbook.worker.run_in_worker` call it)."""
+    return partial(run_job, ring=KeyRing.of(app))
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: defaults → LOGBOOK_* environment → the mapping passed here."""
     # Named after the package: its templates and static files, the instance folder, the logger name.
@@ -84,6 +93,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionCookie()  # set only by a response that used it (accounts/auth.py)
     app.config.update(build_config(app.instance_path, config))
     os.makedirs(app.instance_path, exist_ok=True)
+    # Made once per app from its settings: the signing keys, which the routes and the CLI pass on as
+    # `ring=`, and what the app's job runner runs (jobs/runner.py job_runner, passed on as `runner=`).
+    app.extensions[KeyRing.EXTENSION] = KeyRing.from_config(app.config)
+    app.extensions[JOB_FUNCTION] = job_function(app)  # what the app's job runner runs
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 

@@ -43,6 +43,7 @@ from flask import Flask
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.signing import trust
@@ -243,7 +244,7 @@ def create_backup(app: Flask, out: Path) -> Report:
                     manifest["evidence"].append({"key": key, "sha256": digest, "size": len(data)})
                     _add_bytes(tar, f"evidence/{key}", data)
                 manifest["signing"] = []
-                for name, data in _public_key_files().items():
+                for name, data in _public_key_files(KeyRing.of(app)).items():
                     manifest["signing"].append({"name": name, "sha256": hashlib.sha256(data).hexdigest()})
                     _add_bytes(tar, f"signing/{name}", data)
                 _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
@@ -253,9 +254,9 @@ def create_backup(app: Flask, out: Path) -> Report:
     return Report(manifest, out)
 
 
-def _public_key_files() -> dict[str, bytes]:
+def _public_key_files(ring: KeyRing) -> dict[str, bytes]:
     """The public key registers of the key folder (own keys, trusted keys), as they are on disk."""
-    folder = signing_keys.keys_dir()
+    folder = signing_keys.keys_dir(ring)
     return {
         name: (folder / name).read_bytes()
         for name in (signing_keys.REGISTER, trust.TRUSTED)
@@ -263,10 +264,10 @@ def _public_key_files() -> dict[str, bytes]:
     }
 
 
-def _merge_public_keys(work: Path, manifest: dict[str, Any]) -> None:
+def _merge_public_keys(work: Path, manifest: dict[str, Any], ring: KeyRing) -> None:
     """Put the backup's public key registers into the key folder: a key the folder does not list is
     added; one it lists is kept as it is there (its private key, if any, stays the folder's)."""
-    folder = signing_keys.keys_dir()
+    folder = signing_keys.keys_dir(ring)
     with signing_keys.locked(folder):
         for item in manifest.get("signing", []):
             name = Path(item["name"]).name
@@ -361,7 +362,7 @@ def restore_backup(app: Flask, archive: Path, *, force: bool = False) -> Report:
                 f"the database was restored but the evidence files could not be written ({err}); "
                 "make room and run the restore again with --force"
             ) from err
-        _merge_public_keys(work, manifest)
+        _merge_public_keys(work, manifest, KeyRing.of(app))
         # the restored database must hold exactly what the manifest says was backed up
         with engine.connect() as conn:
             counts = _table_counts(conn, list(manifest["tables"]))

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask
 
+from logbook.config import KeyRing  # light (the standard library only): the app's signing keys
+
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
@@ -146,7 +148,7 @@ def demo(scale: int | None, entries_each: int, seed: int) -> None:
         return
     app = _app()
     with app.app_context():
-        logins = build_demo()
+        logins = build_demo(ring=KeyRing.of(app))
         db.session.commit()
     click.echo("Demo organisation ready. Logins (all share the same password):")
     for email, label in logins["people"]:
@@ -181,7 +183,9 @@ def _scale_demo(people: int, entries_each: int, seed: int) -> None:
         analyse()
         db.session.commit()
         # The compliance view reads precomputed statuses: work them out now, as the daily refresh would.
-        refresh_compliance(organisation_id=made["organisation_id"], today=utcnow().date())
+        refresh_compliance(
+            organisation_id=made["organisation_id"], today=utcnow().date(), ring=KeyRing.of(app)
+        )
         db.session.commit()
     click.echo(
         f"{made['organisation']}: {made['people']:,} practitioners in {made['teams']:,} teams "
@@ -202,7 +206,7 @@ def insights_refresh() -> None:
 
     app = _app()
     with app.app_context():
-        people = refresh_all(today=utcnow().date())  # the same day the API counts from
+        people = refresh_all(today=utcnow().date(), ring=KeyRing.of(app))  # the day the API counts from
         db.session.commit()
     click.echo(f"Insights: compliance worked out for {people:,} registrants.")
 
@@ -331,7 +335,7 @@ def audit_verify() -> None:
 
     app = _app()
     with app.app_context():
-        report = verify_everything()
+        report = verify_everything(ring=KeyRing.of(app))
         db.session.rollback()
     chain = report.chain
     if chain.is_ok:
@@ -365,7 +369,7 @@ def credentials_recheck() -> None:
 
     app = _app()
     with app.app_context():
-        revoked = recheck_revocations(now=utcnow())
+        revoked = recheck_revocations(now=utcnow(), ring=KeyRing.of(app))
         db.session.commit()
     click.echo(f"Credentials: {revoked:,} revoked.")
 
@@ -392,6 +396,7 @@ def notifications_run() -> None:
             today=now.date(),
             now=now,
             default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
+            ring=KeyRing.of(app),
         )
         db.session.commit()
         from logbook.urls import public_url
@@ -494,6 +499,7 @@ def export_portfolio(
                 statement=statement_file.read_text(encoding="utf-8") if statement_file else "",
                 chosen_entry_ids=[uuid.UUID(c) for c in chosen],
                 progress=bar.update,
+                ring=KeyRing.of(app),
             )
             pdf = render.render_pdf(context, progress=bar.update)
         except (DomainError, ValueError) as err:

@@ -144,6 +144,8 @@ def build_config(
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "logbook.sqlite3")
     if not cfg["EVIDENCE_URL"]:
         cfg["EVIDENCE_URL"] = str(Path(instance_path) / "evidence")
+    if not cfg["SIGNING_KEYS_DIR"]:
+        cfg["SIGNING_KEYS_DIR"] = str(Path(instance_path) / "signing-keys")
     secure = env == "production"
     cfg.update(
         SQLALCHEMY_DATABASE_URI=cfg["DATABASE_URL"],
@@ -170,6 +172,43 @@ def build_config(
     return cfg
 
 
+def may_create_on_first_use(config: Mapping[str, Any]) -> bool:
+    """Development, testing and demo data make an organisation's first signing key when they first
+    need it; production refuses (an operator makes keys on purpose, and backs them up)."""
+    setting = config.get("SIGNING_KEY_AUTOCREATE")
+    if setting is None:
+        return config.get("ENV") != "production"
+    if isinstance(setting, str):
+        return setting.strip().lower() in {"1", "true", "yes"}
+    return bool(setting)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Where the organisations' signing keys are kept (SIGNING_KEYS_DIR, outside the database) and
+    whether a first key may be made on first need (SIGNING_KEY_AUTOCREATE). Made once per app from
+    its settings (`create_app` keeps it in `app.extensions`); the routes and the CLI pass it as
+    `ring=` to every service that signs or verifies (logbook/signing/keys.py reads the folder)."""
+
+    folder: Path
+    autocreate: bool
+
+    EXTENSION = "logbook.key_ring"  # the key in app.extensions
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> KeyRing:
+        """The key ring a built configuration (`app.config`) names."""
+        return cls(folder=Path(config["SIGNING_KEYS_DIR"]), autocreate=may_create_on_first_use(config))
+
+    @classmethod
+    def of(cls, app: Any) -> KeyRing:
+        """The key ring an app was made with (`create_app` keeps it in app.extensions)."""
+        ring = app.extensions[cls.EXTENSION]
+        if not isinstance(ring, cls):
+            raise TypeError(f"app.extensions[{cls.EXTENSION!r}] is not a KeyRing")
+        return ring
+
+
 @dataclass(frozen=True)
 class PushSettings:
     """The settings a sync push's appliers need, read from the configuration by the route (or the
@@ -180,11 +219,13 @@ class PushSettings:
     link_days: int  # EXTERNAL_SIGNOFF_DAYS
     external_requests_per_day: int  # EXTERNAL_SIGNOFF_REQUESTS_PER_DAY
     secret_key: str  # SECRET_KEY: check-in codes are signed with it
+    ring: KeyRing  # the app's signing keys: a pushed sign-off is sealed with its organisation's key
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PushSettings:
-        """The settings as a built configuration (`app.config`) holds them."""
+    def from_config(cls, config: Mapping[str, Any], *, ring: KeyRing) -> PushSettings:
+        """The settings as a built configuration (`app.config`) holds them, with the app's key ring."""
         return cls(
+            ring=ring,
             base_url=str(config["PUBLIC_URL"]).rstrip("/"),
             link_days=int(config["EXTERNAL_SIGNOFF_DAYS"]),
             external_requests_per_day=int(config["EXTERNAL_SIGNOFF_REQUESTS_PER_DAY"]),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from logbook import progress
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks.service import compiled_frameworks
@@ -20,7 +21,9 @@ from logbook.supervision import sessions as supervision_sessions
 from logbook.supervision import signcore
 
 
-def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: int | None) -> int:
+def run_schedule(
+    *, today: dt.date, now: dt.datetime, default_supervision_days: int | None, ring: KeyRing
+) -> int:
     """Create the reminders due today for everyone (idempotent: each reminder has a dedupe key)."""
     made = 0
     users = list(db.session.scalars(select(User).where(User.is_active.is_(True))))
@@ -61,7 +64,7 @@ def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: 
                         now=now,
                     )
                 )
-        made += _requirement_reminders(user, today, now)
+        made += _requirement_reminders(user, today, now, ring)
         if user.is_org_admin:
             overdue = [
                 d
@@ -85,7 +88,7 @@ def run_schedule(*, today: dt.date, now: dt.datetime, default_supervision_days: 
     return made
 
 
-def _requirement_reminders(user: User, today: dt.date, now: dt.datetime) -> int:
+def _requirement_reminders(user: User, today: dt.date, now: dt.datetime, ring: KeyRing) -> int:
     """Requirements at risk and renewal dates coming up, from the requirement engine."""
     if not user.registrations:
         return 0
@@ -96,7 +99,7 @@ def _requirement_reminders(user: User, today: dt.date, now: dt.datetime) -> int:
                 Entry.owner_id == user.id, Entry.is_deleted.is_(False), Entry.status != "draft"
             )
         ),
-        signcore.standing_roles,
+        signcore.signatures(ring=ring),
     )
     standing = progress.person_progress(user, rows, compiled, today)
     made = 0

@@ -8,7 +8,7 @@ import uuid
 
 from flask import Flask
 
-from logbook.app import create_app
+from logbook.app import create_app, job_function
 from logbook.jobs.runner import run_here
 
 _worker_app: Flask | None = None
@@ -19,4 +19,4 @@ def run_in_worker(job_id: str) -> None:
     global _worker_app  # noqa: PLW0603 - one app per worker process, made on first use
     if _worker_app is None:
         _worker_app = create_app()
-    run_here(_worker_app, uuid.UUID(job_id))
+    run_here(_worker_app, uuid.UUID(job_id), job_function(_worker_app))

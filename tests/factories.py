@@ -52,6 +52,7 @@ from flask.testing import FlaskClient
 from logbook.accounts.links import SupervisionLink, link_supervisor
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User
 from logbook.accounts.passwords import hash_password
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.events import service as events
 from logbook.extensions import db
@@ -213,6 +214,7 @@ def signed_entry(app: Flask, owner: User, supervisor: User, **fields: Any) -> tu
             decision="approved",
             now=utcnow(),
             base_url="http://localhost",
+            ring=KeyRing.of(app),
         )
         db.session.commit()
         return made.id, sign_off.id

@@ -9,6 +9,7 @@ from logbook import cli
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Registration, Team, User
 from logbook.changefeed import Change
+from logbook.config import KeyRing
 from logbook.demo import DEMO_PASSWORD, PEOPLE, build_demo, email_for
 from logbook.entries import service
 from logbook.entries.models import Entry, EntryRevision
@@ -90,7 +91,7 @@ def test_demo_gives_each_practitioner_a_year_of_entries(app, runner, make_client
 
 def test_demo_covers_the_professions_of_the_mission(app):
     with app.app_context():
-        build_demo()
+        build_demo(ring=KeyRing.of(app))
         db.session.commit()
         regs = db.session.scalars(select(Registration)).all()
         regulators = {r.regulator for r in regs}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.demo import build_demo, workdays
 from logbook.entries.models import Entry
 from logbook.events.models import LearningEvent
@@ -24,7 +25,7 @@ STATUSES = {"draft", "recorded", "submitted", "returned", "signed_off"}
 @pytest.fixture(params=[dt.date(2026, 12, 4), dt.date(2027, 1, 6)], ids=["december", "january"])
 def demo(app, request):
     with app.app_context():
-        build_demo(today=request.param)
+        build_demo(today=request.param, ring=KeyRing.of(app))
         db.session.commit()
         yield request.param
 

@@ -4,6 +4,7 @@ entry the owner can read, a sign-off that verifies, a session and an event of th
 from __future__ import annotations
 
 from logbook.accounts.links import supervisee_ids
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.supervision import signoff
 from logbook.supervision.models import SignOff
@@ -26,7 +27,7 @@ def test_the_builders_make_what_the_services_make(app):
         so = db.session.get(SignOff, sign_off_id)
         assert so.entry_id == entry_id
         assert so.decision == "approved"
-        assert signoff.verify_sign_off(so).is_valid
+        assert signoff.verify_sign_off(so, ring=KeyRing.of(app)).is_valid
     assert made.title == "Own entry"
     assert made.owner_id == practitioner.id
     assert session.supervisee_id == practitioner.id

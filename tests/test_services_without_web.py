@@ -33,10 +33,8 @@ INFRASTRUCTURE = {
     "logbook/extensions.py": "the Flask extensions; the rate limiter keys on the caller's address",
     "logbook/urls.py": "the public-URL accessor the routes and the CLI call",
     "logbook/accounts/auth.py": "the login session (cookie, CSRF) the routes use",
-    "logbook/jobs/runner.py": "the app's job runner, made once per app from JOBS_RUNNER",
     "logbook/mail.py": "the mailer, made from MAIL_URL / MAIL_FROM",
     "logbook/storage.py": "the evidence store, made once per app from EVIDENCE_URL",
-    "logbook/signing/keys.py": "the key folder (SIGNING_KEYS_DIR) outside the database",
 }
 
 
@@ -93,7 +91,7 @@ def test_the_allowed_places_exist():
 @pytest.mark.parametrize("rel", sorted(INFRASTRUCTURE))
 def test_every_infrastructure_exemption_is_still_needed(rel):
     """A module on the infrastructure list that no longer reads the app leaves the list, so the list
-    says exactly what is left (logbook/signing/keys.py, for one, is to take its folder as a setting)."""
+    says exactly what is left."""
     assert web_reads((ROOT / rel).read_text(encoding="utf-8")), f"{rel} reads nothing of the web now"
 
 

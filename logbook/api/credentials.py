@@ -7,10 +7,11 @@ import datetime as dt
 import uuid
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
+from logbook.config import KeyRing
 from logbook.credentials import service
 from logbook.errors import ValidationFailed
 from logbook.timeutil import utcnow
@@ -37,7 +38,11 @@ def entry_credential(entry_id: uuid.UUID):
     sign-off that still verifies, or for a checked-in learning event that has ended. 404 for anyone
     else's entry; 409 `not_verified` when nothing about it was verified."""
     issued = service.credential_for_entry(
-        owner=current_user(), entry_id=entry_id, base_url=public_url(), now=utcnow()
+        owner=current_user(),
+        entry_id=entry_id,
+        base_url=public_url(),
+        now=utcnow(),
+        ring=KeyRing.of(current_app),
     )
     return _download(issued, f"credential-{entry_id}.jwt")
 
@@ -65,6 +70,7 @@ def cycle_credential(registration_id: uuid.UUID, starts_on: str):
         starts_on=first_day,
         base_url=public_url(),
         now=utcnow(),
+        ring=KeyRing.of(current_app),
     )
     return _download(issued, f"cycle-credential-{first_day.isoformat()}.jwt")
 
@@ -75,7 +81,9 @@ def cycle_credential(registration_id: uuid.UUID, starts_on: str):
 def record_clr():
     """The caller's verified record as a CLR 2.0 ClrCredential (VC-JWT) enveloping one Open Badges
     3.0 credential per verified entry. 409 `not_verified` when nothing has been verified yet."""
-    issued = service.clr_for(owner=current_user(), base_url=public_url(), now=utcnow())
+    issued = service.clr_for(
+        owner=current_user(), base_url=public_url(), now=utcnow(), ring=KeyRing.of(current_app)
+    )
     return _download(issued, "cpd-record-clr.jwt")
 
 
@@ -93,7 +101,9 @@ def issuer(slug: str):
 def status_list(slug: str):
     """The organisation's revocation list, a signed BitstringStatusListCredential (VC-JWT)."""
     org = service.organisation_by_slug(slug)
-    issued = service.status_list(organisation=org, base_url=public_url(), now=utcnow())
+    issued = service.status_list(
+        organisation=org, base_url=public_url(), now=utcnow(), ring=KeyRing.of(current_app)
+    )
     response = Response(issued.jwt, mimetype=JWT_TYPE)
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"

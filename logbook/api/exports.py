@@ -7,7 +7,8 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
-from logbook.api.jobs import accepted
+from logbook.api.jobs import accepted, app_runner
+from logbook.config import KeyRing
 from logbook.exports import record, staff
 from logbook.exports.schemas import RecordImportSchema, StaffExportRequestSchema
 from logbook.jobs.schemas import JobSchema
@@ -24,7 +25,7 @@ blp = Blueprint("exports", __name__, url_prefix="/api/v1", description="Staff ex
 def export_staff(data):
     """Registration evidence for a team or chosen people of your organisation (org admins): a ZIP of
     one PDF per person and a CSV of compliance figures. Never private entries or reflections."""
-    return accepted(staff.start_staff_export(admin=current_user(), now=utcnow(), **data))
+    return accepted(staff.start_staff_export(admin=current_user(), now=utcnow(), runner=app_runner(), **data))
 
 
 @blp.route("/record/export", methods=["POST"])
@@ -33,7 +34,7 @@ def export_staff(data):
 def export_record():
     """Your whole record (entries with every version, evidence, sign-offs with their hashes,
     supervision sessions) as one ZIP in the documented format (docs/record-format.md)."""
-    return accepted(record.start_record_export(user=current_user(), now=utcnow()))
+    return accepted(record.start_record_export(user=current_user(), now=utcnow(), runner=app_runner()))
 
 
 @blp.route("/record/import", methods=["POST"])
@@ -60,5 +61,6 @@ def import_record(**_kwargs):
         data=request.get_data(cache=False),
         store=evidence_store(),
         now=utcnow(),
+        ring=KeyRing.of(current_app),
         limits=record.limits_from(current_app.config),
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required, roles_required
+from logbook.config import KeyRing
 from logbook.frameworks import service
 from logbook.frameworks.schemas import (
     CycleHistorySchema,
@@ -73,7 +75,7 @@ def progress(args):
         scope=args["scope"],
         offset=args["offset"],
         limit=args["limit"],
-        signatures=signcore.standing_roles,
+        signatures=signcore.signatures(ring=KeyRing.of(current_app)),
     )
 
 
@@ -85,7 +87,9 @@ def progress_inputs():
     service areas, the framework versions (rules, cycles, dates) that may apply to them, and which of
     their entries' sign-offs still stand (by role)."""
     viewer = current_user()
-    return service.progress_inputs(viewer=viewer) | {"signatures": signcore.standing_roles_of(viewer.id)}
+    return service.progress_inputs(viewer=viewer) | {
+        "signatures": signcore.standing_roles_of(viewer.id, ring=KeyRing.of(current_app))
+    }
 
 
 @blp.route("/progress/history")
@@ -96,5 +100,7 @@ def progress_history(args):
     """Every registration cycle of the caller with its verdict, newest first (the current one, the
     one just ended, and each before it back to when the registration started)."""
     return cycle_history_for(
-        viewer=current_user(), today=args.get("as_of") or utcnow().date(), signatures=signcore.standing_roles
+        viewer=current_user(),
+        today=args.get("as_of") or utcnow().date(),
+        signatures=signcore.signatures(ring=KeyRing.of(current_app)),
     )

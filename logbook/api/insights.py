@@ -6,6 +6,7 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
+from logbook.config import KeyRing
 from logbook.insights import export, service
 from logbook.insights.schemas import InsightFilterSchema, InsightOptionsSchema, InsightViewSchema
 from logbook.timeutil import utcnow
@@ -20,6 +21,7 @@ def _compute(view: str, filters: dict) -> dict:
         filters=filters,
         threshold=current_app.config["INSIGHTS_MIN_CELL"],
         today=utcnow().date(),
+        ring=KeyRing.of(current_app),
         default_supervision_days=current_app.config["SUPERVISION_DEFAULT_FREQUENCY_DAYS"],
     )
 

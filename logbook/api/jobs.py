@@ -9,10 +9,17 @@ from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.jobs import service
+from logbook.jobs.runner import JobRunner, job_runner
 from logbook.jobs.schemas import JobSchema, present_job
 from logbook.timeutil import utcnow
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Background jobs")
+
+
+def app_runner() -> JobRunner:
+    """This app's job runner, for the routes that queue a job to pass on (`runner=`). The app itself,
+    not the `current_app` proxy: a runner made here keeps it, and its threads have no app context."""
+    return job_runner(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def accepted(job) -> Response:

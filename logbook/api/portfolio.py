@@ -7,7 +7,8 @@ from flask import Response, current_app, jsonify, redirect, render_template, req
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
-from logbook.api.jobs import accepted
+from logbook.api.jobs import accepted, app_runner
+from logbook.config import KeyRing
 from logbook.errors import NotFound
 from logbook.exports import portfolio_job as export_job
 from logbook.extensions import client_address, limiter
@@ -42,6 +43,8 @@ def export_portfolio(data):
         verify_url=verify_base_url(),
         now=utcnow(),
         inline_max_entries=current_app.config["PORTFOLIO_INLINE_MAX_ENTRIES"],
+        ring=KeyRing.of(current_app),
+        runner=app_runner(),
     )
     if result.job is not None:
         return accepted(result.job)
@@ -80,7 +83,7 @@ def verify_form():
 def verify(code: str):
     """Public check of a printed sign-off: the signed title and date, signer, time, and validity."""
     try:
-        result = service.verify_code(code=code[:40])
+        result = service.verify_code(code=code[:40], ring=KeyRing.of(current_app))
     except NotFound:
         html, status = render_template("verify_unknown.html"), 404
     else:
@@ -94,7 +97,7 @@ def verify(code: str):
 @pages.route("/.well-known/jwks.json")
 def jwks():
     """The organisations' public signing keys (every status), for anyone verifying a statement."""
-    response = jsonify(keys.jwks())
+    response = jsonify(keys.jwks(ring=KeyRing.of(current_app)))
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -103,7 +106,7 @@ def jwks():
 @pages.route("/.well-known/jwks/<slug>.json")
 def organisation_jwks(slug: str):
     """One organisation's public signing keys (404 when it has none)."""
-    found = [k for k in keys.jwks()["keys"] if k["org"] == slug[:80]]
+    found = [k for k in keys.jwks(ring=KeyRing.of(current_app))["keys"] if k["org"] == slug[:80]]
     if not found:
         return jsonify(
             {"error": {"code": "not_found", "message": "No keys for this organisation.", "fields": {}}}

@@ -3,6 +3,8 @@ and the server-rendered page an external signer reaches through an emailed link.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, Response, current_app, render_template, request
 from flask.views import MethodView
@@ -11,6 +13,7 @@ from marshmallow import ValidationError
 
 from logbook.accounts.auth import current_user, login_required
 from logbook.api import notifications
+from logbook.config import KeyRing
 from logbook.credentials import service as credentials
 from logbook.entries.evidence import download_name
 from logbook.errors import DomainError, NotFound, ValidationFailed, flatten_messages
@@ -60,9 +63,14 @@ pages = FlaskBlueprint("signoff_pages", __name__)
 
 def _present(sign_off) -> dict:
     out = {c.name: getattr(sign_off, c.name) for c in sign_off.__table__.columns}
-    out["verification"] = signoff.verify_sign_off(sign_off).as_dict()
+    out["verification"] = signoff.verify_sign_off(sign_off, ring=_ring()).as_dict()
     out["can_withdraw"] = withdrawal.can_withdraw(current_user(), sign_off)
     return out | imported.presented(sign_off)
+
+
+def _ring() -> KeyRing:
+    """The app's signing keys, for every sign-off sealed or verified here."""
+    return KeyRing.of(current_app)
 
 
 def _base_url() -> str:
@@ -134,7 +142,12 @@ class EntrySignOffs(MethodView):
     def post(self, data, entry_id):
         """Approve or return the version (and SHA-256) of the entry the supervisor read."""
         sign_off = signoff.decide(
-            signer=current_user(), entry_id=entry_id, now=utcnow(), base_url=_base_url(), **data
+            signer=current_user(),
+            entry_id=entry_id,
+            now=utcnow(),
+            base_url=_base_url(),
+            ring=_ring(),
+            **data,
         )
         return _present(sign_off)
 
@@ -164,7 +177,8 @@ def withdraw_sign_off(data, sign_off_id):
         reason=data["reason"],
         now=utcnow(),
         base_url=_base_url(),
-        revoke=credentials.revoke_for_withdrawal,
+        ring=_ring(),
+        revoke=partial(credentials.revoke_for_withdrawal, ring=_ring()),
     )
     return _present(sign_off)
 
@@ -324,7 +338,7 @@ def _session_request(row) -> dict:
 
 
 def _session_sign_off(row) -> dict:
-    return {**_columns(row), "verification": session_signoff.verify(row).as_dict()}
+    return {**_columns(row), "verification": session_signoff.verify(row, ring=_ring()).as_dict()}
 
 
 @blp.route("/supervision/sessions/<uuid:session_id>/sign-off-requests", methods=["POST"])
@@ -367,7 +381,12 @@ class SessionSignOffs(MethodView):
     def post(self, data, session_id):
         """Approve or return the version (and SHA-256) of the session record the signer read."""
         row = session_signoff.decide(
-            signer=current_user(), session_id=session_id, now=utcnow(), base_url=_base_url(), **data
+            signer=current_user(),
+            session_id=session_id,
+            now=utcnow(),
+            base_url=_base_url(),
+            ring=_ring(),
+            **data,
         )
         return _session_sign_off(row)
 
@@ -503,7 +522,7 @@ def external_sign_off(token: str):
     form = request.form.to_dict()
     try:
         data = ExternalDecisionFormSchema().load({k: v for k, v in form.items() if k != "csrf_token"})
-        sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), **data)
+        sign_off = signoff.decide_external(token=token, now=now, base_url=_base_url(), ring=_ring(), **data)
     except ValidationError as err:
         errors = plain_errors(flatten_messages(err.messages), form)
         return _form_page(view, token, form=form, errors=errors, status=422)

@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from logbook.accounts.auth import current_user, login_required
-from logbook.config import PushSettings
+from logbook.config import KeyRing, PushSettings
 from logbook.errors import DomainError
 from logbook.extensions import limiter
 from logbook.sync import service
@@ -82,7 +82,7 @@ def push(data):
         client_id=data["client_id"],
         mutations=data["mutations"],
         now=utcnow(),
-        settings=PushSettings.from_config(current_app.config),
+        settings=PushSettings.from_config(current_app.config, ring=KeyRing.of(current_app)),
     )
 
 

@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import Organisation, User
+from logbook.config import KeyRing
 from logbook.credentials.models import IssuedCredential
 from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import Conflict, NotFound
@@ -139,9 +140,9 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation) -> Issued:
+def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation, ring: KeyRing) -> Issued:
     """The credential as a VC-JWT signed with the organisation's active key (OB 3.0 §8.2)."""
-    kid, key = signing_key(organisation=organisation.slug)
+    kid, key = signing_key(ring=ring, organisation=organisation.slug)
     valid_from = dt.datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
     payload = dict(credential)
     payload["iss"] = credential["issuer"]["id"]
@@ -173,7 +174,7 @@ def _own_entry(owner: User, entry_id: uuid.UUID) -> Entry:
     return entry
 
 
-def verified_sign_off(entry: Entry, now: dt.datetime) -> SignOff | None:
+def verified_sign_off(entry: Entry, now: dt.datetime, ring: KeyRing) -> SignOff | None:
     """The latest approved sign-off of the entry that signcore still verifies (valid or changed); the
     credentials of its approvals that no longer verify are revoked on the way."""
     rows = db.session.scalars(
@@ -183,7 +184,7 @@ def verified_sign_off(entry: Entry, now: dt.datetime) -> SignOff | None:
     ).all()
     found = None
     for sign_off in rows:
-        status = signcore.verify(sign_off).status
+        status = signcore.verify(sign_off, ring=ring).status
         if status in NOT_VALID:  # what was issued for it must not verify any more
             revoke_for_sign_off(sign_off_id=sign_off.id, reason=f"the sign-off is {status}", now=now)
         elif found is None:
@@ -337,7 +338,7 @@ def _credential(
 
 
 def _sign_off_credential(
-    *, owner: User, entry: Entry, sign_off: SignOff, base_url: str, now: dt.datetime
+    *, owner: User, entry: Entry, sign_off: SignOff, base_url: str, now: dt.datetime, ring: KeyRing
 ) -> Issued:
     organisation = db.session.get(Organisation, entry.organisation_id)
     if organisation is None:
@@ -381,7 +382,7 @@ def _sign_off_credential(
         hours=hours,
         name=f"Signed-off CPD: {title}",
     )
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
 
 
 def _attendance_credential(
@@ -392,6 +393,7 @@ def _attendance_credential(
     event: LearningEvent,
     base_url: str,
     now: dt.datetime,
+    ring: KeyRing,
 ) -> Issued:
     organisation = db.session.get(Organisation, event.organisation_id)
     if organisation is None:
@@ -432,26 +434,36 @@ def _attendance_credential(
         hours=hours,
         name=f"Attended: {event.title}",
     )
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
 
 
-def _issue(*, owner: User, entry: Entry, base_url: str, now: dt.datetime) -> Issued | None:
+def _issue(*, owner: User, entry: Entry, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued | None:
     """The entry's credential: for its verified sign-off, else its confirmed attendance, else None."""
-    sign_off = verified_sign_off(entry, now)
+    sign_off = verified_sign_off(entry, now, ring)
     if sign_off is not None:
-        return _sign_off_credential(owner=owner, entry=entry, sign_off=sign_off, base_url=base_url, now=now)
+        return _sign_off_credential(
+            owner=owner, entry=entry, sign_off=sign_off, base_url=base_url, now=now, ring=ring
+        )
     found = completed_attendance(entry, now)
     if found is not None:
         return _attendance_credential(
-            owner=owner, entry=entry, attendance=found[0], event=found[1], base_url=base_url, now=now
+            owner=owner,
+            entry=entry,
+            attendance=found[0],
+            event=found[1],
+            base_url=base_url,
+            now=now,
+            ring=ring,
         )
     return None
 
 
-def credential_for_entry(*, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime) -> Issued:
+def credential_for_entry(
+    *, owner: User, entry_id: uuid.UUID, base_url: str, now: dt.datetime, ring: KeyRing
+) -> Issued:
     """The owner's credential for one entry: its verified sign-off, or its confirmed attendance.
     NotFound for anyone else's entry; NothingToIssue (409) when nothing about it was verified."""
-    issued = _issue(owner=owner, entry=_own_entry(owner, entry_id), base_url=base_url, now=now)
+    issued = _issue(owner=owner, entry=_own_entry(owner, entry_id), base_url=base_url, now=now, ring=ring)
     if issued is None:
         raise NothingToIssue(
             "This entry has no sign-off that still verifies and is not a completed, checked-in event, "
@@ -488,10 +500,10 @@ class FoundCycle:
         return dt.date.fromisoformat(self.cycle["ends_on"])
 
 
-def owner_cycles(*, owner: User, today: dt.date) -> list[FoundCycle]:
+def owner_cycles(*, owner: User, today: dt.date, ring: KeyRing) -> list[FoundCycle]:
     """Every cycle of every registration of the owner, with the engine's verdict counting only the
     sign-offs that still stand (the history /api/v1/progress/history serves)."""
-    history = cycle_history_for(viewer=owner, today=today, signatures=signcore.standing_roles)
+    history = cycle_history_for(viewer=owner, today=today, signatures=signcore.signatures(ring=ring))
     return [FoundCycle(reg, cycle) for reg in history["registrations"] for cycle in reg["cycles"]]
 
 
@@ -522,7 +534,9 @@ def _criteria(cycle: dict[str, Any], today: dt.date) -> str:
     )
 
 
-def _cycle_credential(*, owner: User, found: FoundCycle, base_url: str, now: dt.datetime) -> Issued:
+def _cycle_credential(
+    *, owner: User, found: FoundCycle, base_url: str, now: dt.datetime, ring: KeyRing
+) -> Issued:
     organisation = db.session.get(Organisation, owner.organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
@@ -585,7 +599,7 @@ def _cycle_credential(*, owner: User, found: FoundCycle, base_url: str, now: dt.
         hours=hours,
         name=name,
     )
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)
 
 
 class CycleNotCompleted(Conflict):
@@ -595,7 +609,13 @@ class CycleNotCompleted(Conflict):
 
 
 def credential_for_cycle(
-    *, owner: User, registration_id: uuid.UUID, starts_on: dt.date, base_url: str, now: dt.datetime
+    *,
+    owner: User,
+    registration_id: uuid.UUID,
+    starts_on: dt.date,
+    base_url: str,
+    now: dt.datetime,
+    ring: KeyRing,
 ) -> Issued:
     """The owner's credential for one registration cycle (a registration of theirs and the first day
     of the cycle, as /api/v1/progress/history lists them). NotFound for no such cycle; 409
@@ -604,7 +624,7 @@ def credential_for_cycle(
     found = next(
         (
             c
-            for c in owner_cycles(owner=owner, today=today)
+            for c in owner_cycles(owner=owner, today=today, ring=ring)
             if str(c.registration["registration_id"]) == str(registration_id) and c.starts_on == starts_on
         ),
         None,
@@ -625,7 +645,7 @@ def credential_for_cycle(
             + ", so there is nothing a credential could attest.",
             code="cycle_not_met",
         )
-    return _cycle_credential(owner=owner, found=found, base_url=base_url, now=now)
+    return _cycle_credential(owner=owner, found=found, base_url=base_url, now=now, ring=ring)
 
 
 def candidate_entries(*, owner: User) -> list[Entry]:
@@ -645,17 +665,20 @@ def candidate_entries(*, owner: User) -> list[Entry]:
     )
 
 
-def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
+def clr_for(*, owner: User, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued:
     """The owner's whole verified record as a CLR 2.0 ClrCredential, each OB 3.0 credential
     enveloped (VC Data Model 2.0 `EnvelopedVerifiableCredential`, a `data:application/vc+jwt` URL)."""
     organisation = db.session.get(Organisation, owner.organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
-    made = (_issue(owner=owner, entry=e, base_url=base_url, now=now) for e in candidate_entries(owner=owner))
+    made = (
+        _issue(owner=owner, entry=e, base_url=base_url, now=now, ring=ring)
+        for e in candidate_entries(owner=owner)
+    )
     issued = [i for i in made if i is not None]
     issued += [
-        _cycle_credential(owner=owner, found=c, base_url=base_url, now=now)
-        for c in owner_cycles(owner=owner, today=now.date())
+        _cycle_credential(owner=owner, found=c, base_url=base_url, now=now, ring=ring)
+        for c in owner_cycles(owner=owner, today=now.date(), ring=ring)
         if completed(c, now.date())
     ]
     if not issued:
@@ -684,7 +707,7 @@ def clr_for(*, owner: User, base_url: str, now: dt.datetime) -> Issued:
             ],
         },
     }
-    return sign_vc_jwt(clr, organisation=organisation)
+    return sign_vc_jwt(clr, organisation=organisation, ring=ring)
 
 
 # --- revocation ----------------------------------------------------------------------------------
@@ -705,36 +728,36 @@ def revoke_for_sign_off(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime
     return len(rows)
 
 
-def revoke_for_withdrawal(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime) -> int:
+def revoke_for_withdrawal(*, sign_off_id: uuid.UUID, reason: str, now: dt.datetime, ring: KeyRing) -> int:
     """A sign-off was withdrawn (supervision.withdrawal.withdraw's hook, in its transaction): revoke its
     credentials, and the owner's cycle credentials that no longer hold without it; how many."""
     revoked = revoke_for_sign_off(sign_off_id=sign_off_id, reason=reason, now=now)
     sign_off = db.session.get(SignOff, sign_off_id)
     entry = db.session.get(Entry, sign_off.entry_id) if sign_off is not None else None
     if entry is not None:
-        revoked += recheck_revocations(now=now, owner_id=entry.owner_id, kinds=("cycle",))
+        revoked += recheck_revocations(now=now, ring=ring, owner_id=entry.owner_id, kinds=("cycle",))
     return revoked
 
 
-def _cycle_no_longer_holds(row: IssuedCredential, now: dt.datetime) -> str | None:
+def _cycle_no_longer_holds(row: IssuedCredential, now: dt.datetime, ring: KeyRing) -> str | None:
     owner = db.session.get(User, row.owner_id)
     if owner is None:
         return "the practitioner is missing"
-    for c in owner_cycles(owner=owner, today=now.date()):
+    for c in owner_cycles(owner=owner, today=now.date(), ring=ring):
         if cycle_subject_id(owner.id, c.registration["registration_id"], c.starts_on) == row.subject_id:
             return None if completed(c, now.date()) else "the cycle's requirements are no longer met"
     return "the cycle is missing"
 
 
-def _no_longer_holds(row: IssuedCredential, now: dt.datetime) -> str | None:
+def _no_longer_holds(row: IssuedCredential, now: dt.datetime, ring: KeyRing) -> str | None:
     """Why an issued credential's subject no longer holds (None while it does)."""
     if row.subject_kind == "cycle":
-        return _cycle_no_longer_holds(row, now)
+        return _cycle_no_longer_holds(row, now, ring)
     if row.subject_kind == "sign_off":
         sign_off = db.session.get(SignOff, row.subject_id)
         if sign_off is None:
             return "the sign-off is missing"
-        status = signcore.verify(sign_off).status
+        status = signcore.verify(sign_off, ring=ring).status
         return f"the sign-off is {status}" if status in NOT_VALID else None
     attendance = db.session.scalar(select(EventAttendance).where(EventAttendance.entry_id == row.subject_id))
     event = db.session.get(LearningEvent, attendance.event_id) if attendance is not None else None
@@ -746,6 +769,7 @@ def _no_longer_holds(row: IssuedCredential, now: dt.datetime) -> str | None:
 def recheck_revocations(
     *,
     now: dt.datetime,
+    ring: KeyRing,
     organisation_id: uuid.UUID | None = None,
     owner_id: uuid.UUID | None = None,
     kinds: tuple[str, ...] | None = None,
@@ -761,7 +785,7 @@ def recheck_revocations(
         query = query.where(IssuedCredential.subject_kind.in_(kinds))
     revoked = 0
     for row in db.session.scalars(query).all():
-        reason = _no_longer_holds(row, now)
+        reason = _no_longer_holds(row, now, ring)
         if reason is not None:
             row.revoked_at, row.revocation_reason = now, reason
             revoked += 1
@@ -778,7 +802,7 @@ def encoded_list(indexes: list[int]) -> str:
     return "u" + _b64url(gzip.compress(bytes(bits), mtime=0))
 
 
-def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime) -> Issued:
+def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime, ring: KeyRing) -> Issued:
     """The organisation's revocation list as a signed BitstringStatusListCredential."""
     rows = db.session.scalars(
         select(IssuedCredential).where(IssuedCredential.organisation_id == organisation.id)
@@ -797,4 +821,4 @@ def status_list(*, organisation: Organisation, base_url: str, now: dt.datetime) 
             "encodedList": encoded_list([r.status_index for r in rows if r.revoked_at is not None]),
         },
     }
-    return sign_vc_jwt(credential, organisation=organisation)
+    return sign_vc_jwt(credential, organisation=organisation, ring=ring)

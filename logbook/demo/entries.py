@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from logbook.accounts.models import Registration, User
+from logbook.config import KeyRing
 from logbook.demo import supervision, workdays
 from logbook.entries import service
 from logbook.entries.models import Entry
@@ -401,7 +402,7 @@ def _entry_data(
     }
 
 
-def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.date) -> int:
+def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.date, ring: KeyRing) -> int:
     """Give each demo practitioner a year of entries of every kind, on working days, with the session
     record behind each supervision entry and a mix of statuses in every month; returns how many were made."""
     supervisors = supervision.link_supervisors(people, today)
@@ -464,7 +465,7 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
                 supervision.record_session(entry=entry, owner=user, supervisor=supervisor, today=today)
             if supervisor is not None and status in ("submitted", "returned", "signed_off"):
                 supervision.sign_off(
-                    entry=entry, owner=user, supervisor=supervisor, outcome=status, today=today
+                    entry=entry, owner=user, supervisor=supervisor, outcome=status, today=today, ring=ring
                 )
             made += 1
     db.session.flush()

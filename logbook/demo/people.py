@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
+from logbook.config import KeyRing
 from logbook.demo.entries import build_demo_entries
 from logbook.demo.events import build_demo_events
 from logbook.extensions import db
@@ -243,8 +244,9 @@ def _renewal(rule: tuple[Any, ...] | None, today: dt.date) -> dt.date | None:
     return next_month - dt.timedelta(days=1)
 
 
-def build_demo(today: dt.date | None = None) -> dict[str, Any]:
-    """Create or refresh the demo organisation; returns the logins to print."""
+def build_demo(today: dt.date | None = None, *, ring: KeyRing) -> dict[str, Any]:
+    """Create or refresh the demo organisation; returns the logins to print. Its sign-offs are sealed
+    with the organisation's key from `ring` (the app's signing keys)."""
     today = today or dt.date.today()  # noqa: DTZ011 - the demo follows the local calendar
     # Shipped frameworks first (idempotent; never rewrites a stored version), so that demo entries
     # are tagged and progress has something to measure against even without `logbook init-db`.
@@ -290,7 +292,7 @@ def build_demo(today: dt.date | None = None) -> dict[str, Any]:
             )
         people.append(user)
     db.session.flush()
-    entries_made = build_demo_entries(organisation_id=org.id, people=people, today=today)
+    entries_made = build_demo_entries(organisation_id=org.id, people=people, today=today, ring=ring)
     build_demo_events(organisation_id=org.id, people=people, today=today)  # the learning offer (#10)
     ordered = sorted(
         people,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from logbook.accounts import links
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.demo import workdays
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
@@ -147,7 +148,9 @@ def record_session(*, entry: Entry, owner: User, supervisor: User, today: dt.dat
         )
 
 
-def sign_off(*, entry: Entry, owner: User, supervisor: User, outcome: str, today: dt.date) -> str:
+def sign_off(
+    *, entry: Entry, owner: User, supervisor: User, outcome: str, today: dt.date, ring: KeyRing
+) -> str:
     """Ask the supervisor to sign the entry off the next working day; for "signed_off" or "returned"
     they decide two working days later (if that is before today). Returns the status it ends in."""
     asked = workdays.on_or_after(entry.start_date + dt.timedelta(days=1))
@@ -172,6 +175,7 @@ def sign_off(*, entry: Entry, owner: User, supervisor: User, outcome: str, today
             comment=APPROVE_COMMENT if outcome == "signed_off" else RETURN_COMMENT,
             now=_at(decided, 11, 30),
             base_url="",
+            ring=ring,
         )
     except SigningUnavailable:
         return "submitted"  # production without a signing key yet: the request waits

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from logbook.config import KeyRing
+
 # Imports inside the commands: start-up cost, as in logbook/cli.py (measured there).
 
 
@@ -31,7 +33,7 @@ def export_record_command(email: str, out: Path) -> None:
     with app.app_context():
         try:
             user = get_user_by_email(email=email)
-            data = record.export_record(user=user, now=utcnow(), store=evidence_store())
+            data = record.export_record(user=user, now=utcnow(), store=evidence_store(), ring=KeyRing.of(app))
         except DomainError as err:
             raise click.ClickException(err.message) from err
         finally:
@@ -72,6 +74,7 @@ def import_record_command(archive: Path, org_slug: str, email: str) -> None:
                 data=archive.read_bytes(),
                 store=evidence_store(),
                 now=utcnow(),
+                ring=KeyRing.of(app),
                 limits=record.limits_from(app.config),
             )
         except DomainError as err:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
+from logbook.jobs.runner import JobRunner
 from logbook.portfolio import render
 from logbook.portfolio.documents import build_document
 
@@ -55,11 +57,18 @@ def _arguments(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_portfolio(
-    *, owner: User, data: dict[str, Any], verify_url: str, now: dt.datetime, inline_max_entries: int
+    *,
+    owner: User,
+    data: dict[str, Any],
+    verify_url: str,
+    now: dt.datetime,
+    inline_max_entries: int,
+    ring: KeyRing,
+    runner: JobRunner,
 ) -> Portfolio:
     """Check the request and build the context at once (bad input is a 422 here, never a failed job);
     render it now if it has at most inline_max_entries activities, else queue a job to render it."""
-    context = build_document(owner=owner, verify_url=verify_url, now=now, **data)
+    context = build_document(owner=owner, verify_url=verify_url, now=now, ring=ring, **data)
     if len(context["entries"]) <= inline_max_entries:
         # Keep the verification codes and end the transaction before rendering (as the job does):
         # on SQLite a POST holds the database's only write lock until it commits, and a render of
@@ -67,16 +76,17 @@ def export_portfolio(
         # with 503 behind PDFs at 200 clients; docs/benchmarks.md).
         db.session.commit()
         return Portfolio(pdf=render.render_pdf(context), filename=_filename(context))
-    job = jobs.enqueue(kind="portfolio", owner=owner, params=_params(data, verify_url, now), now=now, total=2)
+    params = _params(data, verify_url, now)
+    job = jobs.enqueue(kind="portfolio", owner=owner, params=params, now=now, runner=runner, total=2)
     return Portfolio(job=job)
 
 
-def render_portfolio_job(*, job: Job, progress: jobs.Progress) -> jobs.Result:
+def render_portfolio_job(*, job: Job, progress: jobs.Progress, ring: KeyRing) -> jobs.Result:
     """The job: build the context again (the data may have moved on since it was queued), commit, and
     render outside any transaction."""
     owner = db.session.get(User, job.owner_id)
     if owner is None:
         raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
-    context = build_document(owner=owner, **_arguments(job.params))
+    context = build_document(owner=owner, ring=ring, **_arguments(job.params))
     progress(1, 2)  # commits: verification codes made for this portfolio are kept, the lock released
     return jobs.Result(_filename(context), "application/pdf", render.render_pdf(context))

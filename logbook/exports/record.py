@@ -32,6 +32,7 @@ from logbook import safejson
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
+from logbook.config import KeyRing
 from logbook.entries import gaps as gap_explanations
 from logbook.entries import service as entries
 from logbook.entries.evidence import UnsupportedType, sniff_media_type, strip_location
@@ -52,6 +53,7 @@ from logbook.extensions import db
 from logbook.fields import unstorable_text
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
+from logbook.jobs.runner import JobRunner
 from logbook.signing import trust
 from logbook.storage import EvidenceStore, evidence_store
 from logbook.supervision import imported as imported_sign_offs
@@ -180,7 +182,7 @@ def _sessions(user: User) -> list[dict[str, Any]]:
     return sorted(out, key=lambda s: (str(s.get("starts_at") or ""), str(s.get("id") or "")))
 
 
-def build_record(*, user: User, now: dt.datetime) -> dict[str, Any]:
+def build_record(*, user: User, now: dt.datetime, ring: KeyRing) -> dict[str, Any]:
     """Everything of the person's record as plain JSON (evidence listed; its bytes go in the ZIP)."""
     rows = db.session.scalars(select(Entry).where(Entry.owner_id == user.id))
     records = sorted(
@@ -197,7 +199,7 @@ def build_record(*, user: User, now: dt.datetime) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "exported_at": _iso(now),
         "source": {"organisation": user.organisation.name, "organisation_slug": user.organisation.slug},
-        "signing": trust.record_signing(user.organisation.slug),
+        "signing": trust.record_signing(user.organisation.slug, ring=ring),
         "person": {
             "id": str(user.id),
             "name": user.name,
@@ -274,23 +276,24 @@ def write_archive(record: dict[str, Any], store: EvidenceStore) -> bytes:
     return buffer.getvalue()
 
 
-def export_record(*, user: User, now: dt.datetime, store: EvidenceStore) -> bytes:
+def export_record(*, user: User, now: dt.datetime, store: EvidenceStore, ring: KeyRing) -> bytes:
     """The person's whole record as a ZIP (the CLI; the API runs the same as a job)."""
-    return write_archive(build_record(user=user, now=now), store)
+    return write_archive(build_record(user=user, now=now, ring=ring), store)
 
 
-def start_record_export(*, user: User, now: dt.datetime) -> Job:
-    """Queue the export of the caller's own record."""
-    return jobs.enqueue(kind="record_export", owner=user, params={"now": now.isoformat()}, now=now, total=2)
+def start_record_export(*, user: User, now: dt.datetime, runner: JobRunner) -> Job:
+    """Queue the export of the caller's own record on the app's runner."""
+    params = {"now": now.isoformat()}
+    return jobs.enqueue(kind="record_export", owner=user, params=params, now=now, runner=runner, total=2)
 
 
-def run_record_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
+def run_record_export(*, job: Job, progress: jobs.Progress, ring: KeyRing) -> jobs.Result:
     """The job: read the record (one transaction), commit, then pack the ZIP."""
     user = db.session.get(User, job.owner_id)
     if user is None:
         raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
     now = dt.datetime.fromisoformat(job.params["now"])
-    record = build_record(user=user, now=now)
+    record = build_record(user=user, now=now, ring=ring)
     progress(1, 2)
     return jobs.Result(
         f"cpd-record-{now.date().isoformat()}.zip", "application/zip", write_archive(record, evidence_store())
@@ -465,7 +468,7 @@ def _check_sign_off(entry_id: str, so: dict[str, Any]) -> None:
         raise _bad(f"entry {entry_id}: a sign-off is not valid")
 
 
-def _checked_entry(item: dict[str, Any], source: str) -> dict[str, Any]:
+def _checked_entry(item: dict[str, Any], source: str, ring: KeyRing) -> dict[str, Any]:
     """One entry of the record, checked and parsed: every revision matches its hash, every sign-off
     names a revision and that revision's hash, the current content is the last revision's."""
     entry_id = str(item["id"])
@@ -511,7 +514,7 @@ def _checked_entry(item: dict[str, Any], source: str) -> dict[str, Any]:
                 **{k: so.get(k) for k in SIGN_OFF_FIELDS},
                 "id": str(so.get("id")),
                 "signed_at": _datetime(so["signed_at"]),
-                "import_state": imported_sign_offs.import_state(so, source_organisation=source),
+                "import_state": imported_sign_offs.import_state(so, source_organisation=source, ring=ring),
             }
             for so in item["sign_offs"]
         ],
@@ -587,7 +590,9 @@ def _proposed_registration(reg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _parse(record: dict[str, Any], reader: _Reader, record_sha256: str, spool: Path) -> dict[str, Any]:
+def _parse(
+    record: dict[str, Any], reader: _Reader, record_sha256: str, spool: Path, ring: KeyRing
+) -> dict[str, Any]:
     """Everything the import will write, checked, before anything is written."""
     try:
         sessions = record.get("supervision_sessions") or []
@@ -595,7 +600,7 @@ def _parse(record: dict[str, Any], reader: _Reader, record_sha256: str, spool: P
             raise _bad("supervision_sessions is not a list of objects")
         source = str(record["source"]["organisation"])[:200]
         return {
-            "entries": [_checked_entry(item, source) for item in record["entries"]],
+            "entries": [_checked_entry(item, source, ring) for item in record["entries"]],
             "evidence": _checked_evidence(record, reader, spool),
             "sessions": sessions,
             "gap_explanations": _checked_gap_explanations(record),
@@ -750,6 +755,7 @@ def import_record(
     data: bytes,
     store: EvidenceStore,
     now: dt.datetime,
+    ring: KeyRing,
     limits: ImportLimits | None = None,
 ) -> dict[str, Any]:
     """Import a record archive into the user's own logbook (flushes); returns what came in. Everything
@@ -759,7 +765,7 @@ def import_record(
     with tempfile.TemporaryDirectory(prefix="record-import-") as folder:
         spool = Path(folder)
         record, reader, record_sha256 = read_archive(data, limits)
-        parsed = _parse(record, reader, record_sha256, spool)
+        parsed = _parse(record, reader, record_sha256, spool, ring)
         if _already_here(user, [uuid.UUID(c["hashed_as"]["entry_id"]) for c in parsed["entries"]]):
             raise Conflict("This record (or part of it) is already in your logbook.", code="already_imported")
         _write_evidence(user, parsed["evidence"], spool, store, now)

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from weasyprint import HTML
 
 from logbook.accounts.models import Team, User
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.errors import Forbidden, ValidationFailed
 from logbook.extensions import db
@@ -33,6 +34,7 @@ from logbook.frameworks.kinds import KIND_LABELS
 from logbook.frameworks.labels import StandardTitles
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
+from logbook.jobs.runner import JobRunner
 from logbook.portfolio import render
 from logbook.progress import progress_for
 from logbook.supervision import imported, signcore
@@ -144,8 +146,9 @@ def start_staff_export(
     organisation: bool = False,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    runner: JobRunner,
 ) -> Job:
-    """Check the request and queue the export job (org admins only)."""
+    """Check the request and queue the export job (org admins only) on the app's runner."""
     _check_admin(admin)
     people = _people(admin, team_id, user_ids or [], service_area, organisation)
     if len(people) > MAX_PEOPLE:
@@ -170,7 +173,9 @@ def start_staff_export(
         "today": now.date().isoformat(),
         "generated_at": now.isoformat(),
     }
-    return jobs.enqueue(kind="staff_export", owner=admin, params=params, now=now, total=len(people))
+    return jobs.enqueue(
+        kind="staff_export", owner=admin, params=params, now=now, runner=runner, total=len(people)
+    )
 
 
 # --- building one person's evidence ----------------------------------------------------------
@@ -198,7 +203,7 @@ def _visible_entries(admin: User, person: User, date_from: dt.date, date_to: dt.
         filters["cursor"] = cursor
 
 
-def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
+def _sign_offs(entry_id: uuid.UUID, ring: KeyRing) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SignOff)
         .where(SignOff.entry_id == entry_id, SignOff.decision == "approved")
@@ -206,7 +211,7 @@ def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
     )
     out = []
     for s in rows:
-        result = verify_sign_off(s)
+        result = verify_sign_off(s, ring=ring)
         out.append(
             {
                 "signer_name": s.signer_name,
@@ -220,7 +225,7 @@ def _sign_offs(entry_id: uuid.UUID) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(view: entries.EntryView, titles: StandardTitles) -> dict[str, Any]:
+def _entry(view: entries.EntryView, titles: StandardTitles, ring: KeyRing) -> dict[str, Any]:
     """Only the fields a metadata viewer may see (present() drops the narrative; we list what we keep)."""
     shown = entries.present(view, with_warnings=False)
     if view.access != entries.METADATA or "reflection" in shown:  # the admin's view is metadata only
@@ -234,7 +239,7 @@ def _entry(view: entries.EntryView, titles: StandardTitles) -> dict[str, Any]:
         "is_participatory": shown["is_participatory"],
         "standards": [titles.label(s) for s in shown["standards"]],
         "status": shown["status"].replace("_", " "),
-        "sign_offs": _sign_offs(view.entry.id),
+        "sign_offs": _sign_offs(view.entry.id, ring),
     }
 
 
@@ -271,11 +276,18 @@ def _registrations(progress: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def person_evidence(
-    *, admin: User, person: User, date_from: dt.date, date_to: dt.date, today: dt.date, generated_at: str
+    *,
+    admin: User,
+    person: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    today: dt.date,
+    generated_at: str,
+    ring: KeyRing,
 ) -> dict[str, Any]:
     """One person's registration evidence as plain data (what the PDF and the CSV rows are made of)."""
     progress = progress_for(
-        viewer=admin, today=today, user_id=person.id, signatures=signcore.standing_roles
+        viewer=admin, today=today, user_id=person.id, signatures=signcore.signatures(ring=ring)
     )["people"][0]
     titles = StandardTitles(person.organisation_id)
     return {
@@ -295,7 +307,7 @@ def person_evidence(
         },
         "registrations": _registrations(progress),
         "entries": [
-            _entry(v, titles) for v in _visible_entries(admin, person, date_from, date_to, today)
+            _entry(v, titles, ring) for v in _visible_entries(admin, person, date_from, date_to, today)
         ],
     }
 
@@ -344,7 +356,7 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def run_staff_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
+def run_staff_export(*, job: Job, progress: jobs.Progress, ring: KeyRing) -> jobs.Result:
     """The job: for each person, build their evidence (short transaction), commit, render their PDF;
     then the CSV. The admin's rights are checked again: they may have lost them since queuing."""
     params = job.params
@@ -372,6 +384,7 @@ def run_staff_export(*, job: Job, progress: jobs.Progress) -> jobs.Result:
                 date_to=date_to,
                 today=today,
                 generated_at=generated_at,
+                ring=ring,
             )
             name = _file_name(person, taken)
             rows += csv_rows(context, name)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from logbook.accounts.models import Organisation, Registration, User
+from logbook.config import KeyRing
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import engine
@@ -42,7 +43,7 @@ def organisation_visible(query: Any) -> Any:
     )
 
 
-def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date) -> int:
+def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date, ring: KeyRing) -> int:
     """Work out every active registrant's current-cycle status in the organisation and replace the
     stored rows (in the caller's transaction); returns how many people were worked out."""
     started = time.perf_counter()
@@ -73,7 +74,7 @@ def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date) -> int:
                 Entry.owner_id.in_(ids), func.coalesce(Entry.end_date, Entry.start_date) >= since
             )
         )
-        for fact in entry_facts(db.session.execute(query), signcore.standing_roles):
+        for fact in entry_facts(db.session.execute(query), signcore.signatures(ring=ring)):
             entries[fact.owner_id].append(fact)
         for person in people:
             # Gap explanations are private, like the entries left out above: insights never read them.
@@ -111,10 +112,10 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def refresh_all(*, today: dt.date) -> int:
+def refresh_all(*, today: dt.date, ring: KeyRing) -> int:
     """Refresh every organisation's precomputed figures; returns how many people were worked out."""
     return sum(
-        refresh_compliance(organisation_id=org_id, today=today)
+        refresh_compliance(organisation_id=org_id, today=today, ring=ring)
         for org_id in list(db.session.scalars(select(Organisation.id)))
     )
 

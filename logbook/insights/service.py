@@ -27,7 +27,7 @@ from sqlalchemy.sql import ColumnElement, Subquery
 
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import SERVICE_AREAS, JobRole, Registration, Team, User
-from logbook.config import DEFAULTS
+from logbook.config import DEFAULTS, KeyRing
 from logbook.entries.models import Entry
 from logbook.errors import Forbidden, NotFound
 from logbook.extensions import db
@@ -486,7 +486,9 @@ def _count_people(rows: list[tuple[Any, Any, Any]]) -> dict[tuple[Any, Any], dic
     return {key: {"people": len(ids)} for key, ids in cells.items()}
 
 
-def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date) -> dict[str, Any]:
+def compliance(
+    *, viewer: User, filters: dict[str, Any], threshold: int, today: dt.date, ring: KeyRing
+) -> dict[str, Any]:
     """People per regulator by where their current registration cycle stands, and (for the org admins
     and managers entitled to see them) the named people at risk before their renewal date.
 
@@ -496,7 +498,7 @@ def compliance(*, viewer: User, filters: dict[str, Any], threshold: int, today: 
     (`computed_at`) they were worked out."""
     marker = compliance_refresh(organisation_id=viewer.organisation_id)
     if marker is None:
-        refresh_compliance(organisation_id=viewer.organisation_id, today=today)
+        refresh_compliance(organisation_id=viewer.organisation_id, today=today, ring=ring)
         marker = compliance_refresh(organisation_id=viewer.organisation_id)
         if marker is None:
             raise RuntimeError("refresh_compliance just wrote it")
@@ -735,14 +737,18 @@ def insight_view(
     filters: dict[str, Any],
     threshold: int,
     today: dt.date,
+    ring: KeyRing,
     default_supervision_days: int | None = None,
 ) -> dict[str, Any]:
-    """Compute one named view for the viewer (403 for anyone but org admins and team managers)."""
+    """Compute one named view for the viewer (403 for anyone but org admins and team managers).
+    `ring`, the app's signing keys: compliance counts only the sign-offs that still verify."""
     check_viewer(viewer)
     if view not in VIEWS:
         raise NotFound("No such insight view.")
     extra: dict[str, Any] = {"today": today} if view in NEEDS_TODAY else {}
     if view == "supervision":
         extra["default_supervision_days"] = default_supervision_days
+    if view == "compliance":
+        extra["ring"] = ring
     return VIEWS[view](viewer=viewer, filters=filters, threshold=threshold, **extra)
 

@@ -13,6 +13,11 @@ with a task that calls `logbook.worker.run_in_worker`.
 Jobs are handed to the runner only once the transaction that created their row has committed (see
 `submit_after_commit`, through logbook/aftercommit.py), so a fast worker never looks for a row it
 cannot see yet, and a job whose row was rolled back never runs.
+
+A runner is made once per app (`job_runner(app)`, on first use) with the function that runs a job,
+which `create_app` keeps in app.extensions (`jobs.service.run_job` bound to the app's settings); the
+routes and the CLI pass the runner to `jobs.service.enqueue` as `runner=`. So nothing here reads
+the running app, and this module knows nothing of the job services above it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from logbook.aftercommit import after_commit
@@ -37,14 +42,19 @@ class JobRunner(Protocol):
         """Arrange for the job to run (the row is committed and queued)."""
 
 
-def run_here(app: Flask, job_id: uuid.UUID) -> None:
-    # Not at the top: jobs.service hands new jobs to this module's runners after commit, so the two
-    # modules would import each other (a known cycle, docs/architecture.md "What is left").
-    from logbook.jobs.service import run_job
+class JobFunction(Protocol):
+    """What runs one job by id (inside an app context): `jobs.service.run_job` bound to the app's
+    settings by `create_app`."""
 
+    def __call__(self, *, job_id: uuid.UUID) -> None:
+        """Run the job to done or failed."""
+
+
+def run_here(app: Flask, job_id: uuid.UUID, run: JobFunction) -> None:
+    """Run one job in this thread, in its own app context and database session."""
     with app.app_context():
         try:
-            run_job(job_id=job_id)
+            run(job_id=job_id)
         finally:
             db.session.remove()
 
@@ -55,8 +65,9 @@ class ThreadRunner:
     A job left "running" when the process stops stays so (the row says when it last moved);
     deployments that restart often should use a real queue (`rq`)."""
 
-    def __init__(self, app: Flask, workers: int = 2) -> None:
+    def __init__(self, app: Flask, run: JobFunction, workers: int = 2) -> None:
         self.app = app
+        self.run = run
         self.workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._futures: set[Future[None]] = set()
@@ -67,7 +78,7 @@ class ThreadRunner:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="logbook-job")
-            future = self._pool.submit(run_here, self.app, job_id)
+            future = self._pool.submit(run_here, self.app, job_id, self.run)
             self._futures.add(future)
         future.add_done_callback(self._forget)
 
@@ -93,12 +104,13 @@ class ThreadRunner:
 class InlineRunner:
     """Runs the job straight away in the caller's thread, in its own app context and session."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, run: JobFunction) -> None:
         self.app = app
+        self.run = run
 
     def submit(self, job_id: uuid.UUID) -> None:
         """Run the job now."""
-        run_here(self.app, job_id)
+        run_here(self.app, job_id, self.run)
 
 
 class RQRunner:
@@ -120,30 +132,33 @@ class RQRunner:
         self.queue.enqueue("logbook.worker.run_in_worker", str(job_id), job_timeout=self.timeout)
 
 
-def make_runner(app: Flask) -> JobRunner:
-    """The runner JOBS_RUNNER names."""
+RUNNER = "logbook.job_runner"  # the runner's key in app.extensions
+JOB_FUNCTION = "logbook.job_function"  # the function that runs a job, put there by create_app
+
+
+def make_runner(app: Flask, *, run: JobFunction) -> JobRunner:
+    """The runner JOBS_RUNNER names; `run` runs one job here (the thread and inline runners)."""
     kind = app.config["JOBS_RUNNER"]
     if kind == "thread":
-        return ThreadRunner(app, workers=int(app.config["JOBS_WORKERS"]))
+        return ThreadRunner(app, run, workers=int(app.config["JOBS_WORKERS"]))
     if kind == "inline":
-        return InlineRunner(app)
+        return InlineRunner(app, run)
     if kind == "rq":
         return RQRunner(redis_url=app.config["JOBS_REDIS_URL"], queue_name=app.config["JOBS_QUEUE"])
     raise ValueError(f"JOBS_RUNNER must be thread, inline or rq, not {kind!r}")
 
 
-def job_runner(app: Flask | None = None) -> JobRunner:
-    """The application's runner, made once per app."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    runner = app.extensions.get("logbook.job_runner")
+def job_runner(app: Flask) -> JobRunner:
+    """The app's runner, made once per app on first use from JOBS_RUNNER and the job function
+    `create_app` gave the app; the routes and the CLI pass it on (`runner=`)."""
+    runner: JobRunner | None = app.extensions.get(RUNNER)
     if runner is None:
-        runner = app.extensions.setdefault("logbook.job_runner", make_runner(app))
+        runner = app.extensions.setdefault(RUNNER, make_runner(app, run=app.extensions[JOB_FUNCTION]))
     return runner
 
 
-def submit_after_commit(session: Session, job_id: uuid.UUID) -> None:
-    """Hand the job to the app's runner once this session's transaction commits (forgotten if it
-    rolls back: a job whose row never existed must not run). Through the one post-commit queue
+def submit_after_commit(session: Session, job_id: uuid.UUID, runner: JobRunner) -> None:
+    """Hand the job to the runner once this session's transaction commits (forgotten if it rolls
+    back: a job whose row never existed must not run). Through the one post-commit queue
     (logbook/aftercommit.py)."""
-    runner = job_runner()
     after_commit(partial(runner.submit, job_id), session=session)

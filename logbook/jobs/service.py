@@ -1,11 +1,12 @@
 """Job services: queue a job, report its state to the people allowed to see it, run it, and hand
 out its result.
 
-A job kind is a function `handler(*, job, progress) -> Result` named in HANDLERS. It reads what it
-needs from `job.params` (plain JSON saved when the job was queued) and calls `progress(done, total)`
-as it goes; each call commits, so the caller's transaction must hold nothing it still needs. On
-SQLite every transaction outside a request takes the write lock, so handlers keep transactions short
-and never render while one is open.
+A job kind is a function `handler(*, job, progress, ring) -> Result` named in HANDLERS. It reads what
+it needs from `job.params` (plain JSON saved when the job was queued), signs and verifies with `ring`
+(the app's signing keys, which `create_app` binds to run_job) and calls `progress(done, total)` as it
+goes; each call commits, so the caller's transaction must hold nothing it still needs. On SQLite
+every transaction outside a request takes the write lock, so handlers keep transactions short and
+never render while one is open.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.errors import Conflict, DomainError, NotFound
 from logbook.extensions import db
 from logbook.jobs.models import Job
-from logbook.jobs.runner import submit_after_commit
+from logbook.jobs.runner import JobRunner, submit_after_commit
 from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
 
@@ -57,10 +59,12 @@ def enqueue(
     owner: User,
     params: dict[str, Any],
     now: dt.datetime,
+    runner: JobRunner,
     total: int = 0,
     stale_after: int = 900,
 ) -> Job:
-    """Queue a job (flushes); it is handed to the runner when the caller's transaction commits. One job
+    """Queue a job (flushes); it is handed to the runner (the app's, passed in by the route or the
+    CLI) when the caller's transaction commits. One job
     of a kind per person at a time: a second while the first is queued or running (and still moving)
     is a 409 naming the first, so repeated taps cannot fill the workers."""
     if kind not in HANDLERS:
@@ -93,7 +97,7 @@ def enqueue(
     )
     db.session.add(job)
     db.session.flush()
-    submit_after_commit(db.session(), job.id)
+    submit_after_commit(db.session(), job.id, runner)
     return job
 
 
@@ -146,8 +150,9 @@ def handler_for(kind: str) -> Callable[..., Result]:
     return getattr(importlib.import_module(module), name)
 
 
-def run_job(*, job_id: uuid.UUID) -> None:
-    """Run one queued job to done or failed (needs an app context; called by every runner)."""
+def run_job(*, job_id: uuid.UUID, ring: KeyRing) -> None:
+    """Run one queued job to done or failed (needs an app context; called by every runner, bound
+    to the app's key ring by `create_app`)."""
     job = db.session.get(Job, job_id)
     if job is None or job.status != "queued":
         db.session.rollback()
@@ -171,7 +176,7 @@ def run_job(*, job_id: uuid.UUID) -> None:
         job = db.session.get(Job, job_id)
         if job is None:
             raise RuntimeError("claimed by this worker just above; jobs are not deleted while running")
-        result = handler_for(job.kind)(job=job, progress=progress)
+        result = handler_for(job.kind)(job=job, progress=progress, ring=ring)
         digest = hashlib.sha256(result.data).hexdigest()
         evidence_store().put(digest, result.data)
     except DomainError as err:

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.entries.models import Entry, EntryRevision
 from logbook.entries.reflection import templates as reflection_templates
 from logbook.entries.service import EDITABLE
@@ -32,6 +34,40 @@ CODE_LENGTH = 10
 
 # progress(stage, done, total): told after each step of a long export (the CLI's progress bar).
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """What every document is made from: whose record, which days (None: the document picks its own
+    default period), whether the reflections are printed, the address of the public verification
+    page, when it is made, the app's signing keys (each sign-off printed is verified with them) and
+    who is told of progress."""
+
+    owner: User
+    verify_url: str
+    now: dt.datetime
+    ring: KeyRing
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    include_reflections: bool = False
+    progress: Progress | None = None
+
+    def over(self, date_from: dt.date, date_to: dt.date) -> DocumentRequest:
+        """The same request over these days (a document's own period, once worked out)."""
+        return replace(self, date_from=date_from, date_to=date_to)
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The first and last day; refused when empty (ValidationFailed)."""
+        if self.date_from is None or self.date_to is None:
+            raise RuntimeError("a document's period is worked out before its entries are read")
+        if self.date_from > self.date_to:
+            raise ValidationFailed(
+                "The period is empty.", fields={"date_from": ["must not be after date_to"]}
+            )
+        return self.date_from, self.date_to
+
+
 ROLE_LABELS = {
     "supervisor": "Supervisor",
     "reflective_discussion_partner": "Reflective discussion partner",
@@ -69,7 +105,7 @@ def verification_code_for(sign_off: SignOff) -> str:
     return code
 
 
-def verify_code(*, code: str) -> dict[str, Any]:
+def verify_code(*, code: str, ring: KeyRing) -> dict[str, Any]:
     """What the public page may show for a code: the signed title and date, who signed and when,
     and whether the stored text still matches what was signed. NotFound for an unknown code."""
     code = normalise_code(code)
@@ -81,7 +117,7 @@ def verify_code(*, code: str) -> dict[str, Any]:
         raise NotFound("No sign-off has this code.")
     revision = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
     content = revision.content if revision else {}
-    result = signcore.verify(sign_off)
+    result = signcore.verify(sign_off, ring=ring)
     status, reason = result.status, result.reason
     if sign_off.decision != "approved" and status in ("valid", "changed"):
         status, reason = "invalid", "this is not an approval: the record was returned to its author"
@@ -215,7 +251,7 @@ def _signer_email(sign_off: SignOff) -> str:
 SENSITIVE_FIELDS = ("reflection",)
 
 
-def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list[dict[str, Any]]:
+def _sign_offs(entry: Entry, request: DocumentRequest) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SignOff)
         .where(SignOff.entry_id == entry.id, SignOff.decision == "approved")
@@ -225,7 +261,7 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
     printed_version = getattr(entry, "printed_version", entry.version)
     for sign_off in rows:
         code = verification_code_for(sign_off)
-        result = signcore.verify(sign_off)
+        result = signcore.verify(sign_off, ring=request.ring)
         signed = signcore.signed_entry_content(sign_off) or {}
         out.append(
             {
@@ -247,7 +283,7 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
                 "is_external": sign_off.external_email is not None,
                 "comment": sign_off.comment,
                 "code": display_code(code),
-                "verify_url": f"{verify_url.rstrip('/')}/{code}",
+                "verify_url": f"{request.verify_url.rstrip('/')}/{code}",
                 "is_valid": result.is_valid,
                 "status": result.status,
                 "status_label": result.label,
@@ -256,7 +292,9 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
                 # left out field by field where the document leaves it out (reflections).
                 "statement": sign_off.statement,
                 "signed_content": {
-                    k: v for k, v in signed.items() if include_reflections or k not in SENSITIVE_FIELDS
+                    k: v
+                    for k, v in signed.items()
+                    if request.include_reflections or k not in SENSITIVE_FIELDS
                 },
                 **imported.presented(sign_off),
             }
@@ -264,9 +302,7 @@ def _sign_offs(entry: Entry, verify_url: str, include_reflections: bool) -> list
     return out
 
 
-def _entry(
-    entry: Entry, *, include_reflections: bool, verify_url: str, titles: StandardTitles
-) -> dict[str, Any]:
+def _entry(entry: Entry, request: DocumentRequest, titles: StandardTitles) -> dict[str, Any]:
     return {
         "id": str(entry.id),
         "title": entry.title,
@@ -285,8 +321,8 @@ def _entry(
             {"name": e.get("name") or "file", "caption": e.get("caption", ""), "sha256": e["sha256"][:12]}
             for e in entry.evidence
         ],
-        "reflection": reflection_lines(entry) if include_reflections else [],
-        "sign_offs": (sign_offs := _sign_offs(entry, verify_url, include_reflections)),
+        "reflection": reflection_lines(entry) if request.include_reflections else [],
+        "sign_offs": (sign_offs := _sign_offs(entry, request)),
         "printed_version": getattr(entry, "printed_version", entry.version),
         "current_version": entry.version,
         # Digests of the live record, field by field (no text): `logbook verify-pdf` compares them
@@ -358,64 +394,33 @@ def _person(owner: User) -> dict[str, Any]:
     }
 
 
-def build_portfolio(
-    *,
-    owner: User,
-    date_from: dt.date,
-    date_to: dt.date,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """The generic portfolio of the owner's own entries in the date range, as plain data.
+def build_portfolio(request: DocumentRequest) -> dict[str, Any]:
+    """The generic portfolio of the owner's own entries in the request's period, as plain data.
     `progress(stage, done, total)` is called after each activity (the CLI's progress bar)."""
-    if date_from > date_to:
-        raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
-    rows = entries_in_period(owner, date_from, date_to)
-    return portfolio_context(
-        owner=owner,
-        rows=rows,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
+    date_from, date_to = request.period
+    return portfolio_context(request, entries_in_period(request.owner, date_from, date_to))
 
 
-def portfolio_context(
-    *,
-    owner: User,
-    rows: list[Entry],
-    date_from: dt.date,
-    date_to: dt.date,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def portfolio_context(request: DocumentRequest, rows: list[Entry]) -> dict[str, Any]:
     """The generic context of these entry rows (every document starts from it)."""
+    date_from, date_to = request.period
     entries = []
-    titles = StandardTitles(owner.organisation_id)
+    titles = StandardTitles(request.owner.organisation_id)
     for done, row in enumerate(rows, start=1):
-        entries.append(
-            _entry(row, include_reflections=include_reflections, verify_url=verify_url, titles=titles)
-        )
-        if progress:
-            progress("Reading activities", done, len(rows))
+        entries.append(_entry(row, request, titles))
+        if request.progress:
+            request.progress("Reading activities", done, len(rows))
     return {
         "document": {
             "format": "generic",
             "title": "CPD portfolio",
             "date_from": date_from.isoformat(),
             "date_to": date_to.isoformat(),
-            "generated_at": now.strftime("%d %b %Y %H:%M UTC"),
-            "include_reflections": include_reflections,
-            "verify_url": verify_url,
+            "generated_at": request.now.strftime("%d %b %Y %H:%M UTC"),
+            "include_reflections": request.include_reflections,
+            "verify_url": request.verify_url,
         },
-        "person": _person(owner),
+        "person": _person(request.owner),
         "summary": _summary(rows, entries, titles),
         "entries": entries,
     }

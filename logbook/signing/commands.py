@@ -8,12 +8,19 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from logbook.config import KeyRing
+
 # Imports inside the commands: start-up cost, as in logbook/cli.py (measured there).
 
 
 def _app() -> Flask:
     """The app of this `logbook` run: the group (logbook/cli.py) puts its factory in the context."""
     return click.get_current_context().find_root().obj()
+
+
+def _ring(app: Flask) -> KeyRing:
+    """The app's key ring (made once per app from SIGNING_KEYS_DIR; logbook/config.py)."""
+    return KeyRing.of(app)
 
 
 def _organisation_exists(slug: str) -> bool:
@@ -36,14 +43,16 @@ def keys_create(slug: str) -> None:
     """Make the organisation's first signing key."""
     from logbook.signing import keys
 
-    with _app().app_context():
+    app = _app()
+    ring = _ring(app)
+    with app.app_context():
         if not _organisation_exists(slug):
             raise click.ClickException(f"No organisation has the slug {slug!r}.")
         try:
-            record = keys.create_key(organisation=slug)
+            record = keys.create_key(ring=ring, organisation=slug)
         except keys.KeyError_ as exc:
             raise click.ClickException(str(exc)) from exc
-        folder = keys.keys_dir()
+        folder = keys.keys_dir(ring)
     click.echo(f"Created key {record.kid} for {slug} in {folder}. Back up that folder.")
 
 
@@ -53,10 +62,11 @@ def keys_rotate(slug: str) -> None:
     """Give the organisation a new signing key; the old one is retired (its statements still verify)."""
     from logbook.signing import keys
 
-    with _app().app_context():
+    app = _app()
+    with app.app_context():
         if not _organisation_exists(slug):
             raise click.ClickException(f"No organisation has the slug {slug!r}.")
-        record = keys.rotate_key(organisation=slug)
+        record = keys.rotate_key(ring=_ring(app), organisation=slug)
     click.echo(f"Created key {record.kid} for {slug}; earlier keys of {slug} are retired.")
 
 
@@ -66,9 +76,10 @@ def keys_compromise(kid: str) -> None:
     """Mark a key compromised: every statement it signed becomes "cannot be confirmed"."""
     from logbook.signing import keys
 
-    with _app().app_context():
+    app = _app()
+    with app.app_context():
         try:
-            record = keys.compromise_key(kid=kid)
+            record = keys.compromise_key(ring=_ring(app), kid=kid)
         except keys.KeyError_ as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -82,9 +93,9 @@ def keys_list() -> None:
     """Every key: kid, organisation, status, when made; then the trusted keys of other organisations."""
     from logbook.signing import keys, trust
 
-    with _app().app_context():
-        records = keys.list_keys()
-        trusted = trust.trusted_keys()
+    ring = _ring(_app())
+    records = keys.list_keys(ring=ring)
+    trusted = trust.trusted_keys(ring=ring)
     if not records:
         click.echo("No signing keys yet.")
     for r in records:
@@ -107,11 +118,10 @@ def keys_trust(jwks_file: Path, slug: str | None) -> None:
         jwks = json.loads(jwks_file.read_text())
     except ValueError as exc:
         raise click.ClickException(f"{jwks_file} is not JSON") from exc
-    with _app().app_context():
-        try:
-            kids = trust.trust_keys(jwks, organisation=slug, source=jwks_file.name)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+    try:
+        kids = trust.trust_keys(jwks, ring=_ring(_app()), organisation=slug, source=jwks_file.name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     for kid in kids:
         click.echo(f"Trusted key {kid}.")
 
@@ -122,11 +132,10 @@ def keys_untrust(kid: str) -> None:
     """Stop trusting another organisation's key."""
     from logbook.signing import keys, trust
 
-    with _app().app_context():
-        try:
-            trust.untrust(kid)
-        except keys.KeyError_ as exc:
-            raise click.ClickException(str(exc)) from exc
+    try:
+        trust.untrust(kid, ring=_ring(_app()))
+    except keys.KeyError_ as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Key {kid} is no longer trusted.")
 
 
@@ -135,8 +144,7 @@ def keys_jwks() -> None:
     """Print the public keys as published at /.well-known/jwks.json (for `verify-pdf --keys`)."""
     from logbook.signing import keys
 
-    with _app().app_context():
-        click.echo(json.dumps(keys.jwks(), indent=1))
+    click.echo(json.dumps(keys.jwks(ring=_ring(_app())), indent=1))
 
 
 @click.command("verify-pdf")

@@ -1,6 +1,7 @@
 """The organisations' Ed25519 signing keys, kept in a folder outside the database.
 
-The folder (SIGNING_KEYS_DIR, default `signing-keys` in the instance folder) holds one PEM file per
+The folder (SIGNING_KEYS_DIR, default `signing-keys` in the instance folder; the app's `KeyRing`,
+logbook/config.py, which the routes and the CLI pass in as `ring=`) holds one PEM file per
 private key (`<kid>.pem`, mode 0600) and `keys.json`, the register of every key ever made: its kid
 (the RFC 7638 thumbprint of the public key), the organisation's slug, its public key, and its status:
 
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from joserfc.jwk import OKPKey
+
+from logbook.config import KeyRing
 
 REGISTER = "keys.json"
 STATUSES = ("active", "retired", "compromised")
@@ -67,12 +69,10 @@ class KeyRecord:
         return out
 
 
-def keys_dir(config: Any = None) -> Path:
-    """The key folder of this app (made, owner-only, if missing)."""
-    cfg = config if config is not None else current_app.config
-    folder = Path(cfg.get("SIGNING_KEYS_DIR") or Path(current_app.instance_path) / "signing-keys")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+def keys_dir(ring: KeyRing) -> Path:
+    """The key folder of this ring (made, owner-only, if missing)."""
+    ring.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return ring.folder
 
 
 @contextlib.contextmanager
@@ -118,15 +118,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def list_keys() -> list[KeyRecord]:
+def list_keys(*, ring: KeyRing) -> list[KeyRecord]:
     """Every key of the register, oldest first."""
-    return _read(keys_dir())
+    return _read(keys_dir(ring))
 
 
-def jwks() -> dict[str, Any]:
+def jwks(*, ring: KeyRing) -> dict[str, Any]:
     """The public keys as a JWK Set, every status included (a retired key still verifies old
     statements; a compromised one is listed so that readers know to distrust it)."""
-    return {"keys": [r.jwk() for r in list_keys()]}
+    return {"keys": [r.jwk() for r in list_keys(ring=ring)]}
 
 
 def _make(folder: Path, records: list[KeyRecord], organisation: str) -> KeyRecord:
@@ -144,9 +144,9 @@ def _make(folder: Path, records: list[KeyRecord], organisation: str) -> KeyRecor
     return record
 
 
-def create_key(*, organisation: str) -> KeyRecord:
+def create_key(*, ring: KeyRing, organisation: str) -> KeyRecord:
     """An organisation's first key. Refused when it already has an active key (use rotate_key)."""
-    folder = keys_dir()
+    folder = keys_dir(ring)
     with locked(folder):
         records = _read(folder)
         if any(r.organisation == organisation and r.status == "active" for r in records):
@@ -158,10 +158,10 @@ def create_key(*, organisation: str) -> KeyRecord:
     return record
 
 
-def rotate_key(*, organisation: str) -> KeyRecord:
+def rotate_key(*, ring: KeyRing, organisation: str) -> KeyRecord:
     """A new active key for the organisation; its previous key is retired (it keeps verifying the
     statements it signed). Its private key file is kept, so that an operator may archive it."""
-    folder = keys_dir()
+    folder = keys_dir(ring)
     with locked(folder):
         records = _read(folder)
         now = _now()
@@ -176,10 +176,10 @@ def rotate_key(*, organisation: str) -> KeyRecord:
     return record
 
 
-def compromise_key(*, kid: str) -> KeyRecord:
+def compromise_key(*, ring: KeyRing, kid: str) -> KeyRecord:
     """Mark a key compromised: every statement it signed becomes "cannot be confirmed", and its
     organisation has no active key until `logbook keys create` (or `rotate`) makes one."""
-    folder = keys_dir()
+    folder = keys_dir(ring)
     with locked(folder):
         records = _read(folder)
         match = [r for r in records if r.kid == kid]
@@ -196,24 +196,12 @@ def compromise_key(*, kid: str) -> KeyRecord:
     return marked
 
 
-def may_create_on_first_use(config: Any = None) -> bool:
-    """Development, testing and demo data make an organisation's first key when they first need it;
-    production refuses (an operator makes keys on purpose, and backs them up)."""
-    cfg = config if config is not None else current_app.config
-    setting = cfg.get("SIGNING_KEY_AUTOCREATE")
-    if setting is None:
-        return cfg.get("ENV") != "production"
-    if isinstance(setting, str):
-        return setting.strip().lower() in {"1", "true", "yes"}
-    return bool(setting)
-
-
-def signing_key(*, organisation: str) -> tuple[str, OKPKey]:
+def signing_key(*, ring: KeyRing, organisation: str) -> tuple[str, OKPKey]:
     """The organisation's active key (kid, private key), made now where that is allowed."""
-    folder = keys_dir()
+    folder = keys_dir(ring)
     active = [r for r in _read(folder) if r.organisation == organisation and r.status == "active"]
     if not active:
-        if not may_create_on_first_use():
+        if not ring.autocreate:
             raise SigningKeyMissing(
                 f"Organisation {organisation!r} has no signing key, so sign-offs cannot be recorded. "
                 f"Make one with: logbook keys create --organisation {organisation}"

@@ -27,6 +27,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from logbook.config import KeyRing
 from logbook.signing.keys import ALG, signing_key
 
 TYP = "logbook-statement+jws"
@@ -38,9 +39,9 @@ def canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def sign(payload: dict[str, Any], *, organisation: str) -> str:
-    """The payload signed as a compact JWS with the organisation's active key."""
-    kid, key = signing_key(organisation=organisation)
+def sign(payload: dict[str, Any], *, ring: KeyRing, organisation: str) -> str:
+    """The payload signed as a compact JWS with the organisation's active key (from the app's ring)."""
+    kid, key = signing_key(ring=ring, organisation=organisation)
     header = {"alg": ALG, "kid": kid, "typ": TYP}
     return jws.serialize_compact(header, canonical(payload), key, algorithms=[ALG])
 

@@ -22,21 +22,24 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 
+from logbook.config import KeyRing
 from logbook.signing import keys as signing_keys
 from logbook.signing import statements
 
 TRUSTED = "trusted.json"
 
 
-def trusted_keys() -> list[dict[str, Any]]:
+def trusted_keys(*, ring: KeyRing) -> list[dict[str, Any]]:
     """The other organisations' keys this server trusts (as JWKs with kid, org and status)."""
-    path = signing_keys.keys_dir() / TRUSTED
+    path = signing_keys.keys_dir(ring) / TRUSTED
     if not path.exists():
         return []
     return list(json.loads(path.read_text())["keys"])
 
 
-def trust_keys(jwks: dict[str, Any], *, organisation: str | None = None, source: str = "") -> list[str]:
+def trust_keys(
+    jwks: dict[str, Any], *, ring: KeyRing, organisation: str | None = None, source: str = ""
+) -> list[str]:
     """Add the Ed25519 public keys of a JWKS (only those of `organisation` when given) to the trusted
     list; a key already there is updated (e.g. now marked compromised). Returns the kids added or
     updated. Refuses a JWKS without usable keys, and private key material."""
@@ -72,9 +75,9 @@ def trust_keys(jwks: dict[str, Any], *, organisation: str | None = None, source:
         raise ValueError(
             "the JWKS has no Ed25519 public key" + (f" of {organisation}" if organisation else "")
         )
-    folder = signing_keys.keys_dir()
+    folder = signing_keys.keys_dir(ring)
     with signing_keys.locked(folder):
-        current = {k["kid"]: k for k in trusted_keys()}
+        current = {k["kid"]: k for k in trusted_keys(ring=ring)}
         for jwk in chosen:
             current[jwk["kid"]] = jwk
         body = json.dumps({"keys": list(current.values())}, indent=1, sort_keys=True).encode()
@@ -82,11 +85,11 @@ def trust_keys(jwks: dict[str, Any], *, organisation: str | None = None, source:
     return [k["kid"] for k in chosen]
 
 
-def untrust(kid: str) -> None:
+def untrust(kid: str, *, ring: KeyRing) -> None:
     """Remove a key from the trusted list (KeyError_ when it is not there)."""
-    folder = signing_keys.keys_dir()
+    folder = signing_keys.keys_dir(ring)
     with signing_keys.locked(folder):
-        current = trusted_keys()
+        current = trusted_keys(ring=ring)
         if not any(k["kid"] == kid for k in current):
             raise signing_keys.KeyError_(f"No trusted key has the kid {kid!r}.")
         body = json.dumps(
@@ -120,12 +123,13 @@ def check_imported(
     decision: str | None,
     signer_name: str | None,
     signed_at: dt.datetime,
+    ring: KeyRing,
 ) -> ImportCheck:
     """Check an imported sign-off's statement against the keys this server trusts (its own and the
     trusted list) and against what the imported row says. A compromised key verifies nothing."""
     if not statement:
         return ImportCheck(False, "the record carried no signed statement for this sign-off")
-    keys = signing_keys.jwks()["keys"] + trusted_keys()
+    keys = signing_keys.jwks(ring=ring)["keys"] + trusted_keys(ring=ring)
     checked = statements.check(statement, keys)
     if checked.status == "unconfirmed":
         return ImportCheck(False, checked.reason, checked.kid)
@@ -170,7 +174,7 @@ def exported_statement(sign_off: Any) -> dict[str, Any]:
     return {"statement": sign_off.statement, "kid": (header or {}).get("kid")}
 
 
-def check_record_sign_off(sign_off: dict[str, Any]) -> ImportCheck:
+def check_record_sign_off(sign_off: dict[str, Any], *, ring: KeyRing) -> ImportCheck:
     """check_imported() for one sign-off of a record file being imported (logbook/exports/record.py):
     the file's statement against the file's own claims. A verified answer names the organisation and
     kid from the key that verified it, never from the file."""
@@ -190,15 +194,16 @@ def check_record_sign_off(sign_off: dict[str, Any]) -> ImportCheck:
         decision=sign_off.get("decision"),
         signer_name=sign_off.get("signer_name"),
         signed_at=signed_at,
+        ring=ring,
     )
 
 
-def record_signing(organisation: str) -> dict[str, Any]:
+def record_signing(organisation: str, *, ring: KeyRing) -> dict[str, Any]:
     """What a record export says about its organisation's keys: its slug and the kids of its keys
     that are not compromised (the importer still needs the public keys from the organisation itself)."""
     kids = [
         r.kid
-        for r in signing_keys.list_keys()
+        for r in signing_keys.list_keys(ring=ring)
         if r.organisation == organisation and r.status != "compromised"
     ]
     return {"organisation": organisation, "kids": kids, "jwks": "/.well-known/jwks.json"}

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
+from logbook.config import KeyRing
 from logbook.signing import trust
 from logbook.supervision.models import SignOff
 
@@ -83,7 +84,9 @@ def presented(sign_off: SignOff) -> dict[str, Any]:
     }
 
 
-def import_state(sign_off: dict[str, Any], *, source_organisation: str) -> dict[str, str | None]:
+def import_state(
+    sign_off: dict[str, Any], *, source_organisation: str, ring: KeyRing
+) -> dict[str, str | None]:
     """The import-verification columns for one sign-off of a record being imported.
 
     A record file proves nothing by itself, so an imported sign-off is "unverified" whatever fields (a
@@ -95,7 +98,7 @@ def import_state(sign_off: dict[str, Any], *, source_organisation: str) -> dict[
     """
     statement = sign_off.get("statement")
     statement = statement if isinstance(statement, str) and statement else None
-    checked = trust.check_record_sign_off(sign_off)
+    checked = trust.check_record_sign_off(sign_off, ring=ring)
     if checked.verified:
         return {
             "import_verification": VERIFIED,

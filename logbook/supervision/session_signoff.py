@@ -16,6 +16,7 @@ from sqlalchemy import select
 from logbook.accounts.models import User
 from logbook.audit import service as audit
 from logbook.changefeed import record_change
+from logbook.config import KeyRing
 from logbook.errors import Conflict, NotFound, ValidationFailed
 from logbook.extensions import db
 from logbook.notifications import service as notifications
@@ -141,6 +142,7 @@ def decide(
     request_id: uuid.UUID | None = None,
     now: dt.datetime,
     base_url: str,
+    ring: KeyRing,
     sign_off_id: uuid.UUID | None = None,
 ) -> SessionSignOff:
     """Approve or return the version (and hash) of the record the signer read. Refused when they are
@@ -201,7 +203,7 @@ def decide(
     request.closed_at = now
     request_changed(request)
     db.session.flush()
-    signcore.seal(sign_off, actor=f"user:{signer.id}", request_id=request.id, now=now)
+    signcore.seal(sign_off, actor=f"user:{signer.id}", request_id=request.id, now=now, ring=ring)
     notifications.notify(
         user_id=request.requested_by_id,
         kind="sign_off_signed" if decision == "approved" else "sign_off_returned",
@@ -215,10 +217,10 @@ def decide(
     return sign_off
 
 
-def verify(sign_off: SessionSignOff) -> Verification:
+def verify(sign_off: SessionSignOff, *, ring: KeyRing) -> Verification:
     """The session sign-off checked by the one sign-off core (logbook/supervision/signcore.py): its
     signed statement, the record it kept, its audit record and the live session."""
-    return signcore.verify(sign_off)
+    return signcore.verify(sign_off, ring=ring)
 
 
 def sign_offs_for(*, viewer: User, session_id: uuid.UUID) -> list[SessionSignOff]:
@@ -233,14 +235,14 @@ def sign_offs_for(*, viewer: User, session_id: uuid.UUID) -> list[SessionSignOff
     )
 
 
-def problems() -> tuple[int, list[str]]:
+def problems(*, ring: KeyRing) -> tuple[int, list[str]]:
     """For `logbook audit verify`: how many session sign-offs were checked, and each problem found."""
     checked, found = 0, []
     for sign_off in db.session.scalars(select(SessionSignOff).order_by(SessionSignOff.signed_at)):
         checked += 1
         found += [
             f"session sign-off {sign_off.id} (supervision session {sign_off.session_id}): {p}"
-            for p in verify(sign_off).problems
+            for p in verify(sign_off, ring=ring).problems
         ]
     return checked, found
 

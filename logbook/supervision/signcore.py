@@ -26,12 +26,14 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
 from logbook.accounts.models import Organisation, User
 from logbook.audit import service as audit
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.entries.models import Entry, EntryRevision
 from logbook.errors import DomainError
@@ -361,7 +363,7 @@ def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
     return payload | {"subject": subject, "organisation": {"id": org.get("id"), "slug": org.get("slug")}}
 
 
-def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.datetime) -> None:
+def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.datetime, ring: KeyRing) -> None:
     """Sign the new sign-off row's statement with its organisation's key, store it on the row, and
     write the decision into the audit trail (the row's fingerprint and the statement's hash)."""
     kind = kind_of(sign_off)
@@ -372,7 +374,7 @@ def seal(sign_off: Any, *, actor: str, request_id: uuid.UUID | None, now: dt.dat
     payload["subject"]["fields"] = field_digests(signed)
     slug = payload["organisation"]["slug"]
     try:
-        sign_off.statement = statements.sign(payload, organisation=slug)
+        sign_off.statement = statements.sign(payload, ring=ring, organisation=slug)
     except signing_keys.SigningKeyMissing as exc:
         raise SigningUnavailable(str(exc)) from exc
     db.session.flush()
@@ -447,13 +449,15 @@ def withdrawal_of(sign_off: Any) -> SignOffWithdrawal | None:
 
 
 def seal_withdrawal(
-    withdrawal: SignOffWithdrawal, sign_off: SignOff, *, actor: str, now: dt.datetime
+    withdrawal: SignOffWithdrawal, sign_off: SignOff, *, actor: str, now: dt.datetime, ring: KeyRing
 ) -> None:
     """Sign the withdrawal's statement with the organisation's key, store it on the new row, and write
     it into the audit trail under the sign-off (so that a withdrawal row removed later is noticed)."""
     payload = withdrawal_payload(withdrawal, sign_off)
     try:
-        withdrawal.statement = statements.sign(payload, organisation=payload["organisation"]["slug"])
+        withdrawal.statement = statements.sign(
+            payload, organisation=payload["organisation"]["slug"], ring=ring
+        )
     except signing_keys.SigningKeyMissing as exc:
         raise SigningUnavailable(str(exc)) from exc
     db.session.add(withdrawal)
@@ -514,9 +518,9 @@ def _check_withdrawal(
 # --- verification ------------------------------------------------------------------------------
 
 
-def published_keys() -> list[dict[str, Any]]:
+def published_keys(*, ring: KeyRing) -> list[dict[str, Any]]:
     """The keys this server verifies its own statements with: its register (every status)."""
-    return signing_keys.jwks()["keys"]
+    return signing_keys.jwks(ring=ring)["keys"]
 
 
 def check_statement(sign_off: Any, result: Verification, keys: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -574,7 +578,7 @@ def _check_audit(kind: _Kind, sign_off: Any, result: Verification, recorded: lis
         result.found("invalid", "the signed statement was replaced after it was made")
 
 
-def _check_imported(sign_off: Any, result: Verification) -> None:
+def _check_imported(sign_off: Any, result: Verification, ring: KeyRing) -> None:
     """An imported sign-off is valid only with a statement a trusted key verifies (trust.py)."""
     checked = trust.check_imported(
         sign_off.statement,
@@ -583,6 +587,7 @@ def _check_imported(sign_off: Any, result: Verification) -> None:
         decision=sign_off.decision,
         signer_name=sign_off.signer_name,
         signed_at=sign_off.signed_at,
+        ring=ring,
     )
     result.kid = checked.kid
     if checked.verified:
@@ -591,26 +596,26 @@ def _check_imported(sign_off: Any, result: Verification) -> None:
         result.found("unsigned", f"imported, not verified: {checked.reason}", problem=False)
 
 
-def verify(sign_off: Any, *, keys: list[dict[str, Any]] | None = None) -> Verification:
+def verify(sign_off: Any, *, ring: KeyRing, keys: list[dict[str, Any]] | None = None) -> Verification:
     """The one verification of a sign-off (the public page, the API, the CLI and documents)."""
     kind = kind_of(sign_off)
     result = Verification(sign_off.id, is_imported=bool(getattr(sign_off, "is_imported", False)))
     if result.is_imported:
-        _check_imported(sign_off, result)
+        _check_imported(sign_off, result, ring)
     elif sign_off.statement is None:
         result.found("unsigned", UNSIGNED_REASON, problem=False)
     else:
-        check_statement(sign_off, result, published_keys() if keys is None else keys)
+        check_statement(sign_off, result, published_keys(ring=ring) if keys is None else keys)
     signed = _check_signed(kind, sign_off, result)
     recorded = audit.events_for(subject_type=kind.audit_subject, subject_id=sign_off.id)
     _check_audit(kind, sign_off, result, recorded)
     kind.live(sign_off, result, signed)
     if kind is ENTRY:
-        _check_withdrawal(sign_off, result, published_keys() if keys is None else keys, recorded)
+        _check_withdrawal(sign_off, result, published_keys(ring=ring) if keys is None else keys, recorded)
     return result
 
 
-def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+def standing_roles(entry_ids: list[uuid.UUID], *, ring: KeyRing) -> dict[uuid.UUID, frozenset[str]]:
     """For each entry, the roles of its approved sign-offs that still stand (verify() says valid: the
     statement verifies and the live entry is the text that was signed). A role is given bare and with
     the signer's registration body ("reflective_discussion_partner:NMC"). The requirement engine reads
@@ -618,7 +623,7 @@ def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]
     out: dict[uuid.UUID, set[str]] = {}
     if not entry_ids:
         return {}
-    keys = published_keys()
+    keys = published_keys(ring=ring)
     for start in range(0, len(entry_ids), 500):
         chunk = entry_ids[start : start + 500]
         rows = list(
@@ -634,7 +639,7 @@ def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]
         orgs = {e.organisation_id for e in entries_read}
         list(db.session.scalars(select(Organisation).where(Organisation.id.in_(orgs))))
         for sign_off in rows:
-            if verify(sign_off, keys=keys).is_valid:
+            if verify(sign_off, ring=ring, keys=keys).is_valid:
                 roles = out.setdefault(sign_off.entry_id, set())
                 roles.add(sign_off.signer_role)
                 if sign_off.registration_body:
@@ -642,7 +647,12 @@ def standing_roles(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]
     return {entry: frozenset(roles) for entry, roles in out.items()}
 
 
-def standing_roles_of(owner_id: uuid.UUID) -> dict[str, list[str]]:
+def signatures(*, ring: KeyRing) -> Callable[[list[uuid.UUID]], dict[uuid.UUID, frozenset[str]]]:
+    """standing_roles with the app's key ring: what the progress queries take as `signatures`."""
+    return partial(standing_roles, ring=ring)
+
+
+def standing_roles_of(owner_id: uuid.UUID, *, ring: KeyRing) -> dict[str, list[str]]:
     """standing_roles of every signed-off entry of one person, as JSON (what the phone's engine needs
     besides the entries it holds: GET /api/v1/progress/inputs)."""
     ids = list(
@@ -652,4 +662,4 @@ def standing_roles_of(owner_id: uuid.UUID) -> dict[str, list[str]]:
             )
         )
     )
-    return {str(entry): sorted(roles) for entry, roles in standing_roles(ids).items()}
+    return {str(entry): sorted(roles) for entry, roles in standing_roles(ids, ring=ring).items()}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from logbook.accounts import links
 from logbook.accounts.models import User
 from logbook.audit import service as audit
+from logbook.config import KeyRing
 from logbook.entries import evidence as evidence_files
 from logbook.entries import service as entries
 from logbook.entries.models import Entry, Evidence
@@ -344,6 +345,7 @@ def _record_decision(
     actor: str,
     now: dt.datetime,
     base_url: str,
+    ring: KeyRing,
     sign_off_id: uuid.UUID | None = None,
     external: dict[str, Any] | None = None,
     registration_body: str | None = None,
@@ -395,7 +397,7 @@ def _record_decision(
         now=now,
         base_url=base_url,
     )
-    signcore.seal(sign_off, actor=actor, request_id=request.id, now=now)
+    signcore.seal(sign_off, actor=actor, request_id=request.id, now=now, ring=ring)
     return sign_off
 
 
@@ -412,6 +414,7 @@ def decide(
     registration_number: str | None = None,
     now: dt.datetime,
     base_url: str,
+    ring: KeyRing,
     sign_off_id: uuid.UUID | None = None,
 ) -> SignOff:
     """A supervisor approves or returns the version of an entry they read (online or from a device's
@@ -454,6 +457,7 @@ def decide(
         actor=_user_actor(signer),
         now=now,
         base_url=base_url,
+        ring=ring,
         sign_off_id=sign_off_id,
         registration_body=registration_body,
         registration_number=registration_number,
@@ -657,6 +661,7 @@ def decide_external(
     content_sha256: str,
     now: dt.datetime,
     base_url: str,
+    ring: KeyRing,
 ) -> SignOff:
     """An external signer's decision through their link: the link is used up, the decision signed
     with their name, role and registration number (checked against their body's format)."""
@@ -694,6 +699,7 @@ def decide_external(
         actor=f"external:{request.external_email}",
         now=now,
         base_url=base_url,
+        ring=ring,
         external={"email": request.external_email, "role": role.strip()},
         registration_body=registration_body,
         registration_number=registration_number,
@@ -706,10 +712,10 @@ def decide_external(
 Verification = signcore.Verification  # one shape for entry and session sign-offs
 
 
-def verify_sign_off(sign_off: SignOff) -> Verification:
+def verify_sign_off(sign_off: SignOff, *, ring: KeyRing) -> Verification:
     """The sign-off checked by the one sign-off core (logbook/supervision/signcore.py): its signed
     statement, the stored signed revision, its audit record, and the live entry."""
-    return signcore.verify(sign_off)
+    return signcore.verify(sign_off, ring=ring)
 
 
 def sign_offs_for(*, viewer: User, entry_id: uuid.UUID, today: dt.date) -> list[SignOff]:
@@ -747,13 +753,13 @@ class IntegrityReport:
         return self.chain.is_ok and not self.problems
 
 
-def verify_everything() -> IntegrityReport:
+def verify_everything(*, ring: KeyRing) -> IntegrityReport:
     """Check the audit chain, every sign-off, and that each signed entry's current text is the text
     of its current recorded version (a direct edit of the entry row shows up here)."""
     report = IntegrityReport(chain=audit.verify_chain())
     for sign_off in db.session.scalars(select(SignOff).order_by(SignOff.signed_at)):
         report.sign_offs_checked += 1
-        result = verify_sign_off(sign_off)
+        result = verify_sign_off(sign_off, ring=ring)
         report.unsigned += result.status == "unsigned"
         for problem in result.problems:
             report.problems.append(f"sign-off {sign_off.id} (entry {sign_off.entry_id}): {problem}")
@@ -768,7 +774,7 @@ def verify_everything() -> IntegrityReport:
             )
     report.problems += _session_problems()
 
-    checked, problems = session_signoff.problems()
+    checked, problems = session_signoff.problems(ring=ring)
     report.sign_offs_checked += checked
     report.problems += problems
     return report

@@ -173,7 +173,12 @@ def apply_sign_off(
     except ValidationError as err:
         raise ValidationFailed("Some fields are not valid.", fields=flatten_messages(err.messages)) from err
     sign_off = signoff.decide(
-        signer=user, now=now, base_url=settings.base_url, sign_off_id=mutation["id"], **data
+        signer=user,
+        now=now,
+        base_url=settings.base_url,
+        ring=settings.ring,
+        sign_off_id=mutation["id"],
+        **data,
     )
     return {
         "status": "applied",
@@ -288,7 +293,12 @@ def apply_session_sign_off(
     _only_create(mutation, "sign-off")
     data = _load(_SESSION_DECISION_IN, mutation)
     sign_off = session_signoff.decide(
-        signer=user, now=now, base_url=settings.base_url, sign_off_id=mutation["id"], **data
+        signer=user,
+        now=now,
+        base_url=settings.base_url,
+        ring=settings.ring,
+        sign_off_id=mutation["id"],
+        **data,
     )
     return {"status": "applied", "session_id": str(sign_off.session_id), "decision": sign_off.decision}
 

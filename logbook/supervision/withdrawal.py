@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -65,12 +66,12 @@ def can_withdraw(user: User, sign_off: SignOff) -> bool:
     )
 
 
-def _still_approved(entry_id: uuid.UUID, but: uuid.UUID) -> bool:
+def _still_approved(entry_id: uuid.UUID, but: uuid.UUID, ring: KeyRing) -> bool:
     """Whether another approval of the entry still stands (verifies valid, not withdrawn)."""
     others = db.session.scalars(
         select(SignOff).where(SignOff.entry_id == entry_id, SignOff.decision == "approved", SignOff.id != but)
     )
-    return any(signcore.verify(s).is_valid for s in others)
+    return any(signcore.verify(s, ring=ring).is_valid for s in others)
 
 
 def withdraw(
@@ -79,6 +80,7 @@ def withdraw(
     sign_off_id: uuid.UUID,
     reason: str,
     now: dt.datetime,
+    ring: KeyRing,
     base_url: str = "",
     revoke: Revoke | None = None,
 ) -> SignOff:
@@ -117,10 +119,11 @@ def withdraw(
     )
     try:
         with db.session.begin_nested():
-            signcore.seal_withdrawal(withdrawal, sign_off, actor=f"user:{actor.id}", now=now)
+            signcore.seal_withdrawal(withdrawal, sign_off, actor=f"user:{actor.id}", now=now, ring=ring)
     except IntegrityError as exc:  # a withdrawal racing this one committed first
         raise AlreadyWithdrawn("This sign-off was already withdrawn.") from exc
-    if entry.status == "signed_off" and not entry.is_deleted and not _still_approved(entry.id, sign_off.id):
+    counted_before = entry.status == "signed_off" and not entry.is_deleted
+    if counted_before and not _still_approved(entry.id, sign_off.id, ring):
         entries.set_sign_off_status(entry=entry, status="recorded", now=now)
     notifications.notify(
         user_id=entry.owner_id,

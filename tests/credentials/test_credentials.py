@@ -34,6 +34,7 @@ from werkzeug.serving import make_server
 from logbook import cli
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Organisation, Registration, User
+from logbook.config import KeyRing
 from logbook.credentials import service as credentials
 from logbook.entries.models import Entry
 from logbook.events import service as events
@@ -260,8 +261,10 @@ def test_a_compromised_key_revokes_and_stops_issuing(live, signed_entry, org, ap
     me, entry = signed_entry
     token = me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True)
     with app.app_context():
-        keys.compromise_key(kid=jwt.get_unverified_header(token)["kid"])
-        keys.create_key(organisation=org.slug)  # the status list is signed with the new key
+        keys.compromise_key(ring=KeyRing.of(app), kid=jwt.get_unverified_header(token)["kid"])
+        keys.create_key(
+            ring=KeyRing.of(app), organisation=org.slug
+        )  # the status list is signed with the new key
     status_url = payload_of(token)["credentialStatus"]["statusListCredential"]
     index = int(payload_of(token)["credentialStatus"]["statusListIndex"])
     assert not bit(fetch(status_url).decode(), index)  # serving the list checks no signatures
@@ -279,7 +282,7 @@ def test_another_organisations_key_does_not_verify(live, signed_entry, other_org
     me, entry = signed_entry
     token = me.get(f"/api/v1/entries/{entry['id']}/credential").get_data(as_text=True)
     with app.app_context():
-        other_kid, _ = keys.signing_key(organisation=other_org.slug)
+        other_kid, _ = keys.signing_key(ring=KeyRing.of(app), organisation=other_org.slug)
     published = json.loads(fetch(f"{live}/.well-known/jwks.json"))["keys"]
     [jwk] = [k for k in published if k["kid"] == other_kid]
     assert jwk["org"] == other_org.slug
@@ -405,7 +408,7 @@ def test_a_checked_in_event_gives_a_credential(live, app, make_client, practitio
     # A cancelled event's credential is revoked by the recheck.
     with app.app_context():
         db.session.scalar(select(LearningEvent)).is_cancelled = True
-        assert credentials.recheck_revocations(now=dt.datetime.now(dt.UTC)) == 1
+        assert credentials.recheck_revocations(now=dt.datetime.now(dt.UTC), ring=KeyRing.of(app)) == 1
         db.session.commit()
     with pytest.raises(OB3VerificationError, match="'revocation' is set"):
         verifier_for(token, live).verify(token, check_status=True, download=fetch)
@@ -431,7 +434,7 @@ def test_a_credential_claiming_org_a_but_signed_by_org_b_is_refused(live, signed
     claims = {k: v for k, v in genuine.items() if k not in {"iss", "sub", "jti", "nbf"}}
     with app.app_context():
         b = db.session.get(Organisation, other_org.id)
-        forged = credentials.sign_vc_jwt(claims, organisation=b).jwt
+        forged = credentials.sign_vc_jwt(claims, organisation=b, ring=KeyRing.of(app)).jwt
     assert payload_of(forged)["iss"] == f"{live}/credentials/issuers/{org.slug}"
     kid = jwt.get_unverified_header(forged)["kid"]
     issuers_keys = json.loads(fetch(f"{live}/.well-known/jwks/{org.slug}.json"))["keys"]

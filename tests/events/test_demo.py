@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from logbook.config import KeyRing
 from logbook.demo import DEMO_PASSWORD, build_demo, email_for
 from logbook.events.models import EventAttendance, EventFeedback, LearningEvent
 from logbook.extensions import db
@@ -13,7 +14,7 @@ from logbook.extensions import db
 
 def test_demo_has_a_year_of_events_with_reach(app, make_client):
     with app.app_context():
-        build_demo()
+        build_demo(ring=KeyRing.of(app))
         db.session.commit()
         today = dt.date.today()  # noqa: DTZ011 - the demo follows the local calendar
         starts = db.session.scalars(select(LearningEvent.starts_at)).all()

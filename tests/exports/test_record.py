@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from logbook import cli
 from logbook.audit.models import AuditEvent
+from logbook.config import KeyRing
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.supervision.models import SignOff, SupervisionAction, SupervisionSession
@@ -163,7 +164,7 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
         assert [s.is_imported for s in sign_offs] == [True]
         # The record carried the sign-off's statement, signed with a key this server trusts (the
         # exporting organisation's, on this server): the import keeps it as verified, and it counts.
-        verification = verify_sign_off(sign_offs[0])
+        verification = verify_sign_off(sign_offs[0], ring=KeyRing.of(app))
         assert verification.problems == []
         assert verification.status == "valid", verification
         assert verification.label.startswith("Imported — signed at Northshire Test, verified with ")
@@ -175,7 +176,7 @@ def test_round_trip_keeps_content_versions_and_verifiable_sign_offs(
 
         code = verification_code_for(sign_offs[0])
         db.session.commit()
-        report = verify_everything()
+        report = verify_everything(ring=KeyRing.of(app))
         assert report.is_ok, report.problems
         kinds = [e.kind for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
         assert kinds[-2:] == ["sign_off.imported", "record.imported"]
@@ -219,7 +220,7 @@ def test_an_imported_sign_off_stops_verifying_if_its_text_is_altered(
         revision = db.session.get(EntryRevision, (sign_off.entry_id, sign_off.entry_version))
         revision.content = {**revision.content, "title": "Quietly improved title"}
         db.session.commit()
-        assert verify_sign_off(sign_off).problems
+        assert verify_sign_off(sign_off, ring=KeyRing.of(app)).problems
 
 
 def _rezip(data: bytes, change) -> bytes:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team, User
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
 from logbook.insights import service
@@ -17,7 +18,7 @@ def _view(app, user_id, view, threshold=1, today=LATE_IN_CYCLE, **filters):
     with app.app_context():
         viewer = db.session.get(User, user_id)
         return service.insight_view(
-            viewer=viewer, view=view, filters=filters, threshold=threshold, today=today
+            viewer=viewer, view=view, filters=filters, threshold=threshold, today=today, ring=KeyRing.of(app)
         )
 
 

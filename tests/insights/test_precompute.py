@@ -14,6 +14,7 @@ from flask import current_app
 from logbook import cli
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import Registration, Team, User
+from logbook.config import KeyRing
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks.service import load_shipped_frameworks
@@ -30,7 +31,7 @@ def _view(app, user_id, view, threshold=1, today=TODAY, **filters):
     with app.app_context():
         viewer = db.session.get(User, user_id)
         out = service.insight_view(
-            viewer=viewer, view=view, filters=filters, threshold=threshold, today=today
+            viewer=viewer, view=view, filters=filters, threshold=threshold, today=today, ring=KeyRing.of(app)
         )
         db.session.commit()
         return out
@@ -98,7 +99,12 @@ def test_compliance_reads_the_precomputed_rows_and_says_how_fresh_they_are(app, 
     assert stale["as_of"] == TODAY.isoformat()
     with app.app_context():
         assert (
-            refresh_compliance(organisation_id=admin.organisation_id, today=TODAY + dt.timedelta(days=1)) == 2
+            refresh_compliance(
+                organisation_id=admin.organisation_id,
+                today=TODAY + dt.timedelta(days=1),
+                ring=KeyRing.of(app),
+            )
+            == 2
         )
         db.session.commit()
     fresh = _view(app, admin.id, "compliance", today=TODAY + dt.timedelta(days=1))

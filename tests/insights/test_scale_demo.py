@@ -12,6 +12,7 @@ from logbook import cli
 from logbook.accounts.links import SupervisionLink
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User, team_manager
 from logbook.accounts.service import DEFAULT_FRAMEWORK
+from logbook.config import KeyRing
 from logbook.demo.scale import PASSWORD
 from logbook.entries.models import Entry
 from logbook.extensions import db
@@ -105,7 +106,12 @@ def test_scale_demo_logins_work_and_the_insights_have_data(app, scaled, client):
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.email == email))
         out = service.insight_view(
-            viewer=admin, view="learning-mix-profession", filters={}, threshold=1, today=utcnow().date()
+            viewer=admin,
+            view="learning-mix-profession",
+            filters={},
+            threshold=1,
+            today=utcnow().date(),
+            ring=KeyRing.of(app),
         )
         assert out["total"]["entries"] > 0
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from logbook.accounts.models import Team, User
+from logbook.config import KeyRing
 from logbook.errors import Forbidden
 from logbook.extensions import db
 from logbook.insights import service
@@ -18,7 +19,12 @@ def _view(app, user_id, view, threshold=1, **filters):
     with app.app_context():
         viewer = db.session.get(User, user_id)
         return service.insight_view(
-            viewer=viewer, view=view, filters=filters, threshold=threshold, today=dt.date(2026, 6, 1)
+            viewer=viewer,
+            view=view,
+            filters=filters,
+            threshold=threshold,
+            today=dt.date(2026, 6, 1),
+            ring=KeyRing.of(app),
         )
 
 

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from logbook.app import job_function
 from logbook.extensions import db
 from logbook.jobs import service
 from logbook.jobs.models import Job
@@ -118,7 +119,7 @@ def test_not_ready_yet_is_a_404_not_an_empty_file(app, practitioner, make_client
 def test_a_failing_job_records_why_and_a_rolled_back_request_runs_nothing(app, practitioner, monkeypatch):
     calls = []
 
-    def boom(*, job, progress):
+    def boom(*, job, progress, ring):
         calls.append(job.id)
         raise RuntimeError("private text that must not reach the job row")
 
@@ -126,11 +127,15 @@ def test_a_failing_job_records_why_and_a_rolled_back_request_runs_nothing(app, p
     monkeypatch.setattr("tests.jobs.test_jobs._boom", boom, raising=False)
     with app.app_context():
         user = db.session.get(type(practitioner), practitioner.id)
-        rolled_back = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow())
+        rolled_back = service.enqueue(
+            kind="portfolio", owner=user, params={}, now=utcnow(), runner=job_runner(app)
+        )
         rolled_back_id = rolled_back.id
         db.session.rollback()  # the request failed: its job must never run
         user = db.session.get(type(practitioner), practitioner.id)
-        job_id = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow()).id
+        job_id = service.enqueue(
+            kind="portfolio", owner=user, params={}, now=utcnow(), runner=job_runner(app)
+        ).id
         db.session.commit()
     finish_jobs(app)
     with app.app_context():
@@ -142,7 +147,7 @@ def test_a_failing_job_records_why_and_a_rolled_back_request_runs_nothing(app, p
     assert calls == [job_id]
 
 
-def _boom(*, job, progress):  # replaced per test
+def _boom(*, job, progress, ring):  # replaced per test
     raise AssertionError
 
 
@@ -151,7 +156,7 @@ def test_stopping_the_thread_runner_lets_a_running_job_finish(app, practitioner,
     connection is handed back before the pool goes, and its row ends done, not stuck running."""
     started, finished = threading.Event(), threading.Event()
 
-    def slow(*, job, progress):
+    def slow(*, job, progress, ring):
         started.set()
         time.sleep(0.5)
         progress(1, 1)
@@ -163,7 +168,9 @@ def test_stopping_the_thread_runner_lets_a_running_job_finish(app, practitioner,
     runner = job_runner(app)
     with app.app_context():
         user = db.session.get(type(practitioner), practitioner.id)
-        job_id = service.enqueue(kind="portfolio", owner=user, params={}, now=utcnow()).id
+        job_id = service.enqueue(
+            kind="portfolio", owner=user, params={}, now=utcnow(), runner=job_runner(app)
+        ).id
         db.session.commit()
     assert started.wait(10), "the job never started"
     runner.shutdown()
@@ -200,12 +207,12 @@ def test_the_rq_seam_enqueues_the_job_id_and_the_worker_entry_point_runs_it(app,
 
 def test_the_runner_is_chosen_by_configuration(app, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_RUNNER", "inline")
-    assert type(make_runner(app)).__name__ == "InlineRunner"
+    assert type(make_runner(app, run=job_function(app))).__name__ == "InlineRunner"
     monkeypatch.setitem(app.config, "JOBS_RUNNER", "thread")
-    assert type(make_runner(app)).__name__ == "ThreadRunner"
+    assert type(make_runner(app, run=job_function(app))).__name__ == "ThreadRunner"
     monkeypatch.setitem(app.config, "JOBS_RUNNER", "carrier-pigeon")
     with pytest.raises(ValueError, match="carrier-pigeon"):
-        make_runner(app)
+        make_runner(app, run=job_function(app))
 
 
 def test_a_running_job_that_stopped_moving_is_reported_failed(app, practitioner, make_client):

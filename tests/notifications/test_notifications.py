@@ -5,6 +5,7 @@ import datetime as dt
 from click.testing import CliRunner
 
 from logbook import cli
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.notifications import service
 from logbook.timeutil import utcnow
@@ -196,9 +197,16 @@ def test_requirement_at_risk_and_renewal_window_from_the_engine(app, make_user, 
 
     monkeypatch.setattr(progress, "person_progress", fake_progress)
     with app.app_context():
-        made = reminders.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42)
+        made = reminders.run_schedule(
+            today=TODAY, now=utcnow(), default_supervision_days=42, ring=KeyRing.of(app)
+        )
         db.session.commit()
-        assert reminders.run_schedule(today=TODAY, now=utcnow(), default_supervision_days=42) == 0
+        assert (
+            reminders.run_schedule(
+                today=TODAY, now=utcnow(), default_supervision_days=42, ring=KeyRing.of(app)
+            )
+            == 0
+        )
     assert made == 2
     titles = {
         n["kind"]: n["title"] for n in make_client(person).get("/api/v1/notifications").get_json()["items"]

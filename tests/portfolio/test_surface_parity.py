@@ -27,12 +27,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from logbook.accounts import links
 from logbook.accounts.models import Organisation, Registration, User
 from logbook.accounts.service import start_session
+from logbook.config import KeyRing
 from logbook.entries import service as entries
 from logbook.entries.models import Entry
 from logbook.exports.staff import csv_rows, person_evidence
@@ -181,6 +183,7 @@ def _sign(person: User, supervisor: User, entry: Entry, now: dt.datetime) -> Non
         registration_number="09I1234E" if body else None,
         now=now,
         base_url="http://127.0.0.1:5000",
+        ring=KeyRing.of(current_app),
     )
 
 
@@ -363,6 +366,7 @@ def staff_csv(app, admin_email: str, people: list[Any]) -> dict[str, dict[str, A
                 date_to=TODAY,
                 today=TODAY,
                 generated_at="now",
+                ring=KeyRing.of(app),
             )
             (row,) = csv_rows(context, "x.pdf")
             out[person.email] = row
@@ -505,7 +509,7 @@ def test_every_surface_states_the_engines_figures(app):
                         date_from=dt.date.fromisoformat(period["starts_on"]),
                         date_to=TODAY,
                         today=TODAY,
-                        signatures=signcore.standing_roles,
+                        signatures=signcore.signatures(ring=KeyRing.of(app)),
                     )
                 bad.compare(
                     name,

@@ -266,9 +266,10 @@ def _learning_set(w: World) -> str:
 
 def _inline_jobs(w: World, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Jobs queued by this row run at once, in the request's commit (no thread outlives the test)."""
+    from logbook.app import job_function
     from logbook.jobs.runner import InlineRunner
 
-    w.app.extensions["logbook.job_runner"] = InlineRunner(w.app)
+    w.app.extensions["logbook.job_runner"] = InlineRunner(w.app, job_function(w.app))
     return {}, kwargs
 
 

@@ -6,16 +6,23 @@ from __future__ import annotations
 import json
 import stat
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from logbook import cli
+from logbook.config import KeyRing, may_create_on_first_use
 from logbook.extensions import db
 from logbook.signing import keys as signing_keys
 from logbook.supervision.models import SessionSignOff, SignOff, SignOffRequest
 from tests.factories import make_entry, request_from
 from tests.sync.device import Device
+
+
+def without_autocreate(app):
+    """The app's key ring as in production: no first key made on first need."""
+    app.extensions[KeyRing.EXTENSION] = replace(KeyRing.of(app), autocreate=False)
 
 
 def _approve(me, boss, entry, supervisor):
@@ -34,7 +41,7 @@ def _approve(me, boss, entry, supervisor):
 def test_without_a_key_and_without_autocreate_a_decision_is_refused_with_the_command_to_run(
     app, org, me, boss, supervisor, runner
 ):
-    app.config["SIGNING_KEY_AUTOCREATE"] = False  # as in production
+    without_autocreate(app)  # as in production
     entry = make_entry(me)
     refused = _approve(me, boss, entry, supervisor)
     assert refused.status_code == 503
@@ -62,14 +69,10 @@ def test_without_a_key_and_without_autocreate_a_decision_is_refused_with_the_com
 
 
 def test_production_does_not_make_keys_by_itself():
-    assert signing_keys.may_create_on_first_use({"ENV": "production"}) is False
-    assert signing_keys.may_create_on_first_use({"ENV": "development"}) is True
-    assert (
-        signing_keys.may_create_on_first_use({"ENV": "production", "SIGNING_KEY_AUTOCREATE": "true"}) is True
-    )
-    assert (
-        signing_keys.may_create_on_first_use({"ENV": "testing", "SIGNING_KEY_AUTOCREATE": "false"}) is False
-    )
+    assert may_create_on_first_use({"ENV": "production"}) is False
+    assert may_create_on_first_use({"ENV": "development"}) is True
+    assert may_create_on_first_use({"ENV": "production", "SIGNING_KEY_AUTOCREATE": "true"}) is True
+    assert may_create_on_first_use({"ENV": "testing", "SIGNING_KEY_AUTOCREATE": "false"}) is False
 
 
 def test_the_private_key_is_in_the_key_folder_only(app, signed, client):
@@ -116,7 +119,7 @@ def test_keys_commands(app, org, other_org, runner):
     rotated = runner.invoke(cli.main, ["keys", "rotate", "--organisation", org.slug])
     assert rotated.exit_code == 0, rotated.output
     with app.app_context():
-        records = signing_keys.list_keys()
+        records = signing_keys.list_keys(ring=KeyRing.of(app))
     assert [r.status for r in records] == ["retired", "active"]
     listed = runner.invoke(cli.main, ["keys", "list"])
     assert all(r.kid in listed.output for r in records)
@@ -146,7 +149,7 @@ def test_a_session_sign_off_is_a_signed_statement_through_the_same_core(
     assert body["verification"]["status"] == "valid"
     with app.app_context():
         row = db.session.get(SessionSignOff, uuid.UUID(body["id"]))
-        checked = check(row.statement, signing_keys.jwks()["keys"])
+        checked = check(row.statement, signing_keys.jwks(ring=KeyRing.of(app))["keys"])
         assert checked.ok
         assert checked.payload["subject"]["type"] == "supervision_session"
         assert checked.payload["subject"]["content_sha256"] == row.content_sha256
@@ -160,7 +163,7 @@ def test_a_session_sign_off_is_a_signed_statement_through_the_same_core(
 
 
 def test_a_sign_off_pushed_offline_without_a_key_is_kept_for_a_retry(app, org, me, boss, supervisor, runner):
-    app.config["SIGNING_KEY_AUTOCREATE"] = False
+    without_autocreate(app)
     entry = make_entry(me)
     asked = request_from(me, entry, supervisor_id=str(supervisor.id)).get_json()
     phone = Device(boss)

@@ -14,6 +14,7 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
 from logbook import cli
+from logbook.config import KeyRing
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.portfolio.service import verification_code_for
@@ -49,7 +50,7 @@ def _give_statement(app, sign_off_id: uuid.UUID, statement: str | None) -> dict:
         row = db.session.get(SignOff, sign_off_id)
         row.statement = statement
         db.session.commit()
-        return signcore.verify(row).as_dict()
+        return signcore.verify(row, ring=KeyRing.of(app)).as_dict()
 
 
 class Elsewhere:
@@ -160,13 +161,13 @@ def test_trust_refuses_private_keys_and_mismatched_kids(app):
             "keys": [{**elsewhere.key.as_dict(private=True), "kid": elsewhere.kid, "org": "elsewhere"}]
         }
         with pytest.raises(ValueError, match="private key"):
-            trust.trust_keys(private)
+            trust.trust_keys(private, ring=KeyRing.of(app))
         wrong = {"keys": [{**elsewhere.key.as_dict(private=False), "kid": "made-up", "org": "elsewhere"}]}
         with pytest.raises(ValueError, match="does not match its kid"):
-            trust.trust_keys(wrong)
+            trust.trust_keys(wrong, ring=KeyRing.of(app))
         with pytest.raises(ValueError, match="no Ed25519 public key"):
-            trust.trust_keys({"keys": []})
-        assert trust.trusted_keys() == []
+            trust.trust_keys({"keys": []}, ring=KeyRing.of(app))
+        assert trust.trusted_keys(ring=KeyRing.of(app)) == []
 
 
 def test_the_export_side_gives_the_statement_and_its_kid(app, signed):
@@ -190,7 +191,7 @@ def test_a_record_files_sign_off_is_checked_against_its_own_claims(app, signed, 
         "signed_at": sign_off["signed_at"],
     }
     with app.app_context():
-        verdict = trust.check_record_sign_off(claims)
+        verdict = trust.check_record_sign_off(claims, ring=KeyRing.of(app))
         assert verdict.verified, verdict.reason
         assert verdict.kid == sign_off["verification"]["kid"]
         assert verdict.organisation == "Northshire Test"
@@ -201,8 +202,8 @@ def test_a_record_files_sign_off_is_checked_against_its_own_claims(app, signed, 
             {"signed_at": "yesterday"},
             {"signed_at": "2026-01-01T00:00:00"},  # no time zone
         ):
-            assert not trust.check_record_sign_off(claims | forged).verified, forged
-        assert trust.record_signing(org.slug) == {
+            assert not trust.check_record_sign_off(claims | forged, ring=KeyRing.of(app)).verified, forged
+        assert trust.record_signing(org.slug, ring=KeyRing.of(app)) == {
             "organisation": org.slug,
             "kids": [sign_off["verification"]["kid"]],
             "jwks": "/.well-known/jwks.json",

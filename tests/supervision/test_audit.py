@@ -9,6 +9,7 @@ from sqlalchemy import select, text, update
 from logbook import cli
 from logbook.audit.models import AuditEvent
 from logbook.audit.service import GENESIS, verify_chain
+from logbook.config import KeyRing
 from logbook.entries.models import Entry, EntryRevision
 from logbook.extensions import db
 from logbook.supervision.models import SignOff
@@ -43,7 +44,7 @@ def tamper(app, statement):
 
 def test_untouched_everything_verifies(app, signed, runner):
     with app.app_context():
-        report = verify_everything()
+        report = verify_everything(ring=KeyRing.of(app))
         assert report.is_ok, report.problems
         assert report.chain.checked == 2  # the request and the sign-off
         first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.seq))
@@ -75,7 +76,7 @@ def test_changed_revision_text_and_its_hash_are_found(app, signed):
         revision.content = {**revision.content, "description": "Forged."}
         revision.content_sha256 = revision_content_hash(owner_id=entry.owner_id, revision=revision)
         db.session.commit()
-        problems = verify_everything().problems
+        problems = verify_everything(ring=KeyRing.of(app)).problems
     assert any("is not the text that was signed" in p for p in problems)
 
 
@@ -141,7 +142,7 @@ def test_removed_sign_off_audit_record_is_found(app, signed):
     with app.app_context():
         db.session.execute(text("DELETE FROM audit_event WHERE kind = 'sign_off.approved'"))
         db.session.commit()
-        report = verify_everything()
+        report = verify_everything(ring=KeyRing.of(app))
     assert not report.is_ok
     assert any("no record of this sign-off" in p for p in report.problems)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from logbook.audit import service as audit
 from logbook.audit.service import verify_chain
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.portfolio.service import verification_code_for
 from logbook.supervision import signcore
@@ -83,7 +84,7 @@ def test_the_signer_withdraws_and_nothing_counts_it_any_more(counted, me, boss, 
         assert events[1].data["reason"] == REASON
         assert events[1].actor.startswith("user:")
         assert verify_chain().is_ok
-        assert signcore.standing_roles([row.entry_id]) == {}
+        assert signcore.standing_roles([row.entry_id], ring=KeyRing.of(app)) == {}
         # The withdrawal is itself a signed statement the organisation's key verifies.
         withdrawal = signcore.withdrawal_of(row)
         assert withdrawal is not None
@@ -170,12 +171,12 @@ def test_a_tampered_or_removed_withdrawal_does_not_verify(counted, boss, app):
         withdrawal = signcore.withdrawal_of(row)
         withdrawal.reason = "Something else"
         db.session.flush()
-        assert signcore.verify(row).status == "invalid"
+        assert signcore.verify(row, ring=KeyRing.of(app)).status == "invalid"
         db.session.rollback()
         row = db.session.get(SignOff, uuid.UUID(sign_off["id"]))
         db.session.delete(signcore.withdrawal_of(row))
         db.session.flush()
-        result = signcore.verify(row)
+        result = signcore.verify(row, ring=KeyRing.of(app))
         assert result.status == "invalid"
         assert "withdrawal record is missing" in result.reason
         db.session.rollback()

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.portfolio.documents.hcpc import build_hcpc_profile
 from logbook.portfolio.documents.nmc import build_nmc_pack
 from logbook.portfolio.documents.swe import build_swe_records
 from logbook.portfolio.documents.teachers import build_teachers_evidence
 from logbook.portfolio.periods import registration_cycle
-from logbook.portfolio.service import Progress, build_portfolio
+from logbook.portfolio.service import DocumentRequest, Progress, build_portfolio
 
 DEFAULT_YEARS = 2  # an HCPC cycle; the generic portfolio uses the same default period
 FORMATS = ("generic", "hcpc", "nmc", "swe", "teachers")
 # The regulator documents that pick their own default period (a renewal date, a registration year).
-BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+BUILDERS: dict[str, Callable[[DocumentRequest], dict[str, Any]]] = {
     "nmc": build_nmc_pack,
     "swe": build_swe_records,
     "teachers": build_teachers_evidence,
@@ -35,6 +36,7 @@ def build_document(
     owner: User,
     verify_url: str,
     now: dt.datetime,
+    ring: KeyRing,
     format: str = "generic",  # noqa: A002 - the request field's name
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
@@ -51,37 +53,23 @@ def build_document(
     if cycle is not None:
         date_from = date_from or cycle[0]
         date_to = date_to or (cycle[1] if format == "nmc" else min(cycle[1], now.date()))
-    if format in BUILDERS:
-        return BUILDERS[format](
-            owner=owner,
-            date_from=date_from,
-            date_to=date_to,
-            include_reflections=include_reflections,
-            verify_url=verify_url,
-            now=now,
-            progress=progress,
-        )
-    date_to = date_to or now.date()
-    date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
-    if format == "hcpc":
-        return build_hcpc_profile(
-            owner=owner,
-            date_from=date_from,
-            date_to=date_to,
-            include_reflections=include_reflections,
-            verify_url=verify_url,
-            now=now,
-            progress=progress,
-            summary=summary,
-            statement=statement,
-            chosen_entry_ids=chosen_entry_ids or [],
-        )
-    return build_portfolio(
+    request = DocumentRequest(
         owner=owner,
+        verify_url=verify_url,
+        now=now,
+        ring=ring,
         date_from=date_from,
         date_to=date_to,
         include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
         progress=progress,
     )
+    if format in BUILDERS:
+        return BUILDERS[format](request)
+    date_to = date_to or now.date()
+    date_from = date_from or date_to.replace(year=date_to.year - DEFAULT_YEARS, day=min(date_to.day, 28))
+    request = request.over(date_from, date_to)
+    if format == "hcpc":
+        return build_hcpc_profile(
+            request, summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids or []
+        )
+    return build_portfolio(request)

@@ -16,7 +16,13 @@ from logbook.errors import ValidationFailed
 from logbook.frameworks.definition import parse_definition, summary_of
 from logbook.frameworks.engine import compile_framework
 from logbook.frameworks.service import shipped_definitions, visible_versions
-from logbook.portfolio.service import Progress, date_span, entries_in_period, hours_text, portfolio_context
+from logbook.portfolio.service import (
+    DocumentRequest,
+    date_span,
+    entries_in_period,
+    hours_text,
+    portfolio_context,
+)
 from logbook.progress import period_evaluation
 from logbook.supervision import signcore
 
@@ -69,12 +75,6 @@ def no_registration(name: str, regulator: str) -> ValidationFailed:
     )
 
 
-def check_period(date_from: dt.date, date_to: dt.date) -> None:
-    """Refuse an empty period."""
-    if date_from > date_to:
-        raise ValidationFailed("The period is empty.", fields={"date_from": ["must not be after date_to"]})
-
-
 def last_on_or_before(day: dt.date, month: int, dom: int) -> dt.date:
     """The latest yearly date (month, dom) on or before day: the start of the year that contains it."""
     this_year = dt.date(day.year, month, min(dom, 28 if month == 2 else dom))
@@ -97,19 +97,19 @@ def dates(entry: dict[str, Any]) -> str:
 # --- the engine's evaluation, as documents state it ---------------------------------------------
 
 
-def evaluation(
-    owner: User, framework_id: str, date_from: dt.date, date_to: dt.date, today: dt.date
-) -> dict[str, Any]:
-    """The requirement engine's evaluation of the framework over the document's period, with the
-    sign-offs that still stand (the same answer Home and the progress API give for these dates).
-    Every figure and verdict a document states comes from here; documents count nothing themselves."""
+def evaluation(request: DocumentRequest, framework_id: str) -> dict[str, Any]:
+    """The requirement engine's evaluation of the framework over the document's period, as on the
+    day it is made, with the sign-offs that still stand (the same answer Home and the progress API
+    give for these dates). Every figure and verdict a document states comes from here; documents
+    count nothing themselves."""
+    date_from, date_to = request.period
     found = period_evaluation(
-        owner=owner,
+        owner=request.owner,
         framework_id=framework_id,
         date_from=date_from,
         date_to=date_to,
-        today=today,
-        signatures=signcore.standing_roles,
+        today=request.now.date(),
+        signatures=signcore.signatures(ring=request.ring),
         versions=[compile_framework(s) for s in _shipped_summaries() if s["id"] == framework_id],
     )
     if found is None:
@@ -179,27 +179,8 @@ def valid_current(sign_off: dict[str, Any]) -> bool:
     return sign_off["is_valid"] and sign_off["is_current_text"]
 
 
-def start(
-    *,
-    owner: User,
-    date_from: dt.date,
-    date_to: dt.date,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None,
-) -> tuple[list[Entry], dict[str, Any]]:
+def start(request: DocumentRequest) -> tuple[list[Entry], dict[str, Any]]:
     """The period's entry rows and their generic context, which a document adds its sections to."""
-    check_period(date_from, date_to)
-    rows = entries_in_period(owner, date_from, date_to)
-    context = portfolio_context(
-        owner=owner,
-        rows=rows,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
-    return rows, context
+    date_from, date_to = request.period
+    rows = entries_in_period(request.owner, date_from, date_to)
+    return rows, portfolio_context(request, rows)

@@ -12,7 +12,7 @@ from logbook.entries import gaps as gap_explanations
 from logbook.errors import ValidationFailed
 from logbook.frameworks.engine import Explained, explained_by
 from logbook.portfolio.documents.common import evaluation
-from logbook.portfolio.service import Progress, build_portfolio
+from logbook.portfolio.service import DocumentRequest, build_portfolio
 
 SUMMARY_WORDS = 500
 STATEMENT_WORDS = 1500
@@ -67,19 +67,10 @@ def explained_gaps(owner: User, gaps: list[tuple[dt.date, dt.date]]) -> list[dic
 
 
 def build_hcpc_profile(
-    *,
-    owner: User,
-    date_from: dt.date,
-    date_to: dt.date,
-    summary: str,
-    statement: str,
-    chosen_entry_ids: list[uuid.UUID],
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
+    request: DocumentRequest, *, summary: str, statement: str, chosen_entry_ids: list[uuid.UUID]
 ) -> dict[str, Any]:
     """An HCPC CPD profile: practice summary, dated CPD list, statement, numbered evidence, gaps."""
+    owner = request.owner
     problems = hcpc_problems(summary=summary, statement=statement, chosen_entry_ids=chosen_entry_ids)
     registration = next((r for r in owner.registrations if r.regulator.upper() == "HCPC"), None)
     if registration is None:
@@ -88,15 +79,7 @@ def build_hcpc_profile(
         raise ValidationFailed("The CPD profile cannot be made yet.", fields=problems)
     if registration is None:
         raise RuntimeError("no HCPC registration (a missing one is refused above)")
-    context = build_portfolio(
-        owner=owner,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
+    context = build_portfolio(request)
     by_id = {e["id"]: e for e in context["entries"]}
     chosen_ids = list(dict.fromkeys(str(i) for i in chosen_entry_ids))
     missing = [i for i in chosen_ids if i not in by_id]
@@ -124,7 +107,7 @@ def build_hcpc_profile(
         chosen.append({"position": position, "entry": entry, "evidence": items})
     # The gaps are the engine's (hcpc-v1.yaml continuous_record over the profile's period): every day
     # of an activity covers, its days running past the period too.
-    evaluated = evaluation(owner, "hcpc", date_from, date_to, now.date())
+    evaluated = evaluation(request, "hcpc")
     gap_rule = next((r for r in evaluated["rules"] if r.get("gaps") is not None), None)
     gaps = [
         (dt.date.fromisoformat(g["from"]), dt.date.fromisoformat(g["to"]))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from logbook.accounts.models import Registration, User
+from logbook.accounts.models import Registration
 from logbook.entries.models import Entry
 from logbook.frameworks.engine import shift_months
 from logbook.portfolio.documents.common import (
@@ -27,7 +27,7 @@ from logbook.portfolio.documents.common import (
     still_missing,
     valid_current,
 )
-from logbook.portfolio.service import Progress, hours_text
+from logbook.portfolio.service import DocumentRequest, hours_text
 
 NMC_YEARS = 3
 FEEDBACK_SOURCES = {
@@ -260,32 +260,17 @@ def _nmc_form_gaps(
     return missing
 
 
-def build_nmc_pack(
-    *,
-    owner: User,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def build_nmc_pack(request: DocumentRequest) -> dict[str, Any]:
     """The NMC revalidation pack: what is missing first, then the practice hours log, CPD log,
     practice-related feedback, reflective accounts on the NMC form, the reflective discussion form
     and the confirmation form, each signed section with its sign-off's verification code."""
+    owner = request.owner
     registration = registration_for(owner, "NMC")
     if registration is None:
         raise no_registration("revalidation pack", "NMC")
-    date_from, date_to = _nmc_period(registration, date_from, date_to, now.date())
-    rows, context = start(
-        owner=owner,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
+    date_from, date_to = _nmc_period(registration, request.date_from, request.date_to, request.now.date())
+    request = request.over(date_from, date_to)
+    rows, context = start(request)
     fw = framework_data(owner.organisation_id, "nmc")
     themes = [{"code": s["code"], "title": s["title"]} for s in fw["standards"]]
     builders = row_builders(set(fw["entry_kinds"]["cpd"]))
@@ -303,7 +288,7 @@ def build_nmc_pack(
 
     # What the pack states is the engine's evaluation of these dates (nmc-v2.yaml); the notes point at
     # the forms (they are not requirements of their own).
-    evaluated = evaluation(owner, "nmc", date_from, date_to, now.date())
+    evaluated = evaluation(request, "nmc")
     values = {r["id"]: figure(r["value"]) for r in evaluated["rules"]}
     totals = {
         name: hours_text(values.get(name, Decimal(0)))
@@ -317,11 +302,10 @@ def build_nmc_pack(
         ),
         "Health and character, and professional indemnity: declared in NMC Online when you apply.",
     ]
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "nmc",
         "title": "NMC revalidation pack",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["nmc"] = {
         "profession": registration.profession,

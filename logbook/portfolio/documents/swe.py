@@ -4,10 +4,8 @@ the framework file (swe-v2.yaml). Rules and sources: docs/regulators.md section 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from logbook.accounts.models import User
 from logbook.frameworks.engine import has_peer_reflection
 from logbook.frameworks.labels import standard_label
 from logbook.portfolio.documents.common import (
@@ -24,45 +22,30 @@ from logbook.portfolio.documents.common import (
     start,
     still_missing,
 )
-from logbook.portfolio.service import Progress, reflection_lines
+from logbook.portfolio.service import DocumentRequest, reflection_lines
 
 SWE_PEER_QUESTION = "Describe what you have learnt from discussing this CPD activity with a peer."
 
 
-def build_swe_records(
-    *,
-    owner: User,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def build_swe_records(request: DocumentRequest) -> dict[str, Any]:
     """The registration year's CPD records with the fields of SWE's online form, one block per record
     (each field its own paragraph, to paste or attach), peer reflections marked "P"."""
+    owner = request.owner
     registration = registration_for(owner, "SWE")
     if registration is None:
         raise no_registration("Social Work England CPD record", "SWE")
     fw = framework_data(owner.organisation_id, "swe")
     month, day = fw["cycle"]["starts"]
-    date_to = date_to or now.date()
-    date_from = date_from or last_on_or_before(date_to, month, day)
-    rows, context = start(
-        owner=owner,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
+    date_to = request.date_to or request.now.date()
+    date_from = request.date_from or last_on_or_before(date_to, month, day)
+    request = request.over(date_from, date_to)
+    rows, context = start(request)
     titles = {s["code"]: s["title"] for s in fw["standards"]}
     parts = [c for c in titles if c.startswith("4.")]
     fields = {f["id"]: f["title"] for f in fw.get("record_fields", [])}
     details = details_by_id(rows)
     by_id = {e["id"]: e for e in context["entries"]}
-    evaluated = evaluation(owner, "swe", date_from, date_to, now.date())
+    evaluated = evaluation(request, "swe")
     records: list[dict[str, Any]] = []
     # Standard 4's parts covered: the engine's advisory rule (docs/regulators.md 2.1).
     covered = set((rule_of(evaluated, "standard_4_coverage") or {}).get("covered", []))
@@ -72,7 +55,7 @@ def build_swe_records(
         peer = has_peer_reflection(row)
         learnt = (
             "\n".join(f"{r['label']} {r['text']}" for r in reflection_lines(row))
-            if include_reflections
+            if request.include_reflections
             else ""
         )
         impact = "\n".join(x for x in (row.impact_on_practice, row.impact_on_people) if x)
@@ -106,11 +89,10 @@ def build_swe_records(
         for r in records
         if not r["impact"]
     ]
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "swe",
         "title": "Social Work England CPD records",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["swe"] = {
         "registration_number": registration.registration_number or "",

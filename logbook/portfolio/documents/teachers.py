@@ -4,10 +4,8 @@ from the framework file (teachers-v1.yaml). Rules and sources: docs/regulators.m
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from logbook.accounts.models import User
 from logbook.portfolio.documents.common import (
     advice,
     dates,
@@ -21,34 +19,19 @@ from logbook.portfolio.documents.common import (
     still_missing,
     valid_current,
 )
-from logbook.portfolio.service import Progress
+from logbook.portfolio.service import DocumentRequest
 
 
-def build_teachers_evidence(
-    *,
-    owner: User,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    include_reflections: bool,
-    verify_url: str,
-    now: dt.datetime,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def build_teachers_evidence(request: DocumentRequest) -> dict[str, Any]:
     """Evidence grouped under each of the 8 Teachers' Standards and Part Two (numbered E1, E2, ...,
     each printed once in full), and the appraisal record of the appraisal year."""
+    owner = request.owner
     fw = framework_data(owner.organisation_id, "teachers")
     month, day = fw["cycle"]["starts"]
-    date_to = date_to or now.date()
-    date_from = date_from or last_on_or_before(date_to, month, day)
-    rows, context = start(
-        owner=owner,
-        date_from=date_from,
-        date_to=date_to,
-        include_reflections=include_reflections,
-        verify_url=verify_url,
-        now=now,
-        progress=progress,
-    )
+    date_to = request.date_to or request.now.date()
+    date_from = request.date_from or last_on_or_before(date_to, month, day)
+    request = request.over(date_from, date_to)
+    rows, context = start(request)
     registration = registration_for(owner, "TEACHERS")
     standards = fw["standards"]
     tops = [s for s in standards if not s.get("parent") and (s["code"].isdigit() or s["code"] == "part2")]
@@ -114,12 +97,11 @@ def build_teachers_evidence(
         )
     # What the document states is the engine's evaluation of the appraisal year (teachers-v2.yaml: the
     # appraisal is required; evidence under every standard is advice).
-    evaluated = evaluation(owner, "teachers", date_from, date_to, now.date())
+    evaluated = evaluation(request, "teachers")
+    # The period is the request's, already in the generic context (portfolio_context).
     context["document"] |= {
         "format": "teachers",
         "title": "Teachers' Standards evidence",
-        "date_from": date_from.isoformat(),
-        "date_to": date_to.isoformat(),
     }
     context["teachers"] = {
         "trn": registration.registration_number if registration and registration.registration_number else "",
