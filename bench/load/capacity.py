@@ -72,7 +72,7 @@ def typical_entry(n: int) -> dict:
 # --- CPU accounting ---------------------------------------------------------------------------------
 
 
-def _cpu_of(pid: int) -> float:
+def cpu_of(pid: int) -> float:
     """utime + stime of a process (seconds), 0 if it has gone."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
@@ -82,7 +82,7 @@ def _cpu_of(pid: int) -> float:
         return 0.0
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -102,12 +102,14 @@ def _descendants(root: int) -> list[int]:
 
 
 class Meter:
-    """CPU seconds of the app server's processes and of this database's PostgreSQL backends."""
+    """CPU seconds of the app servers' processes (every descendant of `roots`), of a load balancer
+    (`proxy` processes) and of this database's PostgreSQL backends."""
 
-    def __init__(self, server_pid: int, pg_url: str) -> None:
+    def __init__(self, roots: list[int], pg_url: str, proxy: list[int] | None = None) -> None:
         from sqlalchemy import create_engine
 
-        self.server_pid = server_pid
+        self.roots = roots
+        self.proxy = proxy or []
         self.engine = create_engine(pg_url, pool_size=1)
         self.dbname = self.engine.url.database
 
@@ -125,8 +127,9 @@ class Meter:
 
     def snapshot(self) -> dict[str, dict[int, float]]:
         return {
-            "app": {pid: _cpu_of(pid) for pid in _descendants(self.server_pid)},
-            "db": {pid: _cpu_of(pid) for pid in self.backends()},
+            "app": {pid: cpu_of(pid) for root in self.roots for pid in descendants(root)},
+            "proxy": {pid: cpu_of(pid) for pid in self.proxy},
+            "db": {pid: cpu_of(pid) for pid in self.backends()},
         }
 
     @staticmethod
@@ -134,7 +137,7 @@ class Meter:
         # A process present at the end but not at the start (a new backend) counts from zero.
         return {
             part: sum(after[part][pid] - before[part].get(pid, 0.0) for pid in after[part])
-            for part in ("app", "db")
+            for part in ("app", "proxy", "db")
         }
 
 
@@ -396,7 +399,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
     extra: dict = {"machine": {"cores": os.cpu_count(), "workers": args.workers, "threads": args.threads}}
     try:
         wait_up(base)
-        meter = Meter(server.pid, args.pg_url)
+        meter = Meter([server.pid], args.pg_url)
         n = args.threads
         clients = [Client(base, emails[i % len(emails)], DEMO_PASSWORD) for i in range(n)]
         for c in clients:
@@ -538,7 +541,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
         pdf_clients = [Client(base, e, DEMO_PASSWORD) for e in emails[10 : 10 + args.threads]]
         for c in pdf_clients:
             c.login().raise_for_status()
-        if want("portfolio PDF (a year, job)"):
+        if want("portfolio PDF job (a year)"):
             results.append(
                 phase(
                     "static file (baseline)",
@@ -551,7 +554,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
             )
             results.append(
                 phase(
-                    "portfolio PDF (a year, job)",
+                    "portfolio PDF job (a year)",
                     pdf_clients,
                     portfolio,
                     meter,

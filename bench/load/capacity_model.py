@@ -43,7 +43,7 @@ PER_YEAR = {
     "evidence upload (photo)": ENTRIES_PER_YEAR * PHOTOS_PER_ENTRY,
     "login (CSRF + password)": DEVICES * LOGINS_PER_DEVICE_YEAR,
     "pull from start (first page, limit 500)": DEVICES * LOGINS_PER_DEVICE_YEAR,
-    "portfolio PDF (a year, job)": PORTFOLIOS_PER_YEAR,
+    "portfolio PDF job (a year)": PORTFOLIOS_PER_YEAR,
 }
 SYNC_REQUESTS = {
     "pull, nothing new",
@@ -57,7 +57,7 @@ WRITES = {
     "push 1 mutation",
     "evidence upload (photo)",
     "login (CSRF + password)",
-    "portfolio PDF (a year, job)",
+    "portfolio PDF job (a year)",
 }
 RATE_LIMITED = SYNC_REQUESTS - {"evidence upload (photo)"}  # one counter UPSERT each on database:// storage
 

@@ -7,8 +7,11 @@ its own servers and its own HAProxy by PID and stops them, printing figures for 
         --pg-url postgresql+psycopg://postgres@127.0.0.1/logbook_capacity --layouts 1x4,2x2 --clients 50,200
 
 A layout is SERVERSxWORKERS: `1x4` is one `logbook serve --prod --workers 4` addressed directly; `2x2` is two
-servers of 2 workers each behind HAProxy (round robin, health-checked on /healthz). `--target URL` instead
-runs the mix against a profile that is already up (e.g. `make run-scale`'s HAProxy) with that label.
+servers of 2 workers each behind HAProxy (round robin, health-checked on /healthz); `2x2q` the same with
+`maxconn 2` per server and `leastconn`, so HAProxy holds the queue and a server never has more requests
+than sync workers (its /healthz check then waits for one request at most, not for the whole backlog).
+`--target LABEL=URL` instead runs the mix against a profile that is already up (e.g. `make run-scale`'s
+HAProxy) with that label; `--pids-file` (its pids.json) lets its processes' CPU be counted.
 The database is made afresh for each layout (demo organisation), so every layout starts from the same data.
 HAProxy's own counters (stats socket) show how the requests were spread over the servers.
 """
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from capacity import Meter
 from run_load import ENDPOINTS_ORDER, LOGBOOK, ROOT, free_port, fresh_postgres, run, summarise, wait_up
 
 HAPROXY_CFG = """global
@@ -35,15 +39,17 @@ HAPROXY_CFG = """global
 defaults
     mode http
     timeout connect 5s
-    timeout client 120s
-    timeout server 120s
+    timeout client 300s
+    timeout server 300s
+    timeout queue 300s
+    timeout check 10s
     retries 2
     option redispatch
 frontend logbook
     bind 127.0.0.1:{port}
     default_backend app
 backend app
-    balance roundrobin
+    balance {balance}
     option httpchk GET /healthz
     http-check expect status 200
 {servers}
@@ -73,7 +79,9 @@ def haproxy_stats(sock: Path) -> dict[str, int]:
 def start_layout(
     layout: str, env: dict[str, str], folder: Path
 ) -> tuple[str, list[subprocess.Popen], Path | None]:
-    servers, workers = (int(x) for x in layout.split("x"))
+    queued = layout.endswith("q")  # HAProxy holds the queue: at most `workers` requests per server
+    servers, workers = (int(x) for x in layout.rstrip("q").split("x"))
+    limit = f" maxconn {workers}" if queued else ""
     procs: list[subprocess.Popen] = []
     ports = []
     for i in range(servers):
@@ -100,8 +108,10 @@ def start_layout(
         HAPROXY_CFG.format(
             sock=sock,
             port=front,
+            balance="leastconn" if queued else "roundrobin",
             servers="\n".join(
-                f"    server app{i} 127.0.0.1:{p} check inter 2s fall 2 rise 1" for i, p in enumerate(ports)
+                f"    server app{i} 127.0.0.1:{p} check inter 2s fall 3 rise 1{limit}"
+                for i, p in enumerate(ports)
             ),
         )
     )
@@ -112,6 +122,41 @@ def start_layout(
     return f"http://127.0.0.1:{front}", procs, sock
 
 
+def run_locust(
+    args: argparse.Namespace,
+    clients: int,
+    *,
+    url: str,
+    prefix: Path,
+    users: Path,
+    password: str,
+    meter: Meter,
+) -> dict[str, float]:
+    """One level of locust; the CPU the servers, the balancer and the database spent while it measured
+    (from the locustfile's "measuring" line, printed when the last client has logged in, to its end)."""
+    command = [
+        args.locust, "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
+        "-u", str(clients), "-r", str(max(1, clients // 5)), "--run-time", f"{args.duration + 300}s",
+        "--csv", str(prefix), "--only-summary", "-H", url, "--stop-timeout", "10",
+    ]  # fmt: skip
+    env = {**os.environ, "LOAD_USERS": str(users), "LOAD_PASSWORD": password}
+    env["LOAD_MEASURE_SECONDS"] = str(args.duration)
+    before = None
+    with prefix.with_suffix(".log").open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert proc.stdout is not None  # noqa: S101 - asked for above
+        for line in proc.stdout:
+            log.write(line)
+            if before is None and "measuring for" in line:
+                before = meter.snapshot()
+        proc.wait()
+    if before is None:
+        return {}
+    return meter.spent(before, meter.snapshot())
+
+
 def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--locust", required=True)
@@ -120,6 +165,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
     parser.add_argument(
         "--target", default="", help="LABEL=URL of a profile already running (no servers started)"
     )
+    parser.add_argument("--pids-file", default="", help="with --target: the profile's pids.json (name: PID)")
     parser.add_argument("--clients", default="50,200")
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--out", default=str(ROOT / "build" / "bench-scale-load"))
@@ -134,7 +180,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
     runs: list[tuple[str, str | None]] = (
         [(args.target.split("=", 1)[0], args.target.split("=", 1)[1])] if args.target else []
     ) + [(layout, None) for layout in ([] if args.target else args.layouts.split(","))]
-    for layout, given in runs:
+    for index, (layout, given) in enumerate(runs, 1):
         url = given
         folder = Path(tempfile.mkdtemp(prefix=f"logbook-scale-{layout}-"))
         procs: list[subprocess.Popen] = []
@@ -160,43 +206,28 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
                 url, procs, sock = start_layout(layout, env, folder)
             users_file = folder / "users.json"
             users_file.write_text(json.dumps(practitioners))
+            if given is not None and args.pids_file:
+                pids = json.loads(Path(args.pids_file).read_text())
+                roots = [pid for name, pid in pids.items() if name.startswith(("app", "worker"))]
+                proxy = [pid for name, pid in pids.items() if name == "haproxy"]
+            else:
+                roots = [p.pid for p in procs if p.args[0] != "haproxy"]
+                proxy = [p.pid for p in procs if p.args[0] == "haproxy"]
+            meter = Meter(roots, args.pg_url, proxy)
             for clients in [int(c) for c in args.clients.split(",")]:
                 spread_before = haproxy_stats(sock) if sock else {}
                 load = os.getloadavg()
-                prefix = out / f"{layout}-{clients}"
+                prefix = out / f"{index}-{layout}-{clients}"
                 print(f"== {layout}, {clients} clients (load before {load[0]:.2f})", flush=True)
-                with (out / f"{layout}-{clients}.log").open("wb") as locust_log:
-                    subprocess.run(  # noqa: S603
-                        [
-                            args.locust,
-                            "-f",
-                            str(Path(__file__).with_name("locustfile.py")),
-                            "--headless",
-                            "-u",
-                            str(clients),
-                            "-r",
-                            str(max(1, clients // 5)),
-                            "--run-time",
-                            f"{args.duration + 300}s",
-                            "--csv",
-                            str(prefix),
-                            "--only-summary",
-                            "-H",
-                            url,
-                            "--stop-timeout",
-                            "10",
-                        ],
-                        env={
-                            **os.environ,
-                            "LOAD_USERS": str(users_file),
-                            "LOAD_PASSWORD": DEMO_PASSWORD,
-                            "LOAD_MEASURE_SECONDS": str(args.duration),
-                        },
-                        check=False,
-                        stdout=locust_log,
-                        stderr=subprocess.STDOUT,
-                        cwd=ROOT,
-                    )
+                cpu = run_locust(
+                    args,
+                    clients,
+                    url=url,
+                    prefix=prefix,
+                    users=users_file,
+                    password=DEMO_PASSWORD,
+                    meter=meter,
+                )
                 load_after = os.getloadavg()[0]
                 spread_after = haproxy_stats(sock) if sock else {}
                 spread = {k: spread_after[k] - spread_before.get(k, 0) for k in spread_after}
@@ -207,6 +238,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
                             "clients": clients,
                             "load": f"{load[0]:.1f}-{load_after:.1f}",
                             "spread": spread,
+                            "cpu": cpu,
                             **row,
                         }
                     )
@@ -220,15 +252,27 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
                 except subprocess.TimeoutExpired:
                     p.kill()
     (out / "summary.json").write_text(json.dumps(rows, indent=1))
-    print("\n| layout | clients | load | request | requests/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| layout | clients | load | request | requests/s | p50 ms | p95 ms | p99 ms | errors "
+        "| CPU ms a request |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         if row["Name"] in ENDPOINTS_ORDER or row["Name"] == "Aggregated":
             print(
                 f"| {row['layout']} | {row['clients']} | {row['load']} | {row['Name']} | "
                 f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} | "
-                f"{row['Failure Count']}/{row['Request Count']} |"
+                f"{row['Failure Count']}/{row['Request Count']} | {per_request(row)} |"
             )
+
+
+def per_request(row: dict) -> str:
+    """app + balancer + database CPU ms per request, for the whole level (the Aggregated row only)."""
+    count = int(row["Request Count"])
+    if row["Name"] != "Aggregated" or not row.get("cpu") or not count:
+        return ""
+    app, proxy, db = (row["cpu"][k] * 1000 / count for k in ("app", "proxy", "db"))
+    return f"{app:.1f} + {proxy:.1f} + {db:.1f} = {app + proxy + db:.1f}"
 
 
 if __name__ == "__main__":
