@@ -98,7 +98,7 @@ def start_layout(
             )
         )
     for port in ports:
-        wait_up(f"http://127.0.0.1:{port}")
+        wait_up(f"http://127.0.0.1:{port}", timeout=300)  # a loaded machine boots slowly
     if servers == 1:
         return f"http://127.0.0.1:{ports[0]}", procs, None
     front = free_port()
@@ -117,7 +117,7 @@ def start_layout(
     )
     log = (folder / "haproxy.log").open("wb")
     procs.append(subprocess.Popen(["haproxy", "-f", str(cfg), "-db"], stdout=log, stderr=subprocess.STDOUT))  # noqa: S603, S607
-    wait_up(f"http://127.0.0.1:{front}")
+    wait_up(f"http://127.0.0.1:{front}", timeout=300)
     time.sleep(2.5)  # one health-check round, so both servers are up in HAProxy's eyes
     return f"http://127.0.0.1:{front}", procs, sock
 
