@@ -97,8 +97,13 @@ def start_layout(
                 stderr=subprocess.STDOUT,
             )
         )
-    for port in ports:
-        wait_up(f"http://127.0.0.1:{port}", timeout=300)  # a loaded machine boots slowly
+    try:
+        for port in ports:
+            wait_up(f"http://127.0.0.1:{port}", timeout=300)  # a loaded machine boots slowly
+    except BaseException:
+        for proc in procs:  # the caller never gets them: stop them here
+            proc.terminate()
+        raise
     if servers == 1:
         return f"http://127.0.0.1:{ports[0]}", procs, None
     front = free_port()
