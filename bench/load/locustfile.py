@@ -47,6 +47,10 @@ class Practitioner(HttpUser):
             global _login_retries  # noqa: PLW0603
             _login_retries += 1
             gevent.sleep(float(r.headers.get("Retry-After", "2")))
+        if not r.ok:
+            # Counted in all the same, so one failed login (e.g. a 503 from a load balancer with no
+            # server up) cannot stop the measured window from starting; the failure stays counted.
+            self._count_in()
         r.raise_for_status()
         self.csrf = r.json()["csrf_token"]
         self.device = "load-" + uuid.uuid4().hex[:16]
