@@ -562,7 +562,7 @@ def test_a_cycle_credential_tampered_or_under_another_key_is_refused(live, compl
     with pytest.raises(OB3VerificationError, match="signature"):
         verifier_for(token, live).verify(f"{head}.{forged}.{signature}")
     with app.app_context():
-        other_kid, _ = keys.signing_key(organisation=other_org.slug)
+        other_kid, _ = keys.signing_key(ring=KeyRing.of(app), organisation=other_org.slug)
     [jwk] = [k for k in json.loads(fetch(f"{live}/.well-known/jwks.json"))["keys"] if k["kid"] == other_kid]
     public = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]}, algorithm="EdDSA").key
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
