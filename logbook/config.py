@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_WORKERS": 2,  # threads of the in-process runner
     "JOBS_REDIS_URL": "redis://localhost:6379/0",  # JOBS_RUNNER=rq only
     "JOBS_QUEUE": "logbook",  # JOBS_RUNNER=rq only
-    "JOBS_STALE_SECONDS": 900,  # a running job whose row has not moved for this long is reported failed
+    "JOBS_STALE_SECONDS": 900,  # a running job not moved for this long lost its worker: another takes it over
     "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
     "SIGNING_KEYS_DIR": None,  # None → folder "signing-keys" in the instance folder (docs/security.md)
     "SIGNING_KEY_AUTOCREATE": None,  # None → a first key is made on first need, except in production

@@ -44,7 +44,7 @@ def run_here(app: Flask, job_id: uuid.UUID) -> None:
 
     with app.app_context():
         try:
-            run_job(job_id=job_id)
+            run_job(job_id=job_id, stale_after=int(app.config["JOBS_STALE_SECONDS"]))
         finally:
             db.session.remove()
 
