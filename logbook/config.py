@@ -156,6 +156,11 @@ def build_config(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         RATELIMIT_STORAGE_URI=cfg["RATELIMIT_STORAGE_URI"],
+        # When the counters' store is unreachable (Redis restarting), each process counts the same
+        # limits in its own memory instead of failing every limited request, and goes back to the
+        # shared store once it answers again (checked at growing intervals, 1 s up to 32 s):
+        # docs/operations.md, "what degrades how".
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="CPD Logbook API",
         API_VERSION="v1",
