@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from logbook.app import create_app
+from logbook.extensions import db
 from tests.factories import ApiClient, app_config
 
 
@@ -29,7 +30,10 @@ def redis_down_app(app, database_url, tmp_path):
         }
     )
     down.test_client_class = ApiClient
-    return down
+    yield down
+    with down.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_logins_and_sync_work_and_are_still_limited_while_redis_is_away(redis_down_app, practitioner):
