@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deps test-pg coverage lint system-deps bench bench-staff-import bench-load bench-hostile clean
+.PHONY: run run-scale test test-scale test-deps test-pg coverage lint system-deps system-deps-scale bench bench-staff-import bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.app-installed
 
+$(VENV)/.scale-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[scale]'
+	touch $@
+
 # The PWA's JS tests need fake-indexeddb and axe-core (test-only; the app has no npm dependencies).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -29,6 +33,30 @@ run: $(VENV)/.app-installed
 	$(BIN)/logbook init-db
 	$(BIN)/logbook demo
 	$(BIN)/logbook serve --host $(HOST) --port $(PORT)
+
+## run-scale: the scale-out profile on this machine (PostgreSQL, Redis, SeaweedFS S3, two gunicorn servers behind HAProxy, an RQ worker); prints the URL, Ctrl+C stops it (docs/operations.md)
+# SCALE_DATA (build/scale), SCALE_BASE_PORT (8400), SCALE_PG_URL, SCALE_WORKERS: see scripts/scale.py.
+run-scale: system-deps-scale $(VENV)/.scale-installed
+	SCALE_DEMO=1 $(BIN)/python scripts/scale.py run
+
+## test-scale: tests/scale against the real profile, started and stopped by the same script
+test-scale: system-deps-scale $(VENV)/.test-installed
+	$(BIN)/python -m pytest -m scale tests/scale
+
+## system-deps-scale: Debian's redis-server and haproxy for the scale-out profile
+system-deps-scale:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	command -v pg_isready >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages:$$missing — run: sudo apt-get install --no-install-recommends$$missing"; exit 1; \
+	  fi; \
+	fi
 
 ## system-deps: Debian packages the tests need (WeasyPrint's harfbuzz subsetter, Chromium, poppler, Node for the PWA's JS tests)
 system-deps:

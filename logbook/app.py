@@ -12,7 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,11 +25,12 @@ from logbook import (
 from logbook.accounts.auth import SessionCookie
 from logbook.api import init_api
 from logbook.config import KeyRing, build_config
-from logbook.errors import register_error_handlers
+from logbook.errors import error_body, register_error_handlers
 from logbook.extensions import csrf, db, limiter, migrate
 from logbook.jobs.runner import JOB_FUNCTION, JobFunction
 from logbook.jobs.service import run_job
 from logbook.safejson import BudgetRequest
+from logbook.storage import StorageError
 from logbook.web import register_web
 
 
@@ -111,5 +113,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_api(app)
     register_error_handlers(app)
+    app.register_error_handler(StorageError, storage_error_response)
     register_web(app)
     return app
+
+
+def storage_error_response(err: StorageError) -> ResponseReturnValue:
+    """The evidence store failed while a request read from it (an S3 store unreachable, a download,
+    a job's file): 503 with Retry-After, in the one error shape, never a 500. Uploads say more
+    (entries.evidence.StorageUnavailable: 507 when full, and that nothing was saved)."""
+    current_app.logger.warning("evidence store unavailable: %s", err)
+    response = error_body(
+        507 if err.full else 503,
+        "insufficient_storage" if err.full else "storage_unavailable",
+        "The file store is not available just now. Try again shortly.",
+    )
+    response.headers["Retry-After"] = "30"
+    return response

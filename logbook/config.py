@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_WORKERS": 2,  # threads of the in-process runner
     "JOBS_REDIS_URL": "redis://localhost:6379/0",  # JOBS_RUNNER=rq only
     "JOBS_QUEUE": "logbook",  # JOBS_RUNNER=rq only
-    "JOBS_STALE_SECONDS": 900,  # a running job whose row has not moved for this long is reported failed
+    "JOBS_STALE_SECONDS": 900,  # a running job not moved for this long lost its worker: another takes it over
     "PORTFOLIO_INLINE_MAX_ENTRIES": 60,  # a portfolio of more activities is rendered as a background job
     "SIGNING_KEYS_DIR": None,  # None → folder "signing-keys" in the instance folder (docs/security.md)
     "SIGNING_KEY_AUTOCREATE": None,  # None → a first key is made on first need, except in production
@@ -161,6 +161,11 @@ def build_config(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         RATELIMIT_STORAGE_URI=cfg["RATELIMIT_STORAGE_URI"],
+        # When the counters' store is unreachable (Redis restarting), each process counts the same
+        # limits in its own memory instead of failing every limited request, and goes back to the
+        # shared store once it answers again (checked at growing intervals, 1 s up to 32 s):
+        # docs/operations.md, "what degrades how".
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="CPD Logbook API",
         API_VERSION="v1",

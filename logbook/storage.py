@@ -31,6 +31,8 @@ class StorageError(OSError):
 
 
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+CONNECT_TIMEOUT = 3  # seconds to reach an S3 store
+READ_TIMEOUT = 30  # seconds an S3 request may wait for an answer
 
 
 class EvidenceStore(Protocol):
@@ -40,7 +42,7 @@ class EvidenceStore(Protocol):
         """Store data under key (complete or not at all)."""
 
     def get(self, key: str) -> bytes:
-        """The bytes under key; KeyError when missing."""
+        """The bytes under key; KeyError when missing, StorageError when the store cannot answer."""
 
     def exists(self, key: str) -> bool:
         """Whether key is stored."""
@@ -151,7 +153,16 @@ class S3Store:
                 raise RuntimeError(
                     "EVIDENCE_URL is an s3:// address but boto3 is not installed: pip install boto3"
                 ) from err
-            client = boto3.client("s3")
+            from botocore.config import Config  # comes with boto3
+
+            # Bounded waits: an unreachable store costs an upload a few seconds and a clear 503, not a
+            # worker held for botocore's default 60 s timeouts and 5 tries.
+            config = Config(
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                retries={"max_attempts": 3, "mode": "standard"},
+            )
+            client = boto3.client("s3", config=config)
         self.client = client
 
     def _key(self, key: str) -> str:
@@ -167,27 +178,30 @@ class S3Store:
             raise StorageError(f"evidence store: {type(err).__name__}") from err
 
     def get(self, key: str) -> bytes:
-        """Download the object."""
+        """Download the object; KeyError when it is missing, StorageError when the store fails."""
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except Exception as err:
             if _is_missing(err):
                 raise KeyError(key) from err
-            raise
+            raise StorageError(f"evidence store: {type(err).__name__}") from err
 
     def exists(self, key: str) -> bool:
-        """Whether the object exists."""
+        """Whether the object exists (StorageError when the store cannot say)."""
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as err:
             if _is_missing(err):
                 return False
-            raise
+            raise StorageError(f"evidence store: {type(err).__name__}") from err
         return True
 
     def delete(self, key: str) -> None:
         """Delete the object."""
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as err:
+            raise StorageError(f"evidence store: {type(err).__name__}") from err
 
 
 def _is_missing(err: Exception) -> bool:

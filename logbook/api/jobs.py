@@ -37,7 +37,10 @@ def job_status(job_id: uuid.UUID):
     """A job's status and progress (its owner, or an org admin of its organisation)."""
     user = current_user()
     job = service.get_job(viewer=user, job_id=job_id)
-    status, error = service.job_state(job, now=utcnow(), stale_after=current_app.config["JOBS_STALE_SECONDS"])
+    now, stale_after = utcnow(), current_app.config["JOBS_STALE_SECONDS"]
+    # its worker died, or the queue lost it
+    service.resume_if_stalled(job, now=now, stale_after=stale_after, runner=app_runner())
+    status, error = service.job_state(job, now=now, stale_after=stale_after)
     return present_job(job, viewer_id=user.id, status=status, error=error)
 
 

@@ -90,6 +90,13 @@ def _put(store: EvidenceStore, key: str, data: bytes) -> None:
         raise StorageUnavailable(err) from err
 
 
+def _exists(store: EvidenceStore, key: str) -> bool:
+    try:
+        return store.exists(key)
+    except StorageError as err:
+        raise StorageUnavailable(err) from err
+
+
 @dataclass(frozen=True)
 class Stored:
     """The outcome of an upload: the evidence row and whether this uploader had not sent it before.
@@ -395,7 +402,7 @@ def upload_evidence(
             evidence = db.session.get(Evidence, sha256)
             if evidence is None:
                 raise RuntimeError("the other request's row is what made this insert fail") from err
-    elif not store.exists(evidence.stored_sha256):  # e.g. a folder restored from an older backup
+    elif not _exists(store, evidence.stored_sha256):  # e.g. a folder restored from an older backup
         _put(store, evidence.stored_sha256, strip_location(evidence.media_type, data))
     is_new = db.session.get(EvidenceUpload, (sha256, uploader.id)) is None
     if is_new:

@@ -28,6 +28,9 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times a worker has started it: more than one when a worker died and another took it
+    # over (jobs.service.run_job); never more than jobs.service.MAX_ATTEMPTS.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The result's bytes are in the evidence store under their SHA-256 (content-addressed, like evidence).
     result_sha256: Mapped[str | None] = mapped_column(String(64))
     result_name: Mapped[str | None] = mapped_column(String(200))

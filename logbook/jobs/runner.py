@@ -46,15 +46,16 @@ class JobFunction(Protocol):
     """What runs one job by id (inside an app context): `jobs.service.run_job` bound to the app's
     settings by `create_app`."""
 
-    def __call__(self, *, job_id: uuid.UUID) -> None:
-        """Run the job to done or failed."""
+    def __call__(self, *, job_id: uuid.UUID, stale_after: int) -> None:
+        """Run the job to done or failed (or leave it to the worker that has it: `stale_after`,
+        JOBS_STALE_SECONDS, says when a running job's worker counts as dead)."""
 
 
 def run_here(app: Flask, job_id: uuid.UUID, run: JobFunction) -> None:
     """Run one job in this thread, in its own app context and database session."""
     with app.app_context():
         try:
-            run(job_id=job_id)
+            run(job_id=job_id, stale_after=int(app.config["JOBS_STALE_SECONDS"]))
         finally:
             db.session.remove()
 

@@ -22,6 +22,12 @@ class JobSchema(Schema):
     status = fields.String(metadata={"description": "queued, running, done or failed"})
     progress = fields.Nested(JobProgressSchema)
     error = fields.String(metadata={"description": "why it failed (empty otherwise)"})
+    attempts = fields.Integer(
+        metadata={
+            "description": "how many times a worker started it (more than 1: a worker died and another "
+            "took over)"
+        }
+    )
     url = fields.String(metadata={"description": "this job's status address"})
     download_url = fields.String(
         allow_none=True, metadata={"description": "the result, for the job's owner, once done"}
@@ -43,6 +49,7 @@ def present_job(job, *, viewer_id, status: str | None = None, error: str | None 
         "status": status or job.status,
         "progress": {"done": job.progress_done, "total": job.progress_total},
         "error": job.error or "" if error is None else error,
+        "attempts": job.attempts,
         "url": url,
         "download_url": f"{url}/download" if job.status == "done" and job.owner_id == viewer_id else None,
         "result_name": job.result_name,

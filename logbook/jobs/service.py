@@ -7,6 +7,14 @@ it needs from `job.params` (plain JSON saved when the job was queued), signs and
 goes; each call commits, so the caller's transaction must hold nothing it still needs. On SQLite
 every transaction outside a request takes the write lock, so handlers keep transactions short and
 never render while one is open.
+
+A worker that dies mid-job (killed, out of memory, its machine gone) leaves the row "running". While
+a job runs, its worker touches the row every few seconds (a heartbeat), so a "running" row that has
+not moved for JOBS_STALE_SECONDS has lost its worker: the next status request hands it to the runner
+again and another worker takes it over (`run_job` claims it anew, `attempts` counts the starts), at
+most MAX_ATTEMPTS times. Each claim is fenced by its start time: a worker that lost its claim (it was
+only paused, and another took over) can no longer write progress or a result, so a job is finished
+exactly once.
 """
 
 from __future__ import annotations
@@ -15,12 +23,14 @@ import datetime as dt
 import hashlib
 import importlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from logbook.accounts.models import User
 from logbook.config import KeyRing
@@ -113,15 +123,58 @@ def get_job(*, viewer: User, job_id: uuid.UUID) -> Job:
 
 
 STOPPED = "The export stopped before it finished (its worker went away); please start it again."
+MAX_ATTEMPTS = 3  # starts of one job: a job that kills its worker every time is given up after this
+
+
+def _stalled(job: Job, *, now: dt.datetime, stale_after: int) -> bool:
+    return job.status in ("queued", "running") and (now - job.updated_at).total_seconds() > stale_after
 
 
 def job_state(job: Job, *, now: dt.datetime, stale_after: int) -> tuple[str, str]:
     """The status and error to report. A job still "running" whose row has not moved for stale_after
-    seconds lost its worker (a restart, a crash): it is reported as failed, without writing, so a
-    status request never needs the write lock; a worker that does come back still finishes it."""
-    if job.status == "running" and (now - job.updated_at).total_seconds() > stale_after:
+    seconds lost its worker (a restart, a crash) and has been started MAX_ATTEMPTS times already: it
+    is reported as failed, without writing (`resume_if_stalled` hands out the others again)."""
+    if job.status == "running" and _stalled(job, now=now, stale_after=stale_after):
         return "failed", STOPPED
     return job.status, job.error or ""
+
+
+def resume_if_stalled(job: Job, *, now: dt.datetime, stale_after: int, runner: JobRunner) -> bool:
+    """Hand a stalled job to the runner again (flushes; handed over after commit), once per
+    stale_after seconds whoever asks:
+
+    - "running" but not moved for stale_after seconds, started fewer than MAX_ATTEMPTS times: its
+      worker died. It goes back to "queued" and another worker takes it over (`claim_job`).
+    - "queued" for stale_after seconds: the queue lost it (Redis was unreachable when it was handed
+      over, or restarted without its data). Its row is touched and it is handed over again.
+
+    Each is one conditional UPDATE, so of several status requests at once only one hands it out; a
+    copy on the queue that finds the job taken or over does nothing. Returns whether it was handed out.
+    """
+    if not _stalled(job, now=now, stale_after=stale_after) or job.attempts >= MAX_ATTEMPTS:
+        return False
+    values: dict[str, Any] = {"updated_at": now}
+    if job.status == "running":
+        values["status"] = "queued"
+    resumed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == job.status, Job.updated_at == job.updated_at)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    db.session.refresh(job)
+    if resumed.rowcount != 1:
+        return False  # another request did it first
+    log.warning(
+        "job %s stalled (%s); handed to the runner again",
+        job.id,
+        "worker gone" if "status" in values else "not picked up",
+    )
+    submit_after_commit(db.session(), job.id, runner)
+    return True
 
 
 def job_result(*, viewer: User, job_id: uuid.UUID) -> tuple[Job, bytes]:
@@ -138,10 +191,19 @@ def job_result(*, viewer: User, job_id: uuid.UUID) -> tuple[Job, bytes]:
         raise NotFound("The job's file is missing from the store.") from err
 
 
-def _set(job_id: uuid.UUID, **values: Any) -> None:
-    """Write the job row in its own short transaction (so status and progress are visible at once)."""
-    db.session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
+def set_job(job_id: uuid.UUID, claim: dt.datetime, **values: Any) -> bool:
+    """Write the job row in its own short transaction (so status and progress are visible at once),
+    only while this worker's claim holds (started_at is the claim's time); False when it does not."""
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running", Job.started_at == claim)
+            .values(updated_at=utcnow(), **values)
+        ),
+    )
     db.session.commit()
+    return result.rowcount == 1
 
 
 def handler_for(kind: str) -> Callable[..., Result]:
@@ -150,49 +212,96 @@ def handler_for(kind: str) -> Callable[..., Result]:
     return getattr(importlib.import_module(module), name)
 
 
-def run_job(*, job_id: uuid.UUID, ring: KeyRing) -> None:
-    """Run one queued job to done or failed (needs an app context; called by every runner, bound
-    to the app's key ring by `create_app`)."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != "queued":
-        db.session.rollback()
-        return  # already taken by another worker, or gone
+class Heartbeat:
+    """Touches a running job's row every `every` seconds on its own connection (a thread), so that a
+    long step (one large PDF) is not taken for a dead worker; stops when the job ends."""
+
+    def __init__(self, job_id: uuid.UUID, claim: dt.datetime, every: float) -> None:
+        self.engine = db.engine  # captured here: the thread has no app context
+        self.job_id, self.claim, self.every = job_id, claim, every
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-heartbeat-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(Job)
+                        .where(Job.id == self.job_id, Job.status == "running", Job.started_at == self.claim)
+                        .values(updated_at=utcnow())
+                    )
+            except SQLAlchemyError:  # the database is busy or away: the next beat tries again
+                log.warning("job %s: heartbeat not written", self.job_id)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def claim_job(job_id: uuid.UUID, *, stale_after: int) -> dt.datetime | None:
+    """Take the job for this worker: a queued one, or a running one whose worker died (not moved for
+    stale_after seconds, fewer than MAX_ATTEMPTS starts). One UPDATE, so two workers never both
+    win. Returns the claim (the new started_at), or None when another worker has it or it is over."""
+    now = utcnow()
+    orphaned = and_(
+        Job.status == "running",
+        Job.updated_at < now - dt.timedelta(seconds=stale_after),
+        Job.attempts < MAX_ATTEMPTS,
+    )
     claimed = cast(
         CursorResult[Any],
         db.session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", started_at=utcnow(), updated_at=utcnow())
+            .where(Job.id == job_id, or_(Job.status == "queued", orphaned))
+            .values(status="running", started_at=now, updated_at=now, attempts=Job.attempts + 1)
         ),
     )  # an UPDATE's result is a CursorResult (rowcount); execute() is typed as the general Result
     db.session.commit()
-    if claimed.rowcount != 1:
+    return now if claimed.rowcount == 1 else None
+
+
+def run_job(*, job_id: uuid.UUID, ring: KeyRing, stale_after: int = 900) -> None:
+    """Run one job to done or failed (needs an app context; called by every runner). A job another
+    worker is running, or one already over, is left alone."""
+    claim = claim_job(job_id, stale_after=stale_after)
+    if claim is None:
         return
 
     def progress(done: int, total: int) -> None:
-        _set(job_id, progress_done=done, progress_total=total)
+        set_job(job_id, claim, progress_done=done, progress_total=total)
 
     try:
         job = db.session.get(Job, job_id)
         if job is None:
             raise RuntimeError("claimed by this worker just above; jobs are not deleted while running")
-        result = handler_for(job.kind)(job=job, progress=progress, ring=ring)
-        digest = hashlib.sha256(result.data).hexdigest()
-        evidence_store().put(digest, result.data)
+        with Heartbeat(job_id, claim, every=max(stale_after / 4, 0.5)):
+            result = handler_for(job.kind)(job=job, progress=progress, ring=ring)
+            digest = hashlib.sha256(result.data).hexdigest()
+            evidence_store().put(digest, result.data)
     except DomainError as err:
         db.session.rollback()
-        _set(job_id, status="failed", error=err.message, finished_at=utcnow())
+        set_job(job_id, claim, status="failed", error=err.message, finished_at=utcnow())
         return
     except Exception:
         db.session.rollback()
         # Only the id and the traceback: never the job's parameters (they may hold a person's text).
         log.exception("job %s failed", job_id)
-        _set(
-            job_id, status="failed", error="The export failed unexpectedly; try again.", finished_at=utcnow()
+        set_job(
+            job_id,
+            claim,
+            status="failed",
+            error="The export failed unexpectedly; try again.",
+            finished_at=utcnow(),
         )
         return
-    _set(
+    finished = set_job(
         job_id,
+        claim,
         status="done",
         progress_done=Job.progress_total,  # done is all of it, whatever the handler last reported
         result_sha256=digest,
@@ -201,3 +310,5 @@ def run_job(*, job_id: uuid.UUID, ring: KeyRing) -> None:
         result_size=len(result.data),
         finished_at=utcnow(),
     )
+    if not finished:  # another worker took it over meanwhile: its result is the one kept
+        log.warning("job %s: finished after another worker took it over; result not recorded", job_id)

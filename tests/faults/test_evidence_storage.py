@@ -110,3 +110,37 @@ def test_an_unreachable_s3_store_raises_storage_error():
     with pytest.raises(StorageError) as caught:
         store.put("a" * 64, b"bytes")
     assert caught.value.full is False
+
+
+class _UnreachableS3:
+    """An S3 client whose every call fails as botocore does when the endpoint is down."""
+
+    def __getattr__(self, name):
+        def fail(**_kwargs):
+            raise ConnectionError(f"{name}: Could not connect to the endpoint URL")
+
+        return fail
+
+
+def test_reads_from_an_unreachable_s3_store_raise_storage_error_not_a_bare_exception():
+    store = S3Store("bucket", "evidence", client=_UnreachableS3())
+    for call in (lambda: store.get("a" * 64), lambda: store.exists("a" * 64), lambda: store.delete("a" * 64)):
+        with pytest.raises(StorageError):
+            call()
+
+
+def test_a_download_or_a_repeat_upload_while_the_store_is_away_is_503_with_retry_after(
+    app, make_client, practitioner
+):
+    client = make_client(practitioner)
+    data = jpeg(gps=False)
+    assert put(client, data).status_code == 201
+    app.extensions["logbook.evidence_store"] = S3Store("bucket", "evidence", client=_UnreachableS3())
+    download = client.get(f"/api/v1/evidence/{sha(data)}")
+    assert download.status_code == 503  # was a 500: the store's own exception escaped
+    assert download.headers["Retry-After"]
+    assert download.get_json()["error"]["code"] == "storage_unavailable"
+    again = put(client, data)  # its row exists: the store is asked whether the file is there
+    assert again.status_code == 503
+    assert again.get_json()["error"]["code"] == "storage_unavailable"
+    assert _rows(app) == (1, 1)

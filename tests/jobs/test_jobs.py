@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import update as sa_update
 
 from logbook.app import job_function
 from logbook.extensions import db
@@ -215,29 +216,114 @@ def test_the_runner_is_chosen_by_configuration(app, monkeypatch):
         make_runner(app, run=job_function(app))
 
 
-def test_a_running_job_that_stopped_moving_is_reported_failed(app, practitioner, make_client):
+def _orphan(app, owner, *, attempts: int) -> uuid.UUID:
+    """A record export left "running" by a worker that died (its row has not moved for long)."""
     with app.app_context():
         long_ago = utcnow() - dt.timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 60)
         job = Job(
             kind="record_export",
-            owner_id=practitioner.id,
-            organisation_id=practitioner.organisation_id,
-            params={},
+            owner_id=owner.id,
+            organisation_id=owner.organisation_id,
+            params={"now": long_ago.isoformat()},
             created_at=long_ago,
             updated_at=long_ago,
+            started_at=long_ago,
             status="running",
+            attempts=attempts,
             progress_done=1,
             progress_total=2,
             error="",
         )
         db.session.add(job)
         db.session.commit()
-        job_id = job.id
+        return job.id
+
+
+def test_a_running_job_whose_worker_died_is_taken_over_and_finished_once(app, practitioner, make_client):
+    client = make_client(practitioner)
+    job_id = _orphan(app, practitioner, attempts=1)
+    status = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert status["status"] == "queued"  # waiting for another worker, not failed
+    assert status["error"] == ""
+    assert status["attempts"] == 1
+    finish_jobs(app)  # the status request handed it to the runner again
+    done = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert done["status"] == "done", done
+    assert done["attempts"] == 2
+    assert client.get(done["download_url"]).status_code == 200
+    # a late second hand-over (another status request, a duplicate on the queue) changes nothing
+    with app.app_context():
+        finished_at = db.session.get(Job, job_id).finished_at
+        job_function(app)(job_id=job_id, stale_after=0)
+        db.session.remove()
+        again = db.session.get(Job, job_id)
+        assert (again.status, again.attempts, again.finished_at) == ("done", 2, finished_at)
+
+
+class DownQueue(FakeQueue):
+    """A queue whose Redis is unreachable until `up` is set."""
+
+    up = False
+
+    def enqueue(self, func, *args, **kwargs):
+        if not self.up:
+            raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+        super().enqueue(func, *args, **kwargs)
+
+
+def test_a_job_the_queue_never_got_is_handed_out_again_once_per_stale_period(app, me, monkeypatch):
+    queue = DownQueue()
+    app.extensions["logbook.job_runner"] = RQRunner(queue=queue)
+    response = me.api("POST", "/api/v1/record/export")
+    assert response.status_code == 202  # the row is committed; handing it over failed (logged)
+    location = response.headers["Location"]
+    assert queue.calls == []
+    queue.up = True
+    assert me.get(location).get_json()["status"] == "queued"
+    assert queue.calls == []  # not stalled yet: it may simply be waiting its turn
+    monkeypatch.setitem(app.config, "JOBS_STALE_SECONDS", 0)
+    for _ in range(3):  # three status requests: handed out once, not three times
+        assert me.get(location).get_json()["status"] == "queued"
+        monkeypatch.setitem(app.config, "JOBS_STALE_SECONDS", 900)
+    assert [args for _f, args, _kw in queue.calls] == [(response.get_json()["id"],)]
+
+
+def test_a_job_that_lost_its_worker_too_often_is_reported_failed(app, practitioner, make_client):
+    job_id = _orphan(app, practitioner, attempts=service.MAX_ATTEMPTS)
     status = make_client(practitioner).get(f"/api/v1/jobs/{job_id}").get_json()
     assert status["status"] == "failed"
     assert status["error"] == service.STOPPED
+    finish_jobs(app)
     with app.app_context():
-        assert db.session.get(Job, job_id).status == "running"  # reported, not written
+        row = db.session.get(Job, job_id)
+        assert (row.status, row.attempts) == (
+            "running",
+            service.MAX_ATTEMPTS,
+        )  # reported, not written, not run
+
+
+def test_a_worker_that_lost_its_claim_cannot_finish_the_job(app, practitioner):
+    """A worker only paused (not dead) for longer than JOBS_STALE_SECONDS finds its job taken over:
+    its progress and its result are not written; the new worker's are."""
+    job_id = _orphan(app, practitioner, attempts=0)
+    with app.app_context():
+        db.session.execute(sa_update(Job).where(Job.id == job_id).values(status="queued", started_at=None))
+        db.session.commit()
+        first = service.claim_job(job_id, stale_after=60)
+        assert first is not None
+        assert service.claim_job(job_id, stale_after=60) is None  # still moving: nobody else takes it
+        db.session.execute(
+            sa_update(Job).where(Job.id == job_id).values(updated_at=utcnow() - dt.timedelta(seconds=120))
+        )
+        db.session.commit()
+        second = service.claim_job(job_id, stale_after=60)
+        assert second is not None
+        assert second != first
+        assert not service.set_job(job_id, first, status="done", progress_done=99)  # the paused worker
+        assert service.set_job(job_id, second, progress_done=1)
+        row = db.session.get(Job, job_id)
+        db.session.refresh(row)
+        assert (row.status, row.progress_done, row.attempts) == ("running", 1, 2)
 
 
 def test_one_export_of_a_kind_at_a_time(app, me, admin_client, admin):
