@@ -446,11 +446,17 @@ class Profile:
         )
 
     def start_haproxy(self) -> None:
-        """HAProxy in front of both app servers: round robin, /healthz checked every second, a refused
+        """HAProxy in front of both app servers: least connections, /healthz checked every second, a refused
         connection retried once on the other server. X-Served-By names the server that answered;
         X-Logbook-Server: app1|app2 sends a request to that server while it is up (tests use it)."""
         s = self.settings
-        servers = "\n".join(f"  server {n} 127.0.0.1:{s.app_port(n)} check" for n in APP_SERVERS)
+        # maxconn = the server's gunicorn workers: HAProxy holds the queue (`timeout queue`), so a server
+        # never has more requests than workers and its /healthz answer waits for one request at most.
+        # Without it, under load the checks queued in gunicorn's backlog behind real requests, timed
+        # out, and HAProxy marked both servers down (503 to everyone; docs/benchmarks.md, load run).
+        servers = "\n".join(
+            f"  server {n} 127.0.0.1:{s.app_port(n)} check maxconn {s.workers}" for n in APP_SERVERS
+        )
         pins = "\n".join(
             f"  use-server {n} if {{ req.hdr(X-Logbook-Server) -m str {n} }}" for n in APP_SERVERS
         )
@@ -465,6 +471,8 @@ defaults
   timeout client 120s
   timeout server 300s
   timeout http-request 30s
+  timeout queue 60s
+  timeout check 5s
   retries 1
   option redispatch
   option forwardfor
@@ -475,10 +483,10 @@ frontend logbook
   default_backend apps
 
 backend apps
-  balance roundrobin
+  balance leastconn
   option httpchk GET /healthz
   http-check expect status 200
-  default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
+  default-server inter 1s fastinter 500ms downinter 1s fall 3 rise 1
   http-response set-header X-Served-By %[srv_name]
 {pins}
 {servers}
