@@ -185,17 +185,20 @@ def hash_identity(entry_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[str, str]:
     return str(origin.hashed_entry_id), str(origin.hashed_owner_id)
 
 
-def canonical_content(entry: Entry) -> bytes:
+def canonical_content(entry: Entry, *, own_ids: bool = False) -> bytes:
     """The bytes a sign-off hash covers: the owner, id, version and every editable field, canonically."""
-    entry_id, owner_id = hash_identity(entry.id, entry.owner_id)
+    entry_id, owner_id = (
+        (str(entry.id), str(entry.owner_id)) if own_ids else hash_identity(entry.id, entry.owner_id)
+    )
     content = {"id": entry_id, "owner_id": owner_id, "version": entry.version}
     content |= wire_content(entry_fields(entry))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def content_hash(entry: Entry) -> str:
-    """SHA-256 of the entry's canonical content."""
-    return hashlib.sha256(canonical_content(entry)).hexdigest()
+def content_hash(entry: Entry, *, own_ids: bool = False) -> str:
+    """SHA-256 of the entry's canonical content (own_ids: the entry is known to have no import
+    origin, so its own ids are hashed without a look-up)."""
+    return hashlib.sha256(canonical_content(entry, own_ids=own_ids)).hexdigest()
 
 
 def revision_content_hash(*, owner_id: uuid.UUID, revision: EntryRevision) -> str:
@@ -217,7 +220,10 @@ def _is_shared(content: dict[str, Any]) -> bool:
     )
 
 
-def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None) -> None:
+def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None, *, new: bool = False) -> None:
+    """Record the entry's current version (its revision and the change feed row). `new`: the entry
+    is being created, so no import origin can exist for it yet (EntryOrigin's key is a foreign key
+    to the entry): its hash covers its own ids without looking one up."""
     before = revision(entry_id=entry.id, version=entry.version - 1) if entry.version > 1 else None
     now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
     record_change(
@@ -231,7 +237,7 @@ def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None) -> N
             entry_id=entry.id,
             version=entry.version,
             content=wire_content(entry_fields(entry)) | {"is_deleted": entry.is_deleted},
-            content_sha256=content_hash(entry),
+            content_sha256=content_hash(entry, own_ids=new),
             client_id=client_id,
             created_at=now,
         )
@@ -255,11 +261,18 @@ def _sync_links(entry: Entry) -> None:
 
 
 def create_entry(
-    *, owner: User, data: dict[str, Any], now: dt.datetime, client_id: str | None = None
+    *,
+    owner: User,
+    data: dict[str, Any],
+    now: dt.datetime,
+    client_id: str | None = None,
+    id_checked: bool = False,
 ) -> Entry:
-    """Record a new entry; the device may choose its id (an existing id is a conflict, not an overwrite)."""
+    """Record a new entry; the device may choose its id (an existing id is a conflict, not an overwrite).
+    id_checked: the caller has just read that no entry has this id (a sync push reads a batch's ids
+    in one query); should one appear meanwhile, the INSERT fails on the key instead."""
     entry_id = data.get("id") or uuid.uuid4()
-    if db.session.get(Entry, entry_id) is not None:
+    if not id_checked and db.session.get(Entry, entry_id) is not None:
         raise Conflict("An entry with this id already exists.", code="duplicate_id")
     clean = _validated(owner, data)
     kind = clean["kind"]
@@ -287,14 +300,14 @@ def create_entry(
         visibility=clean.get("visibility", "private"),
         status=clean.get("status", "recorded"),
         version=1,
+        is_deleted=False,  # set here: the revision is made before the INSERT applies defaults
         created_at=now,
         updated_at=now,
     )
     _sync_links(entry)
     db.session.add(entry)
-    db.session.flush()
-    _snapshot(entry, now, client_id)
-    db.session.flush()
+    _snapshot(entry, now, client_id, new=True)
+    db.session.flush()  # the entry, its revision and its change in one flush
     return entry
 
 

@@ -67,6 +67,9 @@ def _field_errors(err: ValidationError) -> dict[str, list[str]]:
     return flatten_messages(err.messages)
 
 
+# Set by push on an entry create whose id the batch's one look-up found free (first try only).
+NEW_ID = "logbook.new_id"
+
 # Schema instances are reused: building one costs more than loading a record with it.
 _ENTRY_IN = EntryInSchema()
 _ENTRY_CHANGES = EntryInSchema(partial=True)
@@ -81,7 +84,8 @@ def _apply_entry(
             data = _ENTRY_IN.load({**fields, "id": str(mutation["id"])})
         except ValidationError as err:
             raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
-        existing = db.session.get(Entry, mutation["id"])
+        # NEW_ID: the push read in one query for the whole batch that no entry has this id.
+        existing = None if mutation.get(NEW_ID) else db.session.get(Entry, mutation["id"])
         if existing is not None and existing.owner_id != user.id:
             raise NotFound("No such entry.")
         if existing is not None:
@@ -92,7 +96,9 @@ def _apply_entry(
                     "current": EntrySchema().dump(entries.present(entries.EntryView(existing, entries.OWNER)))
                 },
             )
-        entry = entries.create_entry(owner=user, data=data, now=now, client_id=client_id)
+        entry = entries.create_entry(
+            owner=user, data=data, now=now, client_id=client_id, id_checked=bool(mutation.get(NEW_ID))
+        )
     elif op == "update":
         try:
             changes = _ENTRY_CHANGES.load(fields)
@@ -195,11 +201,15 @@ _LOCKED: dict[str, tuple[Any, Callable[[dict[str, Any]], Any]]] = {
 }
 
 
-def _lock_records(mutations: list[dict[str, Any]]) -> None:
+def _lock_records(mutations: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Lock every existing record the batch will change, in one order (table, then id) shared by
     all pushes. Each applier locks its record again as it reads it (a no-op by then); taking them
     one by one in mutation order instead would let two batches naming the same two entries in
-    opposite orders deadlock. SQLite needs none of this: its one writer holds the database."""
+    opposite orders deadlock. SQLite needs no lock: its one writer holds the database.
+
+    Answers which of the entries the batch names exist (one query on both engines), so that an
+    entry create need not look its new id up again: a row with that id made by another transaction
+    meanwhile fails the INSERT, and the mutation's retry reads it (`_apply`)."""
     wanted: dict[Any, set[uuid.UUID]] = {Entry: set(), SupervisionSession: set()}
     for mutation in mutations:
         if mutation["entity"] in _LOCKED:  # a check-in makes new rows only
@@ -207,13 +217,18 @@ def _lock_records(mutations: list[dict[str, Any]]) -> None:
             record_id = _uuid(where(mutation))
             if record_id is not None:
                 wanted[table].add(record_id)
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
+    locking = db.session.get_bind().dialect.name == "postgresql"
+    existing: set[uuid.UUID] = set()
     for table, ids in wanted.items():
-        if ids:
-            db.session.execute(
-                select(table.id).where(table.id.in_(ids)).order_by(table.id).with_for_update(key_share=True)
-            )
+        if not ids or (table is not Entry and not locking):
+            continue
+        query = select(table.id).where(table.id.in_(ids)).order_by(table.id)
+        found = db.session.scalars(query.with_for_update(key_share=True) if locking else query)
+        if table is Entry:
+            existing = set(found)
+        else:
+            found.all()
+    return existing
 
 
 # Stored beside each result, never sent back: the SHA-256 of the mutation's canonical JSON
@@ -302,10 +317,12 @@ def _apply(
     other transaction wrote, e.g. the entry another device just created: then a `duplicate_id`
     conflict); one that persists is reported, never allowed to fail the batch."""
     reason = ""
-    for _ in range(_TRIES):
+    for attempt in range(_TRIES):
         try:
             with db.session.begin_nested():
-                return APPLIERS[mutation["entity"]](user, mutation, now, client_id, settings)
+                # A retry reads everything again: what made the first try clash may be the new id.
+                given = mutation if attempt == 0 else {k: v for k, v in mutation.items() if k != NEW_ID}
+                return APPLIERS[mutation["entity"]](user, given, now, client_id, settings)
         except DomainError as err:
             if err.status >= 500:
                 raise  # the server cannot apply it now (e.g. no signing key): the device retries later
@@ -346,8 +363,10 @@ def push(
             )
         )
     }
-    _lock_records([m for m in ordered if m["mutation_id"] not in priors])
+    existing = _lock_records([m for m in ordered if m["mutation_id"] not in priors])
     results, stored = [], []
+    # The device's highest id, written once at the end (not an UPDATE flushed in every savepoint).
+    last = client.last_mutation_id
     for mutation in ordered:
         mid = mutation["mutation_id"]
         digest = mutation_digest(mutation)
@@ -355,12 +374,16 @@ def push(
         if prior is not None:
             results.append(_replayed(mutation, prior, digest))
             continue
-        if mid <= client.last_mutation_id:
+        if mid <= last:
             # A device numbers its changes in the order it makes them and sends the oldest unsent
             # first, so an unseen id below its last one is a change that arrived after a newer one.
-            result = _out_of_order(client.last_mutation_id)
+            result = _out_of_order(last)
         else:
-            result = _apply(user, mutation, now, client_id, settings)
+            new_id = mutation["entity"] == "entry" and mutation["op"] == "create"
+            new_id = new_id and _uuid(mutation["id"]) not in existing
+            result = _apply(
+                user, {**mutation, NEW_ID: True} if new_id else mutation, now, client_id, settings
+            )
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both
         # commit or neither does, so a retry after a lost response is answered "duplicate".
@@ -372,8 +395,9 @@ def push(
                 created_at=now,
             )
         )
-        client.last_mutation_id = max(client.last_mutation_id, mid)
+        last = max(last, mid)
         results.append(result)
+    client.last_mutation_id = last
     db.session.add_all(stored)
     db.session.flush()
     return {"results": results, "last_mutation_id": client.last_mutation_id}
