@@ -21,19 +21,22 @@ class Change(Base):
     rows of transactions older than every running one are served — see docs/sync.md."""
 
     __tablename__ = "sync_change"
-    __table_args__ = (Index("ix_sync_change_txid_seq", "txid", "seq"),)
+    # A page of one owner's feed is a range of (owner_id, txid, seq): read in order, never sorted.
+    __table_args__ = (
+        Index("ix_sync_change_txid_seq", "txid", "seq"),
+        Index("ix_sync_change_owner_txid_seq", "owner_id", "txid", "seq"),
+    )
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     txid: Mapped[int] = mapped_column(BigInteger, default=0)
     entity: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     # Whether anyone but the owner could see the record before or after this change: only such
     # changes reach supervisors' devices (an upsert, or a removal when sharing ended).
     is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
 
 
 def current_txid() -> int:

@@ -185,18 +185,20 @@ def hash_identity(entry_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[str, str]:
     return str(origin.hashed_entry_id), str(origin.hashed_owner_id)
 
 
-def canonical_content(entry: Entry, identity: tuple[str, str] | None = None) -> bytes:
-    """The bytes a sign-off hash covers: the owner, id, version and every editable field, canonically.
-    `identity` (entry id, owner id) saves the look-up when the caller knows it (a brand-new entry)."""
-    entry_id, owner_id = identity or hash_identity(entry.id, entry.owner_id)
+def canonical_content(entry: Entry, *, own_ids: bool = False) -> bytes:
+    """The bytes a sign-off hash covers: the owner, id, version and every editable field, canonically."""
+    entry_id, owner_id = (
+        (str(entry.id), str(entry.owner_id)) if own_ids else hash_identity(entry.id, entry.owner_id)
+    )
     content = {"id": entry_id, "owner_id": owner_id, "version": entry.version}
     content |= wire_content(entry_fields(entry))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def content_hash(entry: Entry, identity: tuple[str, str] | None = None) -> str:
-    """SHA-256 of the entry's canonical content."""
-    return hashlib.sha256(canonical_content(entry, identity)).hexdigest()
+def content_hash(entry: Entry, *, own_ids: bool = False) -> str:
+    """SHA-256 of the entry's canonical content (own_ids: the entry is known to have no import
+    origin, so its own ids are hashed without a look-up)."""
+    return hashlib.sha256(canonical_content(entry, own_ids=own_ids)).hexdigest()
 
 
 def revision_content_hash(*, owner_id: uuid.UUID, revision: EntryRevision) -> str:
@@ -218,9 +220,10 @@ def _is_shared(content: dict[str, Any]) -> bool:
     )
 
 
-def _snapshot(
-    entry: Entry, now: dt.datetime, client_id: str | None = None, identity: tuple[str, str] | None = None
-) -> None:
+def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None, *, new: bool = False) -> None:
+    """Record the entry's current version (its revision and the change feed row). `new`: the entry
+    is being created, so no import origin can exist for it yet (EntryOrigin's key is a foreign key
+    to the entry): its hash covers its own ids without looking one up."""
     before = revision(entry_id=entry.id, version=entry.version - 1) if entry.version > 1 else None
     now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
     record_change(
@@ -234,7 +237,7 @@ def _snapshot(
             entry_id=entry.id,
             version=entry.version,
             content=wire_content(entry_fields(entry)) | {"is_deleted": entry.is_deleted},
-            content_sha256=content_hash(entry, identity),
+            content_sha256=content_hash(entry, own_ids=new),
             client_id=client_id,
             created_at=now,
         )
@@ -258,18 +261,24 @@ def _sync_links(entry: Entry) -> None:
 
 
 def create_entry(
-    *, owner: User, data: dict[str, Any], now: dt.datetime, client_id: str | None = None
+    *,
+    owner: User,
+    data: dict[str, Any],
+    now: dt.datetime,
+    client_id: str | None = None,
+    id_checked: bool = False,
 ) -> Entry:
-    """Record a new entry; the device may choose its id (an existing id is a conflict, not an overwrite)."""
+    """Record a new entry; the device may choose its id (an existing id is a conflict, not an overwrite).
+    id_checked: the caller has just read that no entry has this id (a sync push reads a batch's ids
+    in one query); should one appear meanwhile, the INSERT fails on the key instead."""
     entry_id = data.get("id") or uuid.uuid4()
-    if db.session.get(Entry, entry_id) is not None:
+    if not id_checked and db.session.get(Entry, entry_id) is not None:
         raise Conflict("An entry with this id already exists.", code="duplicate_id")
     entry = _new_entry(owner, _validated(owner, data), entry_id, now)
     _sync_links(entry)
     db.session.add(entry)
-    db.session.flush()
-    _snapshot(entry, now, client_id)
-    db.session.flush()
+    _snapshot(entry, now, client_id, new=True)
+    db.session.flush()  # the entry, its revision and its change in one flush
     return entry
 
 
@@ -299,6 +308,7 @@ def _new_entry(owner: User, clean: dict[str, Any], entry_id: uuid.UUID, now: dt.
         visibility=clean.get("visibility", "private"),
         status=clean.get("status", "recorded"),
         version=1,
+        is_deleted=False,  # set here: the revision is made before the INSERT applies defaults
         created_at=now,
         updated_at=now,
     )
@@ -316,7 +326,7 @@ def create_entries(*, owner: User, items: list[dict[str, Any]], now: dt.datetime
     db.session.add_all(built)
     db.session.flush()
     for entry in built:
-        _snapshot(entry, now, identity=(str(entry.id), str(owner.id)))
+        _snapshot(entry, now, new=True)
     db.session.flush()
     return built
 

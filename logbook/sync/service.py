@@ -16,7 +16,18 @@ from typing import Any
 import rfc8785
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import (
+    Float,
+    String,
+    Text,
+    Uuid,
+    and_,
+    cast,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -56,6 +67,9 @@ def _field_errors(err: ValidationError) -> dict[str, list[str]]:
     return flatten_messages(err.messages)
 
 
+# Set by push on an entry create whose id the batch's one look-up found free (first try only).
+NEW_ID = "logbook.new_id"
+
 # Schema instances are reused: building one costs more than loading a record with it.
 _ENTRY_IN = EntryInSchema()
 _ENTRY_CHANGES = EntryInSchema(partial=True)
@@ -70,7 +84,8 @@ def _apply_entry(
             data = _ENTRY_IN.load({**fields, "id": str(mutation["id"])})
         except ValidationError as err:
             raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
-        existing = db.session.get(Entry, mutation["id"])
+        # NEW_ID: the push read in one query for the whole batch that no entry has this id.
+        existing = None if mutation.get(NEW_ID) else db.session.get(Entry, mutation["id"])
         if existing is not None and existing.owner_id != user.id:
             raise NotFound("No such entry.")
         if existing is not None:
@@ -81,7 +96,9 @@ def _apply_entry(
                     "current": EntrySchema().dump(entries.present(entries.EntryView(existing, entries.OWNER)))
                 },
             )
-        entry = entries.create_entry(owner=user, data=data, now=now, client_id=client_id)
+        entry = entries.create_entry(
+            owner=user, data=data, now=now, client_id=client_id, id_checked=bool(mutation.get(NEW_ID))
+        )
     elif op == "update":
         try:
             changes = _ENTRY_CHANGES.load(fields)
@@ -184,11 +201,15 @@ _LOCKED: dict[str, tuple[Any, Callable[[dict[str, Any]], Any]]] = {
 }
 
 
-def _lock_records(mutations: list[dict[str, Any]]) -> None:
+def _lock_records(mutations: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Lock every existing record the batch will change, in one order (table, then id) shared by
     all pushes. Each applier locks its record again as it reads it (a no-op by then); taking them
     one by one in mutation order instead would let two batches naming the same two entries in
-    opposite orders deadlock. SQLite needs none of this: its one writer holds the database."""
+    opposite orders deadlock. SQLite needs no lock: its one writer holds the database.
+
+    Answers which of the entries the batch names exist (one query on both engines), so that an
+    entry create need not look its new id up again: a row with that id made by another transaction
+    meanwhile fails the INSERT, and the mutation's retry reads it (`_apply`)."""
     wanted: dict[Any, set[uuid.UUID]] = {Entry: set(), SupervisionSession: set()}
     for mutation in mutations:
         if mutation["entity"] in _LOCKED:  # a check-in makes new rows only
@@ -196,13 +217,18 @@ def _lock_records(mutations: list[dict[str, Any]]) -> None:
             record_id = _uuid(where(mutation))
             if record_id is not None:
                 wanted[table].add(record_id)
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
+    locking = db.session.get_bind().dialect.name == "postgresql"
+    existing: set[uuid.UUID] = set()
     for table, ids in wanted.items():
-        if ids:
-            db.session.execute(
-                select(table.id).where(table.id.in_(ids)).order_by(table.id).with_for_update(key_share=True)
-            )
+        if not ids or (table is not Entry and not locking):
+            continue
+        query = select(table.id).where(table.id.in_(ids)).order_by(table.id)
+        found = db.session.scalars(query.with_for_update(key_share=True) if locking else query)
+        if table is Entry:
+            existing = set(found)
+        else:
+            found.all()
+    return existing
 
 
 # Stored beside each result, never sent back: the SHA-256 of the mutation's canonical JSON
@@ -291,10 +317,12 @@ def _apply(
     other transaction wrote, e.g. the entry another device just created: then a `duplicate_id`
     conflict); one that persists is reported, never allowed to fail the batch."""
     reason = ""
-    for _ in range(_TRIES):
+    for attempt in range(_TRIES):
         try:
             with db.session.begin_nested():
-                return APPLIERS[mutation["entity"]](user, mutation, now, client_id, settings)
+                # A retry reads everything again: what made the first try clash may be the new id.
+                given = mutation if attempt == 0 else {k: v for k, v in mutation.items() if k != NEW_ID}
+                return APPLIERS[mutation["entity"]](user, given, now, client_id, settings)
         except DomainError as err:
             if err.status >= 500:
                 raise  # the server cannot apply it now (e.g. no signing key): the device retries later
@@ -335,8 +363,10 @@ def push(
             )
         )
     }
-    _lock_records([m for m in ordered if m["mutation_id"] not in priors])
+    existing = _lock_records([m for m in ordered if m["mutation_id"] not in priors])
     results, stored = [], []
+    # The device's highest id, written once at the end (not an UPDATE flushed in every savepoint).
+    last = client.last_mutation_id
     for mutation in ordered:
         mid = mutation["mutation_id"]
         digest = mutation_digest(mutation)
@@ -344,12 +374,16 @@ def push(
         if prior is not None:
             results.append(_replayed(mutation, prior, digest))
             continue
-        if mid <= client.last_mutation_id:
+        if mid <= last:
             # A device numbers its changes in the order it makes them and sends the oldest unsent
             # first, so an unseen id below its last one is a change that arrived after a newer one.
-            result = _out_of_order(client.last_mutation_id)
+            result = _out_of_order(last)
         else:
-            result = _apply(user, mutation, now, client_id, settings)
+            new_id = mutation["entity"] == "entry" and mutation["op"] == "create"
+            new_id = new_id and _uuid(mutation["id"]) not in existing
+            result = _apply(
+                user, {**mutation, NEW_ID: True} if new_id else mutation, now, client_id, settings
+            )
         result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both
         # commit or neither does, so a retry after a lost response is answered "duplicate".
@@ -361,8 +395,9 @@ def push(
                 created_at=now,
             )
         )
-        client.last_mutation_id = max(client.last_mutation_id, mid)
+        last = max(last, mid)
         results.append(result)
+    client.last_mutation_id = last
     db.session.add_all(stored)
     db.session.flush()
     return {"results": results, "last_mutation_id": client.last_mutation_id}
@@ -416,113 +451,277 @@ def _only(item: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: item[name] for name in names if name in item}
 
 
-def _entry_record(row: Any, access: str) -> dict[str, Any]:
-    """An entry row as EntrySchema dumps it (owner or supervisor view), built straight from the
-    row: the pull serves thousands of records, and ORM objects plus marshmallow cost several times
-    the query. tests/sync/test_push_pull.py checks this equals the entries API's own output."""
-    return {
-        "id": str(row.id),
-        "owner_id": str(row.owner_id),
-        "kind": row.kind,
-        "title": row.title,
-        "start_date": row.start_date.isoformat(),
-        "end_date": row.end_date.isoformat() if row.end_date else None,
-        "hours": float(row.hours),
-        "is_participatory": row.is_participatory,
-        "includes_peer_reflection": row.includes_peer_reflection,
-        "ways_of_knowing": row.ways_of_knowing,
-        "other_professions": row.other_professions,
-        "standards": [_only(t, ("framework", "version", "code")) for t in row.standards],
-        "common_core": row.common_core,
-        "visibility": row.visibility,
-        "status": row.status,
-        "version": row.version,
-        "is_deleted": row.is_deleted,
-        "updated_at": row.updated_at.isoformat(),
-        "description": row.description,
-        "reflection": row.reflection,
-        "impact_on_practice": row.impact_on_practice,
-        "impact_on_people": row.impact_on_people,
-        "details": row.details,
-        "evidence": [_only(e, ("sha256", "name", "caption")) for e in row.evidence],
-        "created_at": row.created_at.isoformat(),
-        "access": access,
-        "warnings": [],  # computed while typing and on save, never for a pull
-    }
+# --- the pull's wire form, written here -------------------------------------------------------
+#
+# A pull serves thousands of records. The JSON columns are stored as JSON text in the record's own
+# shape, so they are spliced into the answer as read, never decoded and encoded again; the other
+# columns are read as plain values (no UUID objects, no ORM) and written into a template holding
+# EntrySchema's keys. tests/sync/test_pull_shape.py holds every pulled record equal to what the
+# record's own API answers.
+
+_str = json.encoder.encode_basestring_ascii  # the C encoder json.dumps uses for a str
+_TRUE_FALSE = ("false", "true")
+# JSON columns whose stored form is the wire form, spliced as stored.
+_AS_STORED = ("ways_of_knowing", "other_professions", "common_core", "reflection", "details")
+# JSON columns whose items the wire form cuts to some keys (spliced when nothing needs cutting).
+_CUT = {"standards": ("framework", "version", "code"), "evidence": ("sha256", "name", "caption")}
+_ENTRY_JSON = (
+    '{"id":"%s","owner_id":"%s","kind":%s,"title":%s,"start_date":"%s","end_date":%s,"hours":%s,'
+    '"is_participatory":%s,"includes_peer_reflection":%s,"ways_of_knowing":%s,"other_professions":%s,'
+    '"standards":%s,"common_core":%s,"visibility":%s,"status":%s,"version":%d,"is_deleted":%s,'
+    '"updated_at":"%s","description":%s,"reflection":%s,"impact_on_practice":%s,"impact_on_people":%s,'
+    '"details":%s,"evidence":%s,"created_at":"%s","access":"%s","warnings":[]}'
+)
 
 
-def _pull_access(user: User, entry: Any, supervisees: set[uuid.UUID]) -> str | None:
+def _cut(stored: str, names: tuple[str, ...]) -> str:
+    """A list of objects in wire form: as stored when its items hold only `names` (always so for
+    what the entries service writes), else cut to them."""
+    if stored == "[]":
+        return stored
+    items = json.loads(stored)
+    if all(isinstance(i, dict) and i.keys() <= set(names) for i in items):
+        return stored
+    return json.dumps([_only(i, names) for i in items])
+
+
+class _Dialect:
+    """How one engine hands back what the template needs, each as cheaply as it can: ids, dates and
+    timestamps as text where the engine stores them as text (SQLite), JSON columns as their text."""
+
+    def __init__(self, name: str) -> None:
+        self.sqlite = name == "sqlite"
+
+    def raw(self, column: Any) -> Any:
+        # SQLite stores uuids, dates and timestamps as text: read them as stored. PostgreSQL: uuids
+        # and JSON as text (cast), dates and timestamps as the driver's objects (parsed in C).
+        if self.sqlite:
+            return type_coerce(column, String)
+        return cast(column, Text)
+
+    def joinable(self, raw: Any) -> Any:
+        """A raw uuid column back in the engine's uuid type, to join on (PostgreSQL: cast back)."""
+        return raw if self.sqlite else cast(raw, Uuid)
+
+    def key(self, value: uuid.UUID) -> str:
+        """A uuid as this engine's raw text of it."""
+        return value.hex if self.sqlite else str(value)
+
+    def uuid_text(self, raw: str) -> str:
+        if self.sqlite:  # 32 hex digits
+            return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return raw
+
+    def date_text(self, value: Any) -> str:
+        return value if self.sqlite else value.isoformat()
+
+    def timestamp_text(self, value: Any) -> str:
+        """UTCDateTime's value as datetime.isoformat() writes it (the entries API's form)."""
+        if not self.sqlite:
+            return value.astimezone(dt.UTC).isoformat()
+        # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite; isoformat drops zero µs.
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            micro = value[19:] if value[20:] != "000000" else ""
+            return f"{value[:10]}T{value[11:19]}{micro}+00:00"
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).isoformat()
+
+
+def _entry_columns(d: _Dialect) -> list[Any]:
+    t = Entry.__table__.c
+    return [
+        d.raw(t.id).label("id"),
+        d.raw(t.owner_id).label("owner_id"),
+        d.raw(t.organisation_id).label("organisation_id"),
+        t.kind,
+        t.title,
+        type_coerce(t.start_date, String).label("start_date") if d.sqlite else t.start_date,
+        type_coerce(t.end_date, String).label("end_date") if d.sqlite else t.end_date,
+        cast(t.hours, Float).label("hours"),
+        t.is_participatory,
+        t.includes_peer_reflection,
+        *(d.raw(t[name]).label(name) for name in (*_AS_STORED, *_CUT)),
+        t.visibility,
+        t.status,
+        t.version,
+        t.is_deleted,
+        type_coerce(t.updated_at, String).label("updated_at") if d.sqlite else t.updated_at,
+        type_coerce(t.created_at, String).label("created_at") if d.sqlite else t.created_at,
+        t.description,
+        t.impact_on_practice,
+        t.impact_on_people,
+    ]
+
+
+def _entry_json(row: Any, access: str, d: _Dialect) -> str:
+    """An entry row as EntrySchema dumps it (owner or supervisor view), as JSON text."""
+    return _ENTRY_JSON % (
+        d.uuid_text(row.id),
+        d.uuid_text(row.owner_id),
+        _str(row.kind),
+        _str(row.title),
+        d.date_text(row.start_date),
+        f'"{d.date_text(row.end_date)}"' if row.end_date is not None else "null",
+        repr(float(row.hours)),
+        _TRUE_FALSE[bool(row.is_participatory)],
+        _TRUE_FALSE[bool(row.includes_peer_reflection)],
+        row.ways_of_knowing,
+        row.other_professions,
+        _cut(row.standards, _CUT["standards"]),
+        row.common_core,
+        _str(row.visibility),
+        _str(row.status),
+        row.version,
+        _TRUE_FALSE[bool(row.is_deleted)],
+        d.timestamp_text(row.updated_at),
+        _str(row.description),
+        row.reflection,
+        _str(row.impact_on_practice),
+        _str(row.impact_on_people),
+        row.details,
+        _cut(row.evidence, _CUT["evidence"]),
+        d.timestamp_text(row.created_at),
+        access,
+    )
+
+
+def _access(
+    *,
+    me: Any,
+    my_organisation: Any,
+    is_supervisor: bool,
+    owner: Any,
+    organisation: Any,
+    is_deleted: bool,
+    status: str,
+    visibility: str,
+    supervisees: set[Any],
+) -> str | None:
     """entries.access_level() for the records a device pulls (its user's own and their current
-    supervisees'), without a query per record: the supervisee set was read once for the page."""
-    if entry.owner_id == user.id:
+    supervisees'), without a query per record: the supervisee set was read once for the page. Ids
+    in any one form (uuids, or the engine's text of them)."""
+    if owner == me:
         return entries.OWNER
     if (
-        entry.owner_id in supervisees
-        and user.is_supervisor
-        and entry.organisation_id == user.organisation_id
-        and not entry.is_deleted
-        and entry.status != "draft"
-        and entry.visibility in entries.SHARED_WITH_SUPERVISORS
+        owner in supervisees
+        and is_supervisor
+        and organisation == my_organisation
+        and not is_deleted
+        and status != "draft"
+        and visibility in entries.SHARED_WITH_SUPERVISORS
     ):
         return entries.SUPERVISOR
     return None
 
 
-def pull(
-    *, user: User, cursor: str | None, limit: int, today: dt.date, epoch: int, secret: str
-) -> dict[str, Any]:
-    """Changes after the cursor that this user may see, oldest first, at most `limit` changes."""
+def _pull_access(user: User, entry: Any, supervisees: set[uuid.UUID]) -> str | None:
+    return _access(
+        me=user.id,
+        my_organisation=user.organisation_id,
+        is_supervisor=user.is_supervisor,
+        owner=entry.owner_id,
+        organisation=entry.organisation_id,
+        is_deleted=entry.is_deleted,
+        status=entry.status,
+        visibility=entry.visibility,
+        supervisees=supervisees,
+    )
+
+
+def _feed_page(
+    d: _Dialect, *, me: uuid.UUID, others: set[uuid.UUID], after: tuple[int, int], limit: int
+) -> Any:
+    """The next `limit` changes of the feed this user pulls, as a subquery in (txid, seq) order.
+
+    One branch per owner, each a range of ix_sync_change_owner_txid_seq read in order and cut at
+    `limit` (the own feed; each supervisee's shared changes), merged and cut again: a page reads at
+    most `limit` rows per owner, however long the feed (EXPLAIN QUERY PLAN on SQLite: each branch a
+    SEARCH of the index on (owner_id=? AND txid=? AND seq>?) or (owner_id=? AND txid>?), sorted
+    only where the branches' few rows merge). On PostgreSQL only changes of transactions older
+    than every running one are served (docs/sync.md)."""
+    c = Change.__table__.c
+    horizon = _horizon()
+    txid, seq = after
+    branches = []
+    for owner in [me, *sorted(others)]:
+        # (txid, seq) > (t, s) as two ranges of the index: SQLite bounds a row-value comparison by
+        # its first column only, and read every row of the owner's feed after txid t (all of it,
+        # txid being 0 there) on every page.
+        for later in (and_(c.txid == txid, c.seq > seq), c.txid > txid):
+            query = select(c.txid, c.seq, c.entity, d.raw(c.record_id).label("record_id")).where(
+                c.owner_id == owner, later
+            )
+            if owner != me:
+                query = query.where(c.is_shared.is_(True))
+            if horizon is not None:
+                query = query.where(c.txid < horizon)
+            branches.append(select(query.order_by(c.txid, c.seq).limit(limit).subquery()))
+    merged = union_all(*branches).subquery()
+    return select(merged).order_by(merged.c.txid, merged.c.seq).limit(limit).subquery("page")
+
+
+def pull(*, user: User, cursor: str | None, limit: int, today: dt.date, epoch: int, secret: str) -> str:
+    """Changes after the cursor that this user may see, oldest first, at most `limit` changes: the
+    PullResult as JSON text (records written straight from the rows, see _entry_json)."""
     owners, fingerprint = _scope(user, today)
     position = _decode(cursor, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret)
     if position is None:
-        return {"reset": True, "items": [], "next_cursor": None, "has_more": True}
-    txid, seq = position
+        return json.dumps({"reset": True, "items": [], "next_cursor": None, "has_more": True})
+    d = _Dialect(db.session.get_bind().dialect.name)
     others = owners - {user.id}
-    query = select(Change.txid, Change.seq, Change.entity, Change.record_id).where(
-        or_(Change.owner_id == user.id, and_(Change.owner_id.in_(others), Change.is_shared.is_(True))),
-        or_(Change.txid > txid, and_(Change.txid == txid, Change.seq > seq)),
-    )
-    horizon = _horizon()
-    if horizon is not None:
-        query = query.where(Change.txid < horizon)
-    rows = db.session.execute(query.order_by(Change.txid, Change.seq).limit(limit + 1)).all()
+    page = _feed_page(d, me=user.id, others=others, after=position, limit=limit + 1)
+    entry = Entry.__table__
+    # One query: the page of the feed, each entry change with its entry's row.
+    rows = db.session.execute(
+        select(page, *_entry_columns(d))
+        .select_from(
+            page.outerjoin(entry, and_(page.c.entity == "entry", entry.c.id == d.joinable(page.c.record_id)))
+        )
+        .order_by(page.c.txid, page.c.seq)
+    ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     if rows:
         position = (rows[-1].txid, rows[-1].seq)
-    record_ids = list(dict.fromkeys(r.record_id for r in rows if r.entity == "entry"))
-    table = Entry.__table__
-    found = (
-        {row.id: row for row in db.session.execute(select(table).where(table.c.id.in_(record_ids)))}
-        if record_ids
-        else {}
-    )
-    items = []
-    for record_id in record_ids:
-        row = found[record_id]
-        level = _pull_access(user, row, others)
+    me, my_org = d.key(user.id), d.key(user.organisation_id)
+    supervisees = {d.key(o) for o in others}
+    items: list[str] = []
+    seen: set[str] = set()
+    others_by_entity: dict[str, dict[uuid.UUID, None]] = {}
+    for row in rows:
+        if row.entity != "entry":
+            if row.entity in PULLERS:
+                others_by_entity.setdefault(row.entity, {})[uuid.UUID(row.record_id)] = None
+            continue
+        if row.record_id in seen:
+            continue
+        seen.add(row.record_id)
+        rid = d.uuid_text(row.record_id)
+        if row.id is None:  # no such entry (never so: entries are tombstoned, not deleted)
+            items.append(f'{{"entity":"entry","id":"{rid}","op":"remove","version":0}}')
+            continue
+        level = _access(
+            me=me,
+            my_organisation=my_org,
+            is_supervisor=user.is_supervisor,
+            owner=row.owner_id,
+            organisation=row.organisation_id,
+            is_deleted=bool(row.is_deleted),
+            status=row.status,
+            visibility=row.visibility,
+            supervisees=supervisees,
+        )
         if level is None:
             # Visible before (e.g. shared), not now: the device must drop its copy.
-            items.append({"entity": "entry", "id": str(record_id), "op": "remove", "version": row.version})
+            items.append(f'{{"entity":"entry","id":"{rid}","op":"remove","version":{row.version:d}}}')
         else:
+            record = _entry_json(row, level, d)
             items.append(
-                {
-                    "entity": "entry",
-                    "id": str(record_id),
-                    "op": "upsert",
-                    "version": row.version,
-                    "record": _entry_record(row, level),
-                }
+                f'{{"entity":"entry","id":"{rid}","op":"upsert","version":{row.version:d},"record":{record}}}'
             )
-    others_by_entity: dict[str, dict[uuid.UUID, None]] = {}
-    for r in rows:
-        if r.entity in PULLERS:
-            others_by_entity.setdefault(r.entity, {})[r.record_id] = None
     for entity, ids in others_by_entity.items():
-        items.extend(PULLERS[entity](user, list(ids), today))
-    return {
-        "reset": False,
-        "items": items,
-        "next_cursor": _encode(position, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret),
-        "has_more": has_more,
-    }
+        items.extend(json.dumps(item) for item in PULLERS[entity](user, list(ids), today))
+    next_cursor = _encode(position, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret)
+    return (
+        f'{{"reset":false,"items":[{",".join(items)}],"next_cursor":{_str(next_cursor)},'
+        f'"has_more":{_TRUE_FALSE[has_more]}}}'
+    )
