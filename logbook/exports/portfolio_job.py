@@ -12,7 +12,6 @@ from logbook.accounts.models import User
 from logbook.extensions import db
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
-from logbook.portfolio import render
 from logbook.portfolio.documents import build_document
 
 
@@ -66,6 +65,8 @@ def export_portfolio(
         # a second or more would make every other writer wait (the load test saw logins time out
         # with 503 behind PDFs at 200 clients; docs/benchmarks.md).
         db.session.commit()
+        from logbook.portfolio import render  # WeasyPrint: measured start-up cost, imported on use
+
         return Portfolio(pdf=render.render_pdf(context), filename=_filename(context))
     job = jobs.enqueue(kind="portfolio", owner=owner, params=_params(data, verify_url, now), now=now, total=2)
     return Portfolio(job=job)
@@ -79,4 +80,6 @@ def render_portfolio_job(*, job: Job, progress: jobs.Progress) -> jobs.Result:
         raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
     context = build_document(owner=owner, **_arguments(job.params))
     progress(1, 2)  # commits: verification codes made for this portfolio are kept, the lock released
+    from logbook.portfolio import render  # WeasyPrint: measured start-up cost, imported on use
+
     return jobs.Result(_filename(context), "application/pdf", render.render_pdf(context))
