@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run run-scale test test-scale test-deps test-pg coverage lint system-deps system-deps-scale bench bench-staff-import bench-load bench-hostile clean
+.PHONY: run run-scale test test-scale test-deps test-pg coverage lint system-deps system-deps-scale bench bench-all bench-staff-import bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,8 +99,12 @@ coverage: system-deps $(VENV)/.test-installed node_modules/.installed
 test-pg:
 	LOGBOOK_TEST_DATABASE_URL=$${LOGBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/logbook_test} $(MAKE) test
 
-## bench: print benchmark figures (not tests); record them in docs/benchmarks.md
+## bench: issue 24's table in one run: every bench/bench_*.py's ROW lines (path, today, baseline, ratio, goal) on SQLite and PostgreSQL
 bench: $(VENV)/.test-installed
+	$(BIN)/python bench/summary.py
+
+## bench-all: every benchmark's full figures (not tests); record them in docs/benchmarks.md
+bench-all: $(VENV)/.test-installed
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 ## bench-staff-import: `logbook import-staff` on a generated 5,000-person file (time, peak memory; docs/benchmarks.md)

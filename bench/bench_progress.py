@@ -34,6 +34,9 @@ from logbook.frameworks.definition import summary_of
 from logbook.frameworks.kinds import KINDS
 from logbook.timeutil import utcnow
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import row
+
 TODAY = dt.date(2026, 11, 25)
 ONE_PERSON_ENTRIES = 2_000
 ORG_PEOPLE = 5_000
@@ -283,11 +286,140 @@ def _time_service(label: str, first: User, admin: User, total: int) -> None:
     )
 
 
+ROW_ENTRIES = 10_000
+
+
+def baseline_sql(is_pg: bool) -> str:
+    """The same columns and rows progress_for reads (engine.EntryFacts), written out by hand."""
+    mark = "%s" if is_pg else "?"
+    return (
+        "SELECT owner_id, kind, title, start_date, end_date, hours, is_participatory,"  # noqa: S608 - fixed text, values as parameters
+        " includes_peer_reflection, status, is_deleted, standards,"
+        " CASE WHEN kind = 'supervision' THEN details END, id,"
+        " (impact_on_practice != '' OR impact_on_people != '')"
+        " FROM entry WHERE owner_id = " + mark + " AND coalesce(end_date, start_date) >= " + mark +
+        " ORDER BY start_date, id"
+    )
+
+
+def bench_row(url: str, label: str, repeat: int = 15) -> None:
+    """Issue 24's row: one person with 10,000 entries, progress through the service against one
+    SELECT of the same rows through the database driver (no SQLAlchemy types, no product code), the
+    two timed in turn."""
+    folder = Path(tempfile.mkdtemp())
+    app = create_app(
+        {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "bench-" * 8, "EVIDENCE_URL": f"{folder}/ev"}
+    )
+    rng = random.Random(3)
+    with app.app_context():
+        upgrade()
+        service.load_shipped_frameworks()
+        org = Organisation(name="Bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
+        db.session.add(org)
+        db.session.flush()
+        person = User(
+            organisation_id=org.id,
+            email=f"row-{org.slug}@bench.example",
+            name="Row",
+            password_hash="x",  # noqa: S106 - nobody logs in to the benchmark database
+        )
+        db.session.add(person)
+        db.session.flush()
+        for regulator, profession, framework_id, renewal in REGISTRATIONS[:1]:
+            db.session.add(
+                Registration(
+                    user_id=person.id,
+                    regulator=regulator,
+                    profession=profession,
+                    framework_id=framework_id,
+                    renewal_date=renewal,
+                )
+            )
+        now = utcnow()
+        rows = [
+            {
+                **e,
+                "id": uuid.uuid4(),
+                "owner_id": person.id,
+                "organisation_id": org.id,
+                "visibility": "private",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "description": "",
+                "reflection": {"template": "free", "answers": {"text": "What I learnt " * 20}},
+                "impact_on_practice": rng.choice(["", "Changed how I plan visits."]),
+                "impact_on_people": "",
+                "ways_of_knowing": [],
+                "other_professions": [],
+                "common_core": [],
+                "evidence": [],
+            }
+            for e in fake_entries(rng, ROW_ENTRIES, years=4)
+        ]
+        db.session.execute(insert(Entry), rows)
+        db.session.commit()
+        del rows
+        gc.collect()
+        person_id = person.id
+        is_pg = db.engine.dialect.name == "postgresql"
+        param = person_id if is_pg else person_id.hex
+        sql = baseline_sql(is_pg)
+        since = (TODAY - dt.timedelta(days=365 * 6)).isoformat()
+
+        def select_rows():
+            raw = db.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute(sql, (param, since))
+                got = cur.fetchall()
+                cur.close()
+            finally:
+                raw.close()
+            return got
+
+        viewer = db.session.get(User, person_id)
+
+        def service_call():
+            progress.progress_for(viewer=viewer, today=TODAY)
+            db.session.rollback()
+
+        if len(select_rows()) != ROW_ENTRIES:
+            raise SystemExit("the baseline SELECT did not read every entry")
+        service_call()  # warm: the compiled frameworks, the statement cache
+        select_times, service_times = [], []
+        for _ in range(repeat):
+            select_times.append(timed(select_rows, 1)[0])
+            service_times.append(timed(service_call, 1)[0])
+        sel, srv = statistics.median(select_times), statistics.median(service_times)
+        print(
+            f"{label}: progress of one person with {ROW_ENTRIES} entries, median of {repeat}: service "
+            f"{srv:.1f} ms (best {min(service_times):.1f}), "
+            f"one SELECT {sel:.1f} ms (best {min(select_times):.1f})",
+            flush=True,
+        )
+        row(
+            f"progress, 1 person x {ROW_ENTRIES:,} entries, {label}",
+            f"{srv:.0f} ms",
+            f"one SELECT {sel:.0f} ms",
+            f"{srv / sel:.1f}x",
+            "<= 3x",
+        )
+        db.session.remove()
+        db.engine.dispose()
+
+
 def main() -> None:
+    pg = os.environ.get("LOGBOOK_BENCH_PG_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_row(f"sqlite:///{tmp}/row.sqlite3", "SQLite")
+    if pg:
+        bench_row(pg, "PostgreSQL")
+    if os.environ.get("BENCH_ROWS_ONLY"):
+        return
     bench_engine()
     with tempfile.TemporaryDirectory() as tmp:
         bench_service(f"sqlite:///{tmp}/bench.sqlite3", "SQLite")
-    pg = os.environ.get("LOGBOOK_BENCH_PG_URL")
     if pg:
         bench_service(pg, "PostgreSQL")
 

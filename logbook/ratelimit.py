@@ -28,6 +28,7 @@ import time
 from typing import cast
 
 import sqlalchemy as sa
+from flask import g, has_request_context, request
 from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -99,6 +100,24 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _counted() -> dict[str, tuple[int, float]]:
+    """This request's own increments, by key digest: the hits and window end the upsert returned.
+
+    flask-limiter reads a limit's window back right after counting it, to write the X-RateLimit
+    headers (get and get_expiry: two more queries per limited request, a third of a cheap request's
+    time). The upsert has just returned both, atomically, so they are answered from here. Kept on
+    `g` for the current request only: nothing is remembered across requests, and
+    whether a request is refused is always the upsert's own count. Headers may trail other workers'
+    hits made in the same milliseconds, as any read would."""
+    if not has_request_context():
+        return {}
+    current = request._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+    remembered = g.get("ratelimit_counted")
+    if remembered is None or remembered[0] is not current:  # a test may run requests in one app context
+        remembered = g.ratelimit_counted = (current, {})
+    return remembered[1]
+
+
 class DatabaseStorage(Storage):
     """A `limits` storage in the app's database (fixed-window strategy: incr/get/get_expiry/clear).
 
@@ -129,7 +148,8 @@ class DatabaseStorage(Storage):
         now = time.time()
         engine = counter_engine()
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(table).values(key_sha256=_digest(key), hits=amount, expires_at=now + expiry)
+        digest = _digest(key)
+        insert = dialect.insert(table).values(key_sha256=digest, hits=amount, expires_at=now + expiry)
         ended = table.c.expires_at <= now
         statement = insert.on_conflict_do_update(
             index_elements=[table.c.key_sha256],
@@ -137,14 +157,18 @@ class DatabaseStorage(Storage):
                 "hits": sa.case((ended, amount), else_=table.c.hits + amount),
                 "expires_at": sa.case((ended, now + expiry), else_=table.c.expires_at),
             },
-        ).returning(table.c.hits)
+        ).returning(table.c.hits, table.c.expires_at)
         with engine.begin() as conn:
-            hits = conn.execute(statement).scalar_one()
+            hits, expires_at = conn.execute(statement).one()
             if next(self._calls) % _PURGE_EVERY == 0:
                 conn.execute(sa.delete(table).where(table.c.expires_at < now))
+        _counted()[digest] = (int(hits), float(expires_at))
         return int(hits)
 
     def get(self, key: str) -> int:
+        known = _counted().get(_digest(key))
+        if known is not None and known[1] > time.time():
+            return known[0]
         table = self._table()
         with counter_engine().connect() as conn:
             hits = conn.execute(
@@ -157,6 +181,9 @@ class DatabaseStorage(Storage):
     def get_expiry(self, key: str) -> float:
         table = self._table()
         now = time.time()
+        known = _counted().get(_digest(key))
+        if known is not None and known[1] > now:
+            return known[1]
         with counter_engine().connect() as conn:
             expires = conn.execute(
                 sa.select(table.c.expires_at).where(
@@ -174,10 +201,12 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
+        _counted().clear()
         with counter_engine().begin() as conn:
             return conn.execute(sa.delete(self._table())).rowcount
 
     def clear(self, key: str) -> None:
         table = self._table()
+        _counted().pop(_digest(key), None)
         with counter_engine().begin() as conn:
             conn.execute(sa.delete(table).where(table.c.key_sha256 == _digest(key)))

@@ -94,7 +94,7 @@ def _requirement_reminders(user: User, today: dt.date, now: dt.datetime, ring: K
         return 0
     compiled = compiled_frameworks(organisation_id=user.organisation_id)
     rows = progress.entry_facts(
-        db.session.execute(
+        progress.core_rows(
             select(*progress.ENTRY_COLUMNS).where(
                 Entry.owner_id == user.id, Entry.is_deleted.is_(False), Entry.status != "draft"
             )

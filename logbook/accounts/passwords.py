@@ -8,8 +8,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 copes with more; a cap stops hashing megabytes on request
@@ -45,14 +43,18 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# Verified against when the account does not exist, so that timing does not reveal which emails have
-# accounts.
-DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing-only")
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """Verified against when the account does not exist, so that timing does not reveal which emails
+    have accounts. Made on first use: hashing takes a tenth of a second, at every server's start."""
+    return _hasher.hash("not-a-real-password-for-timing-only")
 
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     # zxcvbn ships the 30,000 most common leaked passwords; a well-kept list beats our own.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # measured start-up cost: imported on use
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -73,6 +75,8 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
     if any(len(p) >= 4 and p in lowered for p in personal):
         problems.append("Do not use your name or email address in your password.")
         return problems
+    from zxcvbn import zxcvbn  # measured start-up cost: imported on use
+
     if zxcvbn(password[:100], user_inputs=[email, name])["score"] < 3:
         problems.append("This password is easy to guess; add more unrelated words.")
     return problems

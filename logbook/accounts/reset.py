@@ -16,7 +16,7 @@ from functools import partial
 from sqlalchemy import select, update
 
 from logbook.accounts.models import PasswordReset, User
-from logbook.accounts.passwords import DUMMY_HASH, verify_password
+from logbook.accounts.passwords import dummy_hash, verify_password
 from logbook.accounts.service import clear_lockout, normalise_email, set_password
 from logbook.aftercommit import after_commit
 from logbook.errors import NotFound
@@ -34,7 +34,7 @@ def request_password_reset(
 ) -> None:
     """Email a reset link if an active account uses this address; otherwise do nothing visible."""
     # The same argon2 work on every path: a request for an unknown address takes as long.
-    verify_password(DUMMY_HASH, email)
+    verify_password(dummy_hash(), email)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         return

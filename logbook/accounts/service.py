@@ -31,7 +31,7 @@ from logbook.accounts.models import (
     User,
 )
 from logbook.accounts.passwords import (
-    DUMMY_HASH,
+    dummy_hash,
     hash_password,
     needs_rehash,
     password_problems,
@@ -114,14 +114,14 @@ def authenticate(*, email: str, password: str, now: dt.datetime, policy: Lockout
     policy = policy or LockoutPolicy()
     throttle = db.session.get(LoginThrottle, _email_hash(email))
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        verify_password(DUMMY_HASH, password)  # same work as any other attempt
+        verify_password(dummy_hash(), password)  # same work as any other attempt
         raise AccountLocked(
             _locked_message(throttle.locked_until, now),
             extra={"locked_until": throttle.locked_until.isoformat()},
         )
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
-        verify_password(DUMMY_HASH, password)  # same work either way: no account enumeration by timing
+        verify_password(dummy_hash(), password)  # same work either way: no account enumeration by timing
         ok = False
     else:
         ok = verify_password(user.password_hash, password)

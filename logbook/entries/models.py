@@ -48,11 +48,14 @@ class Entry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
+    # Index rows kept in step with `evidence` and `standards` for filtering and insights, which query
+    # the tables themselves: nothing reads them through an entry, so they load only when touched (on
+    # assignment). Loading them with every entry ("selectin") cost an entry list two more queries.
     evidence_links: Mapped[list[EntryEvidence]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", back_populates="entry"
+        cascade="all, delete-orphan", lazy="select", back_populates="entry"
     )
     standard_links: Mapped[list[EntryStandard]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", back_populates="entry"
+        cascade="all, delete-orphan", lazy="select", back_populates="entry"
     )
 
 

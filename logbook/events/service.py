@@ -17,7 +17,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -739,6 +738,8 @@ def feedback_summary(*, viewer: User, event_id: uuid.UUID, threshold: int) -> di
 def event_ics(*, viewer: User, event_id: uuid.UUID, now: dt.datetime) -> bytes:
     """A downloadable invite for one event."""
     event = get_event(viewer=viewer, event_id=event_id)
+    import icalendar  # measured start-up cost: imported on use
+
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

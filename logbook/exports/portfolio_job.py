@@ -14,7 +14,6 @@ from logbook.extensions import db
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.jobs.runner import JobRunner
-from logbook.portfolio import render
 from logbook.portfolio.documents import build_document
 
 
@@ -75,6 +74,8 @@ def export_portfolio(
         # a second or more would make every other writer wait (the load test saw logins time out
         # with 503 behind PDFs at 200 clients; docs/benchmarks.md).
         db.session.commit()
+        from logbook.portfolio import render  # WeasyPrint: measured start-up cost, imported on use
+
         return Portfolio(pdf=render.render_pdf(context), filename=_filename(context))
     params = _params(data, verify_url, now)
     job = jobs.enqueue(kind="portfolio", owner=owner, params=params, now=now, runner=runner, total=2)
@@ -89,4 +90,6 @@ def render_portfolio_job(*, job: Job, progress: jobs.Progress, ring: KeyRing) ->
         raise RuntimeError("the job's owner is gone (deleting a user deletes their jobs)")
     context = build_document(owner=owner, ring=ring, **_arguments(job.params))
     progress(1, 2)  # commits: verification codes made for this portfolio are kept, the lock released
+    from logbook.portfolio import render  # WeasyPrint: measured start-up cost, imported on use
+
     return jobs.Result(_filename(context), "application/pdf", render.render_pdf(context))

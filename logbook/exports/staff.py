@@ -23,7 +23,6 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import select
-from weasyprint import HTML
 
 from logbook.accounts.models import Team, User
 from logbook.config import KeyRing
@@ -35,7 +34,6 @@ from logbook.frameworks.labels import StandardTitles
 from logbook.jobs import service as jobs
 from logbook.jobs.models import Job
 from logbook.jobs.runner import JobRunner
-from logbook.portfolio import render
 from logbook.progress import progress_for
 from logbook.supervision import imported, signcore
 from logbook.supervision.models import SignOff
@@ -314,6 +312,10 @@ def person_evidence(
 
 def render_evidence_pdf(context: dict[str, Any]) -> bytes:
     """The person's PDF (the portfolio's print CSS and font, its fetcher that refuses any other URL)."""
+    from weasyprint import HTML  # measured start-up cost: imported on use
+
+    from logbook.portfolio import render  # deferred with WeasyPrint, which it imports
+
     html = render_template("exports/staff_evidence.html", doc=context, asset=render.ASSET_URL)
     return HTML(string=html, url_fetcher=render.AssetFetcher(), base_url=render.ASSET_URL).write_pdf()
 

@@ -332,7 +332,18 @@ def is_signed(entry: Any, role: str | None = None) -> bool:
 def entry_id(entry: Any) -> str | None:
     """The entry's id as text (None for test doubles without one)."""
     value = getattr(entry, "id", None)
-    return None if value is None else str(value)
+    return value if value is None or value.__class__ is str else str(value)
+
+
+def order_key(entry: Any) -> tuple[dt.date, str]:
+    """The one order of entries on every side (the phone holds its entries in its own order): by
+    start date, then id."""
+    return entry.start_date, entry_id(entry) or ""
+
+
+def in_order(entries: Iterable[Any]) -> list[Any]:
+    """Entries in order_key's order."""
+    return sorted(entries, key=order_key)
 
 
 def _fmt(number: Decimal | float | int) -> str:
@@ -342,20 +353,6 @@ def _fmt(number: Decimal | float | int) -> str:
 
 def _plural(n: Decimal | int, one: str, many: str) -> str:
     return one if n == 1 else many
-
-
-def _matches(rule: dict[str, Any], entry: Any, framework: Framework, since: dt.date | None) -> bool:
-    kinds = rule.get("kinds")
-    if kinds is not None:
-        if entry.kind not in kinds:
-            return False
-    elif entry.kind not in framework.cpd_kinds:
-        return False
-    if rule.get("participatory") is not None and bool(entry.is_participatory) != rule["participatory"]:
-        return False
-    if rule.get("peer_reflection") is not None and has_peer_reflection(entry) != rule["peer_reflection"]:
-        return False
-    return since is None or activity_day(entry) >= since
 
 
 def _why_not(rule: dict[str, Any], entry: Any, ctx: Context) -> str:
@@ -374,10 +371,22 @@ def _why_not(rule: dict[str, Any], entry: Any, ctx: Context) -> str:
 def _select(rule: dict[str, Any], ctx: Context) -> tuple[list[Any], list[dict[str, Any]]]:
     """The entries that count for a rule, and those of its kind that do not with the reason."""
     chosen, refused = [], []
+    # Which entries the rule reads (of its kinds, participatory or not, with a peer reflection or not,
+    # on or after its window's start), with the rule's settings read once, not once per entry.
+    kinds = rule.get("kinds")
+    if kinds is None:
+        kinds = ctx.framework.cpd_kinds
+    participatory, peer, since = rule.get("participatory"), rule.get("peer_reflection"), ctx.since
+    may_refuse = any(rule.get(k) for k in ("signed_off_only", "signed_by", "impact_described", "after_rule"))
     for e in ctx.entries:
-        if not _matches(rule, e, ctx.framework, ctx.since):
+        if (
+            e.kind not in kinds
+            or (participatory is not None and bool(e.is_participatory) != participatory)
+            or (peer is not None and has_peer_reflection(e) != peer)
+            or (since is not None and activity_day(e) < since)
+        ):
             continue
-        reason = _why_not(rule, e, ctx)
+        reason = _why_not(rule, e, ctx) if may_refuse else ""
         if reason:
             refused.append({"id": entry_id(e), "reason": reason})
         else:
@@ -805,14 +814,18 @@ def evaluate_cycle(
     registration: Any = None,
     *,
     explained: tuple[Explained, ...] = (),
+    ordered: bool = False,
 ) -> dict[str, Any]:
-    """Every rule, the numbers, and the dates that matter, for one cycle."""
+    """Every rule, the numbers, and the dates that matter, for one cycle (`ordered`: the caller has
+    put the entries in_order already, as progress() does once for all its cycles)."""
     in_cycle, left_out = [], []
-    # One order on every side (the phone holds its entries in its own order): by start date, then id.
-    for e in sorted(entries, key=lambda e: (e.start_date, entry_id(e) or "")):
+    first, last = cycle.starts_on, cycle.ends_on
+    for e in entries if ordered else in_order(entries):
         if e.is_deleted or e.status in NOT_COUNTED:
             left_out.append({"id": entry_id(e), "reason": "deleted" if e.is_deleted else e.status})
-        elif in_period(e, cycle.starts_on, cycle.ends_on):
+            continue
+        start, end = e.start_date, e.end_date  # in_period, inlined: this loop sees every entry of every cycle
+        if start <= last and (end if end and end > start else start) >= first:
             in_cycle.append(e)
         else:
             left_out.append({"id": entry_id(e), "reason": "outside_cycle"})
@@ -864,6 +877,8 @@ def registration_progress(
     entries: list[Any],
     today: dt.date,
     explained: tuple[Explained, ...] = (),
+    *,
+    ordered: bool = False,
 ) -> dict[str, Any]:
     """Current and previous cycle of one registration, each under the version in force for it."""
     if not versions:
@@ -876,18 +891,28 @@ def registration_progress(
     out = []
     for cycle in cycles:
         framework = version_for(versions, cycle.nominal_start)
-        out.append(evaluate_cycle(framework, cycle, entries, today, registration, explained=explained))
+        evaluation = evaluate_cycle(
+            framework, cycle, entries, today, registration, explained=explained, ordered=ordered
+        )
+        out.append(evaluation)
     return {"framework": _ref(current), "cycles": out, "note": ""}
 
 
 def policy_progress(
-    versions: list[Framework], entries: list[Any], today: dt.date, registration: Any = None
+    versions: list[Framework],
+    entries: list[Any],
+    today: dt.date,
+    registration: Any = None,
+    *,
+    ordered: bool = False,
 ) -> dict[str, Any]:
     """A supervision policy's current and previous cycle (cycles come from the policy itself)."""
     current = version_for(versions, today)
     cycles = cycles_for(current, _NoRegistration(), today)
     out = [
-        evaluate_cycle(version_for(versions, c.nominal_start), c, entries, today, registration)
+        evaluate_cycle(
+            version_for(versions, c.nominal_start), c, entries, today, registration, ordered=ordered
+        )
         for c in cycles
     ]
     return {"framework": _ref(current), "cycles": out, "note": ""}
@@ -925,12 +950,14 @@ def progress(
 ) -> dict[str, Any]:
     """Where one person stands: each registration's cycles, and each supervision policy that applies
     (`explained`: the breaks the person explained, which the gap rule does not count as at risk)."""
-    counted = entries  # every cycle says which do not count and why (drafts, deleted, outside it)
+    # Every cycle says which do not count and why (drafts, deleted, outside it), in one order: sorted
+    # once here rather than once per cycle.
+    counted = in_order(entries)
     marks = tuple(Explained(*x) for x in explained)
     regs = []
     for reg in registrations:
         versions = frameworks.get(reg.framework_id or "", [])
-        regs.append((reg, registration_progress(reg, versions, counted, today, marks)))
+        regs.append((reg, registration_progress(reg, versions, counted, today, marks, ordered=True)))
     regulators = {r.regulator for r in registrations}
     policies = []
     for versions in frameworks.values():
@@ -942,5 +969,5 @@ def progress(
                 (r for r in registrations if r.regulator in (current.applies_to or {}).get("regulators", [])),
                 None,
             )
-            policies.append(policy_progress(versions, counted, today, reg))
+            policies.append(policy_progress(versions, counted, today, reg, ordered=True))
     return {"registrations": regs, "policies": policies}

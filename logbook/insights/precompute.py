@@ -26,7 +26,7 @@ from logbook.extensions import db
 from logbook.frameworks import engine
 from logbook.frameworks.service import compiled_frameworks
 from logbook.insights.models import InsightCompliance, InsightRefresh
-from logbook.progress import ENTRY_COLUMNS, entry_facts, person_progress
+from logbook.progress import ENTRY_COLUMNS, core_rows, entry_facts, person_progress
 from logbook.supervision import signcore
 from logbook.timeutil import utcnow
 
@@ -74,7 +74,7 @@ def refresh_compliance(*, organisation_id: uuid.UUID, today: dt.date, ring: KeyR
                 Entry.owner_id.in_(ids), func.coalesce(Entry.end_date, Entry.start_date) >= since
             )
         )
-        for fact in entry_facts(db.session.execute(query), signcore.signatures(ring=ring)):
+        for fact in entry_facts(core_rows(query), signcore.signatures(ring=ring)):
             entries[fact.owner_id].append(fact)
         for person in people:
             # Gap explanations are private, like the entries left out above: insights never read them.

@@ -132,3 +132,46 @@ def test_a_limit_keyed_by_the_logged_in_user_works_in_a_writing_request(database
         assert int(response.headers["X-RateLimit-Remaining"]) == 600 - 1 - batch
     with application.app_context():
         db.engine.dispose()
+
+
+def test_a_limited_request_counts_once_and_answers_its_headers_from_that_count(
+    database_url, tmp_path, practitioner
+):
+    """flask-limiter reads a window back after counting it, for the X-RateLimit headers: those reads
+    are answered from the upsert's own result (one statement on the counters per limited request, not
+    three), and the headers still say what the shared count says, request after request, even while
+    another worker counts on the same key."""
+    from sqlalchemy import event
+
+    from tests.factories import ApiClient
+
+    application = create_app({**app_config(database_url, tmp_path), "RATELIMIT_STORAGE_URI": "database://"})
+    application.test_client_class = ApiClient
+    phone = application.test_client()
+    assert phone.login(practitioner.email).status_code == 200
+    assert phone.get("/api/v1/sync/pull").status_code == 200  # the counters' engine is made
+    with application.app_context():
+        engine = counter_engine()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    remaining = []
+    for _ in range(3):
+        response = phone.get("/api/v1/sync/pull")
+        assert response.status_code == 200
+        remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+    counter_statements = [s for s in statements if "rate_limit_counter" in s]
+    assert len(counter_statements) == 3, counter_statements
+    assert remaining == [600 - 2, 600 - 3, 600 - 4]
+    event.remove(engine, "before_cursor_execute", record)
+    # another worker's hits on the same key show in the next request's headers (nothing is kept
+    # from one request to the next)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE rate_limit_counter SET hits = hits + 10")
+    response = phone.get("/api/v1/sync/pull")
+    assert int(response.headers["X-RateLimit-Remaining"]) == 600 - 15
+    with application.app_context():
+        db.engine.dispose()

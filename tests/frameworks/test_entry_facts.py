@@ -1,0 +1,62 @@
+"""progress.entry_facts reads the driver's own values (issue 24: no SQLAlchemy result processing on
+the progress path) and must still hand the engine the same facts on SQLite and PostgreSQL: dates as
+dates, hours as two-place Decimals, flags as bools, JSON parsed, ids as the engine's text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from logbook import progress
+from logbook.entries.models import Entry
+from logbook.extensions import db
+from tests import factories
+
+
+def test_facts_from_raw_rows_have_the_engines_types(app, practitioner):
+    made = factories.entry(
+        app,
+        practitioner,
+        title="Study day",
+        start_date="2026-03-02",
+        hours=7.5,
+    )
+    with app.app_context():
+        row = db.session.get(Entry, made.id)
+        row.end_date = dt.date(2026, 3, 4)
+        row.standards = [{"framework": "swe", "version": 2, "code": "4.1"}]
+        row.impact_on_practice = "I now plan visits differently."
+        db.session.commit()
+        rows = progress.core_rows(select(*progress.ENTRY_COLUMNS).where(Entry.id == made.id))
+        [fact] = progress.entry_facts(rows)
+    assert fact.owner_id == practitioner.id
+    assert isinstance(fact.owner_id, uuid.UUID)
+    assert fact.id == str(made.id)  # the text the engine reports, hyphens and all
+    assert (fact.start_date, fact.end_date) == (dt.date(2026, 3, 2), dt.date(2026, 3, 4))
+    assert fact.hours == Decimal("7.50")
+    assert str(fact.hours) == "7.50"
+    assert fact.standards == [{"framework": "swe", "version": 2, "code": "4.1"}]
+    assert fact.details is None  # only supervision sessions' details are read
+    assert fact.has_impact is True
+    flags = (fact.is_participatory, fact.includes_peer_reflection, fact.is_deleted)
+    assert all(type(v) is bool for v in flags)
+
+
+def test_signatures_are_asked_by_uuid_and_answered_by_the_facts_text_id(app, practitioner):
+    made = factories.entry(app, practitioner, title="Signed")
+    with app.app_context():
+        db.session.get(Entry, made.id).status = "signed_off"
+        db.session.commit()
+        asked = []
+
+        def signatures(ids):
+            asked.extend(ids)
+            return {made.id: frozenset({"supervisor"})}
+
+        rows = progress.core_rows(select(*progress.ENTRY_COLUMNS).where(Entry.id == made.id))
+        [fact] = progress.entry_facts(rows, signatures)
+    assert asked == [made.id]
+    assert fact.signed_roles == frozenset({"supervisor"})
