@@ -124,6 +124,7 @@ def populate(sizes: list[int]) -> dict[int, str]:
                     content_sha256=asked.content_sha256,
                     decision="approved",
                     now=utcnow(),
+                    base_url="https://cpd.example.org",
                 )
         db.session.flush()
         made[size] = me.email
