@@ -92,6 +92,7 @@ def approve(
         registration_body=body,
         registration_number=number,
         now=now,
+        base_url="https://cpd.northshire.example",
     )
     db.session.flush()
 
