@@ -1,26 +1,25 @@
-"""Rendering a portfolio context to PDF with WeasyPrint: templates, QR codes, a fetcher that only
-serves the portfolio's own assets, and PDF/A-3b output with the data attached as JSON."""
+"""Rendering a portfolio context to PDF: the templates and QR codes here, WeasyPrint and pikepdf in
+`pdf.py` (the fetcher that only serves the portfolio's own assets, PDF/A-3b output with the data
+attached as JSON, and a long portfolio laid out in parts by a pool of processes)."""
 
 from __future__ import annotations
 
-import io
 import json
-import mimetypes
-import warnings
 from collections.abc import Callable
-from pathlib import Path
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
-import pikepdf
 import segno
 from flask import render_template
-from weasyprint import HTML, Attachment
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from logbook.portfolio import pdf
+from logbook.portfolio.pdf import ASSET_URL, AssetFetcher, RefusedFetch
+
+__all__ = ["ASSET_URL", "RENDER_STAGES", "AssetFetcher", "RefusedFetch", "render_html", "render_pdf"]
 
 Progress = Callable[[str, int, int], None]
-ASSETS = Path(__file__).parent / "assets"
-# Not app/static: the service worker precaches everything there, and the PWA needs no fonts.
-ASSET_URL = "logbook-asset:"
 TEMPLATES = {
     "generic": "portfolio/generic.html",
     "hcpc": "portfolio/hcpc.html",
@@ -30,41 +29,44 @@ TEMPLATES = {
 }
 # Stages render_pdf reports to its progress callback, in order.
 RENDER_STAGES = ("Writing the pages", "Laying out pages", "Writing PDF/A")
+# A generic portfolio of this many activities or more is printed in parts of about PART_SIZE
+# activities, each starting a page, and the parts are laid out side by side on the machine's cores.
+# Where the parts start depends on the document alone (never on the machine), so a portfolio
+# prints the same pages on one core as on eight. Shorter documents are one part in one process.
+SPLIT_FROM = 120
+PART_SIZE = 60
 
 
-class RefusedFetch(ValueError):
-    """The document asked for something outside the portfolio's own assets."""
-
-
-class AssetFetcher(URLFetcher):
-    """Serves logbook-asset:<name> from the portfolio's assets folder and data: URIs (the QR
-    codes); refuses every other URL (http, file, ...), so no template or text can reach out."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        """The asset's bytes, or a refusal (WeasyPrint then leaves the resource out)."""
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        if url.startswith(ASSET_URL):
-            path = (ASSETS / url[len(ASSET_URL) :].lstrip("/")).resolve()
-            if path.is_file() and path.is_relative_to(ASSETS.resolve()):
-                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
-        raise RefusedFetch(f"The portfolio may not fetch {url[:80]!r}.")
-
-
+@lru_cache(maxsize=4096)
 def qr_data_uri(url: str) -> str:
     """A QR code of the URL as a PNG data URI of one pixel per module, printed with interpolation
     off (`image-rendering: pixelated`), so it stays as sharp as a vector at any size. An SVG took
-    WeasyPrint about 15 ms a code to lay out and draw; this PNG under 1 ms."""
+    WeasyPrint about 15 ms a code to lay out and draw; this PNG under 1 ms. Cached by its URL (a
+    code's URL never changes): making the codes again was 7 % of every render of a portfolio."""
     return segno.make(url, error="m").png_data_uri(scale=1, border=0)
 
 
-def render_html(context: dict[str, Any]) -> str:
+def part_starts(context: dict[str, Any]) -> list[int]:
+    """The indexes of the activities that start the second and later parts of a long generic
+    portfolio (empty: one part)."""
+    count = len(context["entries"])
+    if context["document"]["format"] != "generic" or count < SPLIT_FROM:
+        return []
+    parts = count // PART_SIZE
+    return [round(k * count / parts) for k in range(1, parts)]
+
+
+def render_html(
+    context: dict[str, Any],
+    *,
+    entries: slice = slice(None),
+    front: bool = True,
+    starts: tuple[int, ...] = (),
+) -> str:
     """The document's HTML from its plain-data context. QR codes are made here (not stored in the
-    context, so the attached JSON stays plain data); `entry(id)` finds an activity by id."""
+    context, so the attached JSON stays plain data); `entry(id)` finds an activity by id. A part of
+    a generic portfolio prints only `entries`, with the cover, contents and summary if `front`; the
+    activities at indexes `starts` begin a page."""
     by_id = {e["id"]: e for e in context["entries"]}
     return render_template(
         TEMPLATES[context["document"]["format"]],
@@ -72,52 +74,69 @@ def render_html(context: dict[str, Any]) -> str:
         asset=ASSET_URL,
         qr=qr_data_uri,
         entry=by_id.__getitem__,
+        shown=context["entries"][entries],
+        front=front,
+        part_starts={context["entries"][n]["id"] for n in starts},
     )
 
 
-def _clean_for_pdfa(raw: bytes) -> bytes:
-    """Drop the empty /Pattern and /Shading resource dictionaries WeasyPrint writes, which PDF/A
-    checkers refuse as unverifiable (see docs/portfolio.md)."""
-    with pikepdf.open(io.BytesIO(raw)) as pdf:
-        for obj in pdf.objects:
-            if isinstance(obj, pikepdf.Dictionary):
-                for key in ("/Pattern", "/Shading"):
-                    value = obj.get(key)
-                    if isinstance(value, pikepdf.Dictionary) and len(value.keys()) == 0:
-                        del obj[key]
-        out = io.BytesIO()
-        pdf.save(out)
-    return out.getvalue()
-
-
-def render_pdf(context: dict[str, Any], progress: Progress | None = None) -> bytes:
+def render_pdf(
+    context: dict[str, Any], progress: Progress | None = None, *, processes: int | None = None
+) -> bytes:
     """A PDF/A-3b document from the context, with the context itself attached as portfolio.json.
-    `progress(stage, done, total)` hears each of RENDER_STAGES as it finishes."""
+    `progress(stage, done, total)` hears each of RENDER_STAGES as it finishes. A long generic
+    portfolio is laid out by up to `processes` processes (default: this machine's cores)."""
     total = len(RENDER_STAGES)
 
     def step(done: int) -> None:
         if progress:
             progress(RENDER_STAGES[done - 1], done, total)
 
-    html = render_html(context)
-    step(1)
     data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
-    attachment = Attachment(
-        string=data,
-        name="portfolio.json",
-        description="The data this portfolio was printed from",
-        relationship="Data",
-    )
-    with warnings.catch_warnings():
-        # WeasyPrint 70 opens its sRGB profile for the PDF/A output intent and never closes it; the
-        # file is dropped (and warns) inside write_pdf, so the filter covers it without a full
-        # gc.collect() (which cost half a second on a 100-activity portfolio).
-        warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
-        document = HTML(string=html, url_fetcher=AssetFetcher(), base_url=ASSET_URL).render(
-            pdf_variant="pdf/a-3b"
-        )
-        step(2)
-        raw = document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
-    pdf = _clean_for_pdfa(raw)
+    starts = part_starts(context)
+    workers = min(pdf.cores() if processes is None else processes, len(starts) + 1)
+    if workers > 1:
+        try:
+            return _render_in_parts(context, data, starts, workers, step)
+        except BrokenProcessPool:  # a worker died (killed for memory?): this document in this process
+            pdf.forget_pool(workers)
+    html = render_html(context, starts=tuple(starts))
+    step(1)
+    document = pdf.write_document(html, data, laid_out=lambda pages: step(2))
     step(3)
-    return pdf
+    return document
+
+
+def _render_in_parts(
+    context: dict[str, Any], data: bytes, starts: list[int], workers: int, step: Callable[[int], None]
+) -> bytes:
+    """The parts laid out side by side, then each page's footer, then one document."""
+    pool = pdf.pool(workers)
+    bounds = [0, *starts, len(context["entries"])]
+    parts = [
+        pool.submit(
+            pdf.render_part,
+            render_html(context, entries=slice(start, end), front=n == 0),
+            data if n == 0 else None,
+        )
+        for n, (start, end) in enumerate(pairwise(bounds))
+    ]
+    step(1)
+    done = [part.result() for part in parts]
+    step(2)
+    pages = sum(part.pages for part in done)
+    share = -(-pages // workers)
+    overlays = [
+        pool.submit(
+            pdf.render_overlay,
+            pdf.overlay_html(
+                stylesheet=f"{ASSET_URL}print.css",
+                numbers=range(first, min(first + share, pages + 1)),
+                total=pages,
+            ),
+        )
+        for first in range(1, pages + 1, share)
+    ]
+    merged = pdf.merge(done, [overlay.result() for overlay in overlays])
+    step(3)
+    return merged
