@@ -35,6 +35,7 @@ INFRASTRUCTURE = {
     "logbook/accounts/auth.py": "the login session (cookie, CSRF) the routes use",
     "logbook/mail.py": "the mailer, made from MAIL_URL / MAIL_FROM",
     "logbook/storage.py": "the evidence store, made once per app from EVIDENCE_URL",
+    "logbook/ratelimit.py": "flask-limiter's counter storage: keeps the request's own counts on flask.g",
 }
 
 
