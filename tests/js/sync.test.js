@@ -340,3 +340,32 @@ test('two tabs (or a tab and the service worker) syncing at once never send a ch
   const applied = [...server.seen.values()].filter((r) => r.status === 'applied');
   assert.equal(applied.length, await store.getMeta('next_mutation_id') - 1, 'each change applied once');
 });
+
+test('a photo the server cannot store yet (503: the object store is down) stays on the phone and is retried', async () => {
+  // The server answers 503 with Retry-After while its S3 store is unavailable (tests/scale/test_faults.py):
+  // the photo stays in the phone's evidence store, not uploaded and not marked failed, and goes up on a retry.
+  const { store, server, timers } = await setup();
+  const uploads = [];
+  let storeUp = false;
+  const transport = {
+    ...server.transport(),
+    uploadEvidence: async (item) => {
+      uploads.push(item.sha256);
+      if (!storeUp) throw new HttpError(503, 'The evidence store is unavailable; try again shortly.');
+      return { sha256: item.sha256 };
+    },
+  };
+  const engine = new SyncEngine({ store, transport, timers, random: () => 1, isOnline: () => true });
+  await store.putEvidence({ sha256: 'a'.repeat(64), name: 'whiteboard.jpg', blob: 'bytes', uploaded: false });
+  await engine.sync();
+  let [photo] = await store.allEvidence();
+  assert.equal(photo.uploaded, false, 'kept, not uploaded');
+  assert.ok(!photo.error, 'not marked as failed: a 503 is retried, not shown as a problem with the file');
+  assert.equal((await engine.status()).files, 1, 'still counted as waiting');
+  assert.equal(timers.scheduled.length, 1, 'a retry is scheduled');
+  storeUp = true;
+  await timers.fire();
+  [photo] = await store.allEvidence();
+  assert.equal(photo.uploaded, true);
+  assert.deepEqual(uploads, ['a'.repeat(64), 'a'.repeat(64)]);
+});
