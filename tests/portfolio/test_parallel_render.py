@@ -19,6 +19,7 @@ from pikepdf import pdfa
 from pypdf import PdfReader
 
 from logbook.accounts.models import User
+from logbook.config import KeyRing
 from logbook.extensions import db
 from logbook.portfolio import pdf, render
 from logbook.portfolio.documents import build_document
@@ -47,6 +48,7 @@ def long_portfolio(app, me, boss, supervisor, practitioner, monkeypatch):
         owner = db.session.get(User, practitioner.id)
         context = build_document(
             owner=owner,
+            ring=KeyRing.of(app),
             verify_url="https://logbook.example/verify",
             now=NOW,
             format="generic",
@@ -147,6 +149,7 @@ def test_short_portfolio_is_one_process(app, me, practitioner, monkeypatch):
     with app.app_context():
         context = build_document(
             owner=db.session.get(User, practitioner.id),
+            ring=KeyRing.of(app),
             verify_url="https://logbook.example/verify",
             now=NOW,
             format="generic",
