@@ -739,20 +739,27 @@ def revoke_for_withdrawal(*, sign_off_id: uuid.UUID, reason: str, now: dt.dateti
     return revoked
 
 
-def _cycle_no_longer_holds(row: IssuedCredential, now: dt.datetime, ring: KeyRing) -> str | None:
+def _cycle_no_longer_holds(
+    row: IssuedCredential, now: dt.datetime, ring: KeyRing, seen: dict[uuid.UUID, list[FoundCycle]]
+) -> str | None:
     owner = db.session.get(User, row.owner_id)
     if owner is None:
         return "the practitioner is missing"
-    for c in owner_cycles(owner=owner, today=now.date(), ring=ring):
+    if owner.id not in seen:  # one cycle history per person, however many of their cycles were issued
+        seen[owner.id] = owner_cycles(owner=owner, today=now.date(), ring=ring)
+    for c in seen[owner.id]:
         if cycle_subject_id(owner.id, c.registration["registration_id"], c.starts_on) == row.subject_id:
             return None if completed(c, now.date()) else "the cycle's requirements are no longer met"
     return "the cycle is missing"
 
 
-def _no_longer_holds(row: IssuedCredential, now: dt.datetime, ring: KeyRing) -> str | None:
-    """Why an issued credential's subject no longer holds (None while it does)."""
+def _no_longer_holds(
+    row: IssuedCredential, now: dt.datetime, ring: KeyRing, seen: dict[uuid.UUID, list[FoundCycle]]
+) -> str | None:
+    """Why an issued credential's subject no longer holds (None while it does); `seen` keeps each
+    person's cycle history for the rest of the recheck."""
     if row.subject_kind == "cycle":
-        return _cycle_no_longer_holds(row, now, ring)
+        return _cycle_no_longer_holds(row, now, ring, seen)
     if row.subject_kind == "sign_off":
         sign_off = db.session.get(SignOff, row.subject_id)
         if sign_off is None:
@@ -784,8 +791,9 @@ def recheck_revocations(
     if kinds is not None:
         query = query.where(IssuedCredential.subject_kind.in_(kinds))
     revoked = 0
+    seen: dict[uuid.UUID, list[FoundCycle]] = {}
     for row in db.session.scalars(query).all():
-        reason = _no_longer_holds(row, now, ring)
+        reason = _no_longer_holds(row, now, ring, seen)
         if reason is not None:
             row.revoked_at, row.revocation_reason = now, reason
             revoked += 1
