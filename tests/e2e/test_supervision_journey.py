@@ -298,3 +298,71 @@ def test_supervision_logged_offline_counts_once_synced(
         )
         assert session.entry_id is not None
         assert session.supervisee_confirmed_at is not None
+
+
+def test_a_pull_landing_while_home_is_being_drawn_still_shows_the_session_to_confirm(
+    app, live_server, small_phone, make_user, make_client, shipped
+):
+    """Home used to read what it had drawn from (its redraw signature) after drawing: a pull that landed
+    while Home was being built (after the supervisor's card read the phone's sessions, before Home's
+    listener existed) left "1 supervision session to confirm" off Home until the next sync. Here the
+    pull is held until the card has asked the server for its queue, and Home's last request is held
+    until the pull has landed: the session must still appear."""
+    practitioner = make_user("practitioner", name="Amara Okafor")
+    supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
+    persist(
+        app,
+        SupervisionLink(
+            supervisor_id=supervisor.id,
+            supervisee_id=practitioner.id,
+            kind="line",
+            starts_on=TODAY - dt.timedelta(days=10),
+        ),
+    )
+    logged = make_client(practitioner).api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "supervision",
+            "title": "Monthly supervision",
+            "start_date": (TODAY - dt.timedelta(days=1)).isoformat(),
+            "hours": 1.5,
+            "visibility": "supervisors",
+            "details": {"format": "individual", "supervisor_id": str(supervisor.id), "agenda": "Caseload"},
+        },
+    )
+    assert logged.status_code == 201, logged.get_json()
+
+    page = small_phone.new_page()
+    held: dict[str, list | None] = {"pull": [], "status": []}  # None once released
+
+    def hold(which):
+        def handler(route):
+            if held[which] is None:
+                route.continue_()
+            else:
+                held[which].append(route)
+
+        return handler
+
+    def release(which):
+        routes, held[which] = held[which], None
+        for route in routes:
+            route.continue_()
+
+    page.route("**/api/v1/sync/pull*", hold("pull"))
+    page.route("**/api/v1/supervision/status", hold("status"))
+    page.goto(live_server + "/")
+    page.get_by_label("Email").fill(supervisor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    with (
+        page.expect_response(lambda r: "/api/v1/supervision/due?scope=supervisees" in r.url),
+        page.expect_request(lambda r: r.url.endswith("/api/v1/supervision/status")),
+    ):
+        page.get_by_role("button", name="Log in").click()
+    # The card has its queue (it reads the phone's sessions next); Home waits for its status line.
+    release("pull")
+    sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
+    release("status")
+    page.get_by_role("heading", name="Hello, Priya Shah").wait_for()
+    page.locator("#supervisor-work").get_by_role("link", name="1 supervision session to confirm").wait_for()

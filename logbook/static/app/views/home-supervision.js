@@ -113,28 +113,6 @@ export async function supervisorWorkCard(ctx, { openActions }) {
     h('ul', { class: 'list plain work-list' }, lines),
     openActions.length ? [h('h3', {}, `Actions you own (${openActions.length})`),
       h('ul', { class: 'list' }, openActions.slice(0, 5).map(actionItem))] : null);
-  redrawOnPull(ctx, card, sessionSignature(pulled), () => supervisorWorkCard(ctx, { openActions }));
+  // Home redraws this card when a pull brings sessions or requests (home.js, recordSignature).
   return card;
-}
-
-function sessionSignature(records) {
-  return records.map((s) => `${s.id}:${s.version}:${s.supervisor_confirmed_at || ''}:${s.sign_off_request ? s.sign_off_request.state : ''}`).sort().join('|');
-}
-
-/**
- * Sessions reach the phone with the sync pull, perhaps after Home was drawn (Home itself redraws only
- * when the person's own entries change): draw this card again, in place, when they change.
- */
-function redrawOnPull(ctx, card, signature, rebuild) {
-  let shown = false;
-  const onStatus = async () => {
-    if (card.isConnected) shown = true;
-    else if (shown || !document.getElementById('home-title')) { document.removeEventListener('sync-status', onStatus); return; } else return;
-    if (sessionSignature(await ctx.store.records('supervision_session')) === signature) return;
-    document.removeEventListener('sync-status', onStatus);
-    const fresh = await rebuild();
-    if (card.isConnected) card.replaceWith(fresh);
-  };
-  document.addEventListener('sync-status', onStatus);
-  setTimeout(onStatus, 0); // a pull may have finished while Home was loading
 }

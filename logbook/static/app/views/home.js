@@ -34,6 +34,10 @@ let current = null; // the home screen on show; older listeners retire themselve
 export async function homeScreen(ctx, { redraw = false } = {}) {
   const nav = navigation.id;
   const entries = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
+  // What this screen is drawn from, read before anything is drawn: a pull that lands while Home is
+  // being built (after the cards read the store, before the listener below exists) must still redraw it.
+  // Reading it after drawing missed such a pull: a supervisor's "session to confirm" never appeared.
+  const signature = entrySignature(entries) + await recordSignature(ctx.store);
   const [progress, inputs, actions] = await Promise.all([
     cachedFetch(ctx.store, 'progress', api.progress),
     cachedFetch(ctx.store, 'progress-inputs', api.progressInputs),
@@ -121,7 +125,6 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
 
   // The first sync after logging in (and any later pull) changes what Home counts: draw it again
   // when the entries on this phone change, without moving focus.
-  const signature = entrySignature(entries) + await recordSignature(ctx.store);
   const token = {};
   current = token;
   const onStatus = async () => {
@@ -144,7 +147,8 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
  *  brings one must redraw Home even when none of the person's own entries changed. */
 async function recordSignature(store) {
   const kinds = await Promise.all(['supervision_session', 'sign_off_request'].map((k) => store.records(k)));
-  return '#' + kinds.flat().map((r) => `${r.id}:${r.version ?? ''}:${r.state ?? ''}`).join('|');
+  return '#' + kinds.flat().map((r) => [r.id, r.version ?? '', r.state ?? '', r.supervisor_confirmed_at || '',
+    r.sign_off_request ? r.sign_off_request.state : ''].join(':')).sort().join('|');
 }
 
 /** What Home shows depends on these: how many entries, their versions and their sync state. */
