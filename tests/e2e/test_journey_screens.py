@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from logbook.accounts.links import SupervisionLink
 from tests.e2e.browser import PHONE, check_accessible, log_in, sync_status, wait_for_service_worker
@@ -133,7 +134,7 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     page.get_by_role("heading", name="Logbook").wait_for()
     rows = page.locator("#entry-list .entry-title")
     rows.first.wait_for()
-    assert rows.all_inner_texts() == ["Contextual safeguarding study day"]
+    expect(rows).to_have_text(["Contextual safeguarding study day"])  # waits for the state, not a snapshot
     assert page.locator("#status-filter").input_value() == "returned"
     assert "status=returned" in page.url
     page.locator("#result-count").get_by_text("1 entry · returned").wait_for()
@@ -148,7 +149,7 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     ):
         page.locator("#status-filter").select_option(status)
         page.locator("#entry-list .entry-title").get_by_text(title).wait_for()
-        assert rows.all_inner_texts() == [title]
+        expect(rows).to_have_text([title])  # waits for the state, not a snapshot
     page.locator("#status-filter").select_option("submitted")
     fits = page.evaluate(
         """() => {
@@ -177,7 +178,7 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     small_phone.set_offline(True)
     page.goto(live_server + "/app/logbook?status=returned")
     page.locator("#entry-list .entry-title").first.wait_for()
-    assert rows.all_inner_texts() == ["Contextual safeguarding study day"]
+    expect(rows).to_have_text(["Contextual safeguarding study day"])  # waits for the state, not a snapshot
     page.locator(".entry-comment").get_by_text("Say how you will use it").wait_for()
     small_phone.set_offline(False)
 
@@ -185,7 +186,7 @@ def test_returned_link_on_home_lists_exactly_the_returned_entry(
     page.goto(live_server + "/")
     page.locator("#awaiting-link").click()
     page.locator("#entry-list .entry-title").get_by_text("Direct work with children").wait_for()
-    assert rows.all_inner_texts() == ["Direct work with children"]
+    expect(rows).to_have_text(["Direct work with children"])  # waits for the state, not a snapshot
 
 
 def test_account_screens_from_settings(app, live_server, small_phone, desktop, make_user, make_client):

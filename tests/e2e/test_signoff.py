@@ -4,6 +4,7 @@ signed."""
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.browser import PHONE, check_accessible, log_in, sync_status, tab, wait_for_service_worker
@@ -146,3 +147,53 @@ def test_practitioner_asks_for_sign_off_offline_and_the_request_reaches_the_queu
     p.reload()
     p.locator("#signoff-request-state").get_by_text("Say how you will use it").wait_for(timeout=20_000)
     p.get_by_role("button", name="Request sign-off").wait_for()
+
+
+def test_an_open_request_form_keeps_what_was_typed_when_a_sync_redraws_the_entry(
+    app, live_server, phone, make_user, make_client
+):
+    """A sync that brings a newer version of the entry draws its screen again. It used to close the
+    sign-off request form the practitioner had open and drop what they had typed (and two sync events
+    in quick succession drew it twice, closing a form opened in between)."""
+    practitioner = make_user("practitioner", name="Amara Okafor")
+    supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
+    factories.supervise(app, supervisor, practitioner, kind="line")
+    api = make_client(practitioner)
+    entry = api.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "study_day",
+            "title": "Court skills study day",
+            "start_date": (dt.date.today() - dt.timedelta(days=3)).isoformat(),  # noqa: DTZ011
+            "hours": 6,
+            "visibility": "supervisors",
+        },
+    ).get_json()
+    p = phone.new_page()
+    log_in(p, live_server, practitioner, PASSWORD)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(p, "Logbook")
+    p.get_by_role("link", name="Court skills study day").click()
+    p.get_by_role("button", name="Request sign-off").click()
+    p.get_by_role("radio", name="Someone else, by email (no account needed)").check()
+    p.get_by_label("Their name").fill("Dr Sam Lee")
+    p.get_by_label("Message (optional)").fill("For my registration file")
+
+    # Another device changes the entry; this phone pulls it when it next syncs.
+    edited = api.api(
+        "PATCH", f"/api/v1/entries/{entry['id']}", json={"base_version": entry["version"], "hours": 7}
+    )
+    assert edited.status_code == 200, edited.get_json()
+    phone.set_offline(True)
+    expect(sync_status(p)).to_have_text("Offline")
+    phone.set_offline(False)
+    p.get_by_text("7 h").first.wait_for(timeout=20_000)  # the screen shows the new version
+
+    expect(p.get_by_role("radio", name="Someone else, by email (no account needed)")).to_be_checked()
+    expect(p.get_by_label("Their name")).to_have_value("Dr Sam Lee")
+    expect(p.get_by_label("Message (optional)")).to_have_value("For my registration file")
+    expect(p.get_by_role("button", name="Request sign-off")).to_be_hidden()
+    p.get_by_label("Their email").fill("sam.lee@example.org")
+    p.get_by_role("button", name="Send request").click()
+    p.get_by_text("Sign-off requested from Dr Sam Lee").wait_for(timeout=20_000)

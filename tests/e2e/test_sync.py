@@ -3,6 +3,7 @@
 changes wait."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import PHONE, check_accessible, log_in, quick_log, sync_status, tab
 from tests.factories import PASSWORD
@@ -34,7 +35,10 @@ def _edit(page, label, value, check=None):
 
 
 def _reconnect(context, page):
-    """Network back: the app syncs on the `online` event."""
+    """Network back: the app syncs on the `online` event. The page must first have seen itself offline:
+    a status still saying "All synced" from before going offline would end the wait before the sync
+    that the reconnection starts (phone A then opened its logbook before B's resolution arrived)."""
+    expect(sync_status(page)).not_to_have_text("All synced")
     context.set_offline(False)
     sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
 

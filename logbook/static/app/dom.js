@@ -20,14 +20,76 @@ export function h(tag, attrs = {}, ...children) {
 // next one. The router bumps `navigation.id`; a screen passes the id it started under to mount().
 export const navigation = { id: 0 };
 
-/** Show a screen and move focus to its heading (screen readers announce the new screen). */
-export function mount(root, node, { focus = true, nav = navigation.id } = {}) {
+/**
+ * Show a screen and move focus to its heading (screen readers announce the new screen).
+ * `keep`: the same screen drawn again because a sync changed what it shows, while the person may be
+ * using it: forms they had opened stay open with what they typed or chose, focus stays where it was,
+ * and the page does not jump to the top (carryOver).
+ */
+export function mount(root, node, { focus = true, nav = navigation.id, keep = false } = {}) {
   if (nav !== navigation.id) return false;
+  const scrolled = window.scrollY;
+  if (keep) carryOver(root, node);
+  const focused = keep ? focusKey(root) : null;
   root.replaceChildren(node);
+  if (keep) {
+    const again = focused && refind(node, focused);
+    if (again) again.focus({ preventScroll: true });
+    window.scrollTo(0, scrolled);
+    return true;
+  }
   const heading = root.querySelector('h2');
   if (heading && focus) { heading.setAttribute('tabindex', '-1'); heading.focus({ preventScroll: true }); }
   window.scrollTo(0, 0);
   return true;
+}
+
+/** Where focus is, as something findable in a redrawn copy of the screen (an id, or a form's named control). */
+function focusKey(root) {
+  const el = document.activeElement;
+  if (!el || el === document.body || !root.contains(el)) return null;
+  if (el.id && !/^f\d+$/.test(el.id)) return { id: el.id };
+  const form = el.form || el.closest('form');
+  if (form && form.id && el.name) return { form: form.id, name: el.name, value: el.type === 'radio' ? el.value : null };
+  return null;
+}
+
+function refind(node, key) {
+  if (key.id) return node.querySelector(`#${CSS.escape(key.id)}`);
+  const form = node.querySelector(`#${CSS.escape(key.form)}`);
+  if (!form) return null;
+  const named = [...form.elements].filter((c) => c.name === key.name);
+  return (key.value === null ? named[0] : named.find((c) => c.value === key.value)) || null;
+}
+
+/**
+ * Forms (with an id) the person opened on the screen being replaced: open them in the new copy too
+ * (and close the button that opened them, by its aria-controls), with the values typed or chosen.
+ * Nothing typed is lost when a sync redraws the screen under someone's thumb.
+ */
+export function carryOver(oldRoot, newNode) {
+  for (const before of oldRoot.querySelectorAll('form[id]')) {
+    const after = newNode.querySelector(`form#${CSS.escape(before.id)}`);
+    if (!after) continue;
+    if (!before.hidden && after.hidden) {
+      after.hidden = false;
+      const opener = newNode.querySelector(`[aria-controls="${CSS.escape(before.id)}"]`);
+      if (opener) { opener.hidden = true; opener.setAttribute('aria-expanded', 'true'); }
+    }
+    for (const control of before.elements) {
+      if (!control.name || control.type === 'file' || control.type === 'submit' || control.type === 'button') continue;
+      const twins = [...after.elements].filter((c) => c.name === control.name && c.type === control.type);
+      if (control.type === 'radio' || control.type === 'checkbox') {
+        const twin = twins.find((c) => c.value === control.value);
+        if (twin && twin.checked !== control.checked) {
+          twin.checked = control.checked;
+          twin.dispatchEvent(new Event('change', { bubbles: true })); // what depends on the choice follows it
+        }
+      } else if (twins.length === 1 && twins[0].value !== control.value) {
+        twins[0].value = control.value;
+      }
+    }
+  }
 }
 
 let uid = 0;

@@ -66,7 +66,7 @@ async function evidenceItem(ctx, ref) {
 
 let current = null; // the detail screen on show; older listeners retire themselves
 
-export async function entryScreen(ctx, id) {
+export async function entryScreen(ctx, id, { redraw = false } = {}) {
   const nav = navigation.id;
   const record = await ctx.store.getEntry(id);
   const view = document.getElementById('view');
@@ -180,21 +180,26 @@ export async function entryScreen(ctx, id) {
     mine ? h('div', { class: 'actions' },
       h('a', { href: `/app/entry/${id}/edit`, class: 'button primary', id: 'edit' }, 'Edit'),
       ask, needsSync, del, confirmBox) : null,
-    h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))), { nav });
+    h('p', {}, h('a', { href: '/app/logbook' }, 'Back to the logbook'))), { nav, keep: redraw });
 
   if (!drawn) return;
   // Keep the per-record sync state honest while the screen is open.
   const token = {};
   current = token;
+  let retired = false; // one redraw per change: two sync events in quick succession drew it twice
   const onStatus = async () => {
     const slot = document.getElementById('record-state');
-    if (!slot || current !== token) { document.removeEventListener('sync-status', onStatus); return; }
+    if (retired || !slot || current !== token) { document.removeEventListener('sync-status', onStatus); return; }
     const now = await ctx.store.getEntry(id);
-    if (!now) return;
+    if (!now || retired || current !== token) return;
     const state = now.state === 'conflict' || now.state === 'rejected' ? now.state : now.pending ? 'pending' : 'synced';
-    // a conflict arrived, or a pull brought a newer version (e.g. signed off): draw it again
-    if (state !== display || now.version !== record.version || now.is_deleted) entryScreen(ctx, id);
-    else slot.replaceChildren(stateBadge(state));
+    // a conflict arrived, or a pull brought a newer version (e.g. signed off): draw it again, keeping
+    // what the person has open (the sign-off request form, what they typed) as it is
+    if (state !== display || now.version !== record.version || now.is_deleted) {
+      retired = true;
+      document.removeEventListener('sync-status', onStatus);
+      entryScreen(ctx, id, { redraw: true });
+    } else slot.replaceChildren(stateBadge(state));
   };
   document.addEventListener('sync-status', onStatus);
 }

@@ -127,13 +127,16 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
   // when the entries on this phone change, without moving focus.
   const token = {};
   current = token;
+  let retired = false; // one redraw per change, however many sync events arrive while it is worked out
   const onStatus = async () => {
-    if (current !== token || !document.getElementById('home-title')) {
+    if (retired || current !== token || !document.getElementById('home-title')) {
       document.removeEventListener('sync-status', onStatus);
       return;
     }
     const now = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-    if (current === token && entrySignature(now) + await recordSignature(ctx.store) !== signature) {
+    const changed = entrySignature(now) + await recordSignature(ctx.store) !== signature;
+    if (changed && !retired && current === token) {
+      retired = true;
       document.removeEventListener('sync-status', onStatus);
       homeScreen(ctx, { redraw: true });
     }

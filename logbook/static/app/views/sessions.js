@@ -154,7 +154,7 @@ function actionsList(ctx, s, list, { carried }) {
 let current = null; // the session screen on show; older listeners retire themselves
 
 /** One session: the record, actions, confirmation and sign-off. */
-export async function sessionScreen(ctx, id) {
+export async function sessionScreen(ctx, id, { redraw = false } = {}) {
   const nav = navigation.id;
   const view = document.getElementById('view');
   const s = await ctx.store.getRecord(ENTITY, id);
@@ -225,17 +225,20 @@ export async function sessionScreen(ctx, id) {
     signOff,
     h('div', { class: 'actions' }, confirm, ask,
       !synced ? h('p', { class: 'hint' }, 'Confirming and sign-off are possible once this record has reached the server.') : null),
-    h('p', {}, h('a', { href: '/app/sessions' }, 'Back to supervision'))), { nav });
+    h('p', {}, h('a', { href: '/app/sessions' }, 'Back to supervision'))), { nav, keep: redraw });
   // Redraw when a sync brings the server's copy (sent, confirmed by the other person, signed).
   const token = {};
   current = token;
+  let retired = false; // one redraw per change: two sync events in quick succession drew it twice
   const onStatus = async () => {
-    if (current !== token || !document.getElementById('session-title')) { document.removeEventListener('sync-status', onStatus); return; }
+    if (retired || current !== token || !document.getElementById('session-title')) { document.removeEventListener('sync-status', onStatus); return; }
     const now = await ctx.store.getRecord(ENTITY, id);
+    if (retired || current !== token) return;
     if (now && (now.version !== s.version || Boolean(now.pending) !== Boolean(s.pending) || now.is_confirmed !== s.is_confirmed
       || JSON.stringify(now.sign_off_request) !== JSON.stringify(s.sign_off_request))) {
+      retired = true;
       document.removeEventListener('sync-status', onStatus);
-      sessionScreen(ctx, id);
+      sessionScreen(ctx, id, { redraw: true });
     }
   };
   document.addEventListener('sync-status', onStatus);
