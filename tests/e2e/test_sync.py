@@ -2,6 +2,8 @@
 (conflict on the same field, silent merge on different fields) and a session that expires while
 changes wait."""
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -129,3 +131,39 @@ def test_session_expiring_offline_keeps_the_outbox_and_syncs_after_login(
     sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
     items = make_client(user).get("/api/v1/entries").get_json()["items"]
     assert [e["title"] for e in items] == ["Written on the train"]
+
+
+def test_the_logbook_on_screen_shows_what_a_sync_brings_and_keeps_the_search(
+    live_server, phone, make_user, make_client
+):
+    """The logbook list used to be drawn once: an entry logged on another device, pulled while the list
+    was open, appeared only after leaving the screen. Now the list follows the phone's entries in place,
+    with the search typed and the filters kept."""
+    user = make_user("practitioner", name="Amara Okafor")
+    other_device = make_client(user)
+    page = phone.new_page()
+    log_in(page, live_server, user, PASSWORD)
+    quick_log(page, "Safeguarding supervision refresher")
+    quick_log(page, "Court skills workshop")
+    sync_status(page).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(page, "Logbook")
+    page.get_by_label("Search").fill("safeguarding")
+    rows = page.locator("#entry-list .entry-title")
+    expect(rows).to_have_text(["Safeguarding supervision refresher"])
+
+    made = other_device.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "course",
+            "title": "Contextual safeguarding course",
+            "start_date": dt.date.today().isoformat(),  # noqa: DTZ011
+            "hours": 3,
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    phone.set_offline(True)
+    _reconnect(phone, page)
+    expect(rows).to_contain_text(["Contextual safeguarding course"])
+    expect(rows).to_have_count(2)
+    expect(page.get_by_label("Search")).to_have_value("safeguarding")

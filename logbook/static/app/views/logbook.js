@@ -73,8 +73,12 @@ export async function logbookScreen(ctx) {
   const nav = navigation.id;
   const started = performance.now();
   const params = filtersFromSearch(location.search);
-  const all = (await visibleEntries(ctx.store)).filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
-  const comments = all.some((r) => r.data.status === 'returned') ? returnComments(await ctx.store.records('sign_off_request')) : new Map();
+  let generation = ctx.store.generation; // what the list is drawn from, read before it is drawn
+  const mine = (list) => list.filter((r) => !r.data.owner_id || r.data.owner_id === ctx.user.id);
+  const commentsFor = async (entries) => (entries.some((r) => r.data.status === 'returned')
+    ? returnComments(await ctx.store.records('sign_off_request')) : new Map());
+  let all = mine(await visibleEntries(ctx.store));
+  let comments = await commentsFor(all);
   const q = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'Title, words, kind…', autocomplete: 'off', value: params.q });
   const kind = h('select', { id: 'kind-filter', name: 'kind' }, h('option', { value: '' }, 'All kinds'),
     Object.entries(KIND_LABELS).map(([v, l]) => h('option', { value: v, selected: v === params.kind }, l)));
@@ -86,6 +90,7 @@ export async function logbookScreen(ctx) {
   const count = h('p', { class: 'muted', id: 'result-count', role: 'status' });
   const list = h('ul', { class: 'entry-list', id: 'entry-list', 'aria-labelledby': 'logbook-title' });
   const more = h('button', { type: 'button', class: 'secondary', id: 'show-more' }, 'Show more');
+  const empty = emptyState('No entries yet.', h('a', { href: '/app/log', class: 'button primary' }, 'Log your first CPD'));
   let rows = [];
   let shown = 0;
 
@@ -96,11 +101,12 @@ export async function logbookScreen(ctx) {
     shown = Math.min(rows.length, shown + SLICE);
     more.hidden = shown >= rows.length;
   };
-  const apply = () => {
+  const apply = ({ keepShown = 0 } = {}) => {
     rows = filterEntries(all, { q: q.value, kind: kind.value, status: status.value, show: show.value });
     shown = 0;
     list.replaceChildren();
-    renderSlice();
+    do renderSlice(); while (shown < Math.min(keepShown, rows.length));
+    empty.hidden = all.length > 0;
     const hours = rows.reduce((sum, r) => sum + (Number(r.data.hours) || 0), 0);
     count.textContent = [`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}`, status.value ? STATUS_LABELS[status.value].toLowerCase() : '',
       formatHours(hours)].filter(Boolean).join(' · ');
@@ -134,9 +140,24 @@ export async function logbookScreen(ctx) {
         h('div', { class: 'field' }, h('label', { for: 'status-filter' }, 'Sign-off status'), status),
         h('div', { class: 'field' }, h('label', { for: 'show-filter' }, 'Show'), show))),
     count,
-    all.length ? null : emptyState('No entries yet.', h('a', { href: '/app/log', class: 'button primary' }, 'Log your first CPD')),
-    list, sentinel, more), { nav });
+    empty, list, sentinel, more), { nav });
   if (!shown_) return;
   apply();
+
+  // A sync that changes the entries on this phone (another device's entry pulled, one signed off or
+  // returned) updates the list in place: the search, the filters and how far it was scrolled stay.
+  const onStatus = async () => {
+    if (!list.isConnected) { document.removeEventListener('sync-status', onStatus); return; }
+    if (ctx.store.generation === generation) return;
+    const mark = ctx.store.generation;
+    generation = mark;
+    const fresh = mine(await visibleEntries(ctx.store));
+    const freshComments = await commentsFor(fresh);
+    if (generation !== mark || !list.isConnected) return; // a later change is being drawn, or the screen left
+    all = fresh;
+    comments = freshComments;
+    apply({ keepShown: shown });
+  };
+  document.addEventListener('sync-status', onStatus);
   document.body.dataset.logbookRenderMs = String(Math.round(performance.now() - started));
 }
