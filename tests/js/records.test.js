@@ -41,3 +41,29 @@ test('a full re-pull forgets records the server did not send again', async () =>
   await store.pruneUnseenTagged('r1');
   assert.deepEqual((await store.records('sign_off_request')).map((r) => r.id), ['kept']);
 });
+
+test('a queued record is no longer waiting once the server applied its last mutation, before any pull', async () => {
+  const store = await freshStore();
+  const gap = (op, fields) => ({ entity: 'gap_explanation', id: 'g1', op, base_version: op === 'create' ? null : 1, fields });
+  await store.queueRecordChange(gap('create', { reason: 'Leave' }), 'gap_explanation', 'g1', () => ({ id: 'g1', reason: 'Leave' }), { what: 'create' });
+  await store.queueRecordChange(gap('update', { reason: 'Parental leave' }), 'gap_explanation', 'g1',
+    (d) => ({ ...d, reason: 'Parental leave' }), { what: 'update' });
+  const [first, second] = await store.outbox();
+  const noop = () => { throw new Error('entries only'); };
+
+  // The first of two is applied: the record still waits for the second.
+  await store.applyPushResults([{ mutation_id: first.mutation_id, status: 'applied', version: 1 }], noop);
+  assert.equal((await store.getRecord('gap_explanation', 'g1')).pending, true);
+  // The second is applied: not waiting any more, at the server's version, with what was typed.
+  await store.applyPushResults([{ mutation_id: second.mutation_id, status: 'applied', version: 2 }], noop);
+  const after = await store.getRecord('gap_explanation', 'g1');
+  assert.equal(after.pending, false);
+  assert.equal(after.version, 2);
+  assert.equal(after.reason, 'Parental leave');
+
+  // A refused change stays as it was (its note says why; the screens show it).
+  await store.queueRecordChange(gap('update', { reason: '' }), 'gap_explanation', 'g1', (d) => ({ ...d, reason: '' }), { what: 'update' });
+  const [third] = await store.outbox();
+  await store.applyPushResults([{ mutation_id: third.mutation_id, status: 'rejected', errors: { reason: ['Required.'] } }], noop);
+  assert.equal((await store.getRecord('gap_explanation', 'g1')).pending, true);
+});

@@ -150,15 +150,17 @@ export class Store {
    * outbox. A mutation without a result stays queued.
    */
   applyPushResults(results, apply) {
-    return this.run(['entries', 'outbox', 'cache'], 'readwrite', async (t) => {
+    return this.run(['entries', 'outbox', 'cache', 'records'], 'readwrite', async (t) => {
       for (const result of results) {
         const mutation = await t.get('outbox', result.mutation_id);
         if (!mutation) continue; // acknowledged before (a retried batch)
         if (mutation.entity !== 'entry') {
           // e.g. a sign-off decision: keep the server's answer where its screen can show it
+          const status = result.status === 'duplicate' ? result.first_status : result.status;
           const key = mutation.note_key;
-          if (key) await t.put('cache', { ...((await t.get('cache', key)) || {}), state: result.status === 'duplicate' ? result.first_status : result.status, result }, key);
+          if (key) await t.put('cache', { ...((await t.get('cache', key)) || {}), state: status, result }, key);
           await t.delete('outbox', mutation.mutation_id);
+          if (status === 'applied') await acknowledgeRecord(t, mutation, result);
           continue;
         }
         const record = await t.get('entries', mutation.id);
@@ -301,4 +303,21 @@ export function openStore({ idb = globalThis.indexedDB, name = DB_NAME, version 
     r.onerror = () => reject(r.error);
     r.onblocked = () => reject(new Error('The app is open in another tab with an older version; close it.'));
   });
+}
+
+/**
+ * A record queued on this phone (queueRecordChange: a gap explanation, a supervision session) whose
+ * last waiting mutation the server has applied is no longer "waiting to sync", even before a pull
+ * brings the server's copy: on PostgreSQL the pull right after a push may not serve the change yet
+ * (docs/sync.md, the horizon), and the phone said "All synced" while the record said "waiting".
+ */
+async function acknowledgeRecord(t, mutation, result) {
+  const key = `${mutation.entity}:${mutation.id}`;
+  const kept = await t.get('records', key);
+  if (!kept || !kept.data || !kept.data.pending) return;
+  const waiting = (await t.getAllByIndex('outbox', 'by_record', mutation.id))
+    .filter((m) => m.entity === mutation.entity && m.mutation_id !== mutation.mutation_id);
+  if (waiting.length) return;
+  const version = typeof result.version === 'number' ? Math.max(kept.version || 0, result.version) : kept.version;
+  await t.put('records', { ...kept, version, data: { ...kept.data, pending: false, ...(version ? { version } : {}) } });
 }

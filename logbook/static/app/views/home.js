@@ -146,12 +146,14 @@ export async function homeScreen(ctx, { redraw = false } = {}) {
   onStatus();
 }
 
-/** The pulled records Home also counts (a supervisor's sessions to confirm or sign, requests): a pull that
- *  brings one must redraw Home even when none of the person's own entries changed. */
+/** The other records Home also counts (a supervisor's sessions to confirm or sign, requests, the gap
+ *  explanations progress reads, sent or not): a sync that changes one must redraw Home even when none of
+ *  the person's own entries changed (an explanation that reached the server turns "worked out on this
+ *  phone" into the server's progress). */
 async function recordSignature(store) {
-  const kinds = await Promise.all(['supervision_session', 'sign_off_request'].map((k) => store.records(k)));
-  return '#' + kinds.flat().map((r) => [r.id, r.version ?? '', r.state ?? '', r.supervisor_confirmed_at || '',
-    r.sign_off_request ? r.sign_off_request.state : ''].join(':')).sort().join('|');
+  const kinds = await Promise.all(['supervision_session', 'sign_off_request', 'gap_explanation'].map((k) => store.records(k)));
+  return '#' + kinds.flat().filter(Boolean).map((r) => [r.id, r.version ?? '', r.state ?? '', r.supervisor_confirmed_at || '',
+    r.sign_off_request ? r.sign_off_request.state : '', r.pending ? 'p' : '', r.is_deleted ? 'd' : ''].join(':')).sort().join('|');
 }
 
 /** What Home shows depends on these: how many entries, their versions and their sync state. */
