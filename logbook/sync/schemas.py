@@ -306,3 +306,10 @@ class PullResultSchema(Schema):
         required=True, allow_none=True, metadata={"description": "null only with reset: true"}
     )
     has_more = fields.Boolean(required=True)
+    withheld = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "PostgreSQL only: changes after next_cursor exist but their transactions had not "
+            "all finished when this page was read (docs/sync.md, the horizon). Pull again shortly."
+        },
+    )

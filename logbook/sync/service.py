@@ -23,6 +23,8 @@ from sqlalchemy import (
     Uuid,
     and_,
     cast,
+    literal,
+    or_,
     select,
     text,
     type_coerce,
@@ -659,6 +661,26 @@ def _feed_page(
     return select(merged).order_by(merged.c.txid, merged.c.seq).limit(limit).subquery("page")
 
 
+def _withheld(*, me: uuid.UUID, others: set[uuid.UUID], after: tuple[int, int]) -> bool:
+    """PostgreSQL: whether this user's feed has changes after `after` that the horizon held back (their
+    transaction, or an older one anywhere on the cluster, was still running when the page was read).
+    The device pulls again shortly instead of waiting for its next sync: without it a phone said
+    "All synced" without the change another device had just committed."""
+    horizon = _horizon()
+    if horizon is None:
+        return False
+    c = Change.__table__.c
+    txid, seq = after
+    # Every change after `after` below the page's horizon was served (the page was not full): any
+    # change after it still in the feed is one the horizon held back.
+    later = or_(and_(c.txid == txid, c.seq > seq), c.txid > txid)
+    scope = c.owner_id == me
+    if others:
+        scope = or_(scope, and_(c.owner_id.in_(others), c.is_shared.is_(True)))
+    held = select(literal(1)).where(later, scope).limit(1)
+    return db.session.execute(held).first() is not None
+
+
 def pull(*, user: User, cursor: str | None, limit: int, today: dt.date, epoch: int, secret: str) -> str:
     """Changes after the cursor that this user may see, oldest first, at most `limit` changes: the
     PullResult as JSON text (records written straight from the rows, see _entry_json)."""
@@ -682,6 +704,7 @@ def pull(*, user: User, cursor: str | None, limit: int, today: dt.date, epoch: i
     rows = rows[:limit]
     if rows:
         position = (rows[-1].txid, rows[-1].seq)
+    withheld = not has_more and _withheld(me=user.id, others=others, after=position)
     me, my_org = d.key(user.id), d.key(user.organisation_id)
     supervisees = {d.key(o) for o in others}
     items: list[str] = []
@@ -723,5 +746,5 @@ def pull(*, user: User, cursor: str | None, limit: int, today: dt.date, epoch: i
     next_cursor = _encode(position, user=user, fingerprint=fingerprint, epoch=epoch, secret=secret)
     return (
         f'{{"reset":false,"items":[{",".join(items)}],"next_cursor":{_str(next_cursor)},'
-        f'"has_more":{_TRUE_FALSE[has_more]}}}'
+        f'"has_more":{_TRUE_FALSE[has_more]},"withheld":{_TRUE_FALSE[withheld]}}}'
     )

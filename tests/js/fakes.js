@@ -133,13 +133,18 @@ export class FakeServer {
       throw failure.error;
     }
     const start = cursor ? Number(cursor) : 0;
-    const slice = this.feed.slice(start, start + limit);
+    // `withholdFrom`: feed positions from there on are behind the horizon (a transaction still running
+    // on the real server's PostgreSQL): not served, and the answer says so.
+    const served = this.withholdFrom == null ? this.feed.length : Math.min(this.feed.length, this.withholdFrom);
+    const slice = this.feed.slice(start, Math.min(served, start + limit));
     const ids = [...new Set(slice)];
+    const end = start + slice.length;
     return {
       reset: false,
       items: ids.map((id) => ({ entity: 'entry', id, op: 'upsert', version: this.entries.get(id).version, record: this.copy(id) })),
-      next_cursor: String(start + slice.length),
-      has_more: start + slice.length < this.feed.length,
+      next_cursor: String(end),
+      has_more: end < served,
+      withheld: end >= served && served < this.feed.length,
     };
   }
 

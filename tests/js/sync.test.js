@@ -369,3 +369,20 @@ test('a photo the server cannot store yet (503: the object store is down) stays 
   assert.equal(photo.uploaded, true);
   assert.deepEqual(uploads, ['a'.repeat(64), 'a'.repeat(64)]);
 });
+
+test('changes the server held back are pulled again shortly, 1 s then doubling, until they come', async () => {
+  const { store, server, engine, timers } = await setup();
+  const id = '0b6f0c1e-8f7e-4c1a-9a55-3f1f1d7a0001';
+  await server.push({ client_id: 'other-phone', mutations: [{ mutation_id: 1, entity: 'entry', id, op: 'create', base_version: null, fields: { ...ENTRY, title: 'From the other phone' } }] });
+  server.withholdFrom = 0; // its transaction counts as still running on the server
+  await engine.sync();
+  assert.equal(await store.getEntry(id), undefined);
+  assert.deepEqual(timers.scheduled.map((t) => t.ms), [1000]);
+  await timers.fire();
+  assert.deepEqual(timers.scheduled.map((t) => t.ms), [2000]);
+  server.withholdFrom = null; // it has finished
+  await timers.fire();
+  assert.equal((await store.getEntry(id)).data.title, 'From the other phone');
+  assert.deepEqual(timers.scheduled, [], 'nothing more to wait for');
+  assert.equal((await engine.status()).label, 'All synced');
+});

@@ -189,6 +189,7 @@ export class SyncEngine extends EventTarget {
       const pushed = await this.pushAll();
       const pulled = await this.pullAll();
       this.attempt = 0;
+      this.followUpWithheld();
       this.batchSize = this.options.batchSize;
       this.state.phase = 'idle';
       this.state.lastError = null;
@@ -198,6 +199,19 @@ export class SyncEngine extends EventTarget {
       await this.fail(err);
     }
     this.emit();
+  }
+
+  /**
+   * The server held changes back (PostgreSQL: a transaction that was still running when the pull read
+   * the feed, docs/sync.md): pull again shortly, 1 s then doubling up to 30 s while it says so, rather
+   * than waiting for the next sync with a change another device has just committed missing.
+   */
+  followUpWithheld() {
+    if (!this.withheld) { this.heldAttempt = 0; return; }
+    const delay = Math.min(30000, 1000 * 2 ** (this.heldAttempt || 0));
+    this.heldAttempt = (this.heldAttempt || 0) + 1;
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = this.timers.setTimeout(() => this.sync('withheld'), delay);
   }
 
   async fail(err) {
@@ -270,6 +284,7 @@ export class SyncEngine extends EventTarget {
         (record, item, pending) => mergePulled(record, item, pending, tag));
       received += answer.items.length;
       cursor = answer.next_cursor;
+      this.withheld = Boolean(answer.withheld);
       if (!answer.has_more) break;
     }
     if (tag) {
