@@ -162,6 +162,9 @@ def test_an_organisation_onboards_its_staff_and_supervision_works(
     p.get_by_role("radio", name=re.compile("^Tom Reed")).check()
     p.get_by_role("button", name="Send request").click()
     p.get_by_text("Sign-off requested").wait_for()
+    # The request has reached the server (the pulled request says whom it waits for) before the phone
+    # is put away: "Sign-off requested" is said as soon as it is queued on the phone.
+    p.locator("#signoff-request-state").get_by_text("Waiting for Tom Reed").wait_for(timeout=20_000)
     phone.close()
 
     # 5. Tom follows his invitation, and Nia's entry is in his sign-off queue
