@@ -21,6 +21,28 @@ def supervisor_phone(browser):
     context.close()
 
 
+def _study_day_on_phone(live_server, phone, practitioner, api, title: str, **extra) -> tuple[dict, object]:
+    """A study day logged from another device, and the practitioner's phone open on it, synced."""
+    entry = api.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "study_day",
+            "title": title,
+            "start_date": (dt.date.today() - dt.timedelta(days=3)).isoformat(),  # noqa: DTZ011
+            "hours": 6,
+            "visibility": "supervisors",
+            **extra,
+        },
+    ).get_json()
+    p = phone.new_page()
+    log_in(p, live_server, practitioner, PASSWORD)
+    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
+    tab(p, "Logbook")
+    p.get_by_role("link", name=title).click()
+    return entry, p
+
+
 def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     app, live_server, phone, supervisor_phone, make_user, make_client
 ):
@@ -28,23 +50,14 @@ def test_supervisor_signs_off_offline_and_the_practitioner_sees_it_signed(
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
     factories.supervise(app, supervisor, practitioner, kind="line")
     api = make_client(practitioner)
-    entry = api.api(
-        "POST",
-        "/api/v1/entries",
-        json={
-            "kind": "study_day",
-            "title": "Contextual safeguarding study day",
-            "description": "Peer group mapping and location assessments.",
-            "start_date": (dt.date.today() - dt.timedelta(days=3)).isoformat(),  # noqa: DTZ011
-            "hours": 6,
-            "visibility": "supervisors",
-        },
-    ).get_json()
-    p = phone.new_page()
-    log_in(p, live_server, practitioner, PASSWORD)
-    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
-    tab(p, "Logbook")
-    p.get_by_role("link", name="Contextual safeguarding study day").click()
+    entry, p = _study_day_on_phone(
+        live_server,
+        phone,
+        practitioner,
+        api,
+        "Contextual safeguarding study day",
+        description="Peer group mapping and location assessments.",
+    )
     p.get_by_role("button", name="Request sign-off").click()
     p.get_by_role("radio", name=f"{supervisor.name} (line supervisor)").check()
     p.get_by_role("button", name="Send request").click()
@@ -159,22 +172,7 @@ def test_an_open_request_form_keeps_what_was_typed_when_a_sync_redraws_the_entry
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
     factories.supervise(app, supervisor, practitioner, kind="line")
     api = make_client(practitioner)
-    entry = api.api(
-        "POST",
-        "/api/v1/entries",
-        json={
-            "kind": "study_day",
-            "title": "Court skills study day",
-            "start_date": (dt.date.today() - dt.timedelta(days=3)).isoformat(),  # noqa: DTZ011
-            "hours": 6,
-            "visibility": "supervisors",
-        },
-    ).get_json()
-    p = phone.new_page()
-    log_in(p, live_server, practitioner, PASSWORD)
-    sync_status(p).get_by_text("All synced").wait_for(timeout=20_000)
-    tab(p, "Logbook")
-    p.get_by_role("link", name="Court skills study day").click()
+    entry, p = _study_day_on_phone(live_server, phone, practitioner, api, "Court skills study day")
     p.get_by_role("button", name="Request sign-off").click()
     p.get_by_role("radio", name="Someone else, by email (no account needed)").check()
     p.get_by_label("Their name").fill("Dr Sam Lee")

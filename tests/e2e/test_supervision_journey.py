@@ -23,7 +23,7 @@ from tests.e2e.browser import (
     sync_status,
     wait_for_service_worker,
 )
-from tests.factories import PASSWORD, persist, supervised_social_worker
+from tests.factories import PASSWORD, persist, supervise, supervised_social_worker
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,23 @@ def shipped(app):
     with app.app_context():
         frameworks.load_shipped_frameworks()
         db.session.commit()
+
+
+def log_supervision(client, supervisor) -> None:
+    """Yesterday's supervision, logged by the practitioner: the session their supervisor confirms."""
+    logged = client.api(
+        "POST",
+        "/api/v1/entries",
+        json={
+            "kind": "supervision",
+            "title": "Monthly supervision",
+            "start_date": (TODAY - dt.timedelta(days=1)).isoformat(),
+            "hours": 1.5,
+            "visibility": "supervisors",
+            "details": {"format": "individual", "supervisor_id": str(supervisor.id), "agenda": "Caseload"},
+        },
+    )
+    assert logged.status_code == 201, logged.get_json()
 
 
 def entry_with_evidence(client, title: str) -> dict:
@@ -191,19 +208,7 @@ def test_supervisors_home_leads_with_the_queue_and_the_decision_shows_the_eviden
         assert asked.status_code == 201, asked.get_json()
 
     # A supervision the practitioner logged is the session the supervisor confirms.
-    logged = me.api(
-        "POST",
-        "/api/v1/entries",
-        json={
-            "kind": "supervision",
-            "title": "Monthly supervision",
-            "start_date": (TODAY - dt.timedelta(days=1)).isoformat(),
-            "hours": 1.5,
-            "visibility": "supervisors",
-            "details": {"format": "individual", "supervisor_id": str(supervisor.id), "agenda": "Caseload"},
-        },
-    )
-    assert logged.status_code == 201, logged.get_json()
+    log_supervision(me, supervisor)
 
     page = small_phone.new_page()
     log_in(page, live_server, supervisor, PASSWORD)
@@ -310,28 +315,8 @@ def test_a_pull_landing_while_home_is_being_drawn_still_shows_the_session_to_con
     until the pull has landed: the session must still appear."""
     practitioner = make_user("practitioner", name="Amara Okafor")
     supervisor = make_user("practitioner", "supervisor", name="Priya Shah")
-    persist(
-        app,
-        SupervisionLink(
-            supervisor_id=supervisor.id,
-            supervisee_id=practitioner.id,
-            kind="line",
-            starts_on=TODAY - dt.timedelta(days=10),
-        ),
-    )
-    logged = make_client(practitioner).api(
-        "POST",
-        "/api/v1/entries",
-        json={
-            "kind": "supervision",
-            "title": "Monthly supervision",
-            "start_date": (TODAY - dt.timedelta(days=1)).isoformat(),
-            "hours": 1.5,
-            "visibility": "supervisors",
-            "details": {"format": "individual", "supervisor_id": str(supervisor.id), "agenda": "Caseload"},
-        },
-    )
-    assert logged.status_code == 201, logged.get_json()
+    supervise(app, supervisor, practitioner, kind="line", starts_on=TODAY - dt.timedelta(days=10))
+    log_supervision(make_client(practitioner), supervisor)
 
     page = small_phone.new_page()
     held: dict[str, list | None] = {"pull": [], "status": []}  # None once released
