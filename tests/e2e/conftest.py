@@ -7,10 +7,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, PHONE
+
+# expect() waits for a state as long as a locator's wait_for does (30 s), not its own 5 s: under CI's
+# load (two suites side by side on two cores) a sync that brings the state can take longer than 5 s.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture
