@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,10 +20,12 @@ from marshmallow import ValidationError
 from sqlalchemy import (
     Float,
     String,
+    Table,
     Text,
     Uuid,
     and_,
     cast,
+    insert,
     select,
     text,
     type_coerce,
@@ -261,6 +264,8 @@ def _lock_records(mutations: list[dict[str, Any]]) -> set[uuid.UUID]:
 # (RFC 8785), so `2` and `2.0`, or keys in another order, are the same change. Results stored
 # before canonical digests carry the old digest under the old name and are compared with it.
 _DIGEST = "request_jcs_sha256"
+# __table__ is declared as a FromClause; a mapped class's is a Table.
+_STORED = typing.cast(Table, SyncMutation.__table__)
 _LEGACY_DIGEST = "request_sha256"
 _HIDDEN = (_DIGEST, _LEGACY_DIGEST)
 
@@ -437,15 +442,20 @@ def push(
         last = max(last, mid)
     _write_checked(pending, results, user=user, now=now, client_id=client_id, settings=settings)
     client.last_mutation_id = last
-    db.session.add_all(
-        SyncMutation(
-            client_id=client_id,
-            mutation_id=results[index]["mutation_id"],
-            result={**results[index], _DIGEST: digest},
-            created_at=now,
+    if stored:
+        # One INSERT of many rows, straight from the answers (no mapped instances).
+        db.session.execute(
+            insert(_STORED),
+            [
+                {
+                    "client_id": client_id,
+                    "mutation_id": results[index]["mutation_id"],
+                    "result": {**results[index], _DIGEST: digest},
+                    "created_at": now,
+                }
+                for index, digest in stored
+            ],
         )
-        for index, digest in stored
-    )
     db.session.flush()
     return {"results": results, "last_mutation_id": client.last_mutation_id}
 
