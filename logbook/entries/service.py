@@ -16,16 +16,18 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import typing
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, Table, and_, cast, func, insert, or_, select
 
 from logbook.accounts import links
 from logbook.accounts.models import User
-from logbook.changefeed import record_change
+from logbook.changefeed import record_change, record_changes
 from logbook.entries.models import (
     Entry,
     EntryEvidence,
@@ -44,7 +46,7 @@ from logbook.entries.schemas import (
     validate_details,
 )
 from logbook.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from logbook.extensions import db
+from logbook.extensions import Base, db
 from logbook.frameworks import service as frameworks
 
 OWNER, SUPERVISOR, METADATA = "owner", "supervisor", "metadata"
@@ -220,28 +222,37 @@ def _is_shared(content: dict[str, Any]) -> bool:
     )
 
 
+def _change_values(entry: Entry, before: EntryRevision | None) -> dict[str, Any]:
+    """The change feed row of the entry's current version (record_change's arguments); `before`
+    is the previous version's revision (None for a new entry)."""
+    now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
+    return {
+        "entity": "entry",
+        "record_id": entry.id,
+        "owner_id": entry.owner_id,
+        "is_shared": now_shared or bool(before and _is_shared(before.content)),
+    }
+
+
+def _revision_values(entry: Entry, now: dt.datetime, client_id: str | None, *, new: bool) -> dict[str, Any]:
+    """The revision row of the entry's current version (see _snapshot for `new`)."""
+    return {
+        "entry_id": entry.id,
+        "version": entry.version,
+        "content": wire_content(entry_fields(entry)) | {"is_deleted": entry.is_deleted},
+        "content_sha256": content_hash(entry, own_ids=new),
+        "client_id": client_id,
+        "created_at": now,
+    }
+
+
 def _snapshot(entry: Entry, now: dt.datetime, client_id: str | None = None, *, new: bool = False) -> None:
     """Record the entry's current version (its revision and the change feed row). `new`: the entry
     is being created, so no import origin can exist for it yet (EntryOrigin's key is a foreign key
     to the entry): its hash covers its own ids without looking one up."""
     before = revision(entry_id=entry.id, version=entry.version - 1) if entry.version > 1 else None
-    now_shared = _is_shared({**entry_fields(entry), "is_deleted": entry.is_deleted})
-    record_change(
-        entity="entry",
-        record_id=entry.id,
-        owner_id=entry.owner_id,
-        is_shared=now_shared or bool(before and _is_shared(before.content)),
-    )
-    db.session.add(
-        EntryRevision(
-            entry_id=entry.id,
-            version=entry.version,
-            content=wire_content(entry_fields(entry)) | {"is_deleted": entry.is_deleted},
-            content_sha256=content_hash(entry, own_ids=new),
-            client_id=client_id,
-            created_at=now,
-        )
-    )
+    record_change(**_change_values(entry, before))
+    db.session.add(EntryRevision(**_revision_values(entry, now, client_id, new=new)))
 
 
 def revision(*, entry_id: uuid.UUID, version: int) -> EntryRevision | None:
@@ -249,12 +260,17 @@ def revision(*, entry_id: uuid.UUID, version: int) -> EntryRevision | None:
     return db.session.get(EntryRevision, (entry_id, version))
 
 
+def _link_keys(entry: Entry) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The index rows an entry's standards and evidence make: (framework, version, code) of each
+    standard once, and each evidence file's hash."""
+    standards = {(t["framework"], t["version"], t["code"]): None for t in entry.standards}
+    return list(standards), [e["sha256"] for e in entry.evidence]
+
+
 def _sync_links(entry: Entry) -> None:
-    entry.standard_links = [
-        EntryStandard(framework_id=t["framework"], version=t["version"], code=t["code"])
-        for t in {(t["framework"], t["version"], t["code"]): t for t in entry.standards}.values()
-    ]
-    entry.evidence_links = [EntryEvidence(sha256=e["sha256"]) for e in entry.evidence]
+    standards, evidence = _link_keys(entry)
+    entry.standard_links = [EntryStandard(framework_id=f, version=v, code=c) for f, v, c in standards]
+    entry.evidence_links = [EntryEvidence(sha256=sha) for sha in evidence]
 
 
 # --- changes ---------------------------------------------------------------------------------
@@ -282,36 +298,105 @@ def create_entry(
     return entry
 
 
-def _new_entry(owner: User, clean: dict[str, Any], entry_id: uuid.UUID, now: dt.datetime) -> Entry:
-    kind = clean["kind"]
-    return Entry(
-        id=entry_id,
-        owner_id=owner.id,
-        organisation_id=owner.organisation_id,
-        kind=kind,
-        title=clean["title"],
-        description=clean.get("description", ""),
-        start_date=clean["start_date"],
-        end_date=clean.get("end_date"),
-        hours=clean["hours"],
-        is_participatory=clean.get("is_participatory", kind not in NOT_PARTICIPATORY_BY_DEFAULT),
-        includes_peer_reflection=clean.get("includes_peer_reflection", kind == "peer_reflection"),
-        reflection=clean.get("reflection") or {"template": default_template(kind), "answers": {}},
-        impact_on_practice=clean.get("impact_on_practice", ""),
-        impact_on_people=clean.get("impact_on_people", ""),
-        ways_of_knowing=clean.get("ways_of_knowing", []),
-        other_professions=clean.get("other_professions", []),
-        standards=clean.get("standards", []),
-        common_core=clean.get("common_core", []),
-        details=clean["details"],
-        evidence=clean.get("evidence", []),
-        visibility=clean.get("visibility", "private"),
-        status=clean.get("status", "recorded"),
-        version=1,
-        is_deleted=False,  # set here: the revision is made before the INSERT applies defaults
-        created_at=now,
-        updated_at=now,
+@dataclass(frozen=True)
+class NewEntry:
+    """A new entry checked exactly as create_entry checks it, with the rows create_entry would write
+    for it (the entry, its links, its revision, its change), nothing written yet: write_new_entries
+    writes many at once (a sync push's batch)."""
+
+    entry: Entry  # its values read as an Entry's attributes, never a mapped instance
+    row: dict[str, Any]
+    standards: list[tuple[str, int, str]]
+    evidence: list[str]
+    revision: dict[str, Any]
+    change: dict[str, Any]
+
+
+def check_new_entry(
+    *, owner: User, data: dict[str, Any], now: dt.datetime, client_id: str | None = None
+) -> NewEntry:
+    """create_entry's checks and rows for an entry whose id the caller has just read is free (as
+    create_entry's id_checked), without writing anything: a refused entry raises as create_entry
+    does and leaves nothing behind."""
+    row = _new_entry_values(owner, _validated(owner, data), data.get("id") or uuid.uuid4(), now)
+    # Read by the same functions as a mapped Entry (attributes only), without the cost of making one
+    # (a sync push checks hundreds): never added to the session.
+    entry = typing.cast(Entry, SimpleNamespace(**row))
+    standards, evidence = _link_keys(entry)
+    return NewEntry(
+        entry=entry,
+        row=row,
+        standards=standards,
+        evidence=evidence,
+        revision=_revision_values(entry, now, client_id, new=True),
+        change=_change_values(entry, None),
     )
+
+
+def _insert(model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """One INSERT of many rows into a model's table (the driver's executemany), in list order."""
+    if rows:
+        # __table__ is declared as a FromClause; a mapped class's is a Table.
+        db.session.execute(insert(typing.cast(Table, model.__table__)), rows)
+
+
+def write_new_entries(new: list[NewEntry]) -> None:
+    """Write checked new entries (check_new_entry) with one INSERT of many rows per table, their
+    changes in list order. One row that cannot be written (an id another transaction took since it
+    was checked) fails the statement: the caller runs it in a savepoint and decides what then."""
+    if not new:
+        return
+    _insert(Entry, [n.row for n in new])
+    _insert(
+        EntryStandard,
+        [
+            {"entry_id": n.entry.id, "framework_id": f, "version": v, "code": c}
+            for n in new
+            for f, v, c in n.standards
+        ],
+    )
+    _insert(EntryEvidence, [{"entry_id": n.entry.id, "sha256": sha} for n in new for sha in n.evidence])
+    _insert(EntryRevision, [n.revision for n in new])
+    record_changes([n.change for n in new])
+
+
+def _new_entry(owner: User, clean: dict[str, Any], entry_id: uuid.UUID, now: dt.datetime) -> Entry:
+    return Entry(**_new_entry_values(owner, clean, entry_id, now))
+
+
+def _new_entry_values(
+    owner: User, clean: dict[str, Any], entry_id: uuid.UUID, now: dt.datetime
+) -> dict[str, Any]:
+    """A new entry's column values, from its checked fields."""
+    kind = clean["kind"]
+    return {
+        "id": entry_id,
+        "owner_id": owner.id,
+        "organisation_id": owner.organisation_id,
+        "kind": kind,
+        "title": clean["title"],
+        "description": clean.get("description", ""),
+        "start_date": clean["start_date"],
+        "end_date": clean.get("end_date"),
+        "hours": clean["hours"],
+        "is_participatory": clean.get("is_participatory", kind not in NOT_PARTICIPATORY_BY_DEFAULT),
+        "includes_peer_reflection": clean.get("includes_peer_reflection", kind == "peer_reflection"),
+        "reflection": clean.get("reflection") or {"template": default_template(kind), "answers": {}},
+        "impact_on_practice": clean.get("impact_on_practice", ""),
+        "impact_on_people": clean.get("impact_on_people", ""),
+        "ways_of_knowing": clean.get("ways_of_knowing", []),
+        "other_professions": clean.get("other_professions", []),
+        "standards": clean.get("standards", []),
+        "common_core": clean.get("common_core", []),
+        "details": clean["details"],
+        "evidence": clean.get("evidence", []),
+        "visibility": clean.get("visibility", "private"),
+        "status": clean.get("status", "recorded"),
+        "version": 1,
+        "is_deleted": False,  # set here: the revision is made before the INSERT applies defaults
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def create_entries(*, owner: User, items: list[dict[str, Any]], now: dt.datetime) -> list[Entry]:

@@ -217,6 +217,12 @@ def _entry_session_fields(entry: Entry) -> dict[str, Any]:
     }
 
 
+def is_session_entry(*, actor: User, entry: Entry) -> bool:
+    """Whether saving this entry may make, change or cancel a supervision session
+    (session_for_entry does nothing for any other entry)."""
+    return entry.kind == "supervision" and entry.owner_id == actor.id and entry.status != "draft"
+
+
 def session_for_entry(*, actor: User, entry: Entry, now: dt.datetime) -> SupervisionSession | None:
     """Supervision is one thing: a supervision entry its owner logged naming a current supervisor
     (`details.supervisor_id`) is that supervision session, with both people. Made the first time the
@@ -225,7 +231,7 @@ def session_for_entry(*, actor: User, entry: Entry, now: dt.datetime) -> Supervi
     it); the supervisor confirms it on their side. Later saves change the session to match (which asks
     both to confirm again); deleting the entry cancels it. Called by the entries API and by sync, so a
     supervision logged offline becomes the session when it syncs. None when no session applies."""
-    if entry.kind != "supervision" or entry.owner_id != actor.id or entry.status == "draft":
+    if not is_session_entry(actor=actor, entry=entry):
         return None
     fields = _entry_session_fields(entry)
     session = session_of_entry(entry.id)

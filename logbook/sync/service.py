@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,10 +20,12 @@ from marshmallow import ValidationError
 from sqlalchemy import (
     Float,
     String,
+    Table,
     Text,
     Uuid,
     and_,
     cast,
+    insert,
     literal,
     or_,
     select,
@@ -31,7 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from logbook.accounts import links
@@ -77,15 +80,41 @@ _ENTRY_IN = EntryInSchema()
 _ENTRY_CHANGES = EntryInSchema(partial=True)
 
 
+def _new_entry_data(mutation: dict[str, Any]) -> dict[str, Any]:
+    """An entry create's fields loaded (ValidationFailed when they are not valid)."""
+    try:
+        return _ENTRY_IN.load({**(mutation.get("fields") or {}), "id": str(mutation["id"])})
+    except ValidationError as err:
+        raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
+
+
+def _check_new_entry(
+    user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str
+) -> entries.NewEntry | dict[str, Any] | None:
+    """An entry create whose id the batch's look-up found free (NEW_ID), checked exactly as
+    _apply_entry checks it, with nothing written: the rows to write with the batch's other checked
+    creates (_write_checked), or the refusal (nothing was written, so nothing needs rolling back),
+    or None when it must be applied on its own (_apply): an entry that may make a supervision
+    session, which is made from the written entry and may still refuse it."""
+    try:
+        checked = entries.check_new_entry(
+            owner=user, data=_new_entry_data(mutation), now=now, client_id=client_id
+        )
+    except DomainError as err:
+        if err.status >= 500:
+            raise
+        return _result_for(err)
+    if sessions.is_session_entry(actor=user, entry=checked.entry):
+        return None
+    return checked
+
+
 def _apply_entry(
     user: User, mutation: dict[str, Any], now: dt.datetime, client_id: str, settings: PushSettings
 ) -> dict[str, Any]:
     op, fields = mutation["op"], mutation.get("fields") or {}
     if op == "create":
-        try:
-            data = _ENTRY_IN.load({**fields, "id": str(mutation["id"])})
-        except ValidationError as err:
-            raise ValidationFailed("Some fields are not valid.", fields=_field_errors(err)) from err
+        data = _new_entry_data(mutation)
         # NEW_ID: the push read in one query for the whole batch that no entry has this id.
         existing = None if mutation.get(NEW_ID) else db.session.get(Entry, mutation["id"])
         if existing is not None and existing.owner_id != user.id:
@@ -237,6 +266,8 @@ def _lock_records(mutations: list[dict[str, Any]]) -> set[uuid.UUID]:
 # (RFC 8785), so `2` and `2.0`, or keys in another order, are the same change. Results stored
 # before canonical digests carry the old digest under the old name and are compared with it.
 _DIGEST = "request_jcs_sha256"
+# __table__ is declared as a FromClause; a mapped class's is a Table.
+_STORED = typing.cast(Table, SyncMutation.__table__)
 _LEGACY_DIGEST = "request_sha256"
 _HIDDEN = (_DIGEST, _LEGACY_DIGEST)
 
@@ -366,7 +397,10 @@ def push(
         )
     }
     existing = _lock_records([m for m in ordered if m["mutation_id"] not in priors])
-    results, stored = [], []
+    results: list[dict[str, Any]] = []  # each mutation's answer, in mutation id order
+    stored: list[tuple[int, str]] = []  # (index in results, digest) of the answers to store
+    pending: list[tuple[int, dict[str, Any], entries.NewEntry]] = []  # checked creates not written yet
+    created: set[uuid.UUID | None] = set()  # the ids of the entry creates seen in this batch
     # The device's highest id, written once at the end (not an UPDATE flushed in every savepoint).
     last = client.last_mutation_id
     for mutation in ordered:
@@ -376,33 +410,91 @@ def push(
         if prior is not None:
             results.append(_replayed(mutation, prior, digest))
             continue
+        result: dict[str, Any] | None = None
         if mid <= last:
             # A device numbers its changes in the order it makes them and sends the oldest unsent
             # first, so an unseen id below its last one is a change that arrived after a newer one.
             result = _out_of_order(last)
         else:
-            new_id = mutation["entity"] == "entry" and mutation["op"] == "create"
-            new_id = new_id and _uuid(mutation["id"]) not in existing
-            result = _apply(
-                user, {**mutation, NEW_ID: True} if new_id else mutation, now, client_id, settings
-            )
-        result = {"mutation_id": mid, "id": str(mutation["id"]), "entity": mutation["entity"], **result}
+            create = mutation["entity"] == "entry" and mutation["op"] == "create"
+            record_id = _uuid(mutation["id"]) if create else None
+            # Free at the look-up, and not created earlier in this batch (then it is read again).
+            new_id = create and record_id not in existing and record_id not in created
+            if new_id:
+                # Checked before anything is written, written later with the batch's others.
+                checked = _check_new_entry(user, mutation, now, client_id)
+                if isinstance(checked, entries.NewEntry):
+                    pending.append((len(results), {**mutation, NEW_ID: True}, checked))
+                    result = {"status": "applied", "version": checked.entry.version}
+                else:
+                    result = checked
+            if result is None:
+                # Whatever this mutation reads (an entry created earlier in the batch, its revision)
+                # is written before it is applied, and its change follows theirs in the feed.
+                _write_checked(pending, results, user=user, now=now, client_id=client_id, settings=settings)
+                result = _apply(
+                    user, {**mutation, NEW_ID: True} if new_id else mutation, now, client_id, settings
+                )
+            if create:
+                created.add(record_id)
         # Stored in the same transaction as the effects (one batched INSERT at the end): either both
         # commit or neither does, so a retry after a lost response is answered "duplicate".
-        stored.append(
-            SyncMutation(
-                client_id=client_id,
-                mutation_id=mid,
-                result={**result, _DIGEST: digest},
-                created_at=now,
-            )
-        )
+        stored.append((len(results), digest))
+        results.append(_answer(mutation, result))
         last = max(last, mid)
-        results.append(result)
+    _write_checked(pending, results, user=user, now=now, client_id=client_id, settings=settings)
     client.last_mutation_id = last
-    db.session.add_all(stored)
+    if stored:
+        # One INSERT of many rows, straight from the answers (no mapped instances).
+        db.session.execute(
+            insert(_STORED),
+            [
+                {
+                    "client_id": client_id,
+                    "mutation_id": results[index]["mutation_id"],
+                    "result": {**results[index], _DIGEST: digest},
+                    "created_at": now,
+                }
+                for index, digest in stored
+            ],
+        )
     db.session.flush()
     return {"results": results, "last_mutation_id": client.last_mutation_id}
+
+
+def _answer(mutation: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mutation_id": mutation["mutation_id"],
+        "id": str(mutation["id"]),
+        "entity": mutation["entity"],
+        **result,
+    }
+
+
+def _write_checked(
+    pending: list[tuple[int, dict[str, Any], entries.NewEntry]],
+    results: list[dict[str, Any]],
+    *,
+    user: User,
+    now: dt.datetime,
+    client_id: str,
+    settings: PushSettings,
+) -> None:
+    """Write the checked creates (in mutation order, so the feed orders their changes as it would
+    have had each been written on its own) with one INSERT per table, in a savepoint. Should that
+    fail (an id another transaction took since the batch's look-up, a deadlock), it is rolled back
+    and each of them is applied on its own as any other mutation is (_apply: a clash tried again,
+    then reported), so each gets the answer it would have had; an error no mutation's savepoint
+    answers fails the batch, as it would have."""
+    if not pending:
+        return
+    try:
+        with db.session.begin_nested():
+            entries.write_new_entries([checked for _, _, checked in pending])
+    except DBAPIError:
+        for index, mutation, _ in pending:
+            results[index] = _answer(mutation, _apply(user, mutation, now, client_id, settings))
+    pending.clear()
 
 
 # --- pull ------------------------------------------------------------------------------------

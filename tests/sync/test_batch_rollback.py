@@ -1,6 +1,7 @@
-"""A batch is applied mutation by mutation, each inside its own SAVEPOINT, while the look-ups are
-made once for the whole batch (logbook/sync/service.py push): one mutation refused after it had
-already written its entry, revision and change-feed row rolls back alone; the rest land."""
+"""A batch is applied mutation by mutation, a mutation that writes before it may still be refused
+inside its own SAVEPOINT, while the look-ups are made once for the whole batch (logbook/sync/service.py
+push): one mutation refused after it had already written its entry, revision and change-feed row
+rolls back alone; the rest land."""
 
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ def test_one_refused_mutation_in_a_batch_of_many_rolls_back_alone(app, device, p
         return original(actor=actor, entry=entry, now=now)
 
     monkeypatch.setattr(sessions, "session_for_entry", refuse_late)
+    # The poisoned entries take the path of an entry that may make a supervision session: written
+    # in its own savepoint, then the session made from it (the others are checked first and
+    # written together at the end of the batch: tests/sync/test_push_batching.py).
+    is_session_entry = sessions.is_session_entry
+    monkeypatch.setattr(
+        sessions,
+        "is_session_entry",
+        lambda *, actor, entry: entry.title == POISON or is_session_entry(actor=actor, entry=entry),
+    )
     phone = device(practitioner)
     ids = [uuid.uuid4() for _ in range(40)]
     poisoned = {ids[0], ids[17], ids[39]}  # first, middle and last of the batch
