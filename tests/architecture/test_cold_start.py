@@ -39,6 +39,9 @@ DEFERRED = (
     "botocore",
     "redis",  # RQ deployments: jobs/runner.py, worker.py
     "rq",
+    "logbook.exports.leap2a",  # imported by the routes of api/record_formats.py
+    "logbook.exports.spreadsheet",
+    "logbook.exports.staff_import",  # imported by the routes of api/staff_import.py
 )
 
 PROBE = textwrap.dedent(
