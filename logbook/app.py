@@ -26,7 +26,7 @@ from logbook.accounts.auth import SessionCookie
 from logbook.api import init_api
 from logbook.config import KeyRing, build_config
 from logbook.errors import error_body, register_error_handlers
-from logbook.extensions import csrf, db, limiter, migrate
+from logbook.extensions import csrf, db, init_migrations, limiter
 from logbook.jobs.runner import JOB_FUNCTION, JobFunction
 from logbook.jobs.service import run_job
 from logbook.safejson import BudgetRequest
@@ -103,9 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
-    )
+    init_migrations(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     with app.app_context():

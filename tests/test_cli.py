@@ -215,3 +215,39 @@ def test_the_module_docstring_names_every_command():
         if isinstance(command, click.Group):
             missing += [f"{name} {sub}" for sub in command.commands if sub not in doc]
     assert missing == []
+
+
+def test_the_demo_hashes_its_one_password_once_and_real_users_each_their_own(app, monkeypatch):
+    """The demo's people share the published password, so it is hashed once and that hash stored
+    for each of them (every demo login works: see above); anyone else made by create_user gets a
+    hash of their own, salted afresh, as before."""
+    from logbook.accounts import passwords
+    from logbook.accounts import service as accounts
+    from logbook.demo import people
+
+    made = []
+    real_hash = passwords.hash_password
+    monkeypatch.setattr(
+        people, "hash_password", lambda password: made.append(password) or real_hash(password)
+    )
+    with app.app_context():
+        build_demo(ring=KeyRing.of(app))
+        db.session.commit()
+        hashes = set(
+            db.session.scalars(select(User.password_hash).where(User.email.like("%@northshire.example")))
+        )
+        assert made == [DEMO_PASSWORD]
+        assert len(hashes) == 1
+        assert passwords.verify_password(hashes.pop(), DEMO_PASSWORD)
+        org_id = db.session.scalar(select(User.organisation_id).limit(1))
+        secret = "a long and unusual passphrase 4 tests"
+        two = [
+            accounts.create_user(
+                organisation_id=org_id,
+                data={"email": f"real{n}@example.org", "name": f"Real {n}", "password": secret},
+            )
+            for n in range(2)
+        ]
+        assert two[0].password_hash != two[1].password_hash
+        assert all(passwords.verify_password(u.password_hash, secret) for u in two)
+        assert not passwords.needs_rehash(two[0].password_hash)

@@ -10,9 +10,11 @@ from marshmallow import Schema, validate
 
 from logbook import fields
 from logbook.accounts.auth import current_user, login_required
-from logbook.exports import leap2a, spreadsheet
 from logbook.storage import evidence_store
 from logbook.timeutil import utcnow
+
+# The formats' modules (leap2a, spreadsheet) are imported by the routes that use them: a server starting
+# up does not load them (issue 24, tests/architecture/test_cold_start.py).
 
 blp = Blueprint(
     "record_formats",
@@ -134,6 +136,8 @@ def _body(limit: int) -> bytes:
 
 
 def _mapping(args: dict) -> dict[str, int | None] | None:
+    from logbook.exports import spreadsheet
+
     given = {name: args[name] for name in spreadsheet.FIELDS if name in args}
     if not given:
         return None
@@ -150,6 +154,8 @@ def _mapping(args: dict) -> dict[str, int | None] | None:
 def sheet_preview(args):
     """The file's columns, a proposed column mapping (or the one sent), each row's entry with its kind
     guess, and every problem by row and column. Nothing is written."""
+    from logbook.exports import spreadsheet
+
     budget = spreadsheet.budget_from(current_app.config)
     found = spreadsheet.plan(
         data=_body(budget.max_bytes), budget=budget, mapping=_mapping(args), skip=args["skip"]
@@ -168,6 +174,8 @@ def sheet_preview(args):
 def sheet_apply(args):
     """Write every row with the confirmed mapping, all or none: entries recorded as imported, never
     signed off."""
+    from logbook.exports import spreadsheet
+
     budget = spreadsheet.budget_from(current_app.config)
     found, ids = spreadsheet.apply(
         user=current_user(),
@@ -225,6 +233,8 @@ class Leap2aPreviewSchema(Schema):
 def leap2a_export(args):
     """Your entries (not deleted) and their evidence as a Leap2A package that Mahara imports.
     Reflections and impact only with include_reflections=true."""
+    from logbook.exports import leap2a
+
     data = leap2a.export_package(
         user=current_user(),
         include_reflections=args["include_reflections"],
@@ -248,6 +258,8 @@ def leap2a_export(args):
 def leap2a_preview():
     """What the package would create (entries, their files and reflections) and what is left out
     and why, with every item's problem. Nothing is written."""
+    from logbook.exports import leap2a
+
     budget = leap2a.budget_from(current_app.config)
     found = leap2a.plan(user=current_user(), data=_body(budget.max_bytes), budget=budget)
     return found.as_dict() | {"applied": False, "entry_ids": []}
@@ -263,6 +275,8 @@ def leap2a_preview():
 def leap2a_apply():
     """Write the package's entries with their files and reflections, all or none: marked as
     imported, never signed off."""
+    from logbook.exports import leap2a
+
     budget = leap2a.budget_from(current_app.config)
     found, ids = leap2a.apply(
         user=current_user(),

@@ -4,6 +4,7 @@ then apply it all or nothing. The rules are logbook/exports/staff_import.py; doc
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask import current_app, request
 from flask_smorest import Blueprint
@@ -11,11 +12,16 @@ from marshmallow import Schema
 
 from logbook import fields
 from logbook.accounts.auth import current_user, roles_required
-from logbook.exports import staff_import
 from logbook.mail import mailer
 from logbook.sso import service as sso_service
 from logbook.timeutil import utcnow
 from logbook.urls import public_url
+
+if TYPE_CHECKING:
+    from logbook.exports import staff_import
+
+# The import's rules (logbook/exports/staff_import.py) are imported by the functions that use them: a
+# server starting up does not load them (issue 24, tests/architecture/test_cold_start.py).
 
 blp = Blueprint(
     "staff_import", __name__, url_prefix="/api/v1/admin", description="Staff onboarding in bulk (org admins)"
@@ -69,6 +75,8 @@ class PreviewSchema(Schema):
 
 def budget() -> staff_import.Budget:
     """The upload budget from the settings."""
+    from logbook.exports import staff_import
+
     return staff_import.Budget(
         max_bytes=int(current_app.config["STAFF_IMPORT_MAX_BYTES"]),
         max_rows=int(current_app.config["STAFF_IMPORT_MAX_ROWS"]),
@@ -83,6 +91,8 @@ def sso_login_url(organisation) -> str | None:
 
 def invitations() -> staff_import.Invitations:
     """How new people are invited, from the settings."""
+    from logbook.exports import staff_import
+
     return staff_import.Invitations(
         lifetime=dt.timedelta(days=int(current_app.config["INVITATION_DAYS"])),
         base_url=public_url(),
@@ -106,6 +116,8 @@ def _body() -> bytes:
 def preview():
     """Every row's result (create, update, unchanged, error) and every problem by row and column;
     nothing is written."""
+    from logbook.exports import staff_import
+
     found = staff_import.plan(
         organisation_id=current_user().organisation_id, data=_body(), budget=budget(), today=utcnow().date()
     )
@@ -121,6 +133,8 @@ def preview():
 def apply():
     """Write the file, all rows or none; applying the same file again changes nothing. New people
     are emailed an invitation once this commits."""
+    from logbook.exports import staff_import
+
     user = current_user()
     done = staff_import.apply(
         organisation_id=user.organisation_id,

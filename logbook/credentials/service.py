@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -157,6 +156,8 @@ def sign_vc_jwt(credential: dict[str, Any], *, organisation: Organisation, ring:
         + "."
         + _b64url(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     )
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # on first use
+
     private = key.private_key
     if not isinstance(private, Ed25519PrivateKey):
         raise TypeError("an organisation's signing key is always Ed25519")

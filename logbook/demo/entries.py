@@ -460,7 +460,8 @@ def build_demo_entries(*, organisation_id: Any, people: list[User], today: dt.da
                 continue
             data["status"] = "draft" if status == "draft" else "recorded"
             now = dt.datetime.combine(start, dt.time(17, 30), tzinfo=dt.UTC)
-            entry = service.create_entry(owner=user, data=data, now=now)
+            # `existing` was read above in one query, so create_entry need not look the id up again.
+            entry = service.create_entry(owner=user, data=data, now=now, id_checked=True)
             if kind == "supervision" and supervisor is not None:
                 supervision.record_session(entry=entry, owner=user, supervisor=supervisor, today=today)
             if supervisor is not None and status in ("submitted", "returned", "signed_off"):

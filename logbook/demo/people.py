@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from logbook.accounts import service
 from logbook.accounts.models import JobRole, User
+from logbook.accounts.passwords import hash_password
 from logbook.config import KeyRing
 from logbook.demo.entries import build_demo_entries
 from logbook.demo.events import build_demo_events
@@ -260,6 +261,7 @@ def build_demo(today: dt.date | None = None, *, ring: KeyRing) -> dict[str, Any]
             teams[name] = service.create_team(organisation_id=org.id, name=name, service_area=area)
     roles = {r.name: r for r in db.session.scalars(select(JobRole).where(JobRole.organisation_id == org.id))}
     people = []
+    shared_hash: str | None = None  # every demo person has the published password: hashed once
     for name, role_name, team_name, app_roles, registration in PEOPLE:
         email = email_for(name)
         user = db.session.scalar(select(User).where(User.email == email))
@@ -271,8 +273,11 @@ def build_demo(today: dt.date | None = None, *, ring: KeyRing) -> dict[str, Any]
             "managed_team_ids": [teams[team_name].id] if "team_manager" in app_roles else [],
         }
         if user is None:
+            shared_hash = shared_hash or hash_password(DEMO_PASSWORD)
             user = service.create_user(
-                organisation_id=org.id, data={**fields, "email": email, "password": DEMO_PASSWORD}
+                organisation_id=org.id,
+                data={**fields, "email": email, "password": DEMO_PASSWORD},
+                password_hash=shared_hash,
             )
         else:
             service.apply_user_fields(user, org.id, fields)

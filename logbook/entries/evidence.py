@@ -17,8 +17,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
-from PIL.Image import DecompressionBombError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -148,6 +146,8 @@ def sniff_media_type(data: bytes) -> str | None:
 
 def _exif_without_gps(raw: bytes) -> bytes | None:
     """The EXIF block with its GPS directory removed; None when there was no GPS to remove."""
+    from PIL import Image  # Pillow loads when a photo arrives, not when a server starts (issue 24)
+
     exif = Image.Exif()
     exif.load(raw)
     if GPS_IFD not in exif:
@@ -258,6 +258,8 @@ def strip_heic(data: bytes) -> bytes:
 
 def _check_picture(data: bytes) -> None:
     """Decode the picture (at an eighth of its size for JPEG: quick, but every byte is read)."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()
@@ -323,6 +325,9 @@ def check_pixels(media_type: str, data: bytes) -> None:
 
 def strip_location(media_type: str, data: bytes) -> bytes:
     """The bytes to store: photos without location metadata, documents unchanged."""
+    from PIL import UnidentifiedImageError
+    from PIL.Image import DecompressionBombError
+
     check_pixels(media_type, data)  # before anything decodes it
     try:
         if media_type == "image/jpeg":

@@ -27,11 +27,15 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from joserfc.jwk import OKPKey
+from typing import TYPE_CHECKING, Any
 
 from logbook.config import KeyRing
+
+if TYPE_CHECKING:
+    from joserfc.jwk import OKPKey
+
+# joserfc (and the parts of cryptography it loads) is imported by the functions that sign or check:
+# a server starting up does not load it (issue 24, tests/architecture/test_cold_start.py).
 
 REGISTER = "keys.json"
 STATUSES = ("active", "retired", "compromised")
@@ -130,6 +134,8 @@ def jwks(*, ring: KeyRing) -> dict[str, Any]:
 
 
 def _make(folder: Path, records: list[KeyRecord], organisation: str) -> KeyRecord:
+    from joserfc.jwk import OKPKey
+
     key = OKPKey.generate_key("Ed25519", private=True)
     kid = key.thumbprint()
     write_atomic(folder / f"{kid}.pem", key.as_pem(private=True))
@@ -198,6 +204,8 @@ def compromise_key(*, ring: KeyRing, kid: str) -> KeyRecord:
 
 def signing_key(*, ring: KeyRing, organisation: str) -> tuple[str, OKPKey]:
     """The organisation's active key (kid, private key), made now where that is allowed."""
+    from joserfc.jwk import OKPKey
+
     folder = keys_dir(ring)
     active = [r for r in _read(folder) if r.organisation == organisation and r.status == "active"]
     if not active:

@@ -23,12 +23,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
-
 from logbook.config import KeyRing
 from logbook.signing.keys import ALG, signing_key
+
+# joserfc (and the parts of cryptography it loads) is imported by the functions that sign or check:
+# a server starting up does not load it (issue 24, tests/architecture/test_cold_start.py).
 
 TYP = "logbook-statement+jws"
 MAX_STATEMENT_CHARS = 16_384  # a statement is well under 2 kB; refuse anything absurd before parsing
@@ -41,6 +40,8 @@ def canonical(payload: dict[str, Any]) -> bytes:
 
 def sign(payload: dict[str, Any], *, ring: KeyRing, organisation: str) -> str:
     """The payload signed as a compact JWS with the organisation's active key (from the app's ring)."""
+    from joserfc import jws
+
     kid, key = signing_key(ring=ring, organisation=organisation)
     header = {"alg": ALG, "kid": kid, "typ": TYP}
     return jws.serialize_compact(header, canonical(payload), key, algorithms=[ALG])
@@ -97,6 +98,10 @@ def check(token: str | None, keys: list[dict[str, Any]]) -> Checked:  # noqa: PL
         return Checked(
             "unconfirmed", f"the key that signed it ({kid}) was reported compromised", kid, jwk.get("org")
         )
+    from joserfc import jws
+    from joserfc.errors import JoseError
+    from joserfc.jwk import OKPKey
+
     try:
         key = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]})
         if key.thumbprint() != kid:

@@ -20,8 +20,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc.jwk import OKPKey
-
 from logbook.config import KeyRing
 from logbook.signing import keys as signing_keys
 from logbook.signing import statements
@@ -43,6 +41,8 @@ def trust_keys(
     """Add the Ed25519 public keys of a JWKS (only those of `organisation` when given) to the trusted
     list; a key already there is updated (e.g. now marked compromised). Returns the kids added or
     updated. Refuses a JWKS without usable keys, and private key material."""
+    from joserfc.jwk import OKPKey  # on first use: a server starting up does not load joserfc
+
     found = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(found, list):
         raise ValueError("not a JWKS (no list of keys)")

@@ -18,22 +18,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import requests
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import (
-    BadSignatureError,
-    ClaimError,
-    ExpiredTokenError,
-    InvalidKeyIdError,
-    JoseError,
-)
-from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
 from sqlalchemy import delete, select
 
 from logbook.accounts.models import Organisation, User
@@ -43,6 +29,13 @@ from logbook.errors import DomainError
 from logbook.extensions import db
 from logbook.sso.models import OidcLoginState, SsoProvider
 from logbook.sso.service import email_domain, issuer_problem
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
+# requests, Authlib and joserfc (a tenth of a second to import) are imported by the functions that
+# call a provider or check a token: a server that is starting up, or answering anything but a
+# single sign-on, does not load them (issue 24, tests/architecture/test_cold_start.py).
 
 SCOPES = "openid email profile"
 # Asymmetric algorithms only: never "none", never HS256 (a token signed with the client secret).
@@ -179,6 +172,8 @@ def forget_metadata() -> None:
 
 
 def _get_json(url: str, settings: OidcSettings) -> dict[str, Any]:
+    import requests
+
     problem = issuer_problem(url, allow_http=settings.allow_http)
     if problem:
         raise SsoRefused("provider_unreachable", detail=f"refused URL: {problem}")
@@ -211,6 +206,8 @@ def discover(issuer: str, settings: OidcSettings) -> dict[str, Any]:
 
 def key_set(metadata: dict[str, Any], settings: OidcSettings, *, force: bool = False) -> KeySet:
     """The issuer's signing keys (jwks_uri), fetched again when forced (an unknown key id)."""
+    from joserfc.jwk import KeySet
+
     uri = metadata["jwks_uri"]
     return _cached(
         "jwks:" + uri, lambda: KeySet.import_key_set(cast("Any", _get_json(uri, settings))), force=force
@@ -237,6 +234,11 @@ def validate_id_token(
     several), exp not passed and iat not in the future (within the leeway), the nonce is ours, and
     at_hash matches the access token. `keys` is a KeySet or a callable(force) returning one, so that
     an unknown key id fetches the set again once. Raises SsoRefused naming the reason."""
+    from authlib.oidc.core import CodeIDToken
+    from joserfc import jwt
+    from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+    from joserfc.jws import JWSRegistry
+
     allowed = [a for a in (algorithms or SIGNING_ALGORITHMS) if a in SIGNING_ALGORITHMS] or ["RS256"]
     registry = JWSRegistry(algorithms=allowed, strict_check_header=False)
     try:
@@ -289,6 +291,8 @@ def begin_login(
 ) -> tuple[str, str]:
     """Remember a new sign-in (state, nonce, PKCE verifier) and return the provider's authorisation
     URL and the state (which the route also binds to this browser's session)."""
+    from authlib.integrations.requests_client import OAuth2Session
+
     metadata = discover(provider.issuer, settings)
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
@@ -352,6 +356,10 @@ def finish_login(
     """Exchange the code (with the PKCE verifier), validate the ID token and find (or, just in time,
     create) the person. Returns the user and whether the account was just created. The token is
     checked at `clock()`'s time once it has arrived (it is minted during the exchange)."""
+    import requests
+    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.requests_client import OAuth2Session
+
     organisation = db.session.get(Organisation, login.organisation_id)
     provider = db.session.get(SsoProvider, login.organisation_id)
     if organisation is None or provider is None:

@@ -1,8 +1,9 @@
 """An app server answers its first request within a second of starting (issue 24): making the app
 imports only what every request needs. Libraries that serve one kind of request (PDFs, QR codes,
-calendars, spreadsheets, the password-strength estimator) are imported by the function that uses
-them, and none of them is loaded by `create_app()` or by answering /healthz. Each check runs in a
-fresh interpreter, since this test process has imported everything already."""
+calendars, spreadsheets, the password-strength estimator, migrations, signatures and single
+sign-on, photos) are imported by the function that uses them, and none of them is loaded by
+`create_app()` or by answering /healthz. Each check runs in a fresh interpreter, since this test
+process has imported everything already."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ DEFERRED = (
     "zxcvbn",  # the password-strength estimator: only when a password is set
     "openpyxl",  # spreadsheets: staff import
     "logbook.portfolio.render",
+    "flask_migrate",  # migrations: `logbook init-db`, `flask db` (extensions.Migrations)
+    "alembic",
+    "joserfc",  # signed statements and keys: signing/keys.py, statements.py, trust.py, sso/flow.py
+    "authlib",  # single sign-on: sso/flow.py
+    "requests",  # single sign-on's calls to the provider
+    "cryptography",  # Ed25519 keys: through joserfc, and credentials/service.py
+    "PIL",  # photos: entries/evidence.py
+    "boto3",  # an S3 evidence store: storage.py
+    "botocore",
+    "redis",  # RQ deployments: jobs/runner.py, worker.py
+    "rq",
+    "logbook.exports.leap2a",  # imported by the routes of api/record_formats.py
+    "logbook.exports.spreadsheet",
+    "logbook.exports.staff_import",  # imported by the routes of api/staff_import.py
 )
 
 PROBE = textwrap.dedent(
@@ -96,3 +111,38 @@ def test_the_deferred_libraries_still_load_when_needed():
 
     assert passwords.password_problems("correct horse battery staple zebra") == []
     assert "zxcvbn" in sys.modules
+
+
+def test_migrations_are_registered_as_flask_migrate_would(app):
+    """What create_app registers without importing Flask-Migrate (extensions.Migrations) is what
+    `Migrate.init_app` registers: the same folder, database and Alembic settings, and the same
+    Migrate configuration once a migration runs."""
+    from flask import Flask
+    from flask_migrate import Migrate
+
+    from logbook.extensions import db
+
+    settings = app.extensions["migrate"]
+    reference = Flask("reference")
+    Migrate().init_app(reference, db, directory=settings.directory, render_as_batch=True, compare_type=True)
+    expected = reference.extensions["migrate"]
+    assert settings.directory == expected.directory
+    assert settings.directory.endswith("logbook/migrations")
+    assert settings.db is expected.db
+    assert settings.configure_args == expected.configure_args
+    assert settings.metadata is expected.metadata
+    assert settings.migrate.directory == expected.migrate.directory
+    assert settings.migrate.alembic_ctx_kwargs == expected.migrate.alembic_ctx_kwargs
+
+
+def test_flask_db_commands_still_run(app):
+    """`flask db …` loads Flask-Migrate's commands when it runs: its help lists them, and `flask db
+    check` compares the migrated database with the models through migrations/env.py (with the
+    registered settings) and finds nothing to migrate (it exits 1 otherwise)."""
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["db", "--help"])
+    assert listed.exit_code == 0, listed.output
+    assert "upgrade" in listed.output
+    assert "-x, --x-arg" in listed.output
+    check = runner.invoke(args=["db", "check"])
+    assert check.exit_code == 0, check.output

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
 from logbook import cli
@@ -83,7 +84,7 @@ def test_the_private_key_is_in_the_key_folder_only(app, signed, client):
     assert pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
     private_d = json.loads(
-        json.dumps(signing_keys.OKPKey.import_key(pem.read_bytes()).as_dict(private=True))
+        json.dumps(OKPKey.import_key(pem.read_bytes()).as_dict(private=True))
     )["d"]
     with app.app_context():  # no column of any table holds the private key
         for table in db.metadata.sorted_tables:

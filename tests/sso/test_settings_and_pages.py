@@ -8,6 +8,7 @@ import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from authlib.integrations.requests_client import OAuth2Session
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -429,7 +430,7 @@ def test_a_state_works_once_even_with_a_copy_of_the_browsers_cookie(
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     # the provider's side, in-process: a token answer and its ID token's (already validated) claims
     monkeypatch.setattr(
-        flow.OAuth2Session, "fetch_token", lambda *a, **k: {"id_token": "x", "access_token": "y"}
+        OAuth2Session, "fetch_token", lambda *a, **k: {"id_token": "x", "access_token": "y"}
     )
     monkeypatch.setattr(
         flow,
