@@ -7,9 +7,11 @@ progress: the API, supervision's due dates, notifications' reminders, insights a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -182,6 +184,24 @@ def core_rows(statement: Any) -> list[Any]:
     return list(db.session.connection().execute(statement).all())  # fetchall: not a fetchone per row
 
 
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for a block that makes tens of thousands of small objects
+    and no cycles (rows, facts, the engine's lists of counted and left-out entries): at 10,000
+    entries they set off about 70 collections per call and a full one every other call (which walks
+    every object the process holds: the app, SQLAlchemy, Flask): 66-89 ms of a 218-260 ms call
+    (gc.callbacks, issue 24); paused, 3 collections, 3-8 ms. Reference counting still frees
+    everything as usual; the collector resumes at the end (left alone when someone else paused it)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 PAGE_SIZE = 200  # a page of a group's progress: a whole organisation at once takes seconds
 
 
@@ -256,29 +276,29 @@ def progress_for(
             default=12,
         )
         since = engine.shift_months(today, -2 * longest)
-        rows = core_rows(
-            select(*ENTRY_COLUMNS)
-            .where(
-                Entry.owner_id.in_(list(entries_by_owner)),
-                func.coalesce(Entry.end_date, Entry.start_date) >= since,
+        with _without_gc():
+            rows = core_rows(
+                select(*ENTRY_COLUMNS)
+                .where(
+                    Entry.owner_id.in_(list(entries_by_owner)),
+                    func.coalesce(Entry.end_date, Entry.start_date) >= since,
+                )
+                .order_by(Entry.start_date, Entry.id)
             )
-            .order_by(Entry.start_date, Entry.id)
-        )
-        facts = entry_facts(rows, signatures)
+            facts = entry_facts(rows, signatures)
+            del rows
         if len(people) == 1:  # every row is theirs (the query asked for their id only)
             entries_by_owner[people[0].id] = facts
         else:
             for fact in facts:
                 entries_by_owner[fact.owner_id].append(fact)
     explained = explained_ranges(entries_by_owner)
-    return {
-        "as_of": today,
-        "next_offset": next_offset,
-        "people": [
+    with _without_gc():
+        evaluated = [
             person_progress(person, entries_by_owner[person.id], frameworks, today, explained[person.id])
             for person in people
-        ],
-    }
+        ]
+    return {"as_of": today, "next_offset": next_offset, "people": evaluated}
 
 
 def person_progress(

@@ -5,12 +5,15 @@ dates, hours as two-place Decimals, flags as bools, JSON parsed, ids as the engi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from logbook import progress
+from logbook.accounts.models import User
 from logbook.entries.models import Entry
 from logbook.extensions import db
 from logbook.frameworks import engine
@@ -90,3 +93,29 @@ def test_with_signatures_every_other_entry_stands_unsigned_and_is_not_asked_abou
     assert {k: f._replace(signed_roles=None) for k, f in with_roles.items()} == without
     fields = len(engine.EntryFacts._fields)
     assert all(type(f) is engine.EntryFacts and len(f) == fields for f in without.values())
+
+
+def test_progress_leaves_the_garbage_collector_as_it_found_it(app, practitioner):
+    factories.entry(app, practitioner, title="Counted")
+    with app.app_context():
+        viewer = db.session.get(User, practitioner.id)
+        assert gc.isenabled()
+        with_gc = progress.progress_for(viewer=viewer, today=factories.TODAY)
+        assert gc.isenabled()  # paused for the rows and the evaluation only
+        gc.disable()
+        try:
+            assert progress.progress_for(viewer=viewer, today=factories.TODAY) == with_gc
+            assert not gc.isenabled()  # someone else's pause is left alone
+        finally:
+            gc.enable()
+        paused = []
+
+        def fails():
+            with progress._without_gc():
+                paused.append(not gc.isenabled())
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            fails()
+        assert paused == [True]
+        assert gc.isenabled()  # resumed after an error too
