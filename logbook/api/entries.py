@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -20,8 +21,10 @@ from logbook.entries.schemas import (
 )
 from logbook.supervision import sessions
 from logbook.timeutil import utcnow
+from logbook.wire import dumper
 
 blp = Blueprint("entries", __name__, url_prefix="/api/v1", description="CPD entries")
+_dump_page = dumper(EntryPageSchema)
 
 
 @blp.route("/entries")
@@ -35,7 +38,11 @@ class Entries(MethodView):
         views, next_cursor = service.list_entries(
             viewer=current_user(), filters=filters, today=utcnow().date()
         )
-        return {"items": [service.present(v) for v in views], "next_cursor": next_cursor}
+        page = {"items": [service.present(v) for v in views], "next_cursor": next_cursor}
+        # EntryPageSchema's own dump, worked out once (logbook/wire.py) instead of marshmallow's field
+        # by field on every request (a fifth of it); the same bytes (tests/entries/test_wire.py). A
+        # Response is answered as it is: the schema above still documents it.
+        return jsonify(_dump_page(page))
 
     @blp.arguments(EntryInSchema)
     @blp.response(201, EntrySchema)

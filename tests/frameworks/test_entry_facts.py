@@ -5,14 +5,18 @@ dates, hours as two-place Decimals, flags as bools, JSON parsed, ids as the engi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from logbook import progress
+from logbook.accounts.models import User
 from logbook.entries.models import Entry
 from logbook.extensions import db
+from logbook.frameworks import engine
 from tests import factories
 
 
@@ -60,3 +64,58 @@ def test_signatures_are_asked_by_uuid_and_answered_by_the_facts_text_id(app, pra
         [fact] = progress.entry_facts(rows, signatures)
     assert asked == [made.id]
     assert fact.signed_roles == frozenset({"supervisor"})
+
+
+def test_with_signatures_every_other_entry_stands_unsigned_and_is_not_asked_about(app, practitioner):
+    signed = factories.entry(app, practitioner, title="Signed")
+    deleted = factories.entry(app, practitioner, title="Signed, then deleted")
+    plain = factories.entry(app, practitioner, title="Recorded")
+    with app.app_context():
+        db.session.get(Entry, signed.id).status = "signed_off"
+        gone = db.session.get(Entry, deleted.id)
+        gone.status, gone.is_deleted = "signed_off", True
+        db.session.commit()
+        asked = []
+
+        def signatures(ids):
+            asked.extend(ids)
+            return {signed.id: frozenset({"supervisor"}), deleted.id: frozenset({"supervisor"})}
+
+        query = select(*progress.ENTRY_COLUMNS).where(Entry.owner_id == practitioner.id)
+        with_roles = {f.id: f for f in progress.entry_facts(progress.core_rows(query), signatures)}
+        without = {f.id: f for f in progress.entry_facts(progress.core_rows(query))}
+    assert asked == [signed.id]  # only a signed-off entry that is not deleted is checked
+    assert with_roles[str(signed.id)].signed_roles == frozenset({"supervisor"})
+    assert with_roles[str(deleted.id)].signed_roles == frozenset()
+    assert with_roles[str(plain.id)].signed_roles == frozenset()
+    assert {f.signed_roles for f in without.values()} == {None}  # the status decides
+    # otherwise the same facts, and every one of the engine's types
+    assert {k: f._replace(signed_roles=None) for k, f in with_roles.items()} == without
+    fields = len(engine.EntryFacts._fields)
+    assert all(type(f) is engine.EntryFacts and len(f) == fields for f in without.values())
+
+
+def test_progress_leaves_the_garbage_collector_as_it_found_it(app, practitioner):
+    factories.entry(app, practitioner, title="Counted")
+    with app.app_context():
+        viewer = db.session.get(User, practitioner.id)
+        assert gc.isenabled()
+        with_gc = progress.progress_for(viewer=viewer, today=factories.TODAY)
+        assert gc.isenabled()  # paused for the rows and the evaluation only
+        gc.disable()
+        try:
+            assert progress.progress_for(viewer=viewer, today=factories.TODAY) == with_gc
+            assert not gc.isenabled()  # someone else's pause is left alone
+        finally:
+            gc.enable()
+        paused = []
+
+        def fails():
+            with progress._without_gc():
+                paused.append(not gc.isenabled())
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            fails()
+        assert paused == [True]
+        assert gc.isenabled()  # resumed after an error too
