@@ -20,6 +20,8 @@ import resource
 import threading
 import time
 import warnings
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
@@ -248,14 +250,88 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+# What one pool worker may need at its peak: a part of about 60 activities measured 100 MiB of
+# resident memory in a worker (docs/benchmarks.md), with room to spare.
+WORKER_MIB = 160
+
+
+def available_mib() -> float | None:
+    """The memory the kernel says new processes can have without swapping (MemAvailable), or None
+    where /proc/meminfo is not there."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def pool_size(processes: int) -> int:
+    """How many pool workers help this process lay out a document in `processes` processes in all:
+    one fewer (this process lays out parts too), and no more than the free memory holds."""
+    wanted = max(processes - 1, 0)
+    free = available_mib()
+    if free is None:
+        return wanted
+    return min(wanted, int(free // WORKER_MIB))
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_shared(executor: Executor, workers: int, calls: list[Call]) -> list[Any]:
+    """Every call's result, in order. `workers` threads hand calls to the pool one at a time from the
+    front of the list while this process makes them itself from the back, so the two meet wherever
+    the work is balanced (no call is queued ahead in a worker while this process sits idle). The
+    first error (a call's, or BrokenProcessPool) is raised once every call has ended."""
+    results: list[Any] = [None] * len(calls)
+    todo = deque(range(len(calls)))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def take(front: bool) -> int | None:
+        with lock:
+            if errors or not todo:
+                return None
+            return todo.popleft() if front else todo.pop()
+
+    def feed() -> None:
+        while (n := take(front=True)) is not None:
+            function, args = calls[n]
+            try:
+                results[n] = executor.submit(function, *args).result()
+            except BaseException as error:  # noqa: BLE001 - raised again below, in the caller's thread
+                with lock:
+                    errors.append(error)
+
+    feeders = [threading.Thread(target=feed, name=f"portfolio-part-{n}", daemon=True) for n in range(workers)]
+    for feeder in feeders:
+        feeder.start()
+    try:
+        while (n := take(front=False)) is not None:
+            function, args = calls[n]
+            results[n] = function(*args)
+    except BaseException as error:  # noqa: BLE001 - the feeders stop, then it is raised again below
+        with lock:
+            errors.append(error)
+    for feeder in feeders:
+        feeder.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 _pool_lock = threading.Lock()
 _pools: dict[int, Executor] = {}
 
 
 def pool(workers: int) -> Executor:
-    """A pool of `workers` processes kept for this process's life (a part's layout needs a warm
-    WeasyPrint: fonts and the user-agent stylesheet loaded). Forked from a fork server that has
-    imported only this module, never from a process holding database connections or threads."""
+    """A pool of `workers` processes (besides this one, see run_shared) kept for this process's
+    life (a part's layout needs a warm WeasyPrint: fonts and the user-agent stylesheet loaded).
+    Forked from a fork server that has imported only this module, never from a process holding
+    database connections or threads."""
     with _pool_lock:
         if workers not in _pools:
             context = multiprocessing.get_context("forkserver")
