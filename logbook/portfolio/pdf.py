@@ -136,11 +136,12 @@ class Part:
     pages: int
     bookmarks: list[tuple[int, str]] = field(default_factory=list)
     cpu_seconds: float = 0.0
-    peak_mib: float = 0.0  # the worker process's peak resident memory so far
+    peak_mib: float = 0.0  # the laying-out process's peak resident memory so far
+    process: int = 0  # the laying-out process's id
 
 
 def render_part(html: str, data: bytes | None) -> Part:
-    """Lay out and write one part without its page footers (run in a worker process)."""
+    """Lay out and write one part without its page footers (in a pool worker or the caller's process)."""
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
@@ -148,7 +149,7 @@ def render_part(html: str, data: bytes | None) -> Part:
     marks = [(level, label) for page in document.pages for level, label, _, _ in page.bookmarks]
     written = cleaned(_write(document, data))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Part(written, len(document.pages), marks, time.process_time() - started, peak)
+    return Part(written, len(document.pages), marks, time.process_time() - started, peak, os.getpid())
 
 
 def overlay_html(*, stylesheet: str, numbers: range, total: int) -> str:
@@ -165,7 +166,7 @@ def overlay_html(*, stylesheet: str, numbers: range, total: int) -> str:
 
 
 def render_overlay(html: str) -> bytes:
-    """The footer pages (run in a worker process)."""
+    """The footer pages (in a pool worker or the caller's process)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
         document = _layout(html, OVERLAY_CSS)

@@ -98,10 +98,17 @@ def test_parts_in_processes_read_as_the_whole_document(app, long_portfolio, tmp_
     monkeypatch.setattr(pdf, "pool", lambda workers: used.append(workers) or real_pool(workers))
 
     monkeypatch.setattr(pdf, "available_mib", lambda: 4096.0)
+    merged = []
+    real_merge = pdf.merge
+    monkeypatch.setattr(
+        pdf, "merge", lambda parts, footers: merged.extend(parts) or real_merge(parts, footers)
+    )
     whole = _render(app, context, 1)
     assert used == []
     parallel = _render(app, context, 3)
-    assert used == [2]  # this process lays out parts too
+    assert used == [2]  # this process lays out parts too: the last one, at least
+    assert merged[-1].process == os.getpid()
+    assert len({part.process for part in merged}) > 1
 
     pages = _pages(parallel)
     assert pages == _pages(whole)
