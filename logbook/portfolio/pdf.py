@@ -12,6 +12,7 @@ come with the first part.
 
 from __future__ import annotations
 
+import gc
 import io
 import mimetypes
 import multiprocessing
@@ -20,7 +21,10 @@ import resource
 import threading
 import time
 import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -114,6 +118,21 @@ def _write(document: Any, data: bytes | None) -> bytes:
         return document.write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
 
 
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Every object that exists now kept out of the cyclic garbage collector's sight while the
+    block runs (gc.freeze), and handed back after it (gc.unfreeze). WeasyPrint makes hundreds of
+    thousands of objects and so sets off many full collections, each of which would also walk the
+    whole server's heap (the app, its caches, a long portfolio's context): 13 % of a 100-activity
+    render in a process holding 800,000 objects. Two renders at once in one process only lose
+    the saving (the first to finish unfreezes); nothing is kept alive longer than the block."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def write_document(html: str, data: bytes, laid_out: Any = None) -> bytes:
     """The whole document in this process: PDF/A-3b with `data` attached as portfolio.json.
     `laid_out(pages)` hears when the layout is done."""
@@ -134,11 +153,12 @@ class Part:
     pages: int
     bookmarks: list[tuple[int, str]] = field(default_factory=list)
     cpu_seconds: float = 0.0
-    peak_mib: float = 0.0  # the worker process's peak resident memory so far
+    peak_mib: float = 0.0  # the laying-out process's peak resident memory so far
+    process: int = 0  # the laying-out process's id
 
 
 def render_part(html: str, data: bytes | None) -> Part:
-    """Lay out and write one part without its page footers (run in a worker process)."""
+    """Lay out and write one part without its page footers (in a pool worker or the caller's process)."""
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
@@ -146,7 +166,7 @@ def render_part(html: str, data: bytes | None) -> Part:
     marks = [(level, label) for page in document.pages for level, label, _, _ in page.bookmarks]
     written = cleaned(_write(document, data))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Part(written, len(document.pages), marks, time.process_time() - started, peak)
+    return Part(written, len(document.pages), marks, time.process_time() - started, peak, os.getpid())
 
 
 def overlay_html(*, stylesheet: str, numbers: range, total: int) -> str:
@@ -163,7 +183,7 @@ def overlay_html(*, stylesheet: str, numbers: range, total: int) -> str:
 
 
 def render_overlay(html: str) -> bytes:
-    """The footer pages (run in a worker process)."""
+    """The footer pages (in a pool worker or the caller's process)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
         document = _layout(html, OVERLAY_CSS)
@@ -248,14 +268,88 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+# What one pool worker may need at its peak: a part of about 60 activities measured 100 MiB of
+# resident memory in a worker (docs/benchmarks.md), with room to spare.
+WORKER_MIB = 160
+
+
+def available_mib() -> float | None:
+    """The memory the kernel says new processes can have without swapping (MemAvailable), or None
+    where /proc/meminfo is not there."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def pool_size(processes: int) -> int:
+    """How many pool workers help this process lay out a document in `processes` processes in all:
+    one fewer (this process lays out parts too), and no more than the free memory holds."""
+    wanted = max(processes - 1, 0)
+    free = available_mib()
+    if free is None:
+        return wanted
+    return min(wanted, int(free // WORKER_MIB))
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_shared(executor: Executor, workers: int, calls: list[Call]) -> list[Any]:
+    """Every call's result, in order. `workers` threads hand calls to the pool one at a time from the
+    front of the list while this process makes them itself from the back, so the two meet wherever
+    the work is balanced (no call is queued ahead in a worker while this process sits idle). The
+    first error (a call's, or BrokenProcessPool) is raised once every call has ended."""
+    results: list[Any] = [None] * len(calls)
+    todo = deque(range(len(calls)))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def take(front: bool) -> int | None:
+        with lock:
+            if errors or not todo:
+                return None
+            return todo.popleft() if front else todo.pop()
+
+    def feed() -> None:
+        while (n := take(front=True)) is not None:
+            function, args = calls[n]
+            try:
+                results[n] = executor.submit(function, *args).result()
+            except BaseException as error:  # noqa: BLE001 - raised again below, in the caller's thread
+                with lock:
+                    errors.append(error)
+
+    feeders = [threading.Thread(target=feed, name=f"portfolio-part-{n}", daemon=True) for n in range(workers)]
+    for feeder in feeders:
+        feeder.start()
+    try:
+        while (n := take(front=False)) is not None:
+            function, args = calls[n]
+            results[n] = function(*args)
+    except BaseException as error:  # noqa: BLE001 - the feeders stop, then it is raised again below
+        with lock:
+            errors.append(error)
+    for feeder in feeders:
+        feeder.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 _pool_lock = threading.Lock()
 _pools: dict[int, Executor] = {}
 
 
 def pool(workers: int) -> Executor:
-    """A pool of `workers` processes kept for this process's life (a part's layout needs a warm
-    WeasyPrint: fonts and the user-agent stylesheet loaded). Forked from a fork server that has
-    imported only this module, never from a process holding database connections or threads."""
+    """A pool of `workers` processes (besides this one, see run_shared) kept for this process's
+    life (a part's layout needs a warm WeasyPrint: fonts and the user-agent stylesheet loaded).
+    Forked from a fork server that has imported only this module, never from a process holding
+    database connections or threads."""
     with _pool_lock:
         if workers not in _pools:
             context = multiprocessing.get_context("forkserver")

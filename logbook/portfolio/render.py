@@ -85,58 +85,63 @@ def render_pdf(
 ) -> bytes:
     """A PDF/A-3b document from the context, with the context itself attached as portfolio.json.
     `progress(stage, done, total)` hears each of RENDER_STAGES as it finishes. A long generic
-    portfolio is laid out by up to `processes` processes (default: this machine's cores)."""
+    portfolio is laid out by up to `processes` processes, this one included (default: this
+    machine's cores; fewer when free memory is short, pdf.pool_size)."""
     total = len(RENDER_STAGES)
 
     def step(done: int) -> None:
         if progress:
             progress(RENDER_STAGES[done - 1], done, total)
 
-    data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
-    starts = part_starts(context)
-    workers = min(pdf.cores() if processes is None else processes, len(starts) + 1)
-    if workers > 1:
-        try:
-            return _render_in_parts(context, data, starts, workers, step)
-        except BrokenProcessPool:  # a worker died (killed for memory?): this document in this process
-            pdf.forget_pool(workers)
-    html = render_html(context, starts=tuple(starts))
-    step(1)
-    document = pdf.write_document(html, data, laid_out=lambda pages: step(2))
-    step(3)
-    return document
+    with pdf.heap_frozen():
+        data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
+        starts = part_starts(context)
+        workers = pdf.pool_size(min(pdf.cores() if processes is None else processes, len(starts) + 1))
+        if workers > 0:
+            try:
+                return _render_in_parts(context, data, starts, workers, step)
+            except BrokenProcessPool:  # a worker died (killed for memory?): this document in this process
+                pdf.forget_pool(workers)
+        html = render_html(context, starts=tuple(starts))
+        step(1)
+        document = pdf.write_document(html, data, laid_out=lambda pages: step(2))
+        step(3)
+        return document
 
 
 def _render_in_parts(
     context: dict[str, Any], data: bytes, starts: list[int], workers: int, step: Callable[[int], None]
 ) -> bytes:
-    """The parts laid out side by side, then each page's footer, then one document."""
+    """The parts laid out side by side by this process and `workers` pool processes (this one takes
+    parts from the end while the pool takes them from the start), then each page's footer, then one
+    document."""
     pool = pdf.pool(workers)
     bounds = [0, *starts, len(context["entries"])]
     parts = [
-        pool.submit(
+        (
             pdf.render_part,
-            render_html(context, entries=slice(start, end), front=n == 0),
-            data if n == 0 else None,
+            (render_html(context, entries=slice(start, end), front=n == 0), data if n == 0 else None),
         )
         for n, (start, end) in enumerate(pairwise(bounds))
     ]
     step(1)
-    done = [part.result() for part in parts]
+    done: list[pdf.Part] = pdf.run_shared(pool, workers, parts)
     step(2)
     pages = sum(part.pages for part in done)
-    share = -(-pages // workers)
+    share = -(-pages // (workers + 1))
     overlays = [
-        pool.submit(
+        (
             pdf.render_overlay,
-            pdf.overlay_html(
-                stylesheet=f"{ASSET_URL}print.css",
-                numbers=range(first, min(first + share, pages + 1)),
-                total=pages,
+            (
+                pdf.overlay_html(
+                    stylesheet=f"{ASSET_URL}print.css",
+                    numbers=range(first, min(first + share, pages + 1)),
+                    total=pages,
+                ),
             ),
         )
         for first in range(1, pages + 1, share)
     ]
-    merged = pdf.merge(done, [overlay.result() for overlay in overlays])
+    merged = pdf.merge(done, pdf.run_shared(pool, workers, overlays))
     step(3)
     return merged

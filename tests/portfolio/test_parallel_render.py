@@ -9,9 +9,12 @@ parts; the machinery is the same as for 500 activities in parts of 60."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
+import os
 import re
+import time
 
 import pikepdf
 import pytest
@@ -95,10 +98,18 @@ def test_parts_in_processes_read_as_the_whole_document(app, long_portfolio, tmp_
     real_pool = pdf.pool
     monkeypatch.setattr(pdf, "pool", lambda workers: used.append(workers) or real_pool(workers))
 
+    monkeypatch.setattr(pdf, "available_mib", lambda: 4096.0)
+    merged = []
+    real_merge = pdf.merge
+    monkeypatch.setattr(
+        pdf, "merge", lambda parts, footers: merged.extend(parts) or real_merge(parts, footers)
+    )
     whole = _render(app, context, 1)
     assert used == []
     parallel = _render(app, context, 3)
-    assert used == [3]
+    assert used == [2]  # this process lays out parts too: the last one, at least
+    assert merged[-1].process == os.getpid()
+    assert len({part.process for part in merged}) > 1
 
     pages = _pages(parallel)
     assert pages == _pages(whole)
@@ -162,6 +173,79 @@ def test_short_portfolio_is_one_process(app, me, practitioner, monkeypatch):
     monkeypatch.setattr(pdf, "pool", no_pool)
     data = _render(app, context, 8)
     assert len(PdfReader(io.BytesIO(data)).pages) >= 2
+
+
+def test_long_portfolio_is_one_process_when_memory_is_short(app, long_portfolio, monkeypatch):
+    def no_pool(workers):
+        raise AssertionError("a pool was started without the memory for a worker")
+
+    monkeypatch.setattr(pdf, "available_mib", lambda: pdf.WORKER_MIB - 1.0)
+    monkeypatch.setattr(pdf, "pool", no_pool)
+    assert pdf.pool_size(8) == 0
+    assert len(PdfReader(io.BytesIO(_render(app, long_portfolio, 8))).pages) > 4
+
+
+def test_pool_size_leaves_one_process_to_the_caller_and_fits_memory(monkeypatch):
+    monkeypatch.setattr(pdf, "available_mib", lambda: 100 * pdf.WORKER_MIB)
+    assert [pdf.pool_size(n) for n in (1, 2, 8)] == [0, 1, 7]
+    monkeypatch.setattr(pdf, "available_mib", lambda: 2.5 * pdf.WORKER_MIB)
+    assert pdf.pool_size(8) == 2
+    monkeypatch.setattr(pdf, "available_mib", lambda: None)  # no /proc/meminfo
+    assert pdf.pool_size(4) == 3
+
+
+def _fail(message):
+    raise ValueError(message)
+
+
+def test_run_shared_splits_calls_between_this_process_and_the_pool():
+    pool = pdf.pool(1)
+    # Results come back in order whoever made them; both this process and the worker made some.
+    assert pdf.run_shared(pool, 1, [(pow, (2, n)) for n in range(12)]) == [2**n for n in range(12)]
+    pids = pdf.run_shared(pool, 1, [(_slow_pid, ()) for _ in range(6)])
+    assert os.getpid() in pids
+    assert len(set(pids)) == 2
+    # This process takes calls from the end: the last is always its own.
+    assert pids[-1] == os.getpid()
+    with pytest.raises(ValueError, match="mine"):
+        pdf.run_shared(pool, 1, [(pow, (2, 1)), (_fail, ("mine",))])
+
+
+def _slow_pid():
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def test_the_heap_is_frozen_while_laying_out_and_handed_back(app, me, practitioner, monkeypatch):
+    make_entry(me, title="Frozen heap")
+    with app.app_context():
+        context = build_document(
+            owner=db.session.get(User, practitioner.id),
+            ring=KeyRing.of(app),
+            verify_url="https://logbook.example/verify",
+            now=NOW,
+            format="generic",
+        )
+    seen = []
+    real_write = pdf.write_document
+
+    def spy(html, data, laid_out=None):
+        seen.append(gc.get_freeze_count())
+        return real_write(html, data, laid_out)
+
+    monkeypatch.setattr(pdf, "write_document", spy)
+    assert gc.get_freeze_count() == 0
+    _render(app, context, 1)
+    assert seen[0] > 0  # the objects that existed before the render were out of the collector's sight
+    assert gc.get_freeze_count() == 0
+
+    def broken(html, data, laid_out=None):
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(pdf, "write_document", broken)
+    with pytest.raises(RuntimeError):
+        _render(app, context, 1)
+    assert gc.get_freeze_count() == 0
 
 
 def test_long_documents_split_by_their_length_alone():
