@@ -11,7 +11,7 @@ from marshmallow import Schema
 
 from logbook import fields
 from logbook.accounts.auth import current_user, roles_required
-from logbook.exports import staff_import
+from logbook.exports import staff_import, tables
 from logbook.mail import mailer
 from logbook.sso import service as sso_service
 from logbook.timeutil import utcnow
@@ -67,12 +67,9 @@ class PreviewSchema(Schema):
     applied = fields.Boolean(metadata={"description": "true once written"})
 
 
-def budget() -> staff_import.Budget:
+def budget() -> tables.Budget:
     """The upload budget from the settings."""
-    return staff_import.Budget(
-        max_bytes=int(current_app.config["STAFF_IMPORT_MAX_BYTES"]),
-        max_rows=int(current_app.config["STAFF_IMPORT_MAX_ROWS"]),
-    )
+    return staff_import.budget_from(current_app.config)
 
 
 def sso_login_url(organisation) -> str | None:
