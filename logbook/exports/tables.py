@@ -10,8 +10,8 @@ ValidationFailed subclass, 422; `TooLarge`, 413):
   `max_inflated_bytes` inflated (all parts, or any one part read here), or an encrypted part, before
   openpyxl opens it (zipfile never inflates past a part's declared size); openpyxl reads the first
   worksheet read-only through defusedxml (no entity expansion); formulas are never evaluated: a
-  formula cell is a `Formula` for the caller to name; merged ranges (at most `max_merged_ranges`) are
-  read from the sheet's own XML with defusedxml;
+  formula cell is a `Formula` for the caller to name; merged ranges (at most `max_merged_ranges`, and
+  at most `max_cells` cells in them) are read from the sheet's own XML with defusedxml;
 - a CSV with NUL bytes, or not text in one of `encodings` (the first that decodes is used; a note says
   when it is not the first); its delimiter is sniffed (comma, semicolon, tab); a cell longer than
   about four times `max_cell_chars` stops the CSV parser;
@@ -159,7 +159,9 @@ class _Reader:
         return None
 
     def merged_cells(self, archive: zipfile.ZipFile) -> dict[tuple[int, int], str]:
-        """Every cell inside a merged range of the first sheet, but its first (which holds the value)."""
+        """Every cell inside a merged range of the first sheet, but its first (which holds the value):
+        at most `max_merged_ranges` ranges and `max_cells` cells in them (a few bytes of XML can merge
+        millions of cells), within the time budget."""
         budget = self.budget
         path = self.first_sheet_path(archive)
         if path is None or path not in archive.namelist():
@@ -169,27 +171,37 @@ class _Reader:
         try:
             with archive.open(path) as stream:
                 for _event, element in SafeET.iterparse(stream, events=("end",)):
-                    if element.tag.endswith("}mergeCell"):
+                    tag = element.tag
+                    if tag.endswith(("}row", "}sheetData")):
+                        element.clear()  # the cells are openpyxl's to read; free them as they pass
+                        self.clock.check()
+                    elif tag.endswith("}mergeCell"):
                         ranges += 1
                         if ranges > budget.max_merged_ranges:
                             raise self.refuse(
                                 "The workbook has too many merged cells.", "too many merged ranges"
                             )
-                        ref = element.get("ref") or ""
-                        start, _, end = ref.partition(":")
-                        first, last = _cell_index(start), _cell_index(end or start)
-                        if first and last:
-                            rows = range(first[0], min(last[0], first[0] + budget.max_rows) + 1)
-                            cols = range(first[1], min(last[1], budget.max_columns) + 1)
-                            for r in rows:
-                                for c in cols:
-                                    if (r, c) != first:
-                                        found[(r, c)] = ref
-                    elif element.tag.endswith("}sheetData"):
-                        element.clear()  # the cells are openpyxl's to read; free them
+                        self._merge(element.get("ref") or "", found)
         except SafeET.ParseError as err:
             raise self.refuse("The workbook cannot be read.", f"{path}: {err}") from err
         return found
+
+    def _merge(self, ref: str, found: dict[tuple[int, int], str]) -> None:
+        budget = self.budget
+        start, _, end = ref.partition(":")
+        first, last = _cell_index(start), _cell_index(end or start)
+        if not (first and last):
+            return
+        cols = range(first[1], min(last[1], budget.max_columns) + 1)
+        for r in range(first[0], min(last[0], first[0] + budget.max_rows) + 1):
+            for c in cols:
+                if (r, c) != first:
+                    found[(r, c)] = ref
+            if len(found) > budget.max_cells:
+                raise self.refuse(
+                    "The workbook has too many merged cells.", f"at most {budget.max_cells:,} merged cells"
+                )
+        self.clock.check()
 
     def xlsx_rows(self, data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], dict[tuple[int, int], str]]:
         budget = self.budget

@@ -135,6 +135,14 @@ def test_merged_ranges_are_found_and_capped(importer):
     refused(importer, many, "too many merged", max_merged_ranges=5)
 
 
+def test_merged_ranges_cannot_make_millions_of_cells(importer):
+    """A few bytes of XML merge a huge area: the cells they cover are capped by the cell budget (before,
+    10,000 ranges of 5,000 x 50 cells each were each put in the map)."""
+    data = workbook([["name", "email"], ["Sam", "a"]], merge=["A10:Z400", "A500:Z900"])
+    error = refused(importer, data, "too many merged cells", max_cells=10_000)
+    assert error.fields == {"file": ["at most 10,000 merged cells"]}
+
+
 def test_a_huge_csv_cell_stops_the_parser(importer):
     budget, _error, _code = importer
     huge = b"name,email\n" + b"x" * (budget.max_cell_chars * 4 + 100) + b",e\n"
