@@ -103,7 +103,7 @@ def main() -> None:
     table = rows(n)
     files = {"CSV": as_csv(table), "XLSX": as_xlsx(table)}
     print(f"{n:,} rows: CSV {len(files['CSV']):,} bytes, XLSX {len(files['XLSX']):,} bytes")
-    budget = spreadsheet.Budget()
+    budget = spreadsheet.BUDGET
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
             {

@@ -627,10 +627,7 @@ def import_staff(staff_file: Path, org_slug: str | None, do_apply: bool, quiet: 
     app = _app()
     with app.app_context():
         org = _organisation(org_slug)
-        budget = staff_import.Budget(
-            max_bytes=int(app.config["STAFF_IMPORT_MAX_BYTES"]),
-            max_rows=int(app.config["STAFF_IMPORT_MAX_ROWS"]),
-        )
+        budget = staff_import.budget_from(app.config)
         bar = _RowsBar(enabled=not quiet)
         try:
             if do_apply:

@@ -18,7 +18,7 @@ from logbook.timeutil import utcnow
 from logbook.urls import public_url
 
 if TYPE_CHECKING:
-    from logbook.exports import staff_import
+    from logbook.exports import staff_import, tables
 
 # The import's rules (logbook/exports/staff_import.py) are imported by the functions that use them: a
 # server starting up does not load them (issue 24, tests/architecture/test_cold_start.py).
@@ -73,14 +73,11 @@ class PreviewSchema(Schema):
     applied = fields.Boolean(metadata={"description": "true once written"})
 
 
-def budget() -> staff_import.Budget:
+def budget() -> tables.Budget:
     """The upload budget from the settings."""
     from logbook.exports import staff_import
 
-    return staff_import.Budget(
-        max_bytes=int(current_app.config["STAFF_IMPORT_MAX_BYTES"]),
-        max_rows=int(current_app.config["STAFF_IMPORT_MAX_ROWS"]),
-    )
+    return staff_import.budget_from(current_app.config)
 
 
 def sso_login_url(organisation) -> str | None:

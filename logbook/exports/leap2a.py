@@ -50,7 +50,7 @@ from logbook.entries.evidence import EXTENSIONS, sniff_media_type
 from logbook.entries.models import WAYS_OF_KNOWING, Entry, Evidence, EvidenceUpload
 from logbook.entries.reflection import templates as reflection_templates
 from logbook.entries.schemas import date_hours_problems, validate_details
-from logbook.errors import DomainError, ValidationFailed
+from logbook.errors import ValidationFailed
 from logbook.exports import imported_entries
 from logbook.extensions import db
 from logbook.fields import text_problem
@@ -277,13 +277,6 @@ class Leap2aError(ValidationFailed):
     """The package as a whole cannot be read: nothing is planned."""
 
     code = "leap2a_invalid"
-
-
-class Leap2aTooLarge(DomainError):
-    """Larger than the upload budget."""
-
-    status = 413
-    code = "too_large"
 
 
 @dataclass(frozen=True)
@@ -802,7 +795,7 @@ def _file_item(element: Element, atom_id: str, title: str, package: _Package, bu
 def plan(*, user: User, data: bytes, budget: Budget) -> Plan:
     """Read the package and work out every item, writing nothing."""
     if len(data) > budget.max_bytes:
-        raise Leap2aTooLarge(
+        raise evidence_service.TooLarge(
             "The file is too large.", fields={"file": [f"at most {budget.max_bytes:,} bytes"]}
         )
     if not data.strip():

@@ -9,34 +9,26 @@ the caller's transaction (all or nothing); the entries are marked as imported an
 off (exports/imported_entries.py). The format, the mapping field by field and what is left out:
 docs/record-format.md, "Spreadsheets".
 
-The file is untrusted. Budgets: bytes as uploaded, rows, columns, cells, characters per cell, time;
-an XLSX's ZIP members and their declared inflated size are checked before openpyxl opens it (zipfile
-never inflates past a member's declared size); openpyxl reads the sheet through defusedxml, in
-read-only mode; formulas are never evaluated (a formula in a mapped column is a named problem); merged
-cells are found in the sheet's own XML (read with defusedxml) and named.
+The file is untrusted: exports/tables.py reads it within `BUDGET` (bytes as uploaded, rows, columns,
+cells, characters per cell, ZIP parts and their inflated size, merged ranges, time) and refuses what is
+over it; formulas are never evaluated (a formula in a mapped column is a named problem); a cell inside
+merged cells but their first is named.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
 import hashlib
-import io
 import re
-import time
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from posixpath import join, normpath
 from typing import Any
-
-from defusedxml import ElementTree as SafeET
 
 from logbook.accounts.models import User
 from logbook.entries.schemas import date_hours_problems
-from logbook.errors import DomainError, ValidationFailed
-from logbook.exports import imported_entries
+from logbook.errors import ValidationFailed
+from logbook.exports import imported_entries, tables
 from logbook.fields import text_problem
 from logbook.frameworks.kinds import KIND_LABELS
 
@@ -118,301 +110,32 @@ _HOURS = re.compile(
 QUARTER = Decimal("0.25")
 
 
-class SpreadsheetError(ValidationFailed):
+class SpreadsheetError(tables.Unreadable):
     """The file as a whole cannot be read (type, budget, no header): nothing is planned."""
 
     code = "spreadsheet_invalid"
 
 
-class SpreadsheetTooLarge(DomainError):
-    """The file is larger than the upload budget."""
-
-    status = 413
-    code = "too_large"
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much of an untrusted file is read (SPREADSHEET_IMPORT_MAX_BYTES, _MAX_ROWS)."""
-
-    max_bytes: int = 5 * 1024 * 1024
-    max_rows: int = 5000
-    max_columns: int = 50
-    max_cells: int = 250_000
-    max_cell_chars: int = 10_000
-    max_zip_members: int = 200
-    max_inflated_bytes: int = 64 * 1024 * 1024
-    max_merged_ranges: int = 10_000
-    max_seconds: float = 30.0
+# A past-CPD spreadsheet's limits: tables.Budget's, but these (and SPREADSHEET_IMPORT_MAX_BYTES and
+# _MAX_ROWS: `budget_from`). The reading and its protections are exports/tables.py.
+BUDGET = tables.Budget(
+    max_columns=50,
+    max_cell_chars=10_000,
+    max_zip_members=200,
+    encodings=("utf-8-sig", "cp1252"),  # Excel's plain "CSV" on Windows is cp1252
+)
+_text = tables.cell_text
+_column_letter = tables.column_letter
 
 
-@dataclass(frozen=True)
-class Formula:
-    """A cell holding a formula: never evaluated."""
-
-    text: str
-
-
-@dataclass
-class Table:
-    """The file read: its heading row, its data rows by row number, and where cells are merged."""
-
-    headings: list[str]
-    heading_row: int
-    rows: list[tuple[int, list[Any]]]
-    merged: dict[tuple[int, int], str]  # (row, column index) → the merged range, e.g. "A5:A7"
-    blank_rows: list[int]
-    file_notes: list[str] = field(default_factory=list)
-    kind: str = "csv"
-
-
-# --- reading the file -------------------------------------------------------------------------
-
-
-def _too_large(budget: Budget) -> SpreadsheetTooLarge:
-    return SpreadsheetTooLarge(
-        "The file is too large.", fields={"file": [f"at most {budget.max_bytes:,} bytes"]}
-    )
-
-
-def _refuse(message: str, reason: str) -> SpreadsheetError:
-    return SpreadsheetError(message, fields={"file": [reason]})
-
-
-class _Clock:
-    def __init__(self, budget: Budget) -> None:
-        self.deadline = time.monotonic() + budget.max_seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise _refuse("The file takes too long to read.", "over the time budget")
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _cell_index(ref: str) -> tuple[int, int] | None:
-    """ "B7" → (7, 1)."""
-    match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", ref.strip().upper())
-    if not match:
-        return None
-    column = 0
-    for char in match.group(1):
-        column = column * 26 + (ord(char) - 64)
-    return int(match.group(2)), column - 1
-
-
-def _first_sheet_path(archive: zipfile.ZipFile, budget: Budget) -> str | None:
-    """The first worksheet's part name, from the workbook and its relationships (as openpyxl finds it)."""
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    try:
-        book = SafeET.fromstring(_member(archive, "xl/workbook.xml", budget))
-        rels = SafeET.fromstring(_member(archive, "xl/_rels/workbook.xml.rels", budget))
-    except (KeyError, SafeET.ParseError):
-        return None
-    sheet = book.find(f"{ns_main}sheets/{ns_main}sheet")
-    if sheet is None:
-        return None
-    rid = sheet.get(f"{ns_rel}id")
-    for rel in rels:
-        if rel.get("Id") == rid:
-            target = rel.get("Target") or ""
-            return target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-    return None
-
-
-def _member(archive: zipfile.ZipFile, name: str, budget: Budget) -> bytes:
-    info = archive.getinfo(name)
-    if info.file_size > budget.max_inflated_bytes:
-        raise _refuse("The workbook is too large once unpacked.", f"{name} is over the budget")
-    return archive.read(info)
-
-
-def _merged_cells(archive: zipfile.ZipFile, budget: Budget) -> dict[tuple[int, int], str]:
-    """Every cell inside a merged range of the first sheet, but its first (which holds the value)."""
-    path = _first_sheet_path(archive, budget)
-    if path is None or path not in archive.namelist():
-        return {}
-    found: dict[tuple[int, int], str] = {}
-    ranges = 0
-    try:
-        with archive.open(path) as stream:
-            for _event, element in SafeET.iterparse(stream, events=("end",)):
-                if element.tag.endswith("}mergeCell"):
-                    ranges += 1
-                    if ranges > budget.max_merged_ranges:
-                        raise _refuse("The workbook has too many merged cells.", "too many merged ranges")
-                    ref = element.get("ref") or ""
-                    start, _, end = ref.partition(":")
-                    first, last = _cell_index(start), _cell_index(end or start)
-                    if first and last:
-                        rows = range(first[0], min(last[0], first[0] + budget.max_rows) + 1)
-                        cols = range(first[1], min(last[1], budget.max_columns) + 1)
-                        for r in rows:
-                            for c in cols:
-                                if (r, c) != first:
-                                    found[(r, c)] = ref
-                elif element.tag.endswith("}sheetData"):
-                    element.clear()  # the cells are openpyxl's to read; free them
-    except SafeET.ParseError as err:
-        raise _refuse("The workbook cannot be read.", f"{path}: {err}") from err
-    return found
-
-
-def _xlsx_rows(data: bytes, budget: Budget, clock: _Clock) -> tuple[Iterator[tuple[int, list[Any]]], dict]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
-        raise _refuse("The file is not a readable XLSX workbook.", str(err)[:200]) from err
-    if len(members) > budget.max_zip_members:
-        raise _refuse("The workbook has too many parts.", f"at most {budget.max_zip_members} parts")
-    if sum(m.file_size for m in members) > budget.max_inflated_bytes:
-        raise _refuse(
-            "The workbook is too large once unpacked.", f"at most {budget.max_inflated_bytes:,} bytes"
-        )
-    if any(m.flag_bits & 0x1 for m in members):
-        raise _refuse("The workbook is encrypted.", "save it without a password")
-    merged = _merged_cells(archive, budget)
-    # openpyxl is imported here, not at the top: only XLSX uploads pay its import (0.3 s).
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as err:  # openpyxl raises many kinds for a damaged workbook
-        raise _refuse("The file is not a readable XLSX workbook.", type(err).__name__) from err
-
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        try:
-            if not book.worksheets:
-                raise _refuse("The workbook has no worksheet.", "no worksheet")
-            cells_iter = book.worksheets[0].iter_rows(max_col=budget.max_columns + 1)
-            number = 0
-            while True:
-                clock.check()
-                try:
-                    cells = next(cells_iter, None)
-                except Exception as err:  # parsed lazily: a damaged sheet fails while it is read
-                    raise _refuse(
-                        "The workbook cannot be read.", f"after row {number}: {type(err).__name__}"
-                    ) from err
-                if cells is None:
-                    return
-                number = getattr(cells[0], "row", None) or number + 1 if cells else number + 1
-                values = [
-                    Formula(str(c.value))
-                    if getattr(c, "data_type", None) == "f"
-                    else getattr(c, "value", None)
-                    for c in cells
-                ]
-                while values and values[-1] is None:
-                    values.pop()
-                yield number, values
-        finally:
-            book.close()
-
-    return rows(), merged
-
-
-def _decode(data: bytes) -> tuple[str, list[str]]:
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        # Excel's plain "CSV" on Windows is cp1252; it decodes every byte but five
-        try:
-            return data.decode("cp1252"), ["The file is not UTF-8; it was read as Windows text (cp1252)."]
-        except UnicodeDecodeError as err:
-            raise _refuse(
-                "The CSV is not text: save it as “CSV UTF-8”.", f"byte {err.start} is not text"
-            ) from err
-
-
-def _csv_rows(
-    data: bytes, budget: Budget, clock: _Clock, notes: list[str]
-) -> Iterator[tuple[int, list[Any]]]:
-    if b"\x00" in data:
-        raise _refuse("The file is not a CSV or XLSX file.", "contains NUL bytes")
-    text, decode_notes = _decode(data)
-    notes += decode_notes
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    csv.field_size_limit(budget.max_cell_chars * 4 + 16)
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        for row in reader:
-            clock.check()
-            yield reader.line_num, row[: budget.max_columns + 1]
-    except csv.Error as err:
-        raise _refuse("The CSV cannot be read.", f"line {reader.line_num}: {err}") from err
-
-
-def read_table(data: bytes, budget: Budget) -> Table:
-    """The file's heading row and data rows (XLSX is recognised by its content, anything else is CSV)."""
-    if len(data) > budget.max_bytes:
-        raise _too_large(budget)
-    if not data.strip():
-        raise _refuse("The file is empty.", "no heading row")
-    clock = _Clock(budget)
-    notes: list[str] = []
-    merged: dict[tuple[int, int], str] = {}
-    if data[:4] == b"PK\x03\x04":
-        source, merged = _xlsx_rows(data, budget, clock)
-        kind = "xlsx"
-    else:
-        source, kind = _csv_rows(data, budget, clock, notes), "csv"
-    headings: list[str] | None = None
-    heading_row = 0
-    rows: list[tuple[int, list[Any]]] = []
-    blank: list[int] = []
-    cells = 0
-    for number, raw in source:
-        cells += len(raw)
-        if cells > budget.max_cells:
-            raise _refuse("The file has too many cells.", f"at most {budget.max_cells:,}")
-        if len(raw) > budget.max_columns:
-            raise _refuse("The file has too many columns.", f"at most {budget.max_columns}")
-        if headings is None:
-            if any(_text(v) for v in raw):
-                headings, heading_row = [_text(v)[:200] for v in raw], number
-            continue
-        if not any(isinstance(v, Formula) or _text(v) for v in raw):
-            blank.append(number)
-            continue
-        if len(rows) >= budget.max_rows:
-            raise _refuse("The file has too many rows.", f"at most {budget.max_rows:,} rows")
-        rows.append((number, raw))
-    if headings is None:
-        raise _refuse("The file is empty.", "no heading row")
-    # a blank row at the very end is nothing; only blank rows between data rows are reported
-    last = rows[-1][0] if rows else heading_row
-    blank = [n for n in blank if n < last]
-    return Table(headings, heading_row, rows, merged, blank, notes, kind)
+def read_table(data: bytes, budget: tables.Budget) -> tables.Table:
+    """The file's heading row (as text) and data rows."""
+    table = tables.read_table(data, budget, unreadable=SpreadsheetError)
+    table.headings = [_text(v)[:200] for v in table.headings]
+    return table
 
 
 # --- reading one cell -----------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Formula):
-        return value.text
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _serial(number: float) -> dt.date | None:
@@ -573,7 +296,7 @@ class Row:
 class Plan:
     """What the file would do."""
 
-    table: Table
+    table: tables.Table
     mapping: dict[str, int | None]
     proposed: dict[str, int | None]
     rows: list[Row]
@@ -605,7 +328,7 @@ class Plan:
         for row in self.rows:
             if row.date_format:
                 formats[row.date_format] = formats.get(row.date_format, 0) + 1
-        notes = list(self.table.file_notes)
+        notes = list(self.table.notes)
         if "dd/mm/yyyy" in formats:
             notes.append("Dates like 03/04/2025 were read day first: 3 April 2025.")
         if len(formats) > 1:
@@ -668,7 +391,7 @@ def _cell(raw: list[Any], column: int | None) -> Any:
 
 
 def _cells(
-    row: Row, raw: list[Any], table: Table, mapping: dict[str, int | None], budget: Budget
+    row: Row, raw: list[Any], table: tables.Table, mapping: dict[str, int | None], budget: tables.Budget
 ) -> dict[str, Any]:
     """The mapped cells' values, each cell's reading problem named (formula, merged, too long, bad text)."""
     values: dict[str, Any] = {}
@@ -678,7 +401,7 @@ def _cells(
         value = _cell(raw, column)
         where = row.names[name]
         text = _text(value)
-        if isinstance(value, Formula):
+        if isinstance(value, tables.Formula):
             row.problem(where, name, f"is a formula ({value.text[:40]}): type the value itself")
         elif (row.number, column) in table.merged and not text:
             merged = table.merged[(row.number, column)]
@@ -717,7 +440,9 @@ def _read_dates_and_hours(
     return start, end, hours
 
 
-def _row(number: int, raw: list[Any], table: Table, mapping: dict[str, int | None], budget: Budget) -> Row:
+def _row(
+    number: int, raw: list[Any], table: tables.Table, mapping: dict[str, int | None], budget: tables.Budget
+) -> Row:
     row = Row(number)
     row.names = {
         name: f"{_column_letter(c)} ({_heading(table, c)})" for name, c in mapping.items() if c is not None
@@ -751,7 +476,7 @@ def _row(number: int, raw: list[Any], table: Table, mapping: dict[str, int | Non
     return row
 
 
-def _heading(table: Table, column: int) -> str:
+def _heading(table: tables.Table, column: int) -> str:
     heading = table.headings[column] if column < len(table.headings) else ""
     return heading or f"column {_column_letter(column)}"
 
@@ -759,7 +484,7 @@ def _heading(table: Table, column: int) -> str:
 def plan(
     *,
     data: bytes,
-    budget: Budget,
+    budget: tables.Budget,
     mapping: dict[str, int | None] | None = None,
     skip: list[int] | None = None,
 ) -> Plan:
@@ -771,7 +496,7 @@ def plan(
     check_mapping(chosen, width)
     skipped = sorted(set(skip or []))
     missing = missing_fields(chosen)
-    clock = _Clock(budget)
+    clock = tables.Clock(budget, SpreadsheetError)
     rows: list[Row] = []
     for number, raw in [] if missing else table.rows:
         clock.check()
@@ -790,7 +515,7 @@ def apply(
     *,
     user: User,
     data: bytes,
-    budget: Budget,
+    budget: tables.Budget,
     mapping: dict[str, int | None] | None,
     skip: list[int] | None,
     filename: str,
@@ -839,9 +564,10 @@ def apply(
     return found, ids
 
 
-def budget_from(config: Any) -> Budget:
+def budget_from(config: Any) -> tables.Budget:
     """The budget as configured."""
-    return Budget(
+    return dataclasses.replace(
+        BUDGET,
         max_bytes=int(config["SPREADSHEET_IMPORT_MAX_BYTES"]),
         max_rows=int(config["SPREADSHEET_IMPORT_MAX_ROWS"]),
     )

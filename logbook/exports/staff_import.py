@@ -8,19 +8,17 @@ CLI commits). Applying a file twice changes nothing the second time: a row compa
 with what is stored, and only a difference is written. New people get an invitation after the commit
 (logbook/accounts/invitations.py). The file format and its rules: docs/onboarding.md.
 
-Budgets (the file is untrusted): bytes as uploaded, rows, columns and cells read; an XLSX's ZIP
-members and their inflated size are checked before openpyxl opens it; openpyxl reads XML through
-defusedxml; formulas are refused, never evaluated (the cell is reported by row and column).
+The file is untrusted: exports/tables.py reads it within `BUDGET` (bytes as uploaded, rows, columns,
+cells, characters per cell, ZIP parts and their inflated size, merged ranges, time) and refuses what
+is over it; formulas are refused, never evaluated (the cell is reported by row and column).
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
-import io
 import re
 import uuid
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +29,8 @@ from logbook.accounts.invitations import NO_PASSWORD_YET, invite
 from logbook.accounts.links import SupervisionLink, active_on
 from logbook.accounts.models import JobRole, Organisation, Registration, Team, User
 from logbook.accounts.service import DEFAULT_FRAMEWORK, normalise_email
-from logbook.errors import DomainError, ValidationFailed
+from logbook.errors import ValidationFailed
+from logbook.exports import tables
 from logbook.extensions import db
 from logbook.fields import FIRST_DAY, LAST_DAY, text_problem
 from logbook.mail import Mailer
@@ -86,30 +85,24 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 DEFAULT_ROLE = "professional"  # the supervisor column names an internal supervisor unless told
 
 
-class StaffFileError(ValidationFailed):
+class StaffFileError(tables.Unreadable):
     """The file as a whole cannot be read (wrong type, over a budget, no header): nothing is planned."""
 
     code = "staff_file_invalid"
 
 
-class StaffFileTooLarge(DomainError):
-    """The file is larger than the upload budget."""
-
-    status = 413
-    code = "too_large"
+# A staff file's limits: tables.Budget's (a CSV in UTF-8), but these (and STAFF_IMPORT_MAX_BYTES and
+# _MAX_ROWS: `budget_from`). The reading and its protections are exports/tables.py.
+BUDGET = tables.Budget(max_rows=10_000, max_cells=300_000)
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much of an untrusted file is read."""
-
-    max_bytes: int = 5 * 1024 * 1024
-    max_rows: int = 10_000
-    max_columns: int = 30
-    max_cells: int = 300_000
-    max_cell_chars: int = 1000
-    max_zip_members: int = 100
-    max_inflated_bytes: int = 64 * 1024 * 1024
+def budget_from(config: Any) -> tables.Budget:
+    """The budget as configured (STAFF_IMPORT_MAX_BYTES, STAFF_IMPORT_MAX_ROWS)."""
+    return dataclasses.replace(
+        BUDGET,
+        max_bytes=int(config["STAFF_IMPORT_MAX_BYTES"]),
+        max_rows=int(config["STAFF_IMPORT_MAX_ROWS"]),
+    )
 
 
 @dataclass
@@ -136,141 +129,25 @@ def _header_key(text: str) -> str:
 
 
 def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    # a spreadsheet date and time is its day (a renewal date)
+    return tables.cell_text(value.date() if isinstance(value, dt.datetime) else value)
 
 
-def _xlsx_rows(data: bytes, budget: Budget) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
-        raise StaffFileError(
-            "The file is not a readable XLSX workbook.", fields={"file": [str(err)]}
-        ) from err
-    members = archive.infolist()
-    if len(members) > budget.max_zip_members or sum(m.file_size for m in members) > budget.max_inflated_bytes:
-        raise StaffFileError(
-            "The workbook is too large once unpacked.",
-            fields={
-                "file": [f"at most {budget.max_zip_members} parts and {budget.max_inflated_bytes} bytes"]
-            },
-        )
-    # openpyxl is imported here, not at the top: only XLSX uploads pay its import (0.3 s).
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as err:
-        raise StaffFileError(
-            "The file is not a readable XLSX workbook.", fields={"file": [type(err).__name__]}
-        ) from err
-    try:
-        if not book.worksheets:
-            raise StaffFileError("The workbook has no worksheet.", fields={"file": ["no worksheet"]})
-        rows = book.worksheets[0].iter_rows(max_col=budget.max_columns + 1)
-        number = 0
-        while True:
-            # a damaged sheet fails while it is read (openpyxl parses it lazily, row by row)
-            try:
-                cells = next(rows, None)
-            except Exception as err:
-                raise StaffFileError(
-                    "The workbook cannot be read.",
-                    fields={"file": [f"after row {number}: {type(err).__name__}"]},
-                ) from err
-            if cells is None:
-                return
-            number += 1
-            values: list[Any] = [
-                FormulaCell(str(cell.value)) if getattr(cell, "data_type", None) == "f" else cell.value
-                for cell in cells
-            ]
-            while values and values[-1] is None:  # read-only rows are padded to max_col
-                values.pop()
-            yield number, values
-    finally:
-        book.close()
-
-
-@dataclass(frozen=True)
-class FormulaCell:
-    """A cell holding a formula: refused, never evaluated."""
-
-    text: str
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    if b"\x00" in data:
-        raise StaffFileError("The file is not a CSV or XLSX file.", fields={"file": ["contains NUL bytes"]})
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise StaffFileError(
-            "The CSV is not UTF-8 text: save it as “CSV UTF-8”.",
-            fields={"file": [f"byte {err.start} is not UTF-8"]},
-        ) from err
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for row in reader:
-            yield reader.line_num, list(row)
-    except csv.Error as err:
-        raise StaffFileError(
-            "The CSV cannot be read.", fields={"file": [f"line {reader.line_num}: {err}"]}
-        ) from err
-
-
-def read_table(data: bytes, budget: Budget) -> tuple[list[str], list[Row]]:
+def read_table(data: bytes, budget: tables.Budget) -> tuple[list[str], list[Row]]:
     """The file's columns (normalised names) and data rows; XLSX is recognised by its content."""
-    if len(data) > budget.max_bytes:
-        raise StaffFileTooLarge(
-            "The file is too large.", fields={"file": [f"at most {budget.max_bytes} bytes"]}
-        )
-    if not data.strip():
-        raise StaffFileError("The file is empty.", fields={"file": ["no header row"]})
-    source = _xlsx_rows(data, budget) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
-    header: list[str] | None = None
-    rows: list[Row] = []
-    cells = 0
-    for number, raw in source:
-        cells += len(raw)
-        if cells > budget.max_cells:
-            raise StaffFileError(
-                "The file has too many cells.", fields={"file": [f"at most {budget.max_cells}"]}
-            )
-        if header is None:
-            if not any(_cell_text(v) for v in raw):
-                continue
-            header = [_header_key(_cell_text(v)) for v in raw]
-            _check_header(header, budget)
-            continue
-        row = _data_row(number, raw, header, budget)
-        if row is None:
-            continue  # blank rows are harmless
-        if len(rows) >= budget.max_rows:
-            raise StaffFileError(
-                "The file has too many rows.", fields={"file": [f"at most {budget.max_rows} rows of staff"]}
-            )
-        rows.append(row)
-    if header is None:
-        raise StaffFileError("The file is empty.", fields={"file": ["no header row"]})
+    table = tables.read_table(data, budget, unreadable=StaffFileError)
+    header = [_header_key(_cell_text(v)) for v in table.headings]
+    _check_header(header)
+    rows = [_data_row(number, raw, header, budget) for number, raw in table.rows]
     return header, rows
 
 
-def _data_row(number: int, raw: list[Any], header: list[str], budget: Budget) -> Row | None:
-    """One data row's cells by column, with the problems of reading them; None for a blank row."""
-    if not any(isinstance(v, FormulaCell) or _cell_text(v) for v in raw):
-        return None
+def _data_row(number: int, raw: list[Any], header: list[str], budget: tables.Budget) -> Row:
+    """One data row's cells by column, with the problems of reading them."""
     row = Row(number=number, values={})
     for i, value in enumerate(raw):
         column = header[i] if i < len(header) else ""
-        if isinstance(value, FormulaCell):
+        if isinstance(value, tables.Formula):
             row.problem(column or f"column {i + 1}", "is a formula: type the value itself")
             continue
         text = _cell_text(value)
@@ -289,11 +166,9 @@ def _data_row(number: int, raw: list[Any], header: list[str], budget: Budget) ->
     return row
 
 
-def _check_header(header: list[str], budget: Budget) -> None:
+def _check_header(header: list[str]) -> None:
     known = set(COLUMNS) | set(OPTIONAL_COLUMNS)
     problems = []
-    if len(header) > budget.max_columns:
-        problems.append(f"at most {budget.max_columns} columns")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
@@ -516,12 +391,14 @@ def _registration(regs: list[Registration], regulator: str) -> Registration | No
     return next((r for r in regs if r.regulator == regulator), None)
 
 
-def plan(*, organisation_id: uuid.UUID, data: bytes, budget: Budget, today: dt.date) -> Plan:
+def plan(*, organisation_id: uuid.UUID, data: bytes, budget: tables.Budget, today: dt.date) -> Plan:
     """Read the file and work out each row's result, writing nothing."""
     return _plan(organisation_id, data, budget, today)[0]
 
 
-def _plan(organisation_id: uuid.UUID, data: bytes, budget: Budget, today: dt.date) -> tuple[Plan, _World]:
+def _plan(
+    organisation_id: uuid.UUID, data: bytes, budget: tables.Budget, today: dt.date
+) -> tuple[Plan, _World]:
     _, rows = read_table(data, budget)
     file_emails: dict[str, int] = {}
     for row in rows:
@@ -569,7 +446,7 @@ def apply(
     *,
     organisation_id: uuid.UUID,
     data: bytes,
-    budget: Budget,
+    budget: tables.Budget,
     by: str,
     invitations: Invitations,
     now: dt.datetime,

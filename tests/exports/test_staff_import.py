@@ -3,6 +3,7 @@ after the commit, budgets, XLSX without formulas, and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -262,7 +263,7 @@ def test_a_workbook_that_inflates_too_far_is_refused_before_parsing(app, admin_c
     from logbook.exports import staff_import
 
     with pytest.raises(staff_import.StaffFileError, match="too large once unpacked"):
-        staff_import.read_table(big, staff_import.Budget(max_inflated_bytes=1024 * 1024))
+        staff_import.read_table(big, dataclasses.replace(staff_import.BUDGET, max_inflated_bytes=1024 * 1024))
 
 
 def test_non_admins_are_refused(app, make_client, make_user, roles):
@@ -303,7 +304,7 @@ def test_an_invitation_link_expires(app, org, roles, outbox, client):
         staff_import.apply(
             organisation_id=org.id,
             data=staff_csv(GOOD[0]),
-            budget=staff_import.Budget(),
+            budget=staff_import.BUDGET,
             by="system",
             invitations=staff_import.Invitations(
                 lifetime=dt.timedelta(days=14), base_url="https://cpd.example.org", mailer=MemoryMailer()
@@ -330,4 +331,24 @@ def test_a_damaged_or_empty_workbook_is_a_clear_422(app, admin_client, roles):
     answer = post(admin_client, PREVIEW, damaged.getvalue())
     assert answer.status_code == 422, answer.get_data(as_text=True)
     assert answer.get_json()["error"]["code"] == "staff_file_invalid"
+    assert count(app, User) == 1
+
+
+def test_protections_of_the_shared_reader_hold_for_staff_files(app, admin_client, roles):
+    """Gained from the spreadsheet import's reader (exports/tables.py): a data row wider than the
+    budget, a workbook with an encrypted part, and the time budget refuse the file (422, naming it)."""
+    wide = post(admin_client, PREVIEW, staff_csv(GOOD[0] + ",x" * 40))
+    assert wide.status_code == 422
+    assert wide.get_json()["error"]["code"] == "staff_file_invalid"
+    assert wide.get_json()["error"]["fields"] == {"file": ["at most 30 columns"]}
+    encrypted = bytearray(xlsx([HEADER.strip().split(","), data_row()]))
+    at = encrypted.find(b"PK\x01\x02")
+    encrypted[at + 8] |= 0x1
+    answer = post(admin_client, PREVIEW, bytes(encrypted))
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["message"] == "The workbook is encrypted."
+    from logbook.exports import staff_import
+
+    with pytest.raises(staff_import.StaffFileError, match="takes too long"):
+        staff_import.read_table(staff_csv(*GOOD), dataclasses.replace(staff_import.BUDGET, max_seconds=-1))
     assert count(app, User) == 1
