@@ -12,7 +12,6 @@ come with the first part.
 
 from __future__ import annotations
 
-import gc
 import io
 import mimetypes
 import multiprocessing
@@ -22,9 +21,8 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -116,21 +114,6 @@ def _write(document: Any, data: bytes | None) -> bytes:
         # gc.collect() (which cost half a second on a 100-activity portfolio).
         warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
         return document.write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
-
-
-@contextmanager
-def heap_frozen() -> Iterator[None]:
-    """Every object that exists now kept out of the cyclic garbage collector's sight while the
-    block runs (gc.freeze), and handed back after it (gc.unfreeze). WeasyPrint makes hundreds of
-    thousands of objects and so sets off many full collections, each of which would also walk the
-    whole server's heap (the app, its caches, a long portfolio's context): 13 % of a 100-activity
-    render in a process holding 800,000 objects. Two renders at once in one process only lose
-    the saving (the first to finish unfreezes); nothing is kept alive longer than the block."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def write_document(html: str, data: bytes, laid_out: Any = None) -> bytes:

@@ -93,20 +93,19 @@ def render_pdf(
         if progress:
             progress(RENDER_STAGES[done - 1], done, total)
 
-    with pdf.heap_frozen():
-        data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
-        starts = part_starts(context)
-        workers = pdf.pool_size(min(pdf.cores() if processes is None else processes, len(starts) + 1))
-        if workers > 0:
-            try:
-                return _render_in_parts(context, data, starts, workers, step)
-            except BrokenProcessPool:  # a worker died (killed for memory?): this document in this process
-                pdf.forget_pool(workers)
-        html = render_html(context, starts=tuple(starts))
-        step(1)
-        document = pdf.write_document(html, data, laid_out=lambda pages: step(2))
-        step(3)
-        return document
+    data = json.dumps(context, ensure_ascii=False, indent=1, default=str).encode()
+    starts = part_starts(context)
+    workers = pdf.pool_size(min(pdf.cores() if processes is None else processes, len(starts) + 1))
+    if workers > 0:
+        try:
+            return _render_in_parts(context, data, starts, workers, step)
+        except BrokenProcessPool:  # a worker died (killed for memory?): this document in this process
+            pdf.forget_pool(workers)
+    html = render_html(context, starts=tuple(starts))
+    step(1)
+    document = pdf.write_document(html, data, laid_out=lambda pages: step(2))
+    step(3)
+    return document
 
 
 def _render_in_parts(

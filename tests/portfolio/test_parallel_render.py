@@ -9,7 +9,6 @@ parts; the machinery is the same as for 500 activities in parts of 60."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import io
 import json
 import os
@@ -214,38 +213,6 @@ def test_run_shared_splits_calls_between_this_process_and_the_pool():
 def _slow_pid():
     time.sleep(0.2)
     return os.getpid()
-
-
-def test_the_heap_is_frozen_while_laying_out_and_handed_back(app, me, practitioner, monkeypatch):
-    make_entry(me, title="Frozen heap")
-    with app.app_context():
-        context = build_document(
-            owner=db.session.get(User, practitioner.id),
-            ring=KeyRing.of(app),
-            verify_url="https://logbook.example/verify",
-            now=NOW,
-            format="generic",
-        )
-    seen = []
-    real_write = pdf.write_document
-
-    def spy(html, data, laid_out=None):
-        seen.append(gc.get_freeze_count())
-        return real_write(html, data, laid_out)
-
-    monkeypatch.setattr(pdf, "write_document", spy)
-    assert gc.get_freeze_count() == 0
-    _render(app, context, 1)
-    assert seen[0] > 0  # the objects that existed before the render were out of the collector's sight
-    assert gc.get_freeze_count() == 0
-
-    def broken(html, data, laid_out=None):
-        raise RuntimeError("layout failed")
-
-    monkeypatch.setattr(pdf, "write_document", broken)
-    with pytest.raises(RuntimeError):
-        _render(app, context, 1)
-    assert gc.get_freeze_count() == 0
 
 
 def test_long_documents_split_by_their_length_alone():
