@@ -4,6 +4,7 @@ OpenAPI document's schemas; the fields of a minimal valid entry."""
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from typing import Any
 
@@ -60,8 +61,10 @@ class Device:
         return response.get_json()
 
     def pull_all(self) -> list[dict[str, Any]]:
-        """Pull every page after the cursor."""
+        """Pull every page after the cursor, and again while the server says it held changes back (as
+        the phone does: on PostgreSQL another transaction on the cluster may hold the horizon)."""
         items = []
+        deadline = time.monotonic() + 30
         while True:
             url = "/api/v1/sync/pull?limit=50" + (f"&cursor={self.cursor}" if self.cursor else "")
             page = self.client.get(url).get_json()
@@ -72,7 +75,7 @@ class Device:
                 check_pull_item(item)
             items += page["items"]
             self.cursor = page["next_cursor"]
-            if not page["has_more"]:
+            if not page["has_more"] and not (page.get("withheld") and time.monotonic() < deadline):
                 return items
 
 

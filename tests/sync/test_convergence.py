@@ -5,6 +5,7 @@ converge on the server's state; every mutation applies exactly once; no conflict
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -145,6 +146,7 @@ class SimDevice:
                         m["base_version"] = current["version"]
 
     def pull(self) -> None:
+        deadline = time.monotonic() + 30  # pulled again while the server says it held changes back
         while True:
             url = "/api/v1/sync/pull?limit=7" + (f"&cursor={self.cursor}" if self.cursor else "")
             page = self.http.get(url).get_json()
@@ -162,7 +164,7 @@ class SimDevice:
                     self.versions[rid] = item["version"]
                     self.local[rid] = {n: item["record"][n] for n in FIELDS}
             self.cursor = page["next_cursor"]
-            if not page["has_more"]:
+            if not page["has_more"] and not (page["withheld"] and time.monotonic() < deadline):
                 return
 
 
