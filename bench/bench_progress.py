@@ -35,7 +35,7 @@ from logbook.frameworks.kinds import KINDS
 from logbook.timeutil import utcnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import row
+from rows import reset_pg, row
 
 TODAY = dt.date(2026, 11, 25)
 ONE_PERSON_ENTRIES = 2_000
@@ -414,6 +414,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench_row(f"sqlite:///{tmp}/row.sqlite3", "SQLite")
     if pg:
+        reset_pg(pg)  # a fresh machine has no benchmark database
         bench_row(pg, "PostgreSQL")
     if os.environ.get("BENCH_ROWS_ONLY"):
         return
@@ -421,6 +422,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench_service(f"sqlite:///{tmp}/bench.sqlite3", "SQLite")
     if pg:
+        reset_pg(pg)
         bench_service(pg, "PostgreSQL")
 
 

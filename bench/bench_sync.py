@@ -23,11 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flask_migrate import upgrade
+from rows import reset_pg, row
 
 from logbook.accounts.models import Organisation, User
 from logbook.app import create_app
@@ -70,15 +70,6 @@ def fields(i: int) -> dict:
     }
 
 
-def reset_pg(url: str) -> None:
-    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def baseline_sqlite(path: str, owner: str) -> int:
     """One SELECT of the user's entries with the sqlite3 module, their JSON columns parsed, json.dumps."""
     conn = sqlite3.connect(path)
@@ -86,8 +77,8 @@ def baseline_sqlite(path: str, owner: str) -> int:
     # SQLAlchemy's Uuid stores 32 hex digits on SQLite
     rows = conn.execute(BASELINE_SQL.format(p="?"), (uuid.UUID(owner).hex,)).fetchall()
     out = []
-    for row in rows:
-        record = dict(row)
+    for found in rows:
+        record = dict(found)
         for name in JSON_COLUMNS:
             record[name] = json.loads(record[name])
         out.append(record)
@@ -222,6 +213,14 @@ def run(label: str, url: str, baseline) -> None:  # noqa: PLR0915 (one run's ste
         f"{', '.join(f'{p:.2f}' for p in pushes)}) | goal <= 1 s"
     )
     print(f"{'':10} load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    row(
+        f"sync pull, {N_PULL:,} records, {label}",
+        f"{pull_s:.2f} s",
+        f"raw SELECT + JSON parsed + json.dumps {raw_s:.2f} s",
+        f"{pull_s / raw_s:.2f}x",
+        "<= 1.5x",
+    )
+    row(f"sync push, {N_PUSH:,} mutations, {label}", f"{push_s:.2f} s", "-", "-", "<= 1 s")
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

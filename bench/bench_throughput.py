@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rows import ROOT, Server, row
+from rows import ROOT, Server, reset_pg, row
 
 LOGBOOK = [sys.executable, "-c", "from logbook.cli import main; main()"]
 PASSWORD = "throughput-bench-password-7"  # noqa: S105 - a throwaway database
@@ -196,18 +196,6 @@ def bench(label: str, database_url: str, folder: Path, rounds: int, seconds: flo
             f"{100 * rate / static:.0f} %",
             f">= {GOALS[label]} %",
         )
-
-
-def reset_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def main() -> None:

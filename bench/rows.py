@@ -28,6 +28,19 @@ def row(name: str, today: str, baseline: str, ratio: str, goal: str) -> None:
     print(f"ROW {name} | today {today} | baseline {baseline} | ratio {ratio} | goal {goal}", flush=True)
 
 
+def reset_pg(url: str) -> None:
+    """Drop and create the benchmark's PostgreSQL database (a fresh machine has none)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
