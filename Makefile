@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run run-scale test test-scale test-deps test-pg coverage lint system-deps system-deps-scale bench bench-all bench-staff-import bench-load bench-hostile clean
+.PHONY: run run-scale test test-scale test-deps test-pg coverage lint system-deps system-deps-scale system-deps-bench bench bench-all bench-staff-import bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,8 +99,19 @@ coverage: system-deps $(VENV)/.test-installed node_modules/.installed
 test-pg:
 	LOGBOOK_TEST_DATABASE_URL=$${LOGBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/logbook_test} $(MAKE) test
 
+## system-deps-bench: Debian's wrk, the load generator bench_throughput.py drives gunicorn with
+system-deps-bench:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; \
+	  else \
+	    echo "Missing Debian package: wrk — run: sudo apt-get install --no-install-recommends wrk"; exit 1; \
+	  fi; \
+	fi
+
 ## bench: issue 24's table in one run: every bench/bench_*.py's ROW lines (path, today, baseline, ratio, goal) on SQLite and PostgreSQL
-bench: $(VENV)/.test-installed
+bench: system-deps-bench $(VENV)/.test-installed
 	$(BIN)/python bench/summary.py
 
 ## bench-all: every benchmark's full figures (not tests); record them in docs/benchmarks.md
