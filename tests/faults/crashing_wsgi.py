@@ -30,9 +30,20 @@ def _die_if(moment: str) -> None:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
     # The push's own transaction has flushed mutation results (other commits may happen in the
-    # same request first, e.g. the login session's).
+    # same request first, e.g. the login session's); or stored them with one INSERT (_on_execute).
     if any(isinstance(obj, SyncMutation) for obj in session.new):
         session.info["is_push"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state) -> None:
+    # The push stores its answers with one INSERT of many rows into sync_mutation (no mapped instances).
+    statement = state.statement
+    if (
+        state.is_insert
+        and getattr(getattr(statement, "table", None), "name", None) == SyncMutation.__tablename__
+    ):
+        state.session.info["is_push"] = True
 
 
 def _is_the_push(session: Session) -> bool:
