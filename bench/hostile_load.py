@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOGBOOK = [sys.executable, "-c", "from logbook.cli import main; main()"]
 PASSWORD = "Quartz-Lantern-Meadow-917"  # noqa: S105 - a throwaway account on a throwaway database  # nosec B105
 sys.path.insert(0, str(ROOT / "bench" / "load"))
-from run_load import free_port, fresh_postgres, run, wait_up  # noqa: E402
+from run_load import free_port, reset_pg, run, wait_up  # noqa: E402
 
 # --- the hostile inputs ---------------------------------------------------------------------------
 
@@ -267,7 +267,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     instance = Path(tempfile.mkdtemp(prefix="logbook-hostile-"))
     url = args.pg_url or "sqlite:///" + str(instance / "logbook.sqlite3")
     if args.pg_url:
-        fresh_postgres(args.pg_url)
+        reset_pg(args.pg_url)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

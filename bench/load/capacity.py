@@ -41,7 +41,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_load import LOGBOOK, free_port, fresh_postgres, run, wait_up  # noqa: E402
+from run_load import LOGBOOK, free_port, reset_pg, run, wait_up  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 REFLECTION = {
@@ -362,7 +362,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
     args = parser.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
-    fresh_postgres(args.pg_url)
+    reset_pg(args.pg_url)
     instance = Path(tempfile.mkdtemp(prefix="logbook-capacity-"))
     env = {
         **os.environ,

@@ -30,6 +30,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from rows import reset_pg  # noqa: E402 - bench/rows.py, found through the path above
+
 ENDPOINTS_ORDER = [
     "sync pull (from start)",
     "sync pull",
@@ -52,18 +56,6 @@ def free_port() -> int:
 
 def run(cmd: list[str], env: dict[str, str]) -> str:
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=ROOT).stdout  # noqa: S603
-
-
-def fresh_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def wait_up(base: str, timeout: float = 60) -> None:
@@ -99,7 +91,7 @@ def main() -> None:
     for engine in args.engine or ["sqlite"]:
         instance = Path(tempfile.mkdtemp(prefix=f"logbook-load-{engine}-"))
         if engine == "postgresql":
-            fresh_postgres(args.pg_url)
+            reset_pg(args.pg_url)
             url = args.pg_url
         else:
             url = "sqlite:///" + str(instance / "logbook.sqlite3")

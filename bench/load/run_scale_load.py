@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from capacity import Meter
-from run_load import ENDPOINTS_ORDER, LOGBOOK, ROOT, free_port, fresh_postgres, run, summarise, wait_up
+from run_load import ENDPOINTS_ORDER, LOGBOOK, ROOT, free_port, reset_pg, run, summarise, wait_up
 
 HAPROXY_CFG = """global
     maxconn 4096
@@ -204,7 +204,7 @@ def main() -> None:  # noqa: PLR0915 - one script, read top to bottom
         }
         try:
             if url is None:
-                fresh_postgres(args.pg_url)
+                reset_pg(args.pg_url)
                 print(f"== {layout}: init-db + demo", flush=True)
                 run([*LOGBOOK, "init-db"], env)
                 run([*LOGBOOK, "demo"], env)
